@@ -1,0 +1,40 @@
+"""Entry point: `python app.py` serves the bot; sub-commands run the same bot offline.
+
+    python app.py                          serve POST /api/messages and GET /healthz on PORT
+    python app.py ask [--json] QUESTION... answer questions without a chat client
+    python app.py send-nudges [--at ISO]   send the reminder nudges due at that instant, once
+    python app.py package --app-id GUID    build the Teams app package
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from aiohttp import web
+
+from bot.config import Config
+
+
+def serve() -> None:
+    from bot.runtime import build
+
+    config = Config.from_env()
+    runtime = build(config)
+    logging.getLogger("kompetencehjulet").info("listening on http://localhost:%s/api/messages", config.PORT)
+    web.run_app(runtime.app, host=config.HOST, port=config.PORT, print=None)
+
+
+def main(argv: list[str]) -> int:
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not argv:
+        serve()
+        return 0
+    from bot import cli
+
+    return cli.main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

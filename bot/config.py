@@ -1,0 +1,61 @@
+"""Configuration from the environment, read once at start-up (as the SDK samples do)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+@dataclass
+class Config:
+    PORT: int = 3978
+    HOST: str = "0.0.0.0"
+    DATA_DIR: Path = Path("./data")
+    APP_ID: str = ""
+    APP_PASSWORD: str = ""
+    APP_TYPE: str = "MultiTenant"
+    APP_TENANTID: str = ""
+    STORAGE: str = "tinydb"
+    NUDGES: str = "on"
+    NUDGE_INTERVAL_SECONDS: float = 60.0
+    NUDGE_RATE_PER_SECOND: float = 50.0
+    MAX_BODY_BYTES: int = 256 * 1024
+    MAX_TEXT_CHARS: int = 2000
+    FSYNC: bool = True
+    WEBCHAT_JS: str = ""
+    AZURE_STORAGE_CONNECTION_STRING: str = ""
+    AZURE_STORAGE_CONTAINER: str = "kompetencehjulet"
+    # Where the Bot Framework's OpenID metadata is read from (tests point it at loopback).
+    TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL: str | None = None
+    TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def local_mode(self) -> bool:
+        """No app id: no Bot Framework auth, local chat pages allowed."""
+        return not self.APP_ID
+
+    @classmethod
+    def from_env(cls) -> "Config":
+        return cls(
+            PORT=int(_env("PORT", "3978") or 3978),
+            HOST=_env("HOST", "0.0.0.0") or "0.0.0.0",
+            DATA_DIR=Path(_env("BOT_DATA_DIR", "./data") or "./data"),
+            APP_ID=_env("MicrosoftAppId"),
+            APP_PASSWORD=_env("MicrosoftAppPassword"),
+            APP_TYPE=_env("MicrosoftAppType", "MultiTenant") or "MultiTenant",
+            APP_TENANTID=_env("MicrosoftAppTenantId"),
+            STORAGE=(_env("STORAGE", "tinydb") or "tinydb").lower(),
+            NUDGES=(_env("NUDGES", "on") or "on").lower(),
+            NUDGE_INTERVAL_SECONDS=float(_env("NUDGE_INTERVAL_SECONDS", "60") or 60),
+            NUDGE_RATE_PER_SECOND=float(_env("NUDGE_RATE_PER_SECOND", "50") or 50),
+            FSYNC=_env("BOT_FSYNC", "1") not in ("0", "false", "no"),
+            WEBCHAT_JS=_env("WEBCHAT_JS"),
+            AZURE_STORAGE_CONNECTION_STRING=_env("AZURE_STORAGE_CONNECTION_STRING"),
+            AZURE_STORAGE_CONTAINER=_env("AZURE_STORAGE_CONTAINER", "kompetencehjulet") or "kompetencehjulet",
+            TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=_env("BOT_OPENID_METADATA_URL") or None,
+        )

@@ -1,0 +1,133 @@
+"""The one activity handler: sets up each turn, then lets the router decide.
+
+Turns of one conversation run one at a time (a lock per conversation), so two quick
+messages from the same person never overwrite each other's dialog state.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+from botbuilder.core import ActivityHandler, ConversationState, TurnContext
+from botbuilder.schema import ChannelAccount, ConversationReference
+
+from dialogs.common import DELETED, LANG, PERSONAL, SERVICES, STATE_KEY, TENANT, USER_KEY
+from dialogs.router import Router
+from model import content
+from model.users import Users, user_key
+
+log = logging.getLogger("kompetencehjulet.bot")
+_AT_TAG = re.compile(r"<at>[^<]{0,200}</at>", re.IGNORECASE)
+
+
+@dataclass
+class Services:
+    """What dialogs may use; built once at start-up."""
+    users: Users
+    store: Any
+    config: Any = None
+    scheduler: Any = None
+
+
+def tenant_of(activity) -> str | None:
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = (data.get("tenant") or {}).get("id") if isinstance(data.get("tenant"), dict) else None
+    return tenant or getattr(activity.conversation, "tenant_id", None)
+
+
+def user_id_of(account: ChannelAccount | None) -> str:
+    return (account.aad_object_id or account.id) if account else "unknown"
+
+
+def is_personal_conversation(activity) -> bool:
+    kind = getattr(activity.conversation, "conversation_type", None)
+    return kind in (None, "", "personal")
+
+
+def client_info(activity) -> dict:
+    """Teams' clientInfo entity: locale and localTimezone (IANA)."""
+    for entity in activity.entities or []:
+        props = entity.additional_properties if hasattr(entity, "additional_properties") else {}
+        if getattr(entity, "type", None) == "clientInfo":
+            return {"locale": props.get("locale"), "timezone": props.get("timezone")}
+    return {}
+
+
+class KompetenceBot(ActivityHandler):
+    def __init__(self, conversation_state: ConversationState, services: Services) -> None:
+        self.conversation_state = conversation_state
+        self.services = services
+        self.router = Router(conversation_state)
+        self._locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = weakref.WeakValueDictionary()
+
+    def _lock(self, conversation_id: str) -> asyncio.Lock:
+        lock = self._locks.get(conversation_id)
+        if lock is None:
+            lock = self._locks[conversation_id] = asyncio.Lock()
+        return lock
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        async with self._lock(activity.conversation.id if activity.conversation else ""):
+            await self._prepare(turn_context)
+            await super().on_turn(turn_context)
+            if turn_context.turn_state.get(DELETED):
+                await self.conversation_state.delete(turn_context)  # nothing of the person may survive
+            else:
+                await self.conversation_state.save_changes(turn_context)
+
+    async def _prepare(self, context: TurnContext) -> None:
+        activity = context.activity
+        key = user_key(tenant_of(activity), user_id_of(activity.from_property))
+        personal = is_personal_conversation(activity)
+        context.turn_state[USER_KEY] = key
+        context.turn_state[SERVICES] = self.services
+        context.turn_state[PERSONAL] = personal
+        context.turn_state[TENANT] = tenant_of(activity)
+        users = self.services.users
+        doc = await users.get(key) if personal else None
+        info = client_info(activity)
+        preferred = ((doc or {}).get("profile") or {}).get("language")
+        context.turn_state[LANG] = preferred or content.normalise_language(activity.locale or info.get("locale"))
+        context.turn_state["kh.timezone"] = info.get("timezone")
+        if activity.type == "message" or activity.type == "installationUpdate":
+            reference = TurnContext.get_conversation_reference(activity)
+            state_key = self.conversation_state.get_storage_key(context) if personal else None
+            context.turn_state[STATE_KEY] = state_key
+            await users.remember_conversation(key, _reference_dict(reference), state_key, personal)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if not is_personal_conversation(activity):
+            TurnContext.remove_recipient_mention(activity)
+            if activity.text:  # a mention Teams sent without a matching entity
+                activity.text = _AT_TAG.sub(" ", activity.text).strip()
+        await self.router.on_message(turn_context)
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        if is_personal_conversation(turn_context.activity):
+            await self.router.greet_if_new(turn_context)
+        else:
+            await turn_context.send_activity(content.t(turn_context.turn_state[LANG], "msg.welcome_team"))
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        hook = getattr(self.services.scheduler, "on_uninstall", None)
+        if hook:
+            await hook(turn_context.turn_state[USER_KEY])
+
+    async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
+        """Personal chat: greet once (installationUpdate may come too; greet_if_new sees the
+        running onboarding and stays quiet). Team/group: greeting is installationUpdate's job,
+        so new members of a team are not greeted one by one."""
+        if is_personal_conversation(turn_context.activity) and members_added:
+            await self.router.greet_if_new(turn_context)
+
+
+def _reference_dict(reference: ConversationReference) -> dict:
+    data = reference.serialize()
+    data.pop("activityId", None)  # changes every turn; not needed to write first
+    return data

@@ -1,0 +1,70 @@
+"""What every dialog needs from the turn: language, the person's key, the data services.
+
+The handler puts these into `turn_state` once per turn; dialogs read them here, so no
+dialog parses activities itself.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.dialogs.choices import Choice
+from botbuilder.schema import ActionTypes, Activity, CardAction, HeroCard
+
+from model import content
+
+LANG = "kh.lang"
+USER_KEY = "kh.user_key"
+SERVICES = "kh.services"
+PERSONAL = "kh.personal"
+TENANT = "kh.tenant"
+DELETED = "kh.deleted"
+STATE_KEY = "kh.state_key"
+
+
+def lang_of(context: TurnContext) -> str:
+    return context.turn_state.get(LANG, content.DEFAULT_LANGUAGE)
+
+
+def user_key_of(context: TurnContext) -> str:
+    return context.turn_state[USER_KEY]
+
+
+def services(context: TurnContext) -> Any:
+    return context.turn_state[SERVICES]
+
+
+def is_personal(context: TurnContext) -> bool:
+    return context.turn_state.get(PERSONAL, True)
+
+
+def text(context: TurnContext, key: str, **values: Any) -> str:
+    return content.t(lang_of(context), key, **values)
+
+
+def message(context: TurnContext, key: str, **values: Any) -> Activity:
+    return MessageFactory.text(text(context, key, **values))
+
+
+def with_buttons(body: str, buttons: list[tuple[str, str]]) -> Activity:
+    """Text plus a hero card of imBack buttons: clickable in Teams and Web Chat, typeable anywhere."""
+    card = HeroCard(buttons=[CardAction(type=ActionTypes.im_back, title=title, value=value)
+                             for title, value in buttons])
+    activity = MessageFactory.text(body)
+    activity.attachments = [CardFactory.hero_card(card)]
+    return activity
+
+
+def choices(labels: list[tuple[str, list[str]]]) -> list[Choice]:
+    """Choices shown by label; synonyms let typed answers in either language match."""
+    return [Choice(value=label, synonyms=synonyms) for label, synonyms in labels]
+
+
+def tenant_of(context: TurnContext) -> str | None:
+    return context.turn_state.get(TENANT)
+
+
+def format_date(lang: str, when) -> str:
+    """A date in the person's language, words from the content file."""
+    cal = content.lookup(lang, "calendar")
+    return cal["date_format"].format(day=when.day, month=cal["months"][when.month - 1], year=when.year)

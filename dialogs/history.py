@@ -1,0 +1,58 @@
+"""`historik`: scores, change, a suggestion and the wheel picture; the MUS summary on request."""
+from __future__ import annotations
+
+import base64
+
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.schema import Attachment
+
+from model import assessment, content, history
+from model.wheel_picture import alt_text, render_wheel_compact
+
+from .cards import card_activity
+from .common import is_personal, lang_of, message, services, user_key_of
+
+MUS_ACTION = {"kh": "mus"}
+
+
+async def show_history(context: TurnContext) -> None:
+    if not is_personal(context):
+        await context.send_activity(message(context, "history.group"))
+        return
+    lang = lang_of(context)
+    doc = await services(context).users.get(user_key_of(context)) or {}
+    items = doc.get("assessments", [])
+    profile = doc.get("profile") or {}
+    body = history.history_text(lang, profile, items)
+    if not items:
+        await context.send_activity(MessageFactory.text(body))
+        return
+    scores = assessment.latest_scores(items)
+    png = render_wheel_compact(scores, lang)
+    card = {
+        "type": "AdaptiveCard", "version": "1.4",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "body": [
+            {"type": "TextBlock", "text": content.t(lang, "history.wheel_caption"), "weight": "Bolder"},
+            {"type": "Image", "url": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+             "altText": alt_text(scores, lang), "size": "Stretch"},
+        ],
+        "actions": [{"type": "Action.Submit", "title": content.t(lang, "history.mus_button"), "data": MUS_ACTION}],
+    }
+    activity = card_activity(card, body)
+    await context.send_activity(activity)
+
+
+async def show_mus_summary(context: TurnContext) -> None:
+    if not is_personal(context):
+        await context.send_activity(message(context, "history.group"))
+        return
+    lang = lang_of(context)
+    doc = await services(context).users.get(user_key_of(context)) or {}
+    text = history.mus_summary(lang, doc.get("profile") or {}, doc.get("assessments", []))
+    activity = MessageFactory.text(text)
+    if context.activity.channel_id != "msteams":  # Teams bots can't attach files without a consent flow
+        activity.attachments = [Attachment(
+            content_type="text/markdown", name=content.t(lang, "history.mus_filename"),
+            content_url="data:text/markdown;base64," + base64.b64encode(text.encode("utf-8")).decode("ascii"))]
+    await context.send_activity(activity)

@@ -1,0 +1,91 @@
+"""Onboarding: role, involvement level, then the three sub-areas ordered for this person."""
+from __future__ import annotations
+
+from botbuilder.core import MessageFactory
+from botbuilder.dialogs import (ComponentDialog, DialogTurnResult, WaterfallDialog,
+                                WaterfallStepContext)
+from botbuilder.dialogs.choices import FoundChoice, ListStyle
+from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions, PromptValidatorContext
+
+from model import content, relevance
+from model.choices import match_choice
+
+from .common import choices, lang_of, message, services, text, user_key_of
+from .presenting import overview_for
+
+ROLE_PROMPT = "role_prompt"
+LEVEL_PROMPT = "level_prompt"
+
+
+def _options(kind: str, ids: list[str]) -> dict[str, list[str]]:
+    """Every label and alias in every language, so a Danish label typed in English works."""
+    out: dict[str, list[str]] = {}
+    for oid in ids:
+        labels: list[str] = []
+        for lang in content.LANGUAGES:
+            item = content.lookup(lang, f"{kind}.{oid}")
+            labels += [item["name"], item.get("in_sentence", ""), *item.get("aliases", [])]
+        out[oid] = [label for label in labels if label]
+    return out
+
+
+def _validator(kind: str, ids: list[str]):
+    async def validate(prompt: PromptValidatorContext) -> bool:
+        if prompt.recognized.succeeded:
+            return True
+        found = match_choice(prompt.context.activity.text or "", _options(kind, ids))
+        if found is None:
+            return False
+        prompt.recognized.value = FoundChoice(value=found, index=ids.index(found), score=1.0)
+        return True
+    return validate
+
+
+class OnboardingDialog(ComponentDialog):
+    """At most four turns from hello to a personal overview; `start` re-runs it."""
+
+    def __init__(self, dialog_id: str = "onboarding") -> None:
+        super().__init__(dialog_id)
+        self.add_dialog(ChoicePrompt(ROLE_PROMPT, _validator("roles", relevance.roles())))
+        self.add_dialog(ChoicePrompt(LEVEL_PROMPT, _validator("levels", relevance.levels())))
+        self.add_dialog(WaterfallDialog("steps", [self.ask_role, self.ask_level, self.explain]))
+        self.initial_dialog_id = "steps"
+
+    async def ask_role(self, step: WaterfallStepContext) -> DialogTurnResult:
+        opts = step.options or {}
+        if opts.get("greet", True):
+            await step.context.send_activity(message(step.context, "msg.welcome"))
+        return await step.prompt(ROLE_PROMPT, self._prompt(step, "roles", relevance.roles(),
+                                                           "msg.ask_role", "msg.ask_role_retry"))
+
+    async def ask_level(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values["role"] = relevance.roles()[step.result.index]
+        return await step.prompt(LEVEL_PROMPT, self._prompt(step, "levels", relevance.levels(),
+                                                            "msg.ask_level", "msg.ask_level_retry"))
+
+    async def explain(self, step: WaterfallStepContext) -> DialogTurnResult:
+        role = step.values["role"]
+        level = relevance.levels()[step.result.index]
+        lang = lang_of(step.context)
+        await services(step.context).users.save_profile(user_key_of(step.context), role=role,
+                                                        level=level, language=lang)
+        await step.context.send_activity(overview_for(lang, role, level))
+        then = (step.options or {}).get("then")
+        if then:
+            return await step.replace_dialog(then)
+        return await step.end_dialog({"role": role, "level": level})
+
+    @staticmethod
+    def _prompt(step: WaterfallStepContext, kind: str, ids: list[str], ask: str, retry: str) -> PromptOptions:
+        lang = lang_of(step.context)
+        labels = []
+        for oid in ids:
+            item = content.lookup(lang, f"{kind}.{oid}")
+            synonyms = [item.get("in_sentence", "")] + item.get("aliases", [])
+            labels.append((item["name"], [s for s in synonyms if s]))
+        return PromptOptions(
+            prompt=MessageFactory.text(text(step.context, ask)),
+            retry_prompt=MessageFactory.text(text(step.context, retry, count=len(ids))),
+            choices=choices(labels),
+            style=ListStyle.hero_card,
+        )

@@ -1,0 +1,253 @@
+"""Decides what a message means for the conversation: a command, a question, or an answer
+to the prompt that is waiting. Commands are a table: adding one is one line.
+"""
+from __future__ import annotations
+
+import json
+from typing import Awaitable, Callable
+
+from botbuilder.core import ConversationState, MessageFactory, TurnContext
+from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnStatus
+from botbuilder.dialogs.prompts import PromptOptions
+
+from model import answers, content
+from model.assessment import parse_answer
+from model.choices import fold, match_choice
+from model.understanding import Understanding, understand
+
+from .common import LANG, is_personal, lang_of, message, services, text, user_key_of
+from .assessment import ASSESSMENT, AssessmentDialog
+from .history import MUS_ACTION, show_history, show_mus_summary
+from .onboarding import OnboardingDialog
+from .privacy import DELETE, DeleteDialog, export
+from .presenting import as_activity
+
+Handler = Callable[["Router", DialogContext, Understanding], Awaitable[None]]
+
+
+class Router:
+    def __init__(self, conversation_state: ConversationState) -> None:
+        self.dialog_state = conversation_state.create_property("DialogState")
+        self.dialogs = DialogSet(self.dialog_state)
+        for dialog in (OnboardingDialog(), AssessmentDialog(), DeleteDialog()):
+            self.dialogs.add(dialog)
+
+    # -- entry points called by the activity handler -----------------------------------
+    async def on_message(self, context: TurnContext) -> None:
+        dc = await self.dialogs.create_context(context)
+        said = (context.activity.text or "").strip()
+        if dc.active_dialog is not None:
+            if context.activity.value is not None or self._answers_prompt(dc, said):
+                await self._continue(dc)
+                return
+            understood = understand(said)
+            if await self._interrupt(dc, understood):
+                return
+            await self._continue(dc)
+            return
+        if context.activity.value == MUS_ACTION:
+            await show_mus_summary(context)
+            return
+        if context.activity.value is not None and not said:
+            await self._stale_card(dc)
+            return
+        understood = understand(said)
+        handler = COMMANDS.get(understood.intent or "")
+        if handler is not None:
+            await handler(self, dc, understood)
+        elif understood.intent == "question" and understood.topic:
+            await self._answer(dc, understood)
+        elif not await self._has_profile(context) and is_personal(context):
+            await self.start_onboarding(dc)
+        else:
+            await context.send_activity(message(context, "msg.out_of_scope"))
+
+    async def start_onboarding(self, dc: DialogContext, greet: bool = True, then: str | None = None) -> None:
+        await dc.cancel_all_dialogs()
+        await dc.begin_dialog("onboarding", {"greet": greet, "then": then})
+
+    async def greet_if_new(self, context: TurnContext) -> None:
+        """installationUpdate / conversationUpdate: greet once, unless something is running."""
+        dc = await self.dialogs.create_context(context)
+        if dc.active_dialog is None and not await self._has_profile(context):
+            await self.start_onboarding(dc)
+
+    # -- helpers -----------------------------------------------------------------------
+    async def _continue(self, dc: DialogContext) -> None:
+        result = await dc.continue_dialog()
+        if result.status == DialogTurnStatus.Empty:
+            await dc.context.send_activity(message(dc.context, "msg.out_of_scope"))
+
+    @staticmethod
+    def _answers_prompt(dc: DialogContext, said: str) -> bool:
+        """True when the text picks one of the waiting prompt's choices (so never an interruption)."""
+        if dc.active_dialog is None:
+            return False
+        state = innermost_state(dc)
+        expects = state.get("expects")
+        if expects == "text":
+            return True
+        if expects == "score":
+            return parse_answer(said) is not None
+        options = state.get("options")
+        if not isinstance(options, PromptOptions) or not options.choices:
+            return fold(said).isdigit()
+        labels = {str(i): [c.value, *(c.synonyms or [])] for i, c in enumerate(options.choices)}
+        return match_choice(said, labels, min_score=90) is not None or fold(said).isdigit()
+
+    async def _interrupt(self, dc: DialogContext, understood: Understanding) -> bool:
+        """Commands and questions work mid-dialog: flows restart, answers re-prompt."""
+        intent = understood.intent or ""
+        if intent in RESTARTING:
+            await dc.cancel_all_dialogs()
+            await COMMANDS[intent](self, dc, understood)
+            return True
+        if intent == "cancel":
+            await dc.cancel_all_dialogs()
+            await dc.context.send_activity(message(dc.context, "msg.cancelled"))
+            return True
+        if intent in COMMANDS:
+            await COMMANDS[intent](self, dc, understood)
+        elif intent == "question" and understood.topic and understood.confidence >= 0.5:
+            await self._answer(dc, understood)
+        else:
+            return False
+        await dc.context.send_activity(message(dc.context, "msg.resume"))
+        await dc.reprompt_dialog()
+        return True
+
+    async def _answer(self, dc: DialogContext, understood: Understanding) -> None:
+        context = dc.context
+        lang = content.normalise_language(understood.language) if understood.language else lang_of(context)
+        if understood.ambiguous and len(understood.alternatives) >= 2:
+            a, b = understood.alternatives[:2]
+            names = [answers._topic_name(lang, t) for t in (a, b)]
+            await context.send_activity(as_activity(answers.Reply(
+                content.t(lang, "msg.clarify_topic", a=names[0], b=names[1]),
+                [(n, content.t(lang, "msg.read_more_value", name=n)) for n in names])))
+            return
+        profile = await services(context).users.profile(user_key_of(context)) if is_personal(context) else None
+        reply = answers.topic_reply(lang, understood.topic, profile,
+                                    detail=answers.wants_detail(context.activity.text or ""))
+        await context.send_activity(as_activity(reply))
+
+    @staticmethod
+    async def _has_profile(context: TurnContext) -> bool:
+        profile = await services(context).users.profile(user_key_of(context))
+        return bool(profile and profile.get("role") and profile.get("level"))
+
+    async def _stale_card(self, dc: DialogContext) -> None:
+        await dc.context.send_activity(message(dc.context, "msg.stale_card"))
+
+
+def innermost_state(dc: DialogContext) -> dict:
+    """State of the dialog that is actually waiting (inside component dialogs)."""
+    state = dc.active_dialog.state
+    while isinstance(state, dict) and state.get("dialogs") is not None and state["dialogs"].dialog_stack:
+        state = state["dialogs"].dialog_stack[0].state
+    return state
+
+
+# -- commands --------------------------------------------------------------------------
+async def _help(router: Router, dc: DialogContext, _: Understanding) -> None:
+    await dc.context.send_activity(message(dc.context, "msg.help"))
+
+
+async def _start(router: Router, dc: DialogContext, _: Understanding) -> None:
+    if not is_personal(dc.context):
+        await dc.context.send_activity(message(dc.context, "msg.private_only"))
+        return
+    await router.start_onboarding(dc)
+
+
+async def _profile(router: Router, dc: DialogContext, _: Understanding) -> None:
+    context = dc.context
+    if not is_personal(context):
+        await context.send_activity(message(context, "msg.private_only"))
+        return
+    await context.send_activity(MessageFactory.text(profile_text(context, await services(context).users.get(
+        user_key_of(context)))))
+
+
+def profile_text(context: TurnContext, doc: dict | None) -> str:
+    lang = lang_of(context)
+    profile = (doc or {}).get("profile") or {}
+    if not profile.get("role"):
+        return content.t(lang, "msg.profile_none")
+    from model import relevance
+    reminder = (doc or {}).get("reminder") or {}
+    return content.t(lang, "msg.profile",
+                     role=relevance.role_name(lang, profile.get("role")),
+                     level=relevance.level_name(lang, profile.get("level")),
+                     language=content.t(lang, "language_name"),
+                     created=profile.get("created", "")[:10], updated=profile.get("updated", "")[:10],
+                     assessments=len((doc or {}).get("assessments", [])),
+                     reminders=content.t(lang, "msg.reminders_on" if reminder.get("frequency", "off") != "off"
+                                         else "msg.reminders_off"))
+
+
+async def _language(router: Router, dc: DialogContext, understood: Understanding) -> None:
+    context = dc.context
+    said = fold(context.activity.text or "")
+    current = lang_of(context)
+    wanted = understood.language if understood.language and understood.language != current else None
+    for lang in content.LANGUAGES:
+        if fold(content.t(lang, "language_name")) in said.split() or f" {lang} " in f" {said} ":
+            wanted = lang
+    if wanted is None or wanted == current:
+        wanted = "en" if current == "da" else "da"
+    context.turn_state[LANG] = wanted
+    if is_personal(context):
+        await services(context).users.save_profile(user_key_of(context), language=wanted)
+    await context.send_activity(message(context, "msg.language_set"))
+
+
+async def _greeting(router: Router, dc: DialogContext, _: Understanding) -> None:
+    if not await router._has_profile(dc.context) and is_personal(dc.context):
+        await router.start_onboarding(dc)
+        return
+    await dc.context.send_activity(message(dc.context, "msg.greeting"))
+
+
+async def _thanks(router: Router, dc: DialogContext, _: Understanding) -> None:
+    await dc.context.send_activity(message(dc.context, "msg.thanks"))
+
+
+async def _assessment(router: Router, dc: DialogContext, _: Understanding) -> None:
+    await dc.cancel_all_dialogs()
+    await dc.begin_dialog(ASSESSMENT)
+
+
+async def _history(router: Router, dc: DialogContext, _: Understanding) -> None:
+    await show_history(dc.context)
+
+
+async def _export(router: Router, dc: DialogContext, _: Understanding) -> None:
+    await export(dc.context)
+
+
+async def _delete(router: Router, dc: DialogContext, _: Understanding) -> None:
+    await dc.cancel_all_dialogs()
+    await dc.begin_dialog(DELETE)
+
+
+async def _nothing_to_cancel(router: Router, dc: DialogContext, _: Understanding) -> None:
+    await dc.context.send_activity(message(dc.context, "msg.nothing_to_cancel"))
+
+
+COMMANDS: dict[str, Handler] = {
+    "help": _help,
+    "start": _start,
+    "profile": _profile,
+    "language": _language,
+    "greeting": _greeting,
+    "thanks": _thanks,
+    "assessment": _assessment,
+    "history": _history,
+    "export": _export,
+    "delete": _delete,
+    "cancel": _nothing_to_cancel,
+    "skip": _nothing_to_cancel,
+}
+# Commands that begin a new flow: mid-dialog they replace the current one.
+RESTARTING = {"start", "assessment", "delete"}

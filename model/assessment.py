@@ -1,0 +1,152 @@
+"""Self-assessments: the 1-5 scale, reading answers, records, progress and suggestions."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from . import content, relevance
+from .answers import focus_competences
+from .choices import fold, match_choice
+from .users import SCHEMA_VERSION, iso
+
+SCALE = (1, 2, 3, 4, 5)
+NOTE_MAX_CHARS = 280
+SKIP, STOP = "skip", "stop"
+
+
+def scale_label(lang: str, score: int) -> str:
+    return content.t(lang, f"scale.{score}")
+
+
+def scale_phrase(lang: str, score: int) -> str:
+    """The label inside a sentence: 'det er nyt for mig', but English keeps its capital 'I'."""
+    label = scale_label(lang, score)
+    return label if label.startswith("I ") else label[:1].lower() + label[1:]
+
+
+def _word_options() -> dict[str, list[str]]:
+    """Typed answers: skip/stop words and the scale labels, in both languages."""
+    opts: dict[str, list[str]] = {SKIP: [], STOP: []}
+    for lang in content.LANGUAGES:
+        opts[SKIP] += content.lookup(lang, "assessment.skip_words")
+        opts[STOP] += content.lookup(lang, "assessment.stop_words")
+        for s in SCALE:
+            opts.setdefault(str(s), []).append(scale_label(lang, s))
+    return opts
+
+
+def parse_answer(text: str) -> int | str | None:
+    """A typed score (1-5, '4/5', a scale label), 'skip', 'stop', or None when unclear."""
+    folded = fold(text)
+    if not folded:
+        return None
+    tokens = folded.split()
+    if tokens[0].isdigit():
+        n = int(tokens[0])
+        return n if n in SCALE else None
+    for word_id in (SKIP, STOP):
+        if folded in {fold(w) for w in _word_options()[word_id]}:
+            return word_id
+    found = match_choice(text, _word_options(), min_score=88)
+    if found in (SKIP, STOP):
+        return found
+    return int(found) if found else None
+
+
+def validate_scores(value: Any, items: list[str], required: int = 1) -> tuple[dict[str, int], list[str]]:
+    """Card submit -> (scores, problems). Missing items count as skipped; foreign values are problems."""
+    if not isinstance(value, dict):
+        return {}, ["format"]
+    scores: dict[str, int] = {}
+    problems: list[str] = []
+    for item in items:
+        raw = value.get(item)
+        if raw in (None, "", SKIP):
+            continue
+        try:
+            score = int(str(raw).strip())
+        except ValueError:
+            problems.append(item)
+            continue
+        if score not in SCALE:
+            problems.append(item)
+        else:
+            scores[item] = score
+    if not problems and len(scores) < required:
+        problems.append("empty")
+    return scores, problems
+
+
+def clean_note(text: Any) -> str | None:
+    if not isinstance(text, str):
+        return None
+    note = " ".join(text.split())[:NOTE_MAX_CHARS]
+    return note or None
+
+
+def record(tenant: str | None, profile: dict, scores: dict[str, int], competences: dict[str, int],
+           note: str | None, lang: str, now: datetime) -> dict:
+    """What is stored for one completed assessment (the person's key is the document's)."""
+    return {
+        "at": iso(now),
+        "tenant": tenant,
+        "role": profile.get("role"),
+        "level": profile.get("level"),
+        "scores": dict(scores),
+        "competences": dict(competences),
+        "note": note,
+        "language": lang,
+        "schema": SCHEMA_VERSION,
+    }
+
+
+@dataclass(frozen=True)
+class Change:
+    subarea: str
+    latest: int | None
+    previous: int | None
+
+    @property
+    def arrow(self) -> str:
+        if self.latest is None or self.previous is None:
+            return ""
+        return "↑" if self.latest > self.previous else "↓" if self.latest < self.previous else "="
+
+
+def progress(assessments: list[dict]) -> list[Change]:
+    """Per sub-area: the latest score and the one before it (from earlier assessments)."""
+    changes = []
+    for sub in content.subarea_ids():
+        values = [a["scores"][sub] for a in assessments if isinstance(a.get("scores", {}).get(sub), int)]
+        latest = values[-1] if values else None
+        previous = values[-2] if len(values) > 1 else None
+        changes.append(Change(sub, latest, previous))
+    return changes
+
+
+def latest_scores(assessments: list[dict]) -> dict[str, int | None]:
+    return {c.subarea: c.latest for c in progress(assessments)}
+
+
+def focus_areas(profile: dict, assessments: list[dict], count: int = 1) -> list[str]:
+    """Sub-areas where relevance is high and the score low (unassessed ones count as low)."""
+    scores = latest_scores(assessments)
+    ranked = relevance.ranked_subareas(profile.get("role"), profile.get("level"))
+    order = {r.subarea: i for i, r in enumerate(ranked)}
+
+    def gap(rel: relevance.Relevance) -> tuple:
+        score = scores.get(rel.subarea)
+        return (-(rel.score * (6 - (score or 1))), order[rel.subarea])
+
+    return [r.subarea for r in sorted(ranked, key=gap)][:count]
+
+
+def suggestion(lang: str, profile: dict, assessments: list[dict], index: int = 0) -> tuple[str, str]:
+    """(sub-area, competence) to work on next: the focus area's most relevant example competence."""
+    sub = focus_areas(profile, assessments, count=index + 1)[index]
+    competence = focus_competences(sub, profile.get("role"), profile.get("level"))
+    comp_scores = (assessments[-1].get("competences") or {}) if assessments else {}
+    weakest = sorted(competence, key=lambda c: (comp_scores.get(c, 0), competence.index(c)))
+    chosen = weakest[0] if comp_scores else competence[0]
+    return sub, chosen

@@ -1,0 +1,47 @@
+"""Matching a typed answer to one of a few options: numbers, labels, typos, no æøå."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from rapidfuzz import fuzz
+
+_FOLD = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"})
+
+
+def fold(text: str) -> str:
+    """Lower-case, æøå spelled out, accents and punctuation gone, spaces squeezed."""
+    text = (text or "").lower().translate(_FOLD)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return re.sub(r"[^a-z0-9]+", " ", text).strip()
+
+
+def match_choice(text: str, options: dict[str, list[str]], min_score: float = 80.0) -> str | None:
+    """The option id the text means, or None.
+
+    `options` maps an id to its labels (in any language; the first is what was shown).
+    A number picks by position in the dict's order.
+    """
+    folded = fold(text)
+    if not folded:
+        return None
+    ids = list(options)
+    if folded.isdigit():
+        n = int(folded)
+        return ids[n - 1] if 1 <= n <= len(ids) else None
+    best, best_score = None, 0.0
+    for oid, labels in options.items():
+        for label in labels:
+            lab = fold(label)
+            if not lab:
+                continue
+            if folded == lab:
+                return oid
+            # Partial matches only when the answer is a real part of the label, so "hjælp"
+            # is not read as "jeg kan med lidt hjælp".
+            partial = len(folded) >= 4 and len(folded) >= 0.4 * len(lab)
+            score = fuzz.WRatio(folded, lab) if partial else fuzz.ratio(folded, lab)
+            if score > best_score:
+                best, best_score = oid, score
+    return best if best_score >= min_score else None

@@ -1,0 +1,87 @@
+"""The small storage interface every backend implements: documents by (collection, key).
+
+A turn touches only its own person's documents, so a backend's cost per turn does not
+grow with the number of people stored. Optimistic concurrency (ETags) lets several
+writers (coroutines here, bot instances with a shared backend) update one document
+without losing updates.
+"""
+from __future__ import annotations
+
+import abc
+import asyncio
+import hashlib
+import weakref
+from typing import Any, Awaitable, Callable
+
+Doc = dict[str, Any]
+
+
+class ConflictError(Exception):
+    """The document changed since it was read (ETag mismatch)."""
+
+
+def doc_name(key: str) -> str:
+    """A file/blob-safe name for any key; hashing keeps ids (and crazy keys) out of names."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:40]
+
+
+class DocStore(abc.ABC):
+    """A backend: TinyDB files here, Azure Blob Storage later."""
+
+    @abc.abstractmethod
+    async def read(self, collection: str, key: str) -> tuple[Doc | None, str | None]:
+        """The document and its ETag, or (None, None)."""
+
+    @abc.abstractmethod
+    async def write(self, collection: str, key: str, doc: Doc, if_match: str | None = None,
+                    if_none_match: bool = False) -> str:
+        """Write atomically; return the new ETag. Raise ConflictError when the condition fails."""
+
+    @abc.abstractmethod
+    async def delete(self, collection: str, key: str) -> None:
+        """Remove every trace of the document; deleting a missing one is fine."""
+
+    async def keys(self, collection: str) -> list[str]:
+        """Document names in a collection (maintenance only: export tools, migration)."""
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        return None
+
+    # -- built on the primitives -------------------------------------------------------
+    _locks: "weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock]"
+
+    def _lock(self, collection: str, key: str) -> asyncio.Lock:
+        locks = self.__dict__.setdefault("_locks", weakref.WeakValueDictionary())
+        lock = locks.get((collection, key))
+        if lock is None:
+            lock = asyncio.Lock()
+            locks[(collection, key)] = lock
+        return lock
+
+    async def update(self, collection: str, key: str,
+                     change: Callable[[Doc], Doc | None] | Callable[[Doc], Awaitable[Doc | None]],
+                     attempts: int = 20) -> Doc | None:
+        """Read-modify-write that never loses a concurrent update.
+
+        `change` gets the current document (a new empty dict when there is none) and
+        mutates it or returns a replacement; returning None from a new document means
+        "nothing to store". A local lock keeps one process's coroutines in line; ETags
+        make other processes retry.
+        """
+        async with self._lock(collection, key):
+            for _ in range(attempts):
+                doc, etag = await self.read(collection, key)
+                current = doc if doc is not None else {}
+                result = change(current)
+                if asyncio.iscoroutine(result):
+                    result = await result
+                new = current if result is None else result
+                if doc is None and not new:
+                    return None
+                try:
+                    await self.write(collection, key, new, if_match=etag, if_none_match=etag is None)
+                    return new
+                except ConflictError:
+                    await asyncio.sleep(0.005)
+            raise ConflictError(f"gave up updating {collection} after {attempts} attempts")

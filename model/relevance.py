@@ -1,0 +1,73 @@
+"""Which sub-areas matter most for a person, and why.
+
+The rule is data (content/relevance.json): a base from the involvement level plus a
+bonus from the role. Every part that adds relevance carries a reason text, so the bot
+can always explain its order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import content
+
+
+@dataclass(frozen=True)
+class Relevance:
+    subarea: str
+    score: int
+    band: str
+    reasons: tuple[str, ...]  # text keys, most important first
+
+
+def roles() -> list[str]:
+    return list(content.relevance_table()["role_order"])
+
+
+def levels() -> list[str]:
+    return list(content.relevance_table()["level_order"])
+
+
+def _band(score: int) -> str:
+    for rule in content.relevance_table()["bands"]:
+        if score >= rule["min"]:
+            return rule["band"]
+    return "low"
+
+
+def ranked_subareas(role: str | None, level: str | None) -> list[Relevance]:
+    """Sub-areas, most relevant first. Without a profile: the wheel's own order, no reasons."""
+    table = content.relevance_table()
+    ids = content.subarea_ids()
+    if level not in table["levels"]:
+        return [Relevance(s, 0, "medium", ()) for s in ids]
+    lvl = table["levels"][level]
+    bonus = table["roles"].get(role or "", {}).get("bonus", {})
+    order = lvl["order"] + [s for s in ids if s not in lvl["order"]]
+    result = []
+    for sub in ids:
+        base = lvl["base"].get(sub, 1)
+        extra = bonus.get(sub, 0)
+        reasons = [f"reasons.level.{level}.{sub}"]
+        if extra:
+            reasons.insert(0 if extra >= base else 1, f"reasons.role.{role}.{sub}")
+        result.append(Relevance(sub, base + extra, _band(base + extra), tuple(reasons)))
+    return sorted(result, key=lambda r: (-r.score, order.index(r.subarea)))
+
+
+def relevance_of(role: str | None, level: str | None, subarea: str) -> Relevance:
+    return next(r for r in ranked_subareas(role, level) if r.subarea == subarea)
+
+
+def reason_text(lang: str, rel: Relevance) -> str:
+    """One sentence part: the level's reason, and the role's when it adds to it."""
+    parts = [content.t(lang, key) for key in rel.reasons]
+    joiner = ", og " if content.normalise_language(lang) == "da" else ", and "
+    return joiner.join(parts)
+
+
+def role_name(lang: str, role: str | None) -> str:
+    return content.lookup(lang, f"roles.{role}.name") if role else ""
+
+
+def level_name(lang: str, level: str | None) -> str:
+    return content.lookup(lang, f"levels.{level}.name") if level else ""

@@ -1,0 +1,178 @@
+"""Shared test fixtures: a stand-in Bot Connector service on loopback, the real app on a
+free port, and Teams-shaped activities."""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bot.config import Config  # noqa: E402
+from bot.runtime import build  # noqa: E402
+
+
+class Connector:
+    """Catches what the bot sends to serviceUrl, as Teams' connector would receive it."""
+
+    def __init__(self) -> None:
+        self.activities: list[dict] = []
+        self.requests: list[tuple[str, str]] = []
+        self.responses: list[tuple[int, dict]] = []  # scripted answers, consumed in order
+        self._ids = itertools.count(1)
+        self._event = asyncio.Event()
+        self.runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}/"
+
+    async def stop(self) -> None:
+        if self.runner:
+            await self.runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        self.requests.append((request.method, request.path))
+        if self.responses:
+            status, headers = self.responses.pop(0)
+            if status >= 300:
+                return web.json_response({"error": {"code": str(status)}}, status=status, headers=headers)
+        body = await request.json() if request.can_read_body else {}
+        if request.method == "POST" and "/activities" in request.path:
+            body["_path"] = request.path
+            body["_auth"] = request.headers.get("Authorization")
+            self.activities.append(body)
+            self._event.set()
+        return web.json_response({"id": f"reply-{next(self._ids)}"})
+
+    def texts(self, since: int = 0) -> list[str]:
+        out = []
+        for act in self.activities[since:]:
+            parts = [act.get("text") or ""]
+            for att in act.get("attachments") or []:
+                c = att.get("content") or {}
+                parts.append(c.get("text") or "")
+                parts += [b.get("title", "") for b in c.get("buttons") or []]
+            out.append("\n".join(p for p in parts if p))
+        return out
+
+    def all_text(self, since: int = 0) -> str:
+        return "\n".join(self.texts(since))
+
+
+class BotServer:
+    """The real aiohttp app on a free loopback port; restartable on the same data dir."""
+
+    def __init__(self, data_dir: Path, **overrides) -> None:
+        self.data_dir = data_dir
+        self.overrides = overrides
+        self.runner: web.AppRunner | None = None
+        self.url = ""
+        self.runtime = None
+
+    async def start(self) -> None:
+        import aiohttp
+        config = Config(DATA_DIR=self.data_dir, PORT=0, NUDGES="off", FSYNC=False, **self.overrides)
+        self.runtime = build(config)
+        self.runner = web.AppRunner(self.runtime.app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        self.session = aiohttp.ClientSession()
+
+    async def stop(self) -> None:
+        await self.session.close()
+        if self.runner:
+            await self.runner.cleanup()
+
+    async def post(self, activity, headers=None, raw: bytes | None = None, content_type="application/json"):
+        hdrs = {"Content-Type": content_type, **(headers or {})}
+        import json as _json
+        data = raw if raw is not None else _json.dumps(activity).encode()
+        async with self.session.post(self.url + "/api/messages", data=data, headers=hdrs) as resp:
+            return resp.status, await resp.text()
+
+
+class TeamsUser:
+    """Builds Teams-shaped activities for one person in a personal chat."""
+
+    def __init__(self, connector: Connector, name: str = "Mette", locale: str = "da-DK",
+                 tenant: str = "tenant-1", conversation_type: str = "personal") -> None:
+        self.aad = str(uuid.uuid4())
+        self.user_id = f"29:{uuid.uuid4().hex}"
+        self.conversation_id = f"a:{uuid.uuid4().hex}"
+        self.connector = connector
+        self.name = name
+        self.locale = locale
+        self.tenant = tenant
+        self.conversation_type = conversation_type
+        self._n = itertools.count(1)
+
+    def activity(self, type_: str = "message", **fields) -> dict:
+        act = {
+            "type": type_,
+            "id": f"act-{next(self._n)}",
+            "timestamp": "2026-11-26T10:00:00.000Z",
+            "serviceUrl": self.connector.url,
+            "channelId": "msteams",
+            "from": {"id": self.user_id, "name": self.name, "aadObjectId": self.aad},
+            "conversation": {"id": self.conversation_id, "conversationType": self.conversation_type,
+                             "tenantId": self.tenant},
+            "recipient": {"id": "28:bot-id", "name": "Kompetencehjulet"},
+            "channelData": {"tenant": {"id": self.tenant}},
+            "locale": self.locale,
+            "entities": [{"type": "clientInfo", "locale": self.locale, "timezone": "Europe/Copenhagen"}],
+        }
+        act.update(fields)
+        return act
+
+    def message(self, text: str | None = None, value: dict | None = None) -> dict:
+        fields = {}
+        if text is not None:
+            fields["text"] = text
+        if value is not None:
+            fields["value"] = value
+        return self.activity("message", **fields)
+
+    def install(self) -> dict:
+        return self.activity("installationUpdate", action="add")
+
+
+@pytest.fixture
+async def connector():
+    c = Connector()
+    await c.start()
+    yield c
+    await c.stop()
+
+
+@pytest.fixture
+async def server(tmp_path):
+    s = BotServer(tmp_path / "data")
+    await s.start()
+    yield s
+    await s.stop()
+
+
+async def say(server: BotServer, connector: Connector, activity: dict) -> str:
+    """Post one activity and return all the text the bot sent back during that turn."""
+    before = len(connector.activities)
+    status, body = await server.post(activity)
+    assert status in (200, 201), (status, body)
+    return connector.all_text(before)

@@ -1,0 +1,109 @@
+"""The content reaches the user complete, in both languages, and in our own words."""
+import re
+from pathlib import Path
+
+import pytest
+
+from model import answers, content, relevance
+
+SOURCE = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_afbf79d9b71c0bba.txt"
+
+
+def _keys(node, prefix=""):
+    if isinstance(node, dict):
+        out = set()
+        for k, v in node.items():
+            out |= _keys(v, f"{prefix}.{k}")
+        return out
+    if isinstance(node, list):  # word lists may differ in length between languages
+        return {f"{prefix}[]"}
+    return {prefix}
+
+
+def test_both_languages_have_the_same_texts():
+    assert _keys(content.texts("da")) == _keys(content.texts("en"))
+    for key in ["overview.details"] + [f"subareas.{s}.details" for s in content.subarea_ids()]:
+        assert len(content.lookup("da", key)) == len(content.lookup("en", key)), key
+
+
+@pytest.mark.parametrize("lang", content.LANGUAGES)
+def test_every_subarea_has_text_and_all_eleven_examples(lang):
+    assert content.subarea_ids() == ["implementation", "development", "innovation"]
+    total = 0
+    for sub in content.subarea_ids():
+        data = content.lookup(lang, f"subareas.{sub}")
+        assert data["name"] and data["short"] and len(data["details"]) >= 4
+        for comp in content.competence_ids(sub):
+            assert content.competence_name(lang, sub, comp)
+            assert data["competences"][comp]["example"]
+            total += 1
+    assert total == 11
+    assert len(content.lookup(lang, "overview.details")) >= 6
+
+
+@pytest.mark.parametrize("lang", content.LANGUAGES)
+def test_every_fact_reaches_the_user_through_read_more(lang):
+    """'mere om X' shows every detail and every example of X; the overview shows the area's facts."""
+    for sub in content.subarea_ids():
+        text = answers.subarea_details(lang, sub).text
+        for fact in content.lookup(lang, f"subareas.{sub}.details"):
+            assert fact in text
+        for comp in content.competence_ids(sub):
+            assert content.competence_name(lang, sub, comp) in text
+    overview = answers.overview_details(lang).text
+    for fact in content.lookup(lang, "overview.details"):
+        assert fact in overview
+
+
+def _words(text):
+    return re.findall(r"[a-zæøå]+", text.lower())
+
+
+@pytest.mark.skipif(not SOURCE.exists(), reason="source text not found beside the repo")
+def test_texts_are_our_own_words_not_the_sources_sentences():
+    source = _words(SOURCE.read_text(encoding="utf-8"))
+    grams = {tuple(source[i:i + 8]) for i in range(len(source) - 7)}
+    ours = _words(" ".join(str(v) for v in _flatten(content.texts("da"))))
+    copied = [" ".join(ours[i:i + 8]) for i in range(len(ours) - 7) if tuple(ours[i:i + 8]) in grams]
+    assert not copied, copied[:3]
+
+
+def _flatten(node):
+    if isinstance(node, dict):
+        for v in node.values():
+            yield from _flatten(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _flatten(v)
+    else:
+        yield node
+
+
+def test_wheel_knows_four_areas_and_says_honestly_what_it_covers():
+    assert len(content.wheel()["areas"]) == 4
+    text = answers.coverage_text("en")
+    assert "Development and implementation" in text and "not included yet" in text
+
+
+def test_relevance_table_is_total_and_ordered():
+    for level in relevance.levels():
+        for role in relevance.roles():
+            ranked = relevance.ranked_subareas(role, level)
+            assert sorted(r.subarea for r in ranked) == sorted(content.subarea_ids())
+            scores = [r.score for r in ranked]
+            assert scores == sorted(scores, reverse=True)
+            for rel in ranked:
+                for lang in content.LANGUAGES:
+                    assert relevance.reason_text(lang, rel)
+
+
+def test_steering_puts_procurement_first_and_says_why():
+    top = relevance.ranked_subareas("manager", "steer")[0]
+    assert top.subarea == "implementation"
+    assert "indkøbsprocesser" in relevance.reason_text("da", top)
+    assert "procurement processes" in relevance.reason_text("en", top)
+
+
+def test_contributing_specialist_gets_development_first():
+    assert relevance.ranked_subareas("specialist", "contribute")[0].subarea == "development"
+    assert relevance.ranked_subareas("frontline", "use")[0].subarea == "innovation"

@@ -1,0 +1,228 @@
+"""Conversation flows through botbuilder's TestAdapter: what a person sees, turn by turn."""
+from __future__ import annotations
+
+import pytest
+from botbuilder.core import ConversationState, TurnContext
+from botbuilder.core.adapters import TestAdapter, TestFlow
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
+
+from bot.handler import KompetenceBot, Services
+from bot.state_storage import DocStoreStorage
+from model.tinydb_store import TinyDBStore
+from model.users import Users, user_key
+
+
+def _texts(activity: Activity) -> str:
+    parts = [activity.text or ""]
+    for att in activity.attachments or []:
+        content = att.content if isinstance(att.content, dict) else getattr(att.content, "__dict__", {})
+        if isinstance(content, dict):
+            parts.append(str(content.get("text") or ""))
+            for b in content.get("buttons") or []:
+                parts.append(b.title if hasattr(b, "title") else str(b.get("title", "")))
+            for block in content.get("body") or []:
+                parts.append(str(block.get("text", "")))
+    return "\n".join(parts)
+
+
+class Chat:
+    """One person talking to the real bot through the TestAdapter."""
+
+    def __init__(self, tmp_path, locale="da-DK"):
+        self.store = TinyDBStore(tmp_path / "data", fsync=False)
+        self.users = Users(self.store)
+        state = ConversationState(DocStoreStorage(self.store))
+        self.bot = KompetenceBot(state, Services(users=self.users, store=self.store))
+        self.adapter = TestAdapter(self.bot.on_turn)
+        self.adapter.locale = locale
+        self.locale = locale
+
+    async def send(self, text: str | None = None, value: dict | None = None) -> str:
+        activity = Activity(type=ActivityTypes.message, text=text, value=value, locale=self.locale)
+        await self.adapter.receive_activity(activity)
+        self.last = []
+        while self.adapter.activity_buffer:
+            self.last.append(self.adapter.activity_buffer.pop(0))
+        return "\n".join(_texts(a) for a in self.last)
+
+    @property
+    def key(self) -> str:
+        return user_key(None, self.adapter.template.from_property.id)
+
+
+@pytest.fixture
+def da(tmp_path):
+    return Chat(tmp_path, "da-DK")
+
+
+@pytest.fixture
+def en(tmp_path):
+    return Chat(tmp_path, "en-US")
+
+
+async def test_full_onboarding_in_danish_by_clicked_labels(da):
+    reply = await da.send("hej")
+    assert "faglige position" in reply and "Leder" in reply
+    reply = await da.send("Leder")
+    assert "involveret" in reply and "Jeg styrer udvikling og implementering" in reply
+    reply = await da.send("Jeg styrer udvikling og implementering")
+    assert reply.index("Implementering og anskaffelse") < reply.index("Udvikling**") < reply.index("Innovation")
+    assert "indkøbsprocesser" in reply  # says why
+    profile = await da.users.profile(da.key)
+    assert (profile["role"], profile["level"], profile["language"]) == ("manager", "steer", "da")
+
+
+async def test_full_onboarding_in_english_by_typed_numbers_and_a_typo(en):
+    reply = await en.send("hello")
+    assert "professional position" in reply
+    reply = await en.send("Projet lead")  # typo
+    assert "How are you usually involved" in reply
+    reply = await en.send("2")
+    assert "Development" in reply and "Why:" in reply
+    assert (await en.users.profile(en.key))["role"] == "project_lead"
+
+
+async def test_unclear_answer_is_asked_again_without_losing_the_place(da):
+    await da.send("hej")
+    reply = await da.send("bananbrød")
+    assert "1 til 6" in reply
+    reply = await da.send("4")
+    assert "involveret" in reply
+
+
+async def test_start_midway_restarts_onboarding(da):
+    await da.send("hej")
+    await da.send("Leder")
+    reply = await da.send("start")
+    assert "faglige position" in reply
+    await da.send("1")
+    reply = await da.send("1")
+    assert "Innovation" in reply.split("\n\n")[1]  # frontline + uses: innovation first
+    assert (await da.users.profile(da.key))["role"] == "frontline"
+
+
+async def test_question_mid_onboarding_is_answered_then_the_prompt_returns(da):
+    await da.send("hej")
+    reply = await da.send("hvad betyder innovation for mig?")
+    assert "Innovation" in reply and "faglige position" in reply
+    reply = await da.send("Leder")
+    assert "involveret" in reply
+
+
+async def test_language_switch_is_remembered(da):
+    await da.send("hej")
+    await da.send("1")
+    await da.send("1")
+    reply = await da.send("language english")
+    assert "English" in reply
+    reply = await da.send("profil")
+    assert "Your profile" in reply
+
+
+async def _onboard(chat: Chat, role="2", level="2") -> None:
+    await chat.send("hej")
+    await chat.send(role)
+    await chat.send(level)
+
+
+async def test_quick_check_by_typed_numbers_in_five_turns(da):
+    await _onboard(da)
+    reply = await da.send("vurdering")
+    assert "Kort tjek" in reply and "Udvikling" in reply
+    await da.send("4")
+    await da.send("spring over")
+    await da.send("2")
+    reply = await da.send("blive bedre til business cases")
+    assert "gemt" in reply
+    items = await da.users.assessments(da.key)
+    assert len(items) == 1
+    first = items[0]
+    assert first["scores"] == {"development": 4, "innovation": 2} or first["scores"] == {"development": 4, "implementation": 2}
+    assert first["note"] == "blive bedre til business cases"
+    assert first["role"] == "administrative" and first["language"] == "da" and first["schema"] == 1
+
+
+async def _card_nonce(chat: Chat) -> str:
+    """Start the check and read the nonce from the card's submit action, as a client would."""
+    await chat.send("vurdering")
+    for activity in chat.last:
+        for att in activity.attachments or []:
+            if att.content_type == "application/vnd.microsoft.card.adaptive":
+                return att.content["actions"][0]["data"]["nonce"]
+    raise AssertionError("no Adaptive Card was sent")
+
+
+async def test_quick_check_by_card_submit_and_invalid_submits_are_reasked(en):
+    await _onboard(en)
+    nonce = await _card_nonce(en)
+    reply = await en.send(value={"kh": "quick", "nonce": nonce, "implementation": "7"})
+    assert "value I can't use" in reply
+    reply = await en.send(value={"kh": "quick", "nonce": nonce})
+    assert "didn't pick anything" in reply
+    reply = await en.send(value={"kh": "quick", "nonce": "forged", "implementation": "3"})
+    assert "no longer active" in reply
+    assert await en.users.assessments(en.key) == []
+    reply = await en.send(value={"kh": "quick", "nonce": nonce, "implementation": "3", "development": "5",
+                                 "innovation": "1", "note": "  trends  "})
+    assert "saved" in reply and "11 example competences" in reply
+    items = await en.users.assessments(en.key)
+    assert items[0]["scores"] == {"implementation": 3, "development": 5, "innovation": 1}
+    assert items[0]["note"] == "trends"
+
+
+async def test_stop_midway_stores_nothing(en):
+    await _onboard(en)
+    await en.send("assessment")
+    await en.send("3")
+    reply = await en.send("stop")
+    assert "Nothing was saved" in reply
+    assert await en.users.assessments(en.key) == []
+    reply = await en.send("4")
+    assert "saved" not in reply
+
+
+async def test_assessment_without_profile_runs_onboarding_first(en):
+    reply = await en.send("assessment")
+    assert "professional position" in reply
+    await en.send("1")
+    reply = await en.send("1")
+    assert "Quick check" in reply
+
+
+async def test_deep_round_over_the_eleven_examples(en):
+    await _onboard(en)
+    nonce = await _card_nonce(en)
+    await en.send(value={"kh": "quick", "nonce": nonce, "implementation": "3", "development": "3", "innovation": "3"})
+    reply = await en.send("yes")
+    assert "Example competences" in reply
+    values = {"kh": "deep", "nonce": nonce, "procurement": "2", "trends": "5"}
+    reply = await en.send(value=values)
+    assert "2 examples" in reply
+    assert (await en.users.assessments(en.key))[0]["competences"] == {"procurement": 2, "trends": 5}
+
+
+async def test_history_export_and_delete(en):
+    await _onboard(en)
+    nonce = await _card_nonce(en)
+    await en.send(value={"kh": "quick", "nonce": nonce, "implementation": "3", "development": "4", "innovation": "2"})
+    await en.send("no")
+    reply = await en.send("history")
+    assert "Latest scores" in reply and "4/5" in reply and "Suggestion" in reply
+    reply = await en.send("export")
+    assert "everything I keep about you" in reply
+    reply = await en.send("delete my data")
+    assert "cannot be undone" in reply
+    reply = await en.send("no")
+    assert "haven't deleted" in reply
+    assert await en.users.get(en.key) is not None
+    await en.send("delete my data")
+    reply = await en.send("yes")
+    assert "deleted everything" in reply
+    assert await en.users.get(en.key) is None
+    assert [p for p in (en.store.root).rglob("*.json")] == []
+
+
+async def test_out_of_scope_gets_a_kind_pointer(en):
+    await _onboard(en)
+    reply = await en.send("what's the weather tomorrow?")
+    assert "can't help with that" in reply and "help" in reply

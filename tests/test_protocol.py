@@ -1,0 +1,128 @@
+"""The real aiohttp app over HTTP with Teams-shaped activities; replies are caught by a
+stand-in connector service on loopback, as Teams' connector would receive them."""
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from conftest import BotServer, TeamsUser, say
+
+
+async def test_install_greets_and_onboarding_completes_over_http(server, connector):
+    user = TeamsUser(connector)
+    reply = await say(server, connector, user.install())
+    assert "Udvikling og implementering" in reply and "faglige position" in reply
+    sent = connector.activities[-1]
+    assert sent["_path"] == f"/v3/conversations/{user.conversation_id}/activities" or \
+        sent["_path"].startswith(f"/v3/conversations/{user.conversation_id}/activities/")
+    assert sent["attachments"][0]["contentType"] == "application/vnd.microsoft.card.hero"
+    assert "Leder" in json.dumps(sent["attachments"][0]["content"], ensure_ascii=False)
+    await say(server, connector, user.message("Leder"))
+    reply = await say(server, connector, user.message("Jeg styrer udvikling og implementering"))
+    for name in ("Implementering og anskaffelse", "Udvikling", "Innovation"):
+        assert name in reply
+    reply = await say(server, connector, user.message("profil"))
+    assert "Leder" in reply and "Jeg styrer" in reply
+
+
+async def test_profile_and_a_half_finished_onboarding_survive_a_restart(tmp_path, connector):
+    first = BotServer(tmp_path / "data")
+    await first.start()
+    user = TeamsUser(connector, locale="en-US")
+    await say(first, connector, user.install())
+    await say(first, connector, user.message("Manager"))  # role answered, level pending
+    await first.stop()
+
+    second = BotServer(tmp_path / "data")
+    await second.start()
+    try:
+        reply = await say(second, connector, user.message("3"))
+        assert "As a manager who steers" in reply
+        before = await say(second, connector, user.message("profile"))
+    finally:
+        await second.stop()
+    third = BotServer(tmp_path / "data")
+    await third.start()
+    try:
+        after = await say(third, connector, user.message("profile"))
+    finally:
+        await third.stop()
+    assert "Manager" in before and before == after
+
+
+@pytest.mark.parametrize("body,content_type,status", [
+    (b"{not json", "application/json", 400),
+    (b"[]", "application/json", 400),
+    (b"", "application/json", 400),
+    (b'{"type": "message"}', "application/json", 400),
+    (b'{"type": "message", "conversation": {"id": "c"}, "from": {"id": "u"}}', "application/json", 400),
+    (b'{"type": "message", "conversation": {"id": "c"}, "from": {"id": "u"}, "serviceUrl": "file:///etc"}',
+     "application/json", 400),
+    (b'{"type": 5, "conversation": {"id": "c"}, "from": {"id": "u"}, "serviceUrl": "http://x"}',
+     "application/json", 400),
+    (b'{"type": "message", "conversation": "c", "from": {"id": "u"}, "serviceUrl": "http://x"}',
+     "application/json", 400),
+    (b"hello", "text/plain", 415),
+    (b"x" * (300 * 1024), "application/json", 413),
+])
+async def test_bad_requests_get_4xx_not_500(server, body, content_type, status):
+    got, _ = await server.post(None, raw=body, content_type=content_type)
+    assert got == status
+
+
+async def test_healthz(server):
+    async with server.session.get(server.url + "/healthz") as resp:
+        assert resp.status == 200 and (await resp.json())["status"] == "ok"
+
+
+async def test_overlong_text_is_cut_and_still_answered(server, connector):
+    user = TeamsUser(connector)
+    await say(server, connector, user.install())
+    reply = await say(server, connector, user.message("innovation " * 5000))
+    assert reply  # answered, not crashed
+
+
+async def test_assessment_history_export_and_delete_over_http(server, connector, tmp_path):
+    user = TeamsUser(connector, locale="en-US")
+    await say(server, connector, user.install())
+    await say(server, connector, user.message("Specialist"))
+    await say(server, connector, user.message("contribute"))
+    turns_before = len(connector.activities)
+    await say(server, connector, user.message("assessment"))
+    card = next(a for a in connector.activities[turns_before:] if a.get("attachments")
+                and a["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive")
+    nonce = card["attachments"][0]["content"]["actions"][0]["data"]["nonce"]
+    reply = await say(server, connector, user.message(value={"kh": "quick", "nonce": nonce, "implementation": "2",
+                                                             "development": "4", "innovation": "3"}))
+    assert "saved" in reply
+    await say(server, connector, user.message("no"))
+    before = len(connector.activities)
+    reply = await say(server, connector, user.message("history"))
+    assert "4/5" in reply and "Suggestion" in reply
+    history = connector.activities[before]
+    image = history["attachments"][0]["content"]["body"][1]
+    assert image["url"].startswith("data:image/png;base64,") and "Development 4 out of 5" in image["altText"]
+    reply = await say(server, connector, user.message("export"))
+    export = connector.activities[-1]
+    assert export["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert '"development": 4' in json.dumps(export, ensure_ascii=False).replace('\\"', '"')
+    await say(server, connector, user.message("delete my data"))
+    reply = await say(server, connector, user.message("Yes, delete everything"))
+    assert "deleted everything" in reply
+    for needle in (user.aad, user.user_id, user.conversation_id):
+        found = subprocess.run(["grep", "-rl", needle, str(server.data_dir)], capture_output=True, text=True)
+        assert found.stdout == "", f"{needle} still stored in {found.stdout}"
+
+
+async def test_group_chat_never_shows_personal_data(server, connector):
+    user = TeamsUser(connector, locale="en-US", conversation_type="groupChat")
+    mention = {"type": "mention", "text": "<at>Kompetencehjulet</at>",
+               "mentioned": {"id": "28:bot-id", "name": "Kompetencehjulet"}}
+    activity = user.message("<at>Kompetencehjulet</at> history")
+    activity["entities"].append(mention)
+    reply = await say(server, connector, activity)
+    assert "personal chat" in reply
+    reply = await say(server, connector, user.message("<at>Kompetencehjulet</at> what is innovation?"))
+    assert "Innovation" in reply

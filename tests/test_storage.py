@@ -1,0 +1,95 @@
+"""Storage: atomic files, flat per-person documents, no lost updates, complete deletion."""
+import asyncio
+import json
+import os
+
+import pytest
+
+from model.tinydb_store import TinyDBStore
+from model.users import Users, user_key
+
+
+@pytest.fixture
+def store(tmp_path):
+    return TinyDBStore(tmp_path / "data", fsync=False)
+
+
+async def test_profile_round_trip_and_timestamps(store):
+    users = Users(store)
+    key = user_key("t1", "aad-1")
+    await users.save_profile(key, role="manager", level="steer", language="da")
+    again = Users(TinyDBStore(store.root))  # a "restart": a new store on the same folder
+    profile = await again.profile(key)
+    assert profile["role"] == "manager" and profile["level"] == "steer"
+    assert profile["created"] and profile["updated"]
+
+
+async def test_files_are_real_tinydb_databases_with_an_assessments_table(store):
+    from tinydb import TinyDB
+    users = Users(store)
+    key = user_key("t1", "aad-1")
+    for score in (2, 3, 4):
+        await users.add_assessment(key, {"at": f"2026-11-0{score}T10:00:00+00:00", "scores": {"innovation": score}})
+    db = TinyDB(store.path("users", key), access_mode="r")
+    assert [row["scores"]["innovation"] for row in db.table("assessments").all()] == [2, 3, 4]
+    db.close()
+
+
+async def test_a_crash_mid_write_leaves_the_old_file_whole(store, monkeypatch):
+    users = Users(store)
+    key = user_key("t1", "aad-1")
+    await users.save_profile(key, role="it", level="use")
+
+    def crash(*_):
+        raise OSError("power cut")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError):
+        await users.save_profile(key, role="manager")
+    monkeypatch.undo()
+    assert (await users.profile(key))["role"] == "it"
+    path = store.path("users", key)
+    json.loads(path.read_text())  # still valid JSON
+    assert not [p for p in path.parent.iterdir() if p.name.startswith(".tmp-")]
+
+
+async def test_concurrent_updates_of_one_person_lose_nothing(store):
+    users = Users(store)
+    key = user_key("t1", "aad-1")
+    await asyncio.gather(*(users.add_assessment(key, {"at": str(i), "scores": {}}) for i in range(40)))
+    assert len(await users.assessments(key)) == 40
+
+
+async def test_people_are_separate_files_named_without_their_ids(store):
+    users = Users(store)
+    for i in range(5):
+        await users.save_profile(user_key("t1", f"aad-{i}"), role="it", level="use")
+    files = list((store.root / "users").rglob("*.json"))
+    assert len(files) == 5
+    assert not any("aad" in str(f) for f in files)
+
+
+async def test_delete_leaves_no_trace(store, tmp_path):
+    users = Users(store)
+    key = user_key("tenant-x", "secret-aad-id")
+    await users.save_profile(key, role="it", level="use")
+    await users.remember_conversation(key, {"user": {"id": "secret-aad-id"}}, "msteams/conversations/c1/", True)
+    await store.write("state", "msteams/conversations/c1/", {"data": {"x": 1}})
+    await users.delete(key)
+    for path in store.root.rglob("*"):
+        if path.is_file():
+            assert "secret-aad-id" not in path.read_text()
+    assert await users.get(key) is None
+    assert (await store.read("state", "msteams/conversations/c1/"))[0] is None
+
+
+async def test_export_contains_exactly_the_persons_data(store):
+    users = Users(store)
+    a, b = user_key("t", "a"), user_key("t", "b")
+    await users.save_profile(a, role="it", level="use")
+    await users.add_assessment(a, {"at": "x", "scores": {"innovation": 4}, "note": "mine"})
+    await users.add_assessment(b, {"at": "y", "scores": {"innovation": 1}, "note": "theirs"})
+    data = await users.export(a)
+    assert data["profile"]["role"] == "it"
+    assert [x["note"] for x in data["assessments"]] == ["mine"]
+    assert "theirs" not in json.dumps(data)
