@@ -41,6 +41,41 @@ def answer_question(question: str, lang: str | None, profile: dict | None) -> di
             "language": language, "confidence": round(float(understood.confidence), 3), "answer": text}
 
 
+def send_nudges(args: argparse.Namespace) -> int:
+    """Send what is due at --at (default now) once, print a JSON summary."""
+    import asyncio
+    from datetime import datetime, timezone
+
+    from .config import Config
+    from .runtime import build
+
+    if args.at:
+        try:
+            at = datetime.fromisoformat(args.at.replace("Z", "+00:00"))
+        except ValueError:
+            print(f"--at must be an ISO time such as 2026-12-01T09:00:00+01:00, not {args.at!r}", file=sys.stderr)
+            return 2
+        if at.tzinfo is None:
+            from zoneinfo import ZoneInfo
+            at = at.replace(tzinfo=ZoneInfo("Europe/Copenhagen"))
+    else:
+        at = datetime.now(timezone.utc)
+
+    async def run() -> dict:
+        config = Config.from_env()
+        config.NUDGES = "off"
+        runtime = build(config)
+        try:
+            report = await runtime.nudges.run(at.astimezone(timezone.utc))
+        finally:
+            runtime.app.freeze()
+            await runtime.app.cleanup()  # closes pooled sessions and the store
+        return report.as_dict()
+
+    print(json.dumps(asyncio.run(run())))
+    return 0
+
+
 def package(args: argparse.Namespace) -> int:
     from . import teams_package
 
@@ -59,6 +94,9 @@ def main(argv: list[str]) -> int:
     p_ask.add_argument("--level")
     p_ask.add_argument("question", nargs="+")
     p_ask.set_defaults(func=ask)
+    p_nudge = sub.add_parser("send-nudges", help="send the reminder nudges due at that instant, once")
+    p_nudge.add_argument("--at", help="ISO time (default: now); without an offset, Danish time")
+    p_nudge.set_defaults(func=send_nudges)
     p_pkg = sub.add_parser("package", help="build the Teams app package (zip)")
     p_pkg.add_argument("--app-id", required=True)
     p_pkg.add_argument("--out")

@@ -29,8 +29,18 @@ class Services:
     """What dialogs may use; built once at start-up."""
     users: Users
     store: Any
+    reminders: Any = None
     config: Any = None
-    scheduler: Any = None
+    clock: Any = None  # tests inject a clock; None = real UTC time
+
+    @classmethod
+    def create(cls, store: Any, config: Any = None, clock: Any = None) -> "Services":
+        from model.reminders import Reminders
+
+        users = Users(store)
+        reminders = Reminders(store)
+        users.on_delete = reminders.forget  # deletion also clears the schedule index
+        return cls(users=users, store=store, reminders=reminders, config=config, clock=clock)
 
 
 def tenant_of(activity) -> str | None:
@@ -99,6 +109,8 @@ class KompetenceBot(ActivityHandler):
             state_key = self.conversation_state.get_storage_key(context) if personal else None
             context.turn_state[STATE_KEY] = state_key
             await users.remember_conversation(key, _reference_dict(reference), state_key, personal)
+            if personal and activity.type == "message":
+                await self.services.reminders.resume_if_paused(key, doc, _now(self.services))
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -115,9 +127,9 @@ class KompetenceBot(ActivityHandler):
             await turn_context.send_activity(content.t(turn_context.turn_state[LANG], "msg.welcome_team"))
 
     async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
-        hook = getattr(self.services.scheduler, "on_uninstall", None)
-        if hook:
-            await hook(turn_context.turn_state[USER_KEY])
+        """Uninstalled: no more nudges (the person can reinstall and set them again)."""
+        if is_personal_conversation(turn_context.activity):
+            await self.services.reminders.pause(turn_context.turn_state[USER_KEY], "uninstalled", _now(self.services))
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
         """Personal chat: greet once (installationUpdate may come too; greet_if_new sees the
@@ -125,6 +137,12 @@ class KompetenceBot(ActivityHandler):
         so new members of a team are not greeted one by one."""
         if is_personal_conversation(turn_context.activity) and members_added:
             await self.router.greet_if_new(turn_context)
+
+
+def _now(services: Services):
+    from datetime import datetime, timezone
+
+    return services.clock() if services.clock else datetime.now(timezone.utc)
 
 
 def _reference_dict(reference: ConversationReference) -> dict:

@@ -1,6 +1,8 @@
 """Wiring: storage backend, services, state, adapter, bot and HTTP app, built from Config."""
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -10,11 +12,11 @@ from botbuilder.integration.aiohttp import CloudAdapter
 
 from model.docstore import DocStore
 from model.tinydb_store import TinyDBStore
-from model.users import Users
 
 from .adapter import create_adapter
 from .config import Config
 from .handler import KompetenceBot, Services
+from .nudges import NudgeSender
 from .state_storage import DocStoreStorage
 from .web import create_app
 
@@ -38,11 +40,12 @@ class Runtime:
     adapter: CloudAdapter
     bot: KompetenceBot
     app: web.Application
+    nudges: NudgeSender
 
 
 def build(config: Config) -> Runtime:
     store = create_store(config)
-    services = Services(users=Users(store), store=store, config=config)
+    services = Services.create(store, config)
     conversation_state = ConversationState(DocStoreStorage(store))
     adapter = create_adapter(config, conversation_state)
     bot = KompetenceBot(conversation_state, services)
@@ -50,13 +53,38 @@ def build(config: Config) -> Runtime:
     for hook in EXTRA_ROUTES:
         routes.append(lambda app, hook=hook: hook(app, config, adapter, bot, services))
     app = create_app(config, adapter, bot, routes)
+    sender = NudgeSender(adapter, services, app_id=config.APP_ID, rate=config.NUDGE_RATE_PER_SECOND)
+    if config.NUDGES not in ("off", "0", "false", "no"):
+        app.cleanup_ctx.append(scheduler(sender, config.NUDGE_INTERVAL_SECONDS))
 
     async def close_store(_: web.Application) -> None:
         await store.close()
 
     app.on_cleanup.append(close_store)
-    return Runtime(config, store, services, adapter, bot, app)
+    return Runtime(config, store, services, adapter, bot, app, sender)
+
+
+def scheduler(sender: NudgeSender, interval: float):
+    """In-process nudge scheduler: one run a minute. NUDGES=off when an external
+    scheduler calls `python app.py send-nudges` instead."""
+    async def context(_: web.Application):
+        async def loop() -> None:
+            while True:
+                try:
+                    await sender.run()
+                except Exception:  # noqa: BLE001 - keep the scheduler alive
+                    log.exception("nudge run failed")
+                await asyncio.sleep(interval)
+
+        task = asyncio.create_task(loop())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return context
 
 
 # Later features (local web chat, nudge scheduler) register route/startup hooks here.
 EXTRA_ROUTES: list = []
+from . import directline; EXTRA_ROUTES.append(directline.register)  # noqa: E402,E702 - local web chat

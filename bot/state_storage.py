@@ -23,7 +23,7 @@ class DocStoreStorage(Storage):
 
     async def read(self, keys: List[str]) -> Dict[str, Any]:
         if keys is None:
-            raise TypeError("keys are required when reading")
+            raise TypeError("Keys are required when reading")
         result: Dict[str, Any] = {}
         for key in keys:
             doc, etag = await self.store.read(self.collection, key)
@@ -39,7 +39,7 @@ class DocStoreStorage(Storage):
 
     async def write(self, changes: Dict[str, Any]) -> None:
         if changes is None:
-            raise TypeError("changes are required when writing")
+            raise TypeError("Changes are required when writing")
         if not changes:
             return
         for key, item in changes.items():

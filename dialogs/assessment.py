@@ -19,7 +19,8 @@ from model.choices import fold
 from model.users import iso
 
 from .cards import card_activity, deep_card, quick_check_card
-from .common import format_date, is_personal, tenant_of, lang_of, message, services, text, user_key_of, with_buttons
+from .common import (format_date, is_personal, lang_of, message, services, tenant_of, text, user_key_of,
+                     with_buttons)
 
 ASSESSMENT = "assessment"
 
@@ -30,7 +31,7 @@ def _expects(state: dict) -> str:
 
 
 def _now(context: TurnContext) -> datetime:
-    clock = getattr(services(context), "clock", None)
+    clock = services(context).clock
     return clock() if clock else datetime.now(timezone.utc)
 
 
@@ -251,10 +252,15 @@ class AssessmentDialog(Dialog):
         return await self._finish(dc, state)
 
     async def _finish(self, dc: DialogContext, state: dict) -> DialogTurnResult:
-        await dc.context.send_activity(message(dc.context, "assessment.done"))
-        hook = services(dc.context).__dict__.get("after_assessment")
-        if hook and state.get("first"):
-            return await hook(dc)
+        context = dc.context
+        await context.send_activity(message(context, "assessment.done"))
+        if state.get("first"):  # opt-in, never on by default
+            doc = await services(context).users.get(user_key_of(context)) or {}
+            if ((doc.get("reminder") or {}).get("prefs") or {}).get("frequency", "off") == "off":
+                lang = lang_of(context)
+                await context.send_activity(with_buttons(
+                    content.t(lang, "reminders.offer"),
+                    [(content.t(lang, "reminders.offer_button"), content.t(lang, "reminders.offer_value"))]))
         return await dc.end_dialog({"saved_at": state.get("saved_at")})
 
     async def end_dialog(self, context: TurnContext, instance: DialogInstance, reason: DialogReason) -> None:

@@ -20,6 +20,9 @@ from .assessment import ASSESSMENT, AssessmentDialog
 from .history import MUS_ACTION, show_history, show_mus_summary
 from .onboarding import OnboardingDialog
 from .privacy import DELETE, DeleteDialog, export
+from .reminders import REMINDERS, RemindersDialog
+from .reminders import snooze as snooze_reminders
+from .reminders import stop as stop_reminders
 from .presenting import as_activity
 
 Handler = Callable[["Router", DialogContext, Understanding], Awaitable[None]]
@@ -29,7 +32,7 @@ class Router:
     def __init__(self, conversation_state: ConversationState) -> None:
         self.dialog_state = conversation_state.create_property("DialogState")
         self.dialogs = DialogSet(self.dialog_state)
-        for dialog in (OnboardingDialog(), AssessmentDialog(), DeleteDialog()):
+        for dialog in (OnboardingDialog(), AssessmentDialog(), DeleteDialog(), RemindersDialog()):
             self.dialogs.add(dialog)
 
     # -- entry points called by the activity handler -----------------------------------
@@ -231,6 +234,25 @@ async def _delete(router: Router, dc: DialogContext, _: Understanding) -> None:
     await dc.begin_dialog(DELETE)
 
 
+async def _reminders(router: Router, dc: DialogContext, _: Understanding) -> None:
+    await dc.cancel_all_dialogs()
+    await dc.begin_dialog(REMINDERS)
+
+
+async def _snooze(router: Router, dc: DialogContext, _: Understanding) -> None:
+    if not is_personal(dc.context):
+        await dc.context.send_activity(message(dc.context, "msg.private_only"))
+        return
+    await snooze_reminders(dc.context)
+
+
+async def _stop_reminders(router: Router, dc: DialogContext, _: Understanding) -> None:
+    if not is_personal(dc.context):
+        await dc.context.send_activity(message(dc.context, "msg.private_only"))
+        return
+    await stop_reminders(dc.context)
+
+
 async def _nothing_to_cancel(router: Router, dc: DialogContext, _: Understanding) -> None:
     await dc.context.send_activity(message(dc.context, "msg.nothing_to_cancel"))
 
@@ -246,8 +268,11 @@ COMMANDS: dict[str, Handler] = {
     "history": _history,
     "export": _export,
     "delete": _delete,
+    "reminders": _reminders,
+    "snooze": _snooze,
+    "stop_reminders": _stop_reminders,
     "cancel": _nothing_to_cancel,
     "skip": _nothing_to_cancel,
 }
 # Commands that begin a new flow: mid-dialog they replace the current one.
-RESTARTING = {"start", "assessment", "delete"}
+RESTARTING = {"start", "assessment", "delete", "reminders"}

@@ -10,6 +10,7 @@ Only one process may write a data directory (TinyDB is not multi-process safe).
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
@@ -90,6 +91,17 @@ class TinyDBStore(DocStore):
     async def write(self, collection: str, key: str, doc: Doc, if_match: str | None = None,
                     if_none_match: bool = False) -> str:
         path = self.path(collection, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # The ETag check and the rename must be one step, also against a second process on
+        # this data dir (e.g. `send-nudges` from cron beside the server): lock the shard.
+        with open(path.parent / ".lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                return self._write_locked(path, key, doc, if_match, if_none_match)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _write_locked(self, path: Path, key: str, doc: Doc, if_match: str | None, if_none_match: bool) -> str:
         storage = AtomicJSONStorage(path, self.fsync)
         raw = storage.read() or {}
         exists = bool(raw.get(_BODY))
@@ -117,7 +129,7 @@ class TinyDBStore(DocStore):
 
     async def keys(self, collection: str) -> list[str]:
         base = self.root / collection
-        return sorted(p.stem for p in base.glob("*/*.json")) if base.exists() else []
+        return sorted(p.stem for p in base.glob("*/*.json") if not p.name.startswith(".")) if base.exists() else []
 
 
 def _storage_factory(fsync: bool):

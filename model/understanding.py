@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 TERMS_PATH = Path(__file__).parent / "content" / "terms.json"
 
@@ -70,7 +71,7 @@ def words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
-class Word(NamedTuple):
+class _Word(NamedTuple):
     """One input word as the vocabulary sees it."""
     stem: str
     quality: float       # 1 known, <1 compound part or typo guess, 0 unknown
@@ -86,7 +87,7 @@ class _Vocab:
         self.suffixes = sorted({fold(s) for s in data["suffixes"]}, key=len, reverse=True)
         self.overrides = {fold(k): fold(v) for k, v in data.get("stem_overrides", {}).items()}
         self.intent_flags: dict[str, dict] = data["intents"]
-        self.topic_order = list(data["topics"])
+        self.umbrellas = {k for k, v in data["topics"].items() if v.get("umbrella")}
         langs_of: dict[str, set[str]] = {}
 
         def surfaces(text: str, lang: str) -> list[str]:
@@ -115,6 +116,11 @@ class _Vocab:
         self.known = set(self.surface_stem.values())
         # language evidence only from words that belong to exactly one language
         self.lang_of = {s: next(iter(ls)) for s, ls in langs_of.items() if len(ls) == 1 and "any" not in ls}
+        stem_langs: dict[str, set] = {}
+        for surface, ls in langs_of.items():
+            stem_langs.setdefault(self.surface_stem[surface], set()).update(ls)
+        # an inflected form we have not listed ('profilen') still tells its language
+        self.lang_of_stem = {st: next(iter(ls)) for st, ls in stem_langs.items() if len(ls) == 1 and "any" not in ls}
         self.by_first: dict[str, list] = {}
         for p in self.phrases:
             self.by_first.setdefault(p[0][0], []).append(p)
@@ -135,34 +141,39 @@ class _Vocab:
             if suf is None:
                 break
             token = token[: -len(suf)]
-        if len(token) > MIN_STEM and token[-1] == token[-2] and token[-1] not in "aeiouy":
+        if len(token) >= MIN_STEM and token[-1] == token[-2] and token[-1] not in "aeiouy":
             token = token[:-1]  # 'slett(es)' -> 'slet', 'process' -> 'proces'
         return token
 
     @lru_cache(maxsize=16384)
-    def resolve(self, surface: str) -> Word:
+    def resolve(self, surface: str) -> _Word:
         """Map one input word to the vocabulary: exact, compound part, or typo."""
+        if surface in self.surface_stem:
+            stem = self.surface_stem[surface]
+            return _Word(stem, 1.0, self.lang_of.get(surface), True, stem in self.stops)
         stem = self.stem(surface)
-        if stem in self.known or surface in self.surface_stem:
-            stem = self.surface_stem.get(surface, stem)
-            return Word(stem, 1.0, self.lang_of.get(surface), True, stem in self.stops)
-        best = Word(stem, 0.0, None, True, False)
+        if stem in self.known:
+            lang = self.lang_of.get(stem) or self.lang_of_stem.get(stem)
+            return _Word(stem, 1.0, lang, True, stem in self.stops)
+        best = _Word(stem, 0.0, None, True, False)
         for k in range(len(stem) - COMPOUND_REST, COMPOUND_PART - 1, -1):  # compound head
             if stem[:k] in self.labelled:
-                best = Word(stem[:k], HEAD_FACTOR, None, False, False)
+                best = _Word(stem[:k], HEAD_FACTOR, None, False, False)
                 break
         if best.quality < TAIL_FACTOR:                              # compound tail
             for k in range(COMPOUND_REST, len(stem) - COMPOUND_PART + 1):
                 if stem[k:] in self.labelled:
-                    best = Word(stem[k:], TAIL_FACTOR, None, False, False)
+                    best = _Word(stem[k:], TAIL_FACTOR, None, False, False)
                     break
         if len(surface) >= FUZZY_MIN_LEN:                           # typo
             cutoff = 88 if len(surface) <= 6 else 87 if len(surface) <= 9 else 86
-            hit = process.extractOne(surface, self.fuzzy_pool.get(surface[0], ()),
-                                     scorer=fuzz.ratio, score_cutoff=cutoff)
+            hits = process.extract(surface, self.fuzzy_pool.get(surface[0], ()),
+                                   scorer=fuzz.ratio, score_cutoff=cutoff, limit=3)
+            # equal scores: a swapped letter pair is one slip ('foranrding' is forandring)
+            hit = max(hits, key=lambda h: (h[1], -OSA.distance(surface, h[0])), default=None)
             if hit and hit[1] / 100 > best.quality:
                 stem = self.surface_stem[hit[0]]
-                best = Word(stem, hit[1] / 100, self.lang_of.get(hit[0]), True, stem in self.stops)
+                best = _Word(stem, hit[1] / 100, self.lang_of.get(hit[0]), True, stem in self.stops)
         return best
 
 
@@ -178,11 +189,12 @@ def _load() -> _Vocab:
 
 # ------------------------------------------------------------------ matching
 
-def _find(msg: list[Word], phrase: tuple[str, ...], free: list[bool], whole_only: bool) -> list[int] | None:
+def _find(msg: list[_Word], phrase: tuple[str, ...], free: list[bool], whole_only: bool) -> list[int] | None:
     """Positions of `phrase` in order, at most MAX_GAP words apart, on unclaimed words."""
     def usable(pos: int, stem: str) -> bool:
         w = msg[pos]
         return free[pos] and w.quality > 0 and w.stem == stem and (w.whole or not whole_only)
+
 
     def from_(i: int, start: int) -> list[int] | None:
         stop = len(msg) if i == 0 else min(len(msg), start + MAX_GAP + 1)
@@ -197,11 +209,12 @@ def _find(msg: list[Word], phrase: tuple[str, ...], free: list[bool], whole_only
 
 class _Scores(NamedTuple):
     scores: dict            # (kind, name) -> summed weight
+    first: dict             # (kind, name) -> position of its first word, to break ties
     languages: list[str]    # language of each matched multi-word phrase ('start over')
     unexplained: int        # content words no phrase claimed
 
 
-def _score(msg: list[Word], vocab: _Vocab) -> _Scores:
+def _score(msg: list[_Word], vocab: _Vocab) -> _Scores:
     """Sum phrase weights per (kind, name); longer phrases claim their words first,
     so 'udvikling over tid' (history) takes 'udvikling' away from development."""
     present = {w.stem for w in msg if w.quality > 0}
@@ -209,6 +222,7 @@ def _score(msg: list[Word], vocab: _Vocab) -> _Scores:
     candidates.sort(key=lambda p: (-len(p[0]), -p[3]))
     free = [True] * len(msg)
     scores: dict = {}
+    first: dict = {}
     languages: list[str] = []
     for stems, kind, name, weight, lang in candidates:
         pos = _find(msg, stems, free, whole_only=kind == "intent")
@@ -217,10 +231,11 @@ def _score(msg: list[Word], vocab: _Vocab) -> _Scores:
         for i in pos:
             free[i] = False
         scores[kind, name] = scores.get((kind, name), 0.0) + weight * min(msg[i].quality for i in pos)
+        first[kind, name] = min(first.get((kind, name), pos[0]), pos[0])
         if len(stems) > 1:
             languages.append(lang)
     unexplained = sum(1 for w, f in zip(msg, free) if f and not w.stop)
-    return _Scores(scores, languages, unexplained)
+    return _Scores(scores, first, languages, unexplained)
 
 
 def _language(text: str, votes_from: list[str | None]) -> str | None:
@@ -250,26 +265,32 @@ def understand(text: str) -> Understanding:
     scores = found.scores
     language = _language(text, [w.language for w in msg] + found.languages)
 
-    topics = sorted(((v, -vocab.topic_order.index(n), n) for (k, n), v in scores.items() if k == "topic"),
+    # equal scores: the topic named first leads ('innovation eller udvikling?')
+    topics = sorted(((v, -found.first[k, n], n) for (k, n), v in scores.items() if k == "topic"),
                     reverse=True)
-    # on a tie the specific command beats start/help/...: 'start assessment'
-    intents = sorted(((v, not vocab.intent_flags[n].get("yields_to_topic"), n)
+    if any(v >= TOPIC_THRESHOLD and n not in vocab.umbrellas for v, _, n in topics):
+        topics = [t for t in topics if t[2] not in vocab.umbrellas]  # 'innovation i kompetencehjulet'
+    # hej/tak give way to any other command ('engelsk tak'); on a tie the specific
+    # command beats start/help/...: 'start assessment'
+    flags = vocab.intent_flags
+    intents = sorted(((not flags[n].get("courtesy"), v, not flags[n].get("yields_to_topic"), n)
                       for (k, n), v in scores.items() if k == "intent" and v >= INTENT_THRESHOLD),
                      reverse=True)
     t_score, _, topic = topics[0] if topics else (0.0, 0, None)
-    i_score, _, intent = intents[0] if intents else (0.0, False, None)
+    _, i_score, _, intent = intents[0] if intents else (True, 0.0, False, None)
     oos = scores.get(("oos", None), 0.0)
     has_topic = t_score >= TOPIC_THRESHOLD
 
     if intent is not None:
-        flags = vocab.intent_flags[intent]
-        topic_wins = has_topic and (flags.get("yields_to_topic") or i_score < t_score)
+        spec = flags[intent]
+        topic_wins = has_topic and (spec.get("yields_to_topic") or i_score < t_score)
         explains = i_score >= STRONG_INTENT or found.unexplained <= MAX_UNEXPLAINED
         if not topic_wins and explains and oos <= i_score:
-            runner_up = intents[1][0] if len(intents) > 1 else 0.0
-            carried = topic if has_topic and flags.get("keeps_topic") else None
+            runner_up = intents[1][1] if len(intents) > 1 else 0.0
+            carried = topic if has_topic and spec.get("keeps_topic") else None
             return Understanding(carried, intent, language, _confidence(i_score, runner_up))
     if not has_topic or oos >= t_score:
+        # confidence here: how sure we are that it is out of scope (surer with a 'løn' or 'vejret')
         return Understanding(None, None, language, _confidence(max(oos, 0.6), t_score))
 
     close = tuple(n for v, _, n in topics if v >= TOPIC_THRESHOLD and v >= AMBIGUITY_RATIO * t_score)

@@ -1,6 +1,8 @@
 """Conversation flows through botbuilder's TestAdapter: what a person sees, turn by turn."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 from botbuilder.core import ConversationState, TurnContext
 from botbuilder.core.adapters import TestAdapter, TestFlow
@@ -30,9 +32,11 @@ class Chat:
 
     def __init__(self, tmp_path, locale="da-DK"):
         self.store = TinyDBStore(tmp_path / "data", fsync=False)
-        self.users = Users(self.store)
+        self.now = None
+        self.services = Services.create(self.store, clock=lambda: self.now or datetime.now(timezone.utc))
+        self.users = self.services.users
         state = ConversationState(DocStoreStorage(self.store))
-        self.bot = KompetenceBot(state, Services(users=self.users, store=self.store))
+        self.bot = KompetenceBot(state, self.services)
         self.adapter = TestAdapter(self.bot.on_turn)
         self.adapter.locale = locale
         self.locale = locale

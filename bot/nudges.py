@@ -1,0 +1,197 @@
+"""Sends the reminder nudges that are due, exactly once per slot, paced like Teams wants.
+
+One run: find due people through the schedule index, decide per person (model.schedule),
+claim the slot in the person's document, send through CloudAdapter.continue_conversation,
+record the outcome. Transient answers (429, 412, 5xx, connection errors) are retried with
+exponential backoff and jitter, honouring Retry-After; 403/404 (bot removed, conversation
+gone) pause that person's reminders instead of retrying forever.
+
+Crash window: a slot is claimed (stored) at the last moment before its request is sent,
+and settled (stored as handled) after the connector answers. A crash between the two
+leaves a claim, and the next run counts a claimed slot as delivered: nobody gets a nudge
+twice. The cost: a nudge whose request had not left the process when it died is skipped
+(at most the one or two in flight; that person's next slot comes as usual).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.schema import ConversationReference
+
+from dialogs.presenting import as_activity
+from model import content, nudges
+
+log = logging.getLogger("kompetencehjulet.nudges")
+
+RETRYABLE = {408, 412, 429, 500, 502, 503, 504}
+GONE = {403, 404}
+
+
+@dataclass
+class Report:
+    due: int = 0
+    outcomes: Counter = field(default_factory=Counter)
+    retries: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"due": self.due, **dict(self.outcomes), "retries": self.retries, "seconds": round(self.seconds, 3)}
+
+
+class TokenBucket:
+    """Paces requests to `rate` per second (Teams: about 50 per second per tenant)."""
+
+    def __init__(self, rate: float, burst: float | None = None) -> None:
+        self.rate = max(rate, 0.1)
+        self.capacity = burst if burst is not None else max(1.0, self.rate / 5)
+        self.tokens = self.capacity
+        self.stamp = time.monotonic()
+        self.lock = asyncio.Lock()
+
+    async def take(self) -> None:
+        async with self.lock:
+            while True:
+                now = time.monotonic()
+                self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+                self.stamp = now
+                if self.tokens >= 1:
+                    self.tokens -= 1
+                    return
+                await asyncio.sleep((1 - self.tokens) / self.rate)
+
+    def hold(self, seconds: float) -> None:
+        """Retry-After: nobody in this tenant sends until it has passed."""
+        self.tokens = min(self.tokens, 0) - seconds * self.rate
+
+
+def status_of(error: BaseException) -> tuple[int | None, float | None]:
+    """HTTP status and Retry-After (seconds) from whatever the connector client raised."""
+    response = getattr(error, "response", None)
+    status = getattr(response, "status_code", None) or getattr(response, "status", None)
+    headers = getattr(response, "headers", None) or {}
+    retry_after = None
+    try:
+        raw = headers.get("Retry-After") if hasattr(headers, "get") else None
+        retry_after = float(raw) if raw is not None else None
+    except (TypeError, ValueError):
+        retry_after = None
+    return (int(status) if status else None), retry_after
+
+
+class NudgeSender:
+    def __init__(self, adapter: Any, services: Any, app_id: str = "", rate: float = 50.0,
+                 concurrency: int = 16, max_attempts: int = 6, base_delay: float = 0.5) -> None:
+        self.adapter = adapter
+        self.services = services
+        self.app_id = app_id
+        self.rate = rate
+        self.concurrency = concurrency
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self._buckets: dict[str, TokenBucket] = {}
+        self._running = asyncio.Lock()
+
+    def _bucket(self, tenant: str | None) -> TokenBucket:
+        key = tenant or "-"
+        if key not in self._buckets:
+            self._buckets[key] = TokenBucket(self.rate)
+        return self._buckets[key]
+
+    async def run(self, now: datetime | None = None) -> Report:
+        """Send everything due at `now` once; a second run for the same instant sends nothing."""
+        now = now or datetime.now(timezone.utc)
+        report = Report()
+        started = time.perf_counter()
+        async with self._running:
+            keys = await self.services.reminders.due(now)
+            report.due = len(keys)
+            gate = asyncio.Semaphore(self.concurrency)
+
+            async def one(key: str) -> None:
+                async with gate:
+                    try:
+                        report.outcomes[await self._one(key, now, report)] += 1
+                    except Exception:  # noqa: BLE001 - one person's failure must not stop the wave
+                        log.exception("nudge for one person failed")
+                        report.outcomes["error"] += 1
+
+            await asyncio.gather(*(one(k) for k in keys))
+        report.seconds = time.perf_counter() - started
+        log.info("nudge run: %s", report.as_dict())
+        return report
+
+    async def _one(self, key: str, now: datetime, report: Report) -> str:
+        reminders = self.services.reminders
+        doc = await self.services.users.get(key)
+        plan = reminders.plan(key, doc, now)
+        if not plan.send:
+            handled = plan.slot is not None and plan.reason != "not_due"
+            await reminders.settle(key, plan.slot if handled else None, "skipped" if handled else "noop", now)
+            return plan.reason
+        reference = (doc or {}).get("conversation")
+        if not reference:
+            await reminders.settle(key, plan.slot, "gone", now)
+            return "no_conversation"
+        bucket = self._bucket(((reference.get("conversation") or {}).get("tenantId")))
+        lang = content.normalise_language(((doc.get("profile") or {}).get("language")) or "da")
+        activity = as_activity(nudges.nudge_reply(lang, doc, plan.slot))
+        await bucket.take()
+
+        async def claim() -> bool:
+            return await reminders.claim(key, plan.slot)
+
+        outcome = await self._deliver(reference, activity, bucket, report, claim)
+        if outcome != "claimed_elsewhere":
+            await reminders.settle(key, plan.slot, outcome, now)
+        return outcome
+
+    async def _deliver(self, reference: dict, activity, bucket: TokenBucket, report: Report, claim) -> str:
+        ref = ConversationReference().deserialize(reference)
+        claimed = False
+        for attempt in range(self.max_attempts):
+            failure: list[BaseException] = []
+            lost_claim: list[bool] = []
+
+            async def callback(context: TurnContext) -> None:
+                nonlocal claimed
+                context.activity.id = None  # a new message in the chat, not a reply to the continuation event
+                if not claimed:  # claim as late as possible: the crash window is only the send itself
+                    if not await claim():
+                        lost_claim.append(True)
+                        return
+                    claimed = True
+                try:
+                    await context.send_activity(activity)
+                except Exception as err:  # noqa: BLE001 - handled below, not by on_turn_error
+                    failure.append(err)
+
+            try:
+                await self.adapter.continue_conversation(ref, callback, self.app_id or None)
+            except Exception as err:  # noqa: BLE001 - connector factory/auth errors
+                failure.append(err)
+            if lost_claim:
+                return "claimed_elsewhere"
+            if not failure:
+                return "sent"
+            status, retry_after = status_of(failure[0])
+            if status in GONE:
+                return "gone"
+            if status is not None and status not in RETRYABLE:
+                log.warning("nudge refused with HTTP %s", status)
+                return "failed"
+            report.retries += 1
+            delay = retry_after if retry_after is not None else self.base_delay * (2 ** attempt)
+            delay = delay + random.uniform(0, self.base_delay)  # jitter: waves do not retry in step
+            if retry_after is not None:
+                bucket.hold(retry_after)
+            await asyncio.sleep(delay)
+            await bucket.take()
+        return "failed"

@@ -1,0 +1,169 @@
+"""`påmindelser`: how often, which weekday, what time; then the next nudge as a date."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
+from botbuilder.dialogs.choices import FoundChoice, ListStyle
+from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions, PromptValidatorContext
+
+from model import content, schedule
+from model.choices import match_choice
+
+from .common import choices, is_personal, lang_of, message, services, user_key_of
+
+REMINDERS = "reminders"
+TIMES = ["08:00", "09:00", "10:00", "12:00", "14:00", "15:30"]
+WORKDAYS = [0, 1, 2, 3, 4]
+_TIME = re.compile(r"^\D*(\d{1,2})(?:[:.](\d{2}))?\D*$")
+
+
+def now_of(context: TurnContext) -> datetime:
+    clock = getattr(services(context), "clock", None)
+    return clock() if clock else datetime.now(timezone.utc)
+
+
+def parse_time(text: str, start: str = "08:00", end: str = "16:00") -> str | None:
+    """'10', 'kl. 10.30', '10:30' -> '10:30' when inside working hours."""
+    match = _TIME.match((text or "").strip())
+    if not match:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    if hour > 23 or minute > 59:
+        return None
+    value = f"{hour:02d}:{minute:02d}"
+    return value if start <= value <= end else None
+
+
+def _frequency_options() -> dict[str, list[str]]:
+    return {f: [w for lg in content.LANGUAGES for w in
+                [content.t(lg, f"reminders.frequency.{f}"), *content.lookup(lg, f"reminders.frequency_aliases.{f}")]]
+            for f in schedule.FREQUENCIES}
+
+
+def _weekday_options() -> dict[str, list[str]]:
+    return {str(d): [content.lookup(lg, "calendar.weekdays")[d] for lg in content.LANGUAGES] for d in WORKDAYS}
+
+
+def _validator(options):
+    async def validate(prompt: PromptValidatorContext) -> bool:
+        if prompt.recognized.succeeded:
+            return True
+        opts = options()
+        found = match_choice(prompt.context.activity.text or "", opts)
+        if found is None:
+            return False
+        prompt.recognized.value = FoundChoice(value=found, index=list(opts).index(found), score=1.0)
+        return True
+    return validate
+
+
+async def _time_validator(prompt: PromptValidatorContext) -> bool:
+    if prompt.recognized.succeeded:
+        return True
+    value = parse_time(prompt.context.activity.text or "")
+    if value is None:
+        return False
+    prompt.recognized.value = FoundChoice(value=value, index=-1, score=1.0)
+    return True
+
+
+def when_text(lang: str, when: datetime | None, tz: str) -> str:
+    if when is None:
+        return ""
+    return schedule.format_when(when, tz, content.lookup(lang, "calendar"))
+
+
+class RemindersDialog(ComponentDialog):
+    def __init__(self) -> None:
+        super().__init__(REMINDERS)
+        self.add_dialog(ChoicePrompt("frequency", _validator(_frequency_options)))
+        self.add_dialog(ChoicePrompt("weekday", _validator(_weekday_options)))
+        self.add_dialog(ChoicePrompt("time", _time_validator))
+        self.add_dialog(WaterfallDialog("steps", [self.ask_frequency, self.ask_weekday, self.ask_time, self.save]))
+        self.initial_dialog_id = "steps"
+
+    async def ask_frequency(self, step: WaterfallStepContext) -> DialogTurnResult:
+        context = step.context
+        if not is_personal(context):
+            await context.send_activity(message(context, "msg.private_only"))
+            return await step.end_dialog()
+        lang = lang_of(context)
+        doc = await services(context).users.get(user_key_of(context)) or {}
+        current = current_text(lang, doc)
+        return await step.prompt("frequency", PromptOptions(
+            prompt=MessageFactory.text(current + "\n\n" + content.t(lang, "reminders.ask_frequency")),
+            choices=choices([(content.t(lang, f"reminders.frequency.{f}"), []) for f in schedule.FREQUENCIES]),
+            style=ListStyle.hero_card))
+
+    async def ask_weekday(self, step: WaterfallStepContext) -> DialogTurnResult:
+        frequency = schedule.FREQUENCIES[step.result.index]
+        step.values["frequency"] = frequency
+        if frequency == "off":
+            await services(step.context).reminders.stop(user_key_of(step.context), now_of(step.context))
+            await step.context.send_activity(message(step.context, "reminders.off"))
+            return await step.end_dialog()
+        lang = lang_of(step.context)
+        names = content.lookup(lang, "calendar.weekdays")
+        return await step.prompt("weekday", PromptOptions(
+            prompt=MessageFactory.text(content.t(lang, "reminders.ask_weekday")),
+            choices=choices([(names[d].capitalize(), []) for d in WORKDAYS]), style=ListStyle.hero_card))
+
+    async def ask_time(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values["weekday"] = WORKDAYS[step.result.index]
+        lang = lang_of(step.context)
+        return await step.prompt("time", PromptOptions(
+            prompt=MessageFactory.text(content.t(lang, "reminders.ask_time", start="08:00", end="16:00")),
+            retry_prompt=MessageFactory.text(content.t(lang, "reminders.time_retry", start="08:00", end="16:00")),
+            choices=choices([(t, []) for t in TIMES]), style=ListStyle.hero_card))
+
+    async def save(self, step: WaterfallStepContext) -> DialogTurnResult:
+        context = step.context
+        lang = lang_of(context)
+        found = step.result
+        chosen = found.value if found.index < 0 else TIMES[found.index]
+        tz = context.turn_state.get("kh.timezone") or schedule.DEFAULT_TZ
+        try:
+            prefs = schedule.ReminderPrefs(frequency=step.values["frequency"], weekday=step.values["weekday"],
+                                           time=chosen, tz=tz)
+        except ValueError:  # an unknown time zone from the client: fall back to Danish time
+            prefs = schedule.ReminderPrefs(frequency=step.values["frequency"], weekday=step.values["weekday"],
+                                           time=chosen)
+        nxt = await services(context).reminders.configure(user_key_of(context), prefs, now_of(context))
+        await context.send_activity(MessageFactory.text(
+            content.t(lang, "reminders.saved",
+                      frequency=content.t(lang, f"reminders.saved_frequency.{prefs.frequency}"),
+                      next=when_text(lang, nxt, prefs.tz))
+            + "\n\n" + content.t(lang, "reminders.rules", start=prefs.work_start, end=prefs.work_end)))
+        return await step.end_dialog()
+
+
+def current_text(lang: str, doc: dict) -> str:
+    reminder = doc.get("reminder") or {}
+    prefs = (reminder.get("prefs") or {})
+    if prefs.get("frequency", "off") == "off" or not reminder.get("next"):
+        return content.t(lang, "reminders.current_off")
+    nxt = datetime.fromisoformat(reminder["next"])
+    return content.t(lang, "reminders.current",
+                     frequency=content.t(lang, f"reminders.saved_frequency.{prefs['frequency']}"),
+                     next=when_text(lang, nxt, prefs.get("tz") or schedule.DEFAULT_TZ))
+
+
+async def snooze(context: TurnContext) -> None:
+    lang = lang_of(context)
+    key = user_key_of(context)
+    doc = await services(context).users.get(key) or {}
+    prefs = ((doc.get("reminder") or {}).get("prefs") or {})
+    if prefs.get("frequency", "off") == "off":
+        await context.send_activity(message(context, "reminders.nothing_to_snooze"))
+        return
+    nxt = await services(context).reminders.snooze(key, now_of(context))
+    await context.send_activity(MessageFactory.text(content.t(
+        lang, "reminders.snoozed", next=when_text(lang, nxt, prefs.get("tz") or schedule.DEFAULT_TZ))))
+
+
+async def stop(context: TurnContext) -> None:
+    await services(context).reminders.stop(user_key_of(context), now_of(context))
+    await context.send_activity(message(context, "reminders.stopped"))

@@ -1,0 +1,32 @@
+"""What a nudge says: short, varied, in the person's language, about the sub-area where
+they have most to gain (or the one they have not rated yet)."""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from . import assessment, content
+from .answers import Reply, focus_competences
+
+
+def nudge_reply(lang: str, doc: dict, slot: datetime) -> Reply:
+    profile = doc.get("profile") or {}
+    items = doc.get("assessments") or []
+    scores = assessment.latest_scores(items)
+    unrated = [s for s in content.subarea_ids() if scores.get(s) is None]
+    if profile.get("role") and profile.get("level"):
+        target = assessment.focus_areas(profile, items)[0]
+    else:
+        target = content.subarea_ids()[0]
+    pool = "gap"
+    if unrated:
+        pool, target = "unassessed", (target if target in unrated else unrated[0])
+    variants = content.lookup(lang, f"nudges.{pool}")
+    # Varied but stable for a slot: a re-sent slot would say the same thing.
+    pick = int(hashlib.sha256(slot.isoformat().encode()).hexdigest(), 16) % len(variants)
+    competence = focus_competences(target, profile.get("role"), profile.get("level"))[0]
+    text = variants[pick].format(subarea=content.subarea_name(lang, target),
+                                 competence=content.competence_name(lang, target, competence))
+    buttons = [(content.t(lang, f"nudges.{b}_button"), content.t(lang, f"nudges.{b}_value"))
+               for b in ("check", "snooze", "stop")]
+    return Reply(text, buttons)
