@@ -51,7 +51,7 @@ class TokenBucket:
 
     def __init__(self, rate: float, burst: float | None = None) -> None:
         self.rate = max(rate, 0.1)
-        self.capacity = burst if burst is not None else max(1.0, self.rate / 5)
+        self.capacity = burst if burst is not None else 1.0  # smooth: no bursts over the limit
         self.tokens = self.capacity
         self.stamp = time.monotonic()
         self.lock = asyncio.Lock()

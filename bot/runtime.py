@@ -87,4 +87,3 @@ def scheduler(sender: NudgeSender, interval: float):
 
 # Later features (local web chat, nudge scheduler) register route/startup hooks here.
 EXTRA_ROUTES: list = []
-from . import directline; EXTRA_ROUTES.append(directline.register)  # noqa: E402,E702 - local web chat
