@@ -32,6 +32,8 @@ from model import content, nudges
 log = logging.getLogger("kompetencehjulet.nudges")
 
 RETRYABLE = {408, 412, 429, 500, 502, 503, 504}
+INDEX_BATCH = 200
+HEADROOM = 0.95  # pace a little under the limit so clock jitter never crosses it
 GONE = {403, 404}
 
 
@@ -102,7 +104,7 @@ class NudgeSender:
     def _bucket(self, tenant: str | None) -> TokenBucket:
         key = tenant or "-"
         if key not in self._buckets:
-            self._buckets[key] = TokenBucket(self.rate)
+            self._buckets[key] = TokenBucket(self.rate * HEADROOM)
         return self._buckets[key]
 
     async def run(self, now: datetime | None = None) -> Report:
@@ -114,31 +116,38 @@ class NudgeSender:
             keys = await self.services.reminders.due(now)
             report.due = len(keys)
             gate = asyncio.Semaphore(self.concurrency)
+            moves: list = []  # index moves, written per hour bucket in batches
 
             async def one(key: str) -> None:
                 async with gate:
                     try:
-                        report.outcomes[await self._one(key, now, report)] += 1
+                        report.outcomes[await self._one(key, now, report, moves)] += 1
                     except Exception:  # noqa: BLE001 - one person's failure must not stop the wave
                         log.exception("nudge for one person failed")
                         report.outcomes["error"] += 1
+                    if len(moves) >= INDEX_BATCH:
+                        batch, moves[:] = list(moves), []
+                        await self.services.reminders.reindex_many(batch)
 
-            await asyncio.gather(*(one(k) for k in keys))
+            try:
+                await asyncio.gather(*(one(k) for k in keys))
+            finally:
+                await self.services.reminders.reindex_many(moves)
         report.seconds = time.perf_counter() - started
         log.info("nudge run: %s", report.as_dict())
         return report
 
-    async def _one(self, key: str, now: datetime, report: Report) -> str:
+    async def _one(self, key: str, now: datetime, report: Report, moves: list) -> str:
         reminders = self.services.reminders
         doc = await self.services.users.get(key)
         plan = reminders.plan(key, doc, now)
         if not plan.send:
             handled = plan.slot is not None and plan.reason != "not_due"
-            await reminders.settle(key, plan.slot if handled else None, "skipped" if handled else "noop", now)
+            await reminders.settle(key, plan.slot if handled else None, "skipped" if handled else "noop", now, moves)
             return plan.reason
         reference = (doc or {}).get("conversation")
         if not reference:
-            await reminders.settle(key, plan.slot, "gone", now)
+            await reminders.settle(key, plan.slot, "gone", now, moves)
             return "no_conversation"
         bucket = self._bucket(((reference.get("conversation") or {}).get("tenantId")))
         lang = content.normalise_language(((doc.get("profile") or {}).get("language")) or "da")
@@ -150,7 +159,7 @@ class NudgeSender:
 
         outcome = await self._deliver(reference, activity, bucket, report, claim)
         if outcome != "claimed_elsewhere":
-            await reminders.settle(key, plan.slot, outcome, now)
+            await reminders.settle(key, plan.slot, outcome, now, moves)
         return outcome
 
     async def _deliver(self, reference: dict, activity, bucket: TokenBucket, report: Report, claim) -> str:

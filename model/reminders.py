@@ -83,7 +83,10 @@ class Reminders:
             doc, _ = await self.store.read(USERS, key)
         return parse(((doc or {}).get("reminder") or {}).get("next"))
 
-    async def _change(self, key: str, now: datetime, edit) -> datetime | None:
+    async def _change(self, key: str, now: datetime, edit, moves: list | None = None) -> datetime | None:
+        """Edit the reminder, recompute the next slot, and move the index entry (now, or
+        later in one batch when `moves` collects them: a nudge wave rewrites each hour
+        bucket once instead of once per person)."""
         old_next: list[str | None] = [None]
 
         def change(doc: Doc) -> None:
@@ -95,7 +98,10 @@ class Reminders:
 
         doc = await self.store.update(USERS, key, change)
         new_next = doc["reminder"]["next"] if doc else None
-        await self.reindex(key, parse(old_next[0]), parse(new_next))
+        if moves is None:
+            await self.reindex(key, parse(old_next[0]), parse(new_next))
+        else:
+            moves.append((key, parse(old_next[0]), parse(new_next)))
         return parse(new_next)
 
     @staticmethod
@@ -114,6 +120,24 @@ class Reminders:
             await self.store.update(SCHEDULE, bucket(old), lambda d: d.get("due", {}).pop(key, None) and None)
         if new:
             await self.store.update(SCHEDULE, bucket(new), lambda d: d.setdefault("due", {}).__setitem__(key, iso(new)))
+
+    async def reindex_many(self, moves: list[tuple[str, datetime | None, datetime | None]]) -> None:
+        """Apply many index moves with one write per hour bucket."""
+        removals: dict[str, set[str]] = {}
+        additions: dict[str, dict[str, str]] = {}
+        for key, old, new in moves:
+            if old and (new is None or bucket(old) != bucket(new)):
+                removals.setdefault(bucket(old), set()).add(key)
+            if new:
+                additions.setdefault(bucket(new), {})[key] = iso(new)
+        for name in set(removals) | set(additions):
+            def change(doc: Doc, name=name) -> None:
+                due = doc.setdefault("due", {})
+                for key in removals.get(name, ()):
+                    if key not in additions.get(name, {}):
+                        due.pop(key, None)
+                due.update(additions.get(name, {}))
+            await self.store.update(SCHEDULE, name, change)
 
     async def forget(self, key: str, doc: Doc | None) -> None:
         """Deletion: remove the person from the index (the user document goes separately)."""
@@ -163,7 +187,8 @@ class Reminders:
         await self.store.update(USERS, key, change)
         return won[0]
 
-    async def settle(self, key: str, slot: datetime | None, outcome: str, now: datetime) -> datetime | None:
+    async def settle(self, key: str, slot: datetime | None, outcome: str, now: datetime,
+                     moves: list | None = None) -> datetime | None:
         """Record how a slot ended and move the person to their next slot in the index.
 
         outcome: "sent" / "skipped" (slot handled), "failed" (release the claim so a later
@@ -187,4 +212,4 @@ class Reminders:
         if outcome == "failed":  # keep the index on this slot, so the next run retries it
             await self.store.update(USERS, key, lambda d: edit(d.setdefault("reminder", {})))
             return slot
-        return await self._change(key, now, edit)
+        return await self._change(key, now, edit, moves)

@@ -230,3 +230,60 @@ async def test_out_of_scope_gets_a_kind_pointer(en):
     await _onboard(en)
     reply = await en.send("what's the weather tomorrow?")
     assert "can't help with that" in reply and "help" in reply
+
+
+async def test_question_in_english_from_a_danish_user_is_answered_in_english(da):
+    await _onboard(da, role="Leder", level="3")
+    reply = await da.send("what does Innovation mean for me?")
+    assert "As a manager who steers development and implementation" in reply
+    reply = await da.send("hvad betyder innovation for mig?")
+    assert "Som leder, der styrer" in reply
+
+
+async def test_close_topics_get_a_which_one_question_with_buttons(en):
+    from model.understanding import understand
+
+    text = "udvikling og innovation"
+    assert understand(text).ambiguous
+    await _onboard(en)
+    reply = await en.send(text)
+    assert "Do you mean" in reply or "Mener du" in reply
+    buttons = [b.title for a in en.last for att in a.attachments or [] for b in att.content.buttons]
+    assert len(buttons) == 2
+
+
+async def test_first_assessment_offers_reminders_but_never_turns_them_on(en):
+    await _onboard(en)
+    nonce = await _card_nonce(en)
+    await en.send(value={"kh": "quick", "nonce": nonce, "implementation": "3", "development": "3", "innovation": "3"})
+    reply = await en.send("no")
+    assert "friendly reminder" in reply and "Yes, set up reminders" in reply
+    doc = await en.users.get(en.key)
+    assert ((doc.get("reminder") or {}).get("prefs") or {}).get("frequency", "off") == "off"
+
+
+async def test_reminders_dialog_shows_the_next_nudge_in_the_persons_language(da):
+    da.now = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
+    await _onboard(da)
+    reply = await da.send("påmindelser")
+    assert "Hvor tit" in reply and "Hver anden uge" in reply
+    await da.send("hver måned")
+    await da.send("torsdag")
+    reply = await da.send("kl 10.30")
+    assert "torsdag d. 3. december 2026 kl. 10:30" in reply
+    reply = await da.send("påmindelser")
+    assert "en gang om måneden" in reply
+    reply = await da.send("Ingen påmindelser")
+    assert "slået fra" in reply
+
+
+async def test_reminder_time_outside_working_hours_is_asked_again(en):
+    en.now = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
+    await _onboard(en)
+    await en.send("reminders")
+    await en.send("weekly")
+    await en.send("Monday")
+    reply = await en.send("22:00")
+    assert "between 08:00 and 16:00" in reply
+    reply = await en.send("9")
+    assert "Monday 7 December 2026 at 09:00" in reply

@@ -126,3 +126,12 @@ async def test_group_chat_never_shows_personal_data(server, connector):
     assert "personal chat" in reply
     reply = await say(server, connector, user.message("<at>Kompetencehjulet</at> what is innovation?"))
     assert "Innovation" in reply
+
+
+async def test_manager_who_steers_gets_a_personal_english_answer_over_http(server, connector):
+    user = TeamsUser(connector, locale="da-DK")
+    await say(server, connector, user.install())
+    await say(server, connector, user.message("Leder"))
+    await say(server, connector, user.message("Jeg styrer udvikling og implementering"))
+    reply = await say(server, connector, user.message("what does Innovation mean for me?"))
+    assert "As a manager who steers development and implementation, **Innovation** matters to you" in reply
