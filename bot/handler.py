@@ -108,7 +108,7 @@ class KompetenceBot(ActivityHandler):
             reference = TurnContext.get_conversation_reference(activity)
             state_key = self.conversation_state.get_storage_key(context) if personal else None
             context.turn_state[STATE_KEY] = state_key
-            await users.remember_conversation(key, _reference_dict(reference), state_key, personal)
+            await users.remember_conversation(key, _reference_dict(reference), state_key, personal, doc)
             if personal and activity.type == "message":
                 await self.services.reminders.resume_if_paused(key, doc, _now(self.services))
 

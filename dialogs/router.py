@@ -124,7 +124,7 @@ class Router:
         lang = content.normalise_language(understood.language) if understood.language else lang_of(context)
         if understood.ambiguous and len(understood.alternatives) >= 2:
             a, b = understood.alternatives[:2]
-            names = [answers._topic_name(lang, t) for t in (a, b)]
+            names = [answers.topic_name(lang, t) for t in (a, b)]
             await context.send_activity(as_activity(answers.Reply(
                 content.t(lang, "msg.clarify_topic", a=names[0], b=names[1]),
                 [(n, content.t(lang, "msg.read_more_value", name=n)) for n in names])))

@@ -18,7 +18,7 @@ class Reply:
 
 
 def _read_more(lang: str, topic: str) -> tuple[str, str]:
-    name = _topic_name(lang, topic)
+    name = topic_name(lang, topic)
     return (content.t(lang, "msg.read_more_button", name=name),
             content.t(lang, "msg.read_more_value", name=name))
 
@@ -27,7 +27,7 @@ def _assessment_button(lang: str) -> tuple[str, str]:
     return content.t(lang, "msg.assessment_button"), content.t(lang, "commands.3.command")
 
 
-def _topic_name(lang: str, topic: str) -> str:
+def topic_name(lang: str, topic: str) -> str:
     return content.t(lang, "overview.name") if topic == "overview" else content.subarea_name(lang, topic)
 
 

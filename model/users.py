@@ -59,12 +59,16 @@ class Users:
         return doc["profile"]
 
     async def remember_conversation(self, key: str, reference: Doc, state_key: str | None,
-                                    personal: bool) -> None:
+                                    personal: bool, doc: Doc | None = None) -> None:
         """Keep the latest conversation reference (for nudges) and which state docs exist.
 
-        Writes only when something changed, so an ordinary turn costs no extra write.
+        Writes only when something changed, so an ordinary turn costs no extra write;
+        `doc` is the person's document when the caller has already read it this turn.
         """
-        doc = await self.get(key)
+        if not personal and state_key is None:
+            return  # nothing of a person is kept from a shared chat
+        if doc is None:
+            doc = await self.get(key)
         if doc is not None:
             same_ref = not personal or doc.get("conversation") == reference
             if same_ref and (state_key is None or state_key in doc.get("state_keys", [])):
