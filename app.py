@@ -28,6 +28,7 @@ def serve() -> None:
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("azure").setLevel(logging.WARNING)  # its INFO logs every HTTP request
     if not argv:
         serve()
         return 0

@@ -46,6 +46,8 @@ def send_nudges(args: argparse.Namespace) -> int:
     import asyncio
     from datetime import datetime, timezone
 
+    from model.leadership import leader_for, run_as_leader
+
     from .config import Config
     from .runtime import build
 
@@ -65,13 +67,43 @@ def send_nudges(args: argparse.Namespace) -> int:
         config = Config.from_env()
         config.NUDGES = "off"
         runtime = build(config)
+        leader = leader_for(runtime.store)
         try:
-            report = await runtime.nudges.run(at.astimezone(timezone.utc))
+            led, report = await run_as_leader(leader, lambda: runtime.nudges.run(at.astimezone(timezone.utc)))
+            await leader.release()
         finally:
             runtime.app.freeze()
             await runtime.app.cleanup()  # closes pooled sessions and the store
-        return report.as_dict()
+        if not led:
+            return {"leader": False, "note": "another instance is sending nudges"}
+        return report.as_dict() if report else {"leader": True, "note": "lost the lease mid-run"}
 
+    print(json.dumps(asyncio.run(run())))
+    return 0
+
+
+def migrate(args: argparse.Namespace) -> int:
+    """Copy every document from one backend to another; running it again changes nothing."""
+    import asyncio
+
+    from model.migrate import copy_all
+
+    from .config import Config
+    from .runtime import create_store
+
+    async def run() -> dict:
+        source_config, target_config = Config.from_env(), Config.from_env()
+        source_config.STORAGE, target_config.STORAGE = args.source, args.target
+        source, target = create_store(source_config), create_store(target_config)
+        try:
+            return await copy_all(source, target)
+        finally:
+            await source.close()
+            await target.close()
+
+    if args.source == args.target:
+        print("--from and --to must differ", file=sys.stderr)
+        return 2
     print(json.dumps(asyncio.run(run())))
     return 0
 
@@ -97,6 +129,10 @@ def main(argv: list[str]) -> int:
     p_nudge = sub.add_parser("send-nudges", help="send the reminder nudges due at that instant, once")
     p_nudge.add_argument("--at", help="ISO time (default: now); without an offset, Danish time")
     p_nudge.set_defaults(func=send_nudges)
+    p_mig = sub.add_parser("migrate", help="copy all data between storage backends (idempotent)")
+    p_mig.add_argument("--from", dest="source", choices=("tinydb", "azure-blob"), required=True)
+    p_mig.add_argument("--to", dest="target", choices=("tinydb", "azure-blob"), required=True)
+    p_mig.set_defaults(func=migrate)
     p_pkg = sub.add_parser("package", help="build the Teams app package (zip)")
     p_pkg.add_argument("--app-id", required=True)
     p_pkg.add_argument("--out")

@@ -11,6 +11,7 @@ from botbuilder.core import ConversationState
 from botbuilder.integration.aiohttp import CloudAdapter
 
 from model.docstore import DocStore
+from model.leadership import leader_for, run_as_leader
 from model.tinydb_store import TinyDBStore
 
 from .adapter import create_adapter
@@ -28,6 +29,10 @@ def create_store(config: Config) -> DocStore:
         return TinyDBStore(config.DATA_DIR, fsync=config.FSYNC)
     if config.STORAGE == "azure-blob":
         from model.blob_store import BlobStore  # optional backend, imported only when chosen
+
+        if not config.AZURE_STORAGE_CONNECTION_STRING:
+            raise SystemExit("STORAGE=azure-blob needs AZURE_STORAGE_CONNECTION_STRING "
+                             "(and optionally AZURE_STORAGE_CONTAINER)")
         return BlobStore(config.AZURE_STORAGE_CONNECTION_STRING, config.AZURE_STORAGE_CONTAINER)
     raise SystemExit(f"STORAGE must be 'tinydb' or 'azure-blob', not {config.STORAGE!r}")
 
@@ -55,7 +60,7 @@ def build(config: Config) -> Runtime:
     app = create_app(config, adapter, bot, routes)
     sender = NudgeSender(adapter, services, app_id=config.APP_ID, rate=config.NUDGE_RATE_PER_SECOND)
     if config.NUDGES not in ("off", "0", "false", "no"):
-        app.cleanup_ctx.append(scheduler(sender, config.NUDGE_INTERVAL_SECONDS))
+        app.cleanup_ctx.append(scheduler(sender, leader_for(store), config.NUDGE_INTERVAL_SECONDS))
 
     async def close_store(_: web.Application) -> None:
         await store.close()
@@ -64,14 +69,15 @@ def build(config: Config) -> Runtime:
     return Runtime(config, store, services, adapter, bot, app, sender)
 
 
-def scheduler(sender: NudgeSender, interval: float):
-    """In-process nudge scheduler: one run a minute. NUDGES=off when an external
-    scheduler calls `python app.py send-nudges` instead."""
+def scheduler(sender: NudgeSender, leader, interval: float):
+    """In-process nudge scheduler: one run a minute, by the one instance that holds the
+    lease (always this one with TinyDB). NUDGES=off when an external scheduler calls
+    `python app.py send-nudges` instead."""
     async def context(_: web.Application):
         async def loop() -> None:
             while True:
                 try:
-                    await sender.run()
+                    await run_as_leader(leader, sender.run)
                 except Exception:  # noqa: BLE001 - keep the scheduler alive
                     log.exception("nudge run failed")
                 await asyncio.sleep(interval)
@@ -81,6 +87,8 @@ def scheduler(sender: NudgeSender, interval: float):
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        with contextlib.suppress(Exception):
+            await leader.release()
 
     return context
 

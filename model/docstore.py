@@ -42,8 +42,16 @@ class DocStore(abc.ABC):
         """Remove every trace of the document; deleting a missing one is fine."""
 
     async def keys(self, collection: str) -> list[str]:
-        """Document names in a collection (maintenance only: export tools, migration)."""
+        """Document names (hashed keys) in a collection: maintenance only (migration)."""
         raise NotImplementedError
+
+    @abc.abstractmethod
+    async def read_named(self, collection: str, name: str) -> tuple[Doc | None, str | None]:
+        """Read by stored name (from keys()); migration copies documents without their keys."""
+
+    @abc.abstractmethod
+    async def write_named(self, collection: str, name: str, doc: Doc) -> str:
+        """Unconditional write by stored name (migration)."""
 
     async def close(self) -> None:
         return None

@@ -71,11 +71,18 @@ class TinyDBStore(DocStore):
         self.root.mkdir(parents=True, exist_ok=True)
 
     def path(self, collection: str, key: str) -> Path:
-        name = doc_name(key)
+        return self._path(collection, doc_name(key))
+
+    def _path(self, collection: str, name: str) -> Path:
+        if not name or "/" in name or name.startswith("."):
+            raise ValueError(f"bad document name {name!r}")
         return self.root / collection / name[:2] / f"{name}.json"
 
     async def read(self, collection: str, key: str) -> tuple[Doc | None, str | None]:
-        path = self.path(collection, key)
+        return await self.read_named(collection, doc_name(key))
+
+    async def read_named(self, collection: str, name: str) -> tuple[Doc | None, str | None]:
+        path = self._path(collection, name)
         raw = AtomicJSONStorage(path).read()
         if not raw:
             return None, None
@@ -90,26 +97,31 @@ class TinyDBStore(DocStore):
 
     async def write(self, collection: str, key: str, doc: Doc, if_match: str | None = None,
                     if_none_match: bool = False) -> str:
-        path = self.path(collection, key)
+        return self._write(self.path(collection, key), doc, if_match, if_none_match)
+
+    async def write_named(self, collection: str, name: str, doc: Doc) -> str:
+        return self._write(self._path(collection, name), doc, None, False)
+
+    def _write(self, path: Path, doc: Doc, if_match: str | None, if_none_match: bool) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
         # The ETag check and the rename must be one step, also against a second process on
         # this data dir (e.g. `send-nudges` from cron beside the server): lock the shard.
         with open(path.parent / ".lock", "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                return self._write_locked(path, key, doc, if_match, if_none_match)
+                return self._write_locked(path, doc, if_match, if_none_match)
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def _write_locked(self, path: Path, key: str, doc: Doc, if_match: str | None, if_none_match: bool) -> str:
+    def _write_locked(self, path: Path, doc: Doc, if_match: str | None, if_none_match: bool) -> str:
         storage = AtomicJSONStorage(path, self.fsync)
         raw = storage.read() or {}
         exists = bool(raw.get(_BODY))
         current = str(raw.get(_META, {}).get("1", {}).get("rev", 0)) if exists else None
         if if_none_match and exists:
-            raise ConflictError(key)
+            raise ConflictError(path.name)
         if if_match not in (None, "*") and if_match != current:
-            raise ConflictError(key)
+            raise ConflictError(path.name)
         rev = int(current or 0) + 1
         db = TinyDB(str(path), storage=CachingMiddleware(_storage_factory(self.fsync)))
         db.drop_tables()

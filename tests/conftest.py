@@ -176,3 +176,20 @@ async def say(server: BotServer, connector: Connector, activity: dict) -> str:
     status, body = await server.post(activity)
     assert status in (200, 201), (status, body)
     return connector.all_text(before)
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory):
+    """One Azurite (the official Azure Storage emulator) for the whole test session."""
+    from azurite import Azurite, AzuriteUnavailable, ci
+
+    server = Azurite(tmp_path_factory.mktemp("azurite"))
+    try:
+        server.start()
+    except AzuriteUnavailable as err:
+        if ci():
+            pytest.fail(f"CI=true: the Blob backend must be tested, but Azurite is unavailable: {err}",
+                        pytrace=False)
+        pytest.skip(f"Azurite unavailable, Blob backend not tested: {err}")
+    yield server
+    server.stop()

@@ -1,0 +1,83 @@
+"""Who may send nudges: exactly one sender at a time.
+
+With TinyDB there is one process per data directory, so it always leads. With Azure Blob
+Storage several instances share the data; a blob lease elects one of them, the holder
+renews it while it works, and when it dies the lease expires and another takes over.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import AsyncIterator, Awaitable, Callable
+
+from .docstore import DocStore
+
+log = logging.getLogger("kompetencehjulet.leadership")
+
+
+class SoloLeader:
+    """A single process: always the leader."""
+
+    async def acquire(self) -> bool:
+        return True
+
+    async def renew(self) -> bool:
+        return True
+
+    async def release(self) -> None:
+        return None
+
+    duration = 60
+
+
+def leader_for(store: DocStore, name: str = "nudge-sender", duration: int = 15):
+    try:
+        from .blob_store import BlobLease, BlobStore
+    except ImportError:  # the Blob SDK is optional for TinyDB-only installs
+        return SoloLeader()
+    if isinstance(store, BlobStore):
+        return BlobLease(store, name, duration=duration)
+    return SoloLeader()
+
+
+async def run_as_leader(leader, work: Callable[[], Awaitable[object]]) -> tuple[bool, object]:
+    """Run `work` only while holding leadership; renew as it runs, stop it if lost.
+
+    Returns (led, result). A lost lease cancels the work: the claims it made are counted
+    as delivered by whoever leads next, so nothing is sent twice.
+    """
+    try:
+        if not await leader.acquire():
+            return False, None
+    except Exception:  # noqa: BLE001 - storage trouble: not the leader this round
+        log.exception("could not take the nudge-sender lease")
+        return False, None
+    task = asyncio.ensure_future(work())
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=max(1.0, leader.duration / 3))
+            if done:
+                return True, task.result()
+            try:
+                still = await leader.renew()
+            except Exception:  # noqa: BLE001
+                still = False
+            if not still:
+                log.warning("lost the nudge-sender lease; stopping this run")
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                return True, None
+    finally:
+        if task.done() and not task.cancelled():
+            task.exception()  # mark retrieved; the caller sees the result above
+
+
+@contextlib.asynccontextmanager
+async def released(leader) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            await leader.release()

@@ -1,0 +1,32 @@
+"""Moving data between storage backends (TinyDB <-> Azure Blob Storage).
+
+Documents are copied by their stored (hashed) names, so no key is needed and nothing is
+renamed; copying again writes the same content, so the tool is idempotent and can be
+re-run after an interruption.
+"""
+from __future__ import annotations
+
+from .docstore import DocStore
+from .reminders import SCHEDULE
+from .users import STATE, USERS
+
+COLLECTIONS = (USERS, STATE, SCHEDULE)
+
+
+async def copy_all(source: DocStore, target: DocStore) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for collection in COLLECTIONS:
+        copied = unchanged = 0
+        for name in await source.keys(collection):
+            doc, _ = await source.read_named(collection, name)
+            if doc is None:
+                continue
+            existing, _ = await target.read_named(collection, name)
+            if existing == doc:
+                unchanged += 1
+                continue
+            await target.write_named(collection, name, doc)
+            copied += 1
+        counts[f"{collection}_copied"] = copied
+        counts[f"{collection}_unchanged"] = unchanged
+    return counts

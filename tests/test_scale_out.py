@@ -1,0 +1,185 @@
+"""Several bot instances sharing Azure Blob Storage (Azurite): one conversation across
+instances, nudges exactly once with two senders, takeover when the leader dies, and the
+TinyDB -> Blob migration."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from conftest import ROOT, BotServer, TeamsUser, say
+from model import schedule
+from model.reminders import Reminders
+from model.users import Users, user_key
+
+
+@pytest.fixture
+def container():
+    return f"scale-{uuid.uuid4().hex[:12]}"
+
+
+def blob_config(azurite, container) -> dict:
+    return {"STORAGE": "azure-blob", "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
+            "AZURE_STORAGE_CONTAINER": container}
+
+
+async def test_a_conversation_alternating_between_two_instances_keeps_its_dialog(tmp_path, azurite, container,
+                                                                                  connector):
+    a = BotServer(tmp_path / "a", **blob_config(azurite, container))
+    b = BotServer(tmp_path / "b", **blob_config(azurite, container))
+    await a.start()
+    await b.start()
+    try:
+        user = TeamsUser(connector, locale="en-US")
+        assert "professional position" in await say(a, connector, user.install())
+        assert "How are you usually involved" in await say(b, connector, user.message("Manager"))
+        reply = await say(a, connector, user.message("3"))
+        assert "As a manager who steers" in reply
+        assert "Manager" in await say(b, connector, user.message("profile"))
+        await asyncio.gather(*(say(x, connector, user.message("what is innovation?")) for x in (a, b, a, b)))
+        assert not list((tmp_path / "a").rglob("*.json")) and not list((tmp_path / "b").rglob("*.json"))
+    finally:
+        await a.stop()
+        await b.stop()
+
+
+async def _due_people(store, connector, count: int, now: datetime) -> list[TeamsUser]:
+    """People whose weekly 08:00 slot fell in the last few days, so they are due `now`."""
+    users, reminders = Users(store), Reminders(store)
+    due = []
+    for i in range(count):
+        person = TeamsUser(connector)
+        prefs = schedule.ReminderPrefs(frequency="weekly", weekday=i % 5, time="08:00")
+        set_at = now - timedelta(days=6)
+        anchored = schedule.ReminderPrefs.from_dict({**prefs.to_dict(), "anchor": set_at.date().isoformat()})
+        if not schedule.decide(anchored, now, None, None).send:
+            continue  # e.g. that weekday's slot is still ahead today, or a holiday moved it
+        key = user_key(person.tenant, person.aad)
+        await users.save_profile(key, role="it", level="use", language="en")
+        ref = {"bot": {"id": "28:bot-id"}, "user": {"id": person.user_id, "aadObjectId": person.aad},
+               "conversation": {"id": person.conversation_id, "tenantId": person.tenant,
+                                "conversationType": "personal"},
+               "channelId": "msteams", "serviceUrl": connector.url}
+        await users.remember_conversation(key, ref, None, True)
+        await reminders.configure(key, anchored, set_at)
+        due.append(person)
+    return due
+
+
+def _env(azurite, container, **extra) -> dict:
+    return {**os.environ, "STORAGE": "azure-blob", "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
+            "AZURE_STORAGE_CONTAINER": container, "LOG_LEVEL": "WARNING", **extra}
+
+
+def _nudges(connector, people) -> list[int]:
+    counts = Counter(a["_path"] for a in connector.activities)
+    return [counts[f"/v3/conversations/{p.conversation_id}/activities"] for p in people]
+
+
+async def _wait_until(predicate, seconds: float) -> bool:
+    for _ in range(int(seconds / 0.05)):
+        if predicate():
+            return True
+        await asyncio.sleep(0.05)
+    return predicate()
+
+
+async def test_two_instances_with_nudges_on_send_each_due_nudge_once(azurite, container, connector):
+    from model.blob_store import BlobStore
+
+    store = BlobStore(azurite.connection_string, container)
+    people = await _due_people(store, connector, 40, datetime.now(timezone.utc))
+    await store.close()
+    assert len(people) >= 10
+    procs = []
+    for _ in range(2):
+        port = _free_port()
+        env = _env(azurite, container, PORT=str(port), NUDGES="on", NUDGE_INTERVAL_SECONDS="0.5",
+                   BOT_DATA_DIR=str(ROOT / "build" / f"unused-{uuid.uuid4().hex[:6]}"))
+        procs.append(subprocess.Popen([sys.executable, str(ROOT / "app.py")], env=env, cwd=ROOT,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
+    try:
+        await _wait_until(lambda: min(_nudges(connector, people)) >= 1, 30)
+        await asyncio.sleep(2.0)  # several more scheduler rounds on both instances
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGINT)
+        await _wait_until(lambda: all(p.poll() is not None for p in procs), 15)
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+    assert _nudges(connector, people) == [1] * len(people)
+
+
+async def test_when_the_leader_dies_mid_run_another_takes_over_and_nobody_gets_two(azurite, container, connector):
+    from model.blob_store import BlobStore
+
+    store = BlobStore(azurite.connection_string, container)
+    people = await _due_people(store, connector, 150, datetime.now(timezone.utc))
+    await store.close()
+    assert len(people) >= 40
+    env = _env(azurite, container, NUDGE_RATE_PER_SECOND="20")
+    leader = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "send-nudges"], env=env, cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    await _wait_until(lambda: sum(_nudges(connector, people)) >= 10, 30)
+    leader.send_signal(signal.SIGKILL)
+    leader.wait()
+    first = sum(_nudges(connector, people))
+    assert first < len(people), "the kill should land mid-run"
+    # The dead leader's lease expires (15 s); a second instance then takes over.
+    for _ in range(30):
+        out = await _run([sys.executable, str(ROOT / "app.py"), "send-nudges"], env)
+        if '"leader": false' not in out:
+            break
+        await asyncio.sleep(1)
+    counts = _nudges(connector, people)
+    assert max(counts) == 1, "nobody gets a nudge twice"
+    assert counts.count(0) <= 2, f"only the nudge in flight at the kill may be missing: {out}"
+
+
+async def test_migrate_tinydb_to_blob_is_idempotent(tmp_path, azurite, container, connector):
+    local = BotServer(tmp_path / "data")
+    await local.start()
+    user = TeamsUser(connector, locale="en-US")
+    try:
+        await say(local, connector, user.install())
+        await say(local, connector, user.message("IT"))
+        await say(local, connector, user.message("1"))
+    finally:
+        await local.stop()
+    env = _env(azurite, container, BOT_DATA_DIR=str(tmp_path / "data"))
+    cmd = [sys.executable, str(ROOT / "app.py"), "migrate", "--from", "tinydb", "--to", "azure-blob"]
+    first = await _run(cmd, env)
+    assert '"users_copied": 1' in first, first
+    second = await _run(cmd, env)
+    assert '"users_copied": 0' in second and '"users_unchanged": 1' in second
+    cloud = BotServer(tmp_path / "unused", **blob_config(azurite, container))
+    await cloud.start()
+    try:
+        assert "IT and digitalisation employee" in await say(cloud, connector, user.message("profile"))
+    finally:
+        await cloud.stop()
+
+
+async def _run(cmd: list[str], env: dict) -> str:
+    """Run a command without blocking the event loop (the stand-in connector lives in it)."""
+    proc = await asyncio.create_subprocess_exec(*cmd, env=env, cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+                                                stderr=asyncio.subprocess.STDOUT)
+    out, _ = await asyncio.wait_for(proc.communicate(), 120)
+    return out.decode()
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
