@@ -4,6 +4,8 @@
     python app.py ask [--json] QUESTION... answer questions without a chat client
     python app.py send-nudges [--at ISO]   send the reminder nudges due at that instant, once
     python app.py package --app-id GUID    build the Teams app package
+    python app.py chat [--lang da|en]      talk to the bot in this terminal
+    python app.py migrate --from tinydb --to azure-blob   copy all data between backends
 """
 from __future__ import annotations
 

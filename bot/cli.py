@@ -146,3 +146,4 @@ def main(argv: list[str]) -> int:
 
 # Later features (send-nudges, package, chat, migrate) register their sub-commands here.
 SUBCOMMANDS: list = []
+from . import terminal_chat; SUBCOMMANDS.append(terminal_chat.register)  # noqa: E402,E702 - python app.py chat

@@ -83,6 +83,7 @@ class KompetenceBot(ActivityHandler):
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         async with self._lock(activity.conversation.id if activity.conversation else ""):
+            turn_context.on_send_activities(_hard_line_breaks)
             await self._prepare(turn_context)
             await super().on_turn(turn_context)
             if turn_context.turn_state.get(DELETED):
@@ -104,7 +105,8 @@ class KompetenceBot(ActivityHandler):
         preferred = ((doc or {}).get("profile") or {}).get("language")
         context.turn_state[LANG] = preferred or content.normalise_language(activity.locale or info.get("locale"))
         context.turn_state["kh.timezone"] = info.get("timezone")
-        if activity.type == "message" or activity.type == "installationUpdate":
+        service_url = (activity.service_url or "").lower()
+        if activity.type in ("message", "installationUpdate") and service_url.startswith(("http://", "https://")):
             reference = TurnContext.get_conversation_reference(activity)
             state_key = self.conversation_state.get_storage_key(context) if personal else None
             context.turn_state[STATE_KEY] = state_key
@@ -137,6 +139,18 @@ class KompetenceBot(ActivityHandler):
         so new members of a team are not greeted one by one."""
         if is_personal_conversation(turn_context.activity) and members_added:
             await self.router.greet_if_new(turn_context)
+
+
+_SINGLE_NEWLINE = re.compile(r"(?<![\n ])\n(?!\n)")
+
+
+async def _hard_line_breaks(context: TurnContext, activities: list, next_send):
+    """Our texts use single newlines for line breaks; Markdown (Web Chat, Teams mobile)
+    would join those lines, so make them hard breaks (two spaces before the newline)."""
+    for outgoing in activities:
+        if getattr(outgoing, "text", None):
+            outgoing.text = _SINGLE_NEWLINE.sub("  \n", outgoing.text)
+    return await next_send()
 
 
 def _now(services: Services):

@@ -95,3 +95,4 @@ def scheduler(sender: NudgeSender, leader, interval: float):
 
 # Later features (local web chat, nudge scheduler) register route/startup hooks here.
 EXTRA_ROUTES: list = []
+from . import directline; EXTRA_ROUTES.append(directline.register)  # noqa: E402,E702 - local web chat

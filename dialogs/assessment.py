@@ -15,19 +15,18 @@ from botbuilder.dialogs import Dialog, DialogContext, DialogInstance, DialogReas
 
 from model import assessment as model
 from model import content, relevance
-from model.choices import fold
 from model.users import iso
 
 from .cards import card_activity, deep_card, quick_check_card
 from .common import (format_date, is_personal, lang_of, message, services, tenant_of, text, user_key_of,
-                     with_buttons)
+                     with_buttons, yes_or_no)
 
 ASSESSMENT = "assessment"
 
 
 def _expects(state: dict) -> str:
     """Tells the router what this dialog is waiting for: a score, free text, or yes/no."""
-    return {"note": "text", "offer_deep": "choice"}.get(state.get("phase"), "score")
+    return {"note": "text", "offer_deep": "yes_no"}.get(state.get("phase"), "score")
 
 
 def _now(context: TurnContext) -> datetime:
@@ -221,10 +220,8 @@ class AssessmentDialog(Dialog):
     async def _on_offer(self, dc: DialogContext, state: dict, said: str) -> DialogTurnResult:
         context = dc.context
         lang = lang_of(context)
-        folded = fold(said)
-        yes = {fold(w) for lg in content.LANGUAGES for w in content.lookup(lg, "assessment.yes_words")}
-        no = {fold(w) for lg in content.LANGUAGES for w in content.lookup(lg, "assessment.no_words")}
-        if folded in yes:
+        answer = yes_or_no(said)
+        if answer == "yes":
             state.update({"phase": "deep", "items": [c for _, c in content.all_competences()], "i": 0,
                           "competences": {}})
             card = deep_card(lang, content.all_competences(), state["nonce"])
@@ -232,7 +229,7 @@ class AssessmentDialog(Dialog):
             await context.send_activity(MessageFactory.text(
                 text(context, "assessment.text_path") + "\n\n" + self._item_question(lang, state)))
             return Dialog.end_of_turn
-        if folded in no or not folded:
+        if answer == "no" or not said.strip():
             return await self._finish(dc, state)
         await self._send_offer(context)
         return Dialog.end_of_turn

@@ -68,3 +68,19 @@ def format_date(lang: str, when) -> str:
     """A date in the person's language, words from the content file."""
     cal = content.lookup(lang, "calendar")
     return cal["date_format"].format(day=when.day, month=cal["months"][when.month - 1], year=when.year)
+
+
+def yes_no_options() -> dict[str, list[str]]:
+    """Yes/no in both languages: the button labels and the usual typed words."""
+    return {answer: [w for lang in content.LANGUAGES for w in
+                     [content.t(lang, f"assessment.{answer}"), *content.lookup(lang, f"assessment.{answer}_words")]]
+            for answer in ("yes", "no")}
+
+
+def yes_or_no(said: str, extra: dict[str, list[str]] | None = None) -> str | None:
+    from model.choices import match_choice
+
+    options = yes_no_options()
+    for answer, words in (extra or {}).items():
+        options[answer] = options[answer] + words
+    return match_choice(said, options, min_score=90)

@@ -11,10 +11,9 @@ from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions, PromptValida
 from botbuilder.schema import Attachment
 
 from model import content
-from model.choices import match_choice
 
 from .cards import card_activity
-from .common import DELETED, STATE_KEY, choices, is_personal, lang_of, message, services, user_key_of
+from .common import DELETED, STATE_KEY, choices, is_personal, lang_of, message, services, user_key_of, yes_or_no
 
 DELETE = "delete"
 
@@ -42,17 +41,12 @@ async def export(context: TurnContext) -> None:
     await context.send_activity(activity)
 
 
-def _yes_no() -> dict[str, list[str]]:
-    return {"yes": [w for lg in content.LANGUAGES for w in
-                    [content.t(lg, "privacy.confirm_yes"), *content.lookup(lg, "assessment.yes_words")]],
-            "no": [w for lg in content.LANGUAGES for w in
-                   [content.t(lg, "privacy.confirm_no"), *content.lookup(lg, "assessment.no_words")]]}
-
-
 async def _validate(prompt: PromptValidatorContext) -> bool:
     if prompt.recognized.succeeded:
         return True
-    found = match_choice(prompt.context.activity.text or "", _yes_no(), min_score=90)
+    found = yes_or_no(prompt.context.activity.text or "", {
+        "yes": [content.t(lg, "privacy.confirm_yes") for lg in content.LANGUAGES],
+        "no": [content.t(lg, "privacy.confirm_no") for lg in content.LANGUAGES]})
     if found is None:
         return False
     prompt.recognized.value = FoundChoice(value=found, index=0 if found == "yes" else 1, score=1.0)

@@ -15,7 +15,7 @@ from model.assessment import parse_answer
 from model.choices import fold, match_choice
 from model.understanding import Understanding, understand
 
-from .common import LANG, is_personal, lang_of, message, services, text, user_key_of
+from .common import LANG, is_personal, lang_of, message, services, text, user_key_of, yes_or_no
 from .assessment import ASSESSMENT, AssessmentDialog
 from .history import MUS_ACTION, show_history, show_mus_summary
 from .onboarding import OnboardingDialog
@@ -92,6 +92,8 @@ class Router:
             return True
         if expects == "score":
             return parse_answer(said) is not None
+        if expects == "yes_no":  # "Nej tak" is an answer here, not a thank-you
+            return yes_or_no(said) is not None
         options = state.get("options")
         if not isinstance(options, PromptOptions) or not options.choices:
             return fold(said).isdigit()

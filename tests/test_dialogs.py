@@ -287,3 +287,19 @@ async def test_reminder_time_outside_working_hours_is_asked_again(en):
     assert "between 08:00 and 16:00" in reply
     reply = await en.send("9")
     assert "Monday 7 December 2026 at 09:00" in reply
+
+
+async def test_no_thanks_button_answers_the_offer_instead_of_being_thanks(da):
+    await _onboard(da)
+    nonce = await _card_nonce(da)
+    await da.send(value={"kh": "quick", "nonce": nonce, "implementation": "3", "development": "3", "innovation": "3"})
+    reply = await da.send("Nej tak")
+    assert "Det var så lidt" not in reply and "historik" in reply
+
+
+async def test_multi_line_texts_use_hard_line_breaks_for_markdown_clients(da):
+    await da.send("hej")
+    await da.send("1")
+    await da.send("1")
+    overview = next(a.text for a in da.last if a.text and "Hvorfor" in a.text)
+    assert "  \nHvorfor" in overview
