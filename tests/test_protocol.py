@@ -135,3 +135,23 @@ async def test_manager_who_steers_gets_a_personal_english_answer_over_http(serve
     await say(server, connector, user.message("Jeg styrer udvikling og implementering"))
     reply = await say(server, connector, user.message("what does Innovation mean for me?"))
     assert "As a manager who steers development and implementation, **Innovation** matters to you" in reply
+
+
+async def test_a_failing_turn_apologises_in_the_persons_language_and_resets_the_dialog(server, connector,
+                                                                                       monkeypatch, caplog):
+    import dialogs.router
+
+    user = TeamsUser(connector, locale="en-US")
+    await say(server, connector, user.install())
+    await say(server, connector, user.message("Manager"))  # a dialog is waiting for the level
+
+    def broken(_text):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(dialogs.router, "understand", broken)
+    reply = await say(server, connector, user.message("private words 123"))
+    assert "Sorry, something went wrong" in reply
+    assert "simulated bug" in caplog.text and "private words 123" not in caplog.text
+    monkeypatch.undo()
+    reply = await say(server, connector, user.message("3"))  # the old prompt is gone: a fresh start
+    assert "How are you usually involved" not in reply and "As a manager" not in reply
