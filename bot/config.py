@@ -10,6 +10,18 @@ def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip()
 
 
+PUBLIC_CLOUD = {
+    "TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL": "https://login.botframework.com/v1/.well-known/openidconfiguration",
+    "TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL":
+        "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration",
+    "TO_BOT_FROM_CHANNEL_TOKEN_ISSUER": "https://api.botframework.com",
+    "TO_CHANNEL_FROM_BOT_LOGIN_URL": "https://login.microsoftonline.com/",
+    "TO_CHANNEL_FROM_BOT_OAUTH_SCOPE": "https://api.botframework.com",
+    "OAUTH_URL": "https://api.botframework.com",
+    "CALLER_ID": "urn:botframework:azure",
+}
+
+
 @dataclass
 class Config:
     PORT: int = 3978
@@ -29,10 +41,22 @@ class Config:
     WEBCHAT_JS: str = ""
     AZURE_STORAGE_CONNECTION_STRING: str = ""
     AZURE_STORAGE_CONTAINER: str = "kompetencehjulet"
-    # Where the Bot Framework's OpenID metadata is read from (tests point it at loopback).
+    # Bot Framework endpoints (tests point them at loopback). The SDK takes ALL of them from
+    # configuration as soon as ANY is set, so the rest get public-cloud defaults then.
     TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL: str | None = None
     TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL: str | None = None
+    TO_BOT_FROM_CHANNEL_TOKEN_ISSUER: str | None = None
+    TO_CHANNEL_FROM_BOT_LOGIN_URL: str | None = None
+    TO_CHANNEL_FROM_BOT_OAUTH_SCOPE: str | None = None
+    OAUTH_URL: str | None = None
+    CALLER_ID: str | None = None
     extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if any(getattr(self, name) for name in PUBLIC_CLOUD):
+            for name, value in PUBLIC_CLOUD.items():
+                if not getattr(self, name):
+                    setattr(self, name, value)
 
     @property
     def local_mode(self) -> bool:

@@ -104,7 +104,7 @@ class KompetenceBot(ActivityHandler):
         info = client_info(activity)
         preferred = ((doc or {}).get("profile") or {}).get("language")
         context.turn_state[LANG] = preferred or content.normalise_language(activity.locale or info.get("locale"))
-        context.turn_state["kh.timezone"] = info.get("timezone")
+        context.turn_state["kh.timezone"] = info.get("timezone") or getattr(activity, "local_timezone", None)
         service_url = (activity.service_url or "").lower()
         if activity.type in ("message", "installationUpdate") and service_url.startswith(("http://", "https://")):
             reference = TurnContext.get_conversation_reference(activity)
