@@ -153,6 +153,25 @@ class TeamsUser:
     def install(self) -> dict:
         return self.activity("installationUpdate", action="add")
 
+    @property
+    def key(self) -> str:
+        from model.users import user_key
+        return user_key(self.tenant, self.aad)
+
+    async def store_as_due_candidate(self, store, prefs, set_at, language: str = "da") -> None:
+        """Write this person straight into a store: profile, conversation reference, reminder."""
+        from model.reminders import Reminders
+        from model.users import Users
+
+        users = Users(store)
+        await users.save_profile(self.key, role="it", level="use", language=language)
+        ref = {"bot": {"id": "28:bot-id"}, "user": {"id": self.user_id, "aadObjectId": self.aad},
+               "conversation": {"id": self.conversation_id, "tenantId": self.tenant,
+                                "conversationType": "personal"},
+               "channelId": "msteams", "serviceUrl": self.connector.url}
+        await users.remember_conversation(self.key, ref, None, True)
+        await Reminders(store).configure(self.key, prefs, set_at)
+
 
 @pytest.fixture
 async def connector():

@@ -15,9 +15,8 @@ import pytest
 
 from conftest import ROOT, BotServer, TeamsUser, say
 from model import schedule
-from model.reminders import Reminders
 from model.tinydb_store import TinyDBStore
-from model.users import Users, user_key
+from model.users import user_key
 
 MONDAY = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
 TUESDAY_NINE = datetime(2026, 12, 1, 8, 0, 30, tzinfo=timezone.utc)  # 09:00:30 in Copenhagen
@@ -150,18 +149,11 @@ async def test_send_nudges_cli_sends_once_per_instant(tmp_path, connector):
 
 async def _many_due(data_dir: Path, connector, count: int) -> list[TeamsUser]:
     store = TinyDBStore(data_dir, fsync=False)
-    users, reminders = Users(store), Reminders(store)
     people = []
     for _ in range(count):
         person = TeamsUser(connector)
-        key = user_key(person.tenant, person.aad)
-        await users.save_profile(key, role="it", level="use", language="da")
-        ref = {"bot": {"id": "28:bot-id"}, "user": {"id": person.user_id, "aadObjectId": person.aad},
-               "conversation": {"id": person.conversation_id, "tenantId": person.tenant,
-                                "conversationType": "personal"},
-               "channelId": "msteams", "serviceUrl": connector.url}
-        await users.remember_conversation(key, ref, None, True)
-        await reminders.configure(key, schedule.ReminderPrefs(frequency="weekly", weekday=1, time="09:00"), MONDAY)
+        await person.store_as_due_candidate(store, schedule.ReminderPrefs(frequency="weekly", weekday=1,
+                                                                           time="09:00"), MONDAY)
         people.append(person)
     return people
 

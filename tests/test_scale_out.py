@@ -18,8 +18,6 @@ import pytest
 
 from conftest import ROOT, BotServer, TeamsUser, say
 from model import schedule
-from model.reminders import Reminders
-from model.users import Users, user_key
 
 
 @pytest.fixture
@@ -54,7 +52,6 @@ async def test_a_conversation_alternating_between_two_instances_keeps_its_dialog
 
 async def _due_people(store, connector, count: int, now: datetime) -> list[TeamsUser]:
     """People whose weekly 08:00 slot fell in the last few days, so they are due `now`."""
-    users, reminders = Users(store), Reminders(store)
     due = []
     for i in range(count):
         person = TeamsUser(connector)
@@ -63,14 +60,7 @@ async def _due_people(store, connector, count: int, now: datetime) -> list[Teams
         anchored = schedule.ReminderPrefs.from_dict({**prefs.to_dict(), "anchor": set_at.date().isoformat()})
         if not schedule.decide(anchored, now, None, None).send:
             continue  # e.g. that weekday's slot is still ahead today, or a holiday moved it
-        key = user_key(person.tenant, person.aad)
-        await users.save_profile(key, role="it", level="use", language="en")
-        ref = {"bot": {"id": "28:bot-id"}, "user": {"id": person.user_id, "aadObjectId": person.aad},
-               "conversation": {"id": person.conversation_id, "tenantId": person.tenant,
-                                "conversationType": "personal"},
-               "channelId": "msteams", "serviceUrl": connector.url}
-        await users.remember_conversation(key, ref, None, True)
-        await reminders.configure(key, anchored, set_at)
+        await person.store_as_due_candidate(store, anchored, set_at, language="en")
         due.append(person)
     return due
 
