@@ -7,7 +7,6 @@ import logging
 from dataclasses import dataclass
 
 from aiohttp import web
-from botbuilder.core import ConversationState
 from botbuilder.integration.aiohttp import CloudAdapter
 
 from model.docstore import DocStore
@@ -18,7 +17,7 @@ from .adapter import create_adapter
 from .config import Config
 from .handler import KompetenceBot, Services
 from .nudges import NudgeSender
-from .state_storage import DocStoreStorage
+from .state_storage import DocStoreStorage, JsonConversationState
 from .web import create_app
 
 log = logging.getLogger("kompetencehjulet")
@@ -51,7 +50,7 @@ class Runtime:
 def build(config: Config) -> Runtime:
     store = create_store(config)
     services = Services.create(store, config)
-    conversation_state = ConversationState(DocStoreStorage(store))
+    conversation_state = JsonConversationState(DocStoreStorage(store))
     adapter = create_adapter(config, conversation_state)
     bot = KompetenceBot(conversation_state, services)
     routes = []
@@ -66,6 +65,7 @@ def build(config: Config) -> Runtime:
         await store.close()
 
     app.on_cleanup.append(close_store)
+    app.on_cleanup.append(adapter.connector_pool.on_cleanup)  # the pooled HTTP session of the reply path
     return Runtime(config, store, services, adapter, bot, app, sender)
 
 

@@ -46,7 +46,7 @@ class AtomicJSONStorage(Storage):
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-", suffix=".json")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
+                fh.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")))  # C encoder
                 fh.flush()
                 if self.fsync:
                     os.fsync(fh.fileno())

@@ -7,6 +7,8 @@ The picture is drawn at 640 px so it stays readable when Teams shows it 320 px w
 """
 from __future__ import annotations
 
+import functools
+
 import io
 import math
 from functools import lru_cache
@@ -203,12 +205,18 @@ def render_wheel(scores: dict[str, float | None], lang: str, size: int = 640) ->
 
 
 def render_wheel_compact(scores: dict[str, float | None], lang: str, size: int = 480) -> bytes:
-    """The wheel with a small palette: about 10 KB, so it fits inside a Teams message (~28 KB)."""
+    """The wheel with a small palette: about 10 KB, so it fits inside a Teams message (~28 KB).
+    Cached: there are only a few hundred distinct pictures, and rendering takes ~40 ms."""
+    return _compact(tuple(sorted(scores.items())), lang, size)
+
+
+@functools.lru_cache(maxsize=512)
+def _compact(scores: tuple, lang: str, size: int) -> bytes:
     import io
 
     from PIL import Image
 
-    image = Image.open(io.BytesIO(render_wheel(scores, lang, size=size))).convert("RGB")
+    image = Image.open(io.BytesIO(render_wheel(dict(scores), lang, size=size))).convert("RGB")
     out = io.BytesIO()
     image.quantize(colors=48).save(out, format="PNG", optimize=True)
     return out.getvalue()

@@ -146,10 +146,6 @@ async def test_a_whole_conversation_logs_no_text_scores_notes_or_tokens(tmp_path
     assert not leaked, f"logs contain {sorted(leaked)}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bot/adapter.py's on_turn_error logs exc_info=error, i.e. the exception message; messages "
-    "such as int()'s 'invalid literal ... : <the text>' quote user input. Fix: log the exception "
-    "type and frames only (as bot/web.py's _where does). Remove this marker then."))
 async def test_a_crashing_turn_does_not_log_the_text_that_crashed_it(server, connector):
     async def crash(context):
         int(context.activity.text)  # ValueError: invalid literal for int() with base 10: '<text>'

@@ -1,0 +1,458 @@
+"""Shared pieces of the turn benchmarks: processes on free loopback ports, a fast
+stand-in Bot Connector service, Teams-shaped virtual users and the load driver.
+
+Run as a script it is one of the servers the benchmarks start in their own process:
+
+    python bench/common.py connector PORT          the stand-in connector (replies {"id": ...})
+    python bench/common.py stock PORT              a sample-shaped echo bot (stock CloudAdapter)
+    python bench/common.py stock-pooled PORT       the same echo bot on bot/connector.py's reply path
+    python bench/common.py floor PORT              plain aiohttp: read the activity, post one reply
+
+The real bot is started as production starts it: `python app.py` with PORT, BOT_DATA_DIR,
+BOT_FSYNC and NUDGES in the environment.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+PYTHON = sys.executable
+
+
+# -- processes ---------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    name: str
+    proc: subprocess.Popen
+    port: int
+    log: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def peak_rss_mb(self) -> float:
+        return _status_kb(self.proc.pid, "VmHWM") / 1024
+
+    def rss_mb(self) -> float:
+        return _status_kb(self.proc.pid, "VmRSS") / 1024
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the process has used so far."""
+        return _proc_cpu(self.proc.pid)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+OWN: list["Server"] = []  # every server this run started, to tell our CPU from others'
+
+
+def _proc_cpu(pid: int | str) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def system_busy() -> float:
+    """CPU seconds all cores spent busy since boot (/proc/stat: all but idle and iowait)."""
+    try:
+        parts = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return (sum(parts[:8]) - parts[3] - parts[4]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def own_cpu() -> float:
+    """CPU seconds used by this process and the servers it started."""
+    return _proc_cpu("self") + sum(s.cpu_seconds() for s in OWN if s.proc.poll() is None)
+
+
+def wait_quiet(max_wait: float, threshold: float = 0.25, window: float = 2.0) -> float:
+    """Waits (at most max_wait seconds) until processes other than ours use less than
+    `threshold` cores over `window` seconds, on a machine shared with other work.
+    Returns the last foreign load seen, in cores."""
+    deadline = time.perf_counter() + max_wait
+    while True:
+        busy, own = system_busy(), own_cpu()
+        time.sleep(window)
+        foreign = max((system_busy() - busy) - (own_cpu() - own), 0.0) / window
+        if foreign < threshold or time.perf_counter() >= deadline:
+            return foreign
+
+
+def _status_kb(pid: int, field_name: str) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field_name + ":"):
+                return float(line.split()[1])
+    except OSError:
+        pass
+    return 0.0
+
+
+def start(name: str, args: list[str], env: dict | None = None, log: Path | None = None,
+          port: int | None = None) -> Server:
+    port = port or free_port()
+    full_env = {**os.environ, **(env or {}), "PORT": str(port), "PYTHONUNBUFFERED": "1"}
+    out = open(log, "wb") if log else subprocess.DEVNULL
+    proc = subprocess.Popen([a.replace("{port}", str(port)) for a in args], cwd=ROOT, env=full_env,
+                            stdout=out, stderr=subprocess.STDOUT if log else subprocess.DEVNULL)
+    server = Server(name, proc, port, log)
+    OWN.append(server)
+    return server
+
+
+def wait_listening(server: Server, timeout: float = 30.0) -> float:
+    """Seconds until the server accepts TCP connections."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        if server.proc.poll() is not None:
+            raise RuntimeError(f"{server.name} exited with {server.proc.returncode}"
+                               + (f"; see {server.log}" if server.log else ""))
+        try:
+            with socket.create_connection(("127.0.0.1", server.port), timeout=0.2):
+                return time.perf_counter() - started
+        except OSError:
+            time.sleep(0.01)
+    raise RuntimeError(f"{server.name} did not listen within {timeout}s")
+
+
+def start_connector() -> Server:
+    server = start("connector", [PYTHON, "bench/common.py", "connector", "{port}"])
+    wait_listening(server)
+    return server
+
+
+def bot_env(data_dir: Path, fsync: bool, nudges: bool = True, log_level: str = "INFO") -> dict:
+    """The real app's environment: local mode (no app id), TinyDB in data_dir."""
+    return {"BOT_DATA_DIR": str(data_dir), "BOT_FSYNC": "1" if fsync else "0",
+            "NUDGES": "on" if nudges else "off", "LOG_LEVEL": log_level, "MicrosoftAppId": "",
+            "MicrosoftAppPassword": ""}
+
+
+def start_bot(data_dir: Path, fsync: bool, log: Path | None = None, profile: Path | None = None,
+              nudges: bool = True) -> Server:
+    args = [PYTHON]
+    if profile and profile.suffix == ".txt":  # py-spy (sampling; BENCH_PYSPY=path to the py-spy binary)
+        args = [os.environ.get("BENCH_PYSPY", "py-spy"), "record", "-r", "250", "-f", "raw", "-o", str(profile),
+                "--", PYTHON]
+    elif profile:
+        args += ["-m", "cProfile", "-o", str(profile)]
+    args += ["app.py"]
+    return start("bot", args, bot_env(data_dir, fsync, nudges), log=log)
+
+
+# -- the stand-in connector, the stock echo bot and the floor ------------------------------
+def serve_connector(port: int) -> None:
+    """As fast as aiohttp allows: read the activity, answer a resource id."""
+    from aiohttp import web
+
+    ids = itertools.count(1)
+
+    async def activities(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(body=b'{"id":"r-%d"}' % next(ids), content_type="application/json")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", activities)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+def serve_stock(port: int, pooled: bool = False) -> None:
+    """The Bot Framework echo sample as it ships: ActivityHandler + CloudAdapter + process().
+    pooled=True: the same sample with this project's authentication object
+    (bot.adapter.create_authentication), to show what the reply path alone is worth."""
+    from aiohttp import web
+    from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
+    from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+
+    class DefaultConfig:
+        PORT = port
+        APP_ID = ""
+        APP_PASSWORD = ""
+        APP_TYPE = "MultiTenant"
+        APP_TENANTID = ""
+
+    class EchoBot(ActivityHandler):
+        async def on_members_added_activity(self, members_added, turn_context: TurnContext):
+            for member in members_added:
+                if member.id != turn_context.activity.recipient.id:
+                    await turn_context.send_activity("Hello and welcome!")
+
+        async def on_message_activity(self, turn_context: TurnContext):
+            return await turn_context.send_activity(MessageFactory.text(f"Echo: {turn_context.activity.text}"))
+
+    if pooled:
+        from bot.adapter import create_authentication
+
+        adapter = CloudAdapter(create_authentication(DefaultConfig()))
+    else:
+        adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(DefaultConfig()))
+    bot = EchoBot()
+
+    async def messages(req: web.Request) -> web.Response:
+        return await adapter.process(req, bot)
+
+    app = web.Application()
+    app.router.add_post("/api/messages", messages)
+    web.run_app(app, host="127.0.0.1", port=port, print=None)
+
+
+def serve_floor(port: int) -> None:
+    """The least a bot can do per turn: read the activity, post one reply, answer 201."""
+    import aiohttp
+    from aiohttp import web
+
+    state: dict = {}
+
+    async def session_ctx(app: web.Application):
+        state["session"] = aiohttp.ClientSession()
+        yield
+        await state["session"].close()
+
+    async def messages(request: web.Request) -> web.Response:
+        activity = await request.json()
+        reply = {"type": "message", "text": f"Echo: {activity.get('text')}",
+                 "from": activity.get("recipient"), "recipient": activity.get("from"),
+                 "conversation": activity["conversation"], "replyToId": activity.get("id")}
+        url = (f"{activity['serviceUrl'].rstrip('/')}/v3/conversations/{activity['conversation']['id']}"
+               f"/activities/{activity.get('id')}")
+        async with state["session"].post(url, json=reply) as resp:
+            await resp.read()
+        return web.Response(status=201)
+
+    app = web.Application()
+    app.cleanup_ctx.append(session_ctx)
+    app.router.add_post("/api/messages", messages)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+# -- Teams-shaped virtual users ---------------------------------------------------------------
+QUESTIONS = ["hvad betyder innovation for mig?", "hvad er gevinstrealisering",
+             "hvordan kommer jeg i gang med udvikling?", "hvad betyder implementering og anskaffelse for mig?"]
+
+
+class Person:
+    """One person in a personal chat; `script()` yields the texts/activities of a session."""
+
+    def __init__(self, service_url: str, tenant: str = "tenant-bench", aad: str | None = None,
+                 user_id: str | None = None, conversation_id: str | None = None, locale: str = "da-DK") -> None:
+        self.service_url = service_url
+        self.tenant = tenant
+        self.aad = aad or str(uuid.uuid4())
+        self.user_id = user_id or f"29:{uuid.uuid4().hex}"
+        self.conversation_id = conversation_id or f"a:{uuid.uuid4().hex}"
+        self.locale = locale
+        self._n = itertools.count(1)
+
+    def activity(self, type_: str = "message", **fields) -> dict:
+        act = {
+            "type": type_,
+            "id": f"act-{next(self._n)}",
+            "timestamp": "2026-11-26T10:00:00.000Z",
+            "serviceUrl": self.service_url,
+            "channelId": "msteams",
+            "from": {"id": self.user_id, "name": "Bench", "aadObjectId": self.aad},
+            "conversation": {"id": self.conversation_id, "conversationType": "personal", "tenantId": self.tenant},
+            "recipient": {"id": "28:bot-id", "name": "Kompetencehjulet"},
+            "channelData": {"tenant": {"id": self.tenant}},
+            "locale": self.locale,
+            "entities": [{"type": "clientInfo", "locale": self.locale, "timezone": "Europe/Copenhagen"}],
+        }
+        act.update(fields)
+        return act
+
+    def message(self, text: str) -> dict:
+        return self.activity("message", text=text)
+
+
+def new_person_turns(person: Person, rng: random.Random, cycles: int = 2) -> list[tuple[str, dict]]:
+    """A new person: install, onboarding by typed numbers, questions, self-assessments by
+    typed numbers (then no deeper check), more questions. (kind, activity) per turn."""
+    turns: list[tuple[str, dict]] = [("install", person.activity("installationUpdate", action="add")),
+                                      ("onboarding", person.message(str(rng.randint(1, 6)))),
+                                      ("onboarding", person.message(str(rng.randint(1, 3))))]
+    for _ in range(cycles):
+        turns += stored_person_cycle(person, rng)
+    return turns
+
+
+def stored_person_cycle(person: Person, rng: random.Random) -> list[tuple[str, dict]]:
+    """What someone who already has a profile does: ask, assess by typing, ask again."""
+    turns = [("question", person.message(rng.choice(QUESTIONS))),
+             ("assessment", person.message("vurdering"))]
+    turns += [("assessment", person.message(str(rng.randint(1, 5)))) for _ in range(3)]
+    turns += [("assessment", person.message("spring over")), ("assessment", person.message("nej")),
+              ("question", person.message(rng.choice(QUESTIONS)))]
+    return turns
+
+
+# -- the driver ---------------------------------------------------------------------------------
+@dataclass
+class Result:
+    name: str
+    turns: int = 0
+    seconds: float = 0.0
+    latencies: list = field(default_factory=list)
+    errors: int = 0
+    by_kind: dict = field(default_factory=dict)
+    cpu_seconds: float = 0.0
+    foreign_cores: float = 0.0  # CPU others (not this benchmark) used meanwhile, in cores
+
+    @property
+    def rate(self) -> float:
+        return self.turns / self.seconds if self.seconds else 0.0
+
+    def pct(self, p: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        data = sorted(self.latencies)
+        return data[min(len(data) - 1, int(round(p / 100 * (len(data) - 1))))] * 1000
+
+    def line(self) -> str:
+        cpu = f"  bot CPU {self.cpu_seconds * 1000 / self.turns:5.2f} ms/turn" if self.cpu_seconds and self.turns else ""
+        return (f"{self.name:<28} {self.rate:8.0f} turns/s  p50 {self.pct(50):6.2f} ms  p99 {self.pct(99):6.2f} ms"
+                f"  ({self.turns} turns, {self.errors} errors){cpu}  other load {self.foreign_cores:.2f} cores")
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "turns_per_s": round(self.rate, 1), "p50_ms": round(self.pct(50), 2),
+                "p99_ms": round(self.pct(99), 2), "turns": self.turns, "errors": self.errors,
+                "cpu_ms_per_turn": round(self.cpu_seconds * 1000 / self.turns, 3) if self.turns else None,
+                "other_load_cores": round(self.foreign_cores, 2),
+                "by_kind": {k: {"n": len(v), "p50_ms": round(statistics.median(v) * 1000, 2)}
+                            for k, v in sorted(self.by_kind.items()) if v}}
+
+
+async def drive(name: str, bot_url: str, make_turns, users: int = 16, duration: float = 8.0,
+                warmup: float = 2.0, max_turns: int | None = None, server: Server | None = None) -> Result:
+    """`users` concurrent people, each posting its next turn as soon as the previous HTTP
+    response arrived (replies reach the connector during the turn, before the response).
+    `make_turns(i, rng)` gives a list of (kind, activity) for virtual user i; when it runs
+    out the user asks for a new list. Latency: POST to the end of the /api/messages response."""
+    import aiohttp
+
+    result = Result(name)
+    connector = aiohttp.TCPConnector(limit=users + 4, limit_per_host=users + 4)
+    headers = {"Content-Type": "application/json"}
+    url = bot_url + "/api/messages"
+    loop = asyncio.get_running_loop()
+    t_start = loop.time()
+    measure_from = t_start + warmup
+    stop_at = measure_from + duration
+    measuring = False
+    cpu_at_start = 0.0
+    marks = {"busy": 0.0, "own": 0.0}
+
+    async with aiohttp.ClientSession(connector=connector) as session:
+        async def user(i: int) -> None:
+            nonlocal measuring, cpu_at_start
+            rng = random.Random(i)
+            queue: list = []
+            while True:
+                now = loop.time()
+                if now >= stop_at or (max_turns is not None and result.turns >= max_turns):
+                    return
+                if not queue:
+                    queue = list(make_turns(i, rng))
+                kind, activity = queue.pop(0)
+                body = json.dumps(activity).encode()
+                t0 = time.perf_counter()
+                try:
+                    async with session.post(url, data=body, headers=headers) as resp:
+                        await resp.read()
+                        ok = resp.status in (200, 201)
+                except aiohttp.ClientError:
+                    ok = False
+                t1 = time.perf_counter()
+                if loop.time() >= measure_from:
+                    if not measuring:
+                        measuring = True
+                        cpu_at_start = server.cpu_seconds() if server else 0.0
+                        marks["busy"], marks["own"] = system_busy(), own_cpu()
+                        result.seconds = -loop.time()
+                    if ok:
+                        result.turns += 1
+                        result.latencies.append(t1 - t0)
+                        result.by_kind.setdefault(kind, []).append(t1 - t0)
+                    else:
+                        result.errors += 1
+
+        await asyncio.gather(*(user(i) for i in range(users)))
+    result.seconds += loop.time()
+    if server:
+        result.cpu_seconds = server.cpu_seconds() - cpu_at_start
+    if result.seconds > 0:
+        foreign = (system_busy() - marks["busy"]) - (own_cpu() - marks["own"])
+        result.foreign_cores = max(foreign, 0.0) / result.seconds
+    return result
+
+
+def echo_turns(service_url: str):
+    """For the echo bot and the floor: the same Teams-shaped activities."""
+    def make(i: int, rng: random.Random):
+        return new_person_turns(Person(service_url), rng)
+    return make
+
+
+def bot_turns(service_url: str):
+    def make(i: int, rng: random.Random):
+        return new_person_turns(Person(service_url), rng)
+    return make
+
+
+def du_bytes(path: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(root, f)).st_blocks * 512
+            except OSError:
+                pass
+    return total
+
+
+def apparent_bytes(path: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(root, f)).st_size
+            except OSError:
+                pass
+    return total
+
+
+if __name__ == "__main__":
+    kind, port_arg = sys.argv[1], int(sys.argv[2])
+    {"connector": serve_connector, "stock": serve_stock, "floor": serve_floor,
+     "stock-pooled": lambda port: serve_stock(port, pooled=True)}[kind](port_arg)
