@@ -161,7 +161,7 @@ def bot_env(data_dir: Path, fsync: bool, nudges: bool = True, log_level: str = "
 
 
 def start_bot(data_dir: Path, fsync: bool, log: Path | None = None, profile: Path | None = None,
-              nudges: bool = True) -> Server:
+              nudges: bool = True, extra_env: dict | None = None) -> Server:
     args = [PYTHON]
     if profile and profile.suffix == ".txt":  # py-spy (sampling; BENCH_PYSPY=path to the py-spy binary)
         args = [os.environ.get("BENCH_PYSPY", "py-spy"), "record", "-r", "250", "-f", "raw", "-o", str(profile),
@@ -169,7 +169,7 @@ def start_bot(data_dir: Path, fsync: bool, log: Path | None = None, profile: Pat
     elif profile:
         args += ["-m", "cProfile", "-o", str(profile)]
     args += ["app.py"]
-    return start("bot", args, bot_env(data_dir, fsync, nudges), log=log)
+    return start("bot", args, {**bot_env(data_dir, fsync, nudges), **(extra_env or {})}, log=log)
 
 
 # -- the stand-in connector, the stock echo bot and the floor ------------------------------

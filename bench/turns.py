@@ -55,8 +55,12 @@ async def run_target(name: str, connector_url: str, args, tmp: Path, users: int,
         suffix = ".txt" if args.pyspy else ".prof"
         profile = (Path(args.profile) / f"{name}{suffix}") if args.profile and round_ == 0 and users == args.users \
             else None
+        extra = None
+        if name == "bot-blob":  # the same bot on Azure Blob Storage (Azurite on loopback)
+            extra = {"STORAGE": "azure-blob", "AZURE_STORAGE_CONNECTION_STRING": args.blob_connection,
+                     "AZURE_STORAGE_CONTAINER": f"bench-{round_}-{users}"}
         server = start_bot(tmp / f"data-{name}-{round_}-{users}", fsync=name != "bot-nofsync", log=log,
-                           profile=profile)
+                           profile=profile, extra_env=extra)
         make = bot_turns(connector_url)
     try:
         wait_listening(server)
@@ -83,7 +87,8 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--only", default="stock,stock-pooled,floor,bot,bot-nofsync")
+    parser.add_argument("--only", default="stock,stock-pooled,floor,bot,bot-nofsync,bot-blob",
+                        help="bot-blob runs the bot on Azure Blob Storage via Azurite (skipped if unavailable)")
     parser.add_argument("--latency-users", type=int, default=1,
                         help="a last pass with this many people for stock and bot (0: skip)")
     parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
@@ -98,6 +103,19 @@ async def main(argv: list[str] | None = None) -> int:
     if args.profile:
         Path(args.profile).mkdir(parents=True, exist_ok=True)
 
+    azurite = None
+    if "bot-blob" in names:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+        from azurite import Azurite, AzuriteUnavailable
+
+        try:
+            azurite = Azurite(Path(tempfile.mkdtemp(prefix="bench-azurite-")))
+            azurite.start()
+            args.blob_connection = azurite.connection_string
+        except AzuriteUnavailable as err:
+            print(f"bot-blob skipped: Azurite unavailable ({err})")
+            names.remove("bot-blob")
+            azurite = None
     connector = start_connector()
     runs: dict[str, list] = {n: [] for n in names}
     latency: dict[str, object] = {}
@@ -118,6 +136,8 @@ async def main(argv: list[str] | None = None) -> int:
                     print(result.line(), flush=True)
     finally:
         connector.stop()
+        if azurite:
+            azurite.stop()
 
     stats = {n: summary(r) for n, r in runs.items() if r}
     print(f"\n{args.users} concurrent users, {args.seconds:g} s measured after {args.warmup:g} s warm-up, "
@@ -126,11 +146,11 @@ async def main(argv: list[str] | None = None) -> int:
         cpu = f"  CPU {st['cpu_ms_min']:.2f} ms/turn" if st["cpu_ms_min"] else ""
         print(f"  {name:<13} {st['rate_best']:7.0f} ({st['rate_median']:.0f}) turns/s  "
               f"p50 {st['best'].pct(50):6.1f} ms  p99 {st['best'].pct(99):6.1f} ms{cpu}")
-    for bot in ("bot", "bot-nofsync"):
+    for bot in ("bot", "bot-nofsync", "bot-blob"):
         if bot not in stats:
             continue
         r = stats[bot]
-        parts = [f"{bot} (fsync {'on' if bot == 'bot' else 'off'}):"]
+        parts = [f"{bot} ({ {'bot': 'TinyDB, fsync on', 'bot-nofsync': 'TinyDB, fsync off'}.get(bot, 'Azure Blob via Azurite')}):"]
         if "stock" in stats:
             parts.append(f"bot/stock {r['rate_best'] / stats['stock']['rate_best']:4.1f}x (target >= 10)")
             if r["cpu_ms_min"] and stats["stock"]["cpu_ms_min"]:
