@@ -40,12 +40,15 @@ async def activities(request):
     window.append(now)
     counts[request.match_info["conv"]] += 1
     return web.json_response({"id": "x"})
+async def chat(request):  # the chatting person's replies: another tenant, not rate-limited here
+    return web.json_response({"id": "c"})
 async def report(_):
     return web.json_response({"counts": counts, "throttled": stats["429"]})
 app = web.Application()
 app.router.add_post("/v3/conversations/{conv}/activities", activities)
 app.router.add_post("/v3/conversations/{conv}/activities/{reply}", activities)
 app.router.add_get("/report", report)
+app.router.add_post("/chat/{tail:.*}", chat)
 web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
 '''
 
@@ -126,10 +129,11 @@ async def main(args: argparse.Namespace) -> dict:
                         break
                 except OSError:
                     await asyncio.sleep(0.05)
-            quiet = await chat_latencies(session, bot_url, service_url, args.quiet_seconds)
+            chat_url = service_url + "chat/"  # the chatter is in another tenant: its own rate budget
+            quiet = await chat_latencies(session, bot_url, chat_url, args.quiet_seconds)
             at = datetime(2026, 12, 1, 8, 0, 30, tzinfo=timezone.utc)
             wave = asyncio.create_task(runtime.nudges.run(at))
-            busy = await chat_latencies(session, bot_url, service_url, min(args.quiet_seconds, args.users / args.rate))
+            busy = await chat_latencies(session, bot_url, chat_url, min(args.quiet_seconds, args.users / args.rate))
             report = await wave
             again = await runtime.nudges.run(at)
             async with session.get(service_url + "report") as resp:
