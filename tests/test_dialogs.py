@@ -146,6 +146,15 @@ async def test_quick_check_by_typed_numbers_in_five_turns(da):
     assert first["role"] == "administrative" and first["language"] == "da" and first["schema"] == 1
 
 
+async def _quick_check(chat: Chat, implementation: str, development: str, innovation: str) -> str:
+    """Onboard, open the check and submit the card; returns the card's nonce."""
+    await _onboard(chat)
+    nonce = await _card_nonce(chat)
+    await chat.send(value={"kh": "quick", "nonce": nonce, "implementation": implementation,
+                           "development": development, "innovation": innovation})
+    return nonce
+
+
 async def _card_nonce(chat: Chat) -> str:
     """Start the check and read the nonce from the card's submit action, as a client would."""
     await chat.send("vurdering")
@@ -194,9 +203,7 @@ async def test_assessment_without_profile_runs_onboarding_first(en):
 
 
 async def test_deep_round_over_the_eleven_examples(en):
-    await _onboard(en)
-    nonce = await _card_nonce(en)
-    await en.send(value={"kh": "quick", "nonce": nonce, "implementation": "3", "development": "3", "innovation": "3"})
+    nonce = await _quick_check(en, "3", "3", "3")
     reply = await en.send("yes")
     assert "Example competences" in reply
     values = {"kh": "deep", "nonce": nonce, "procurement": "2", "trends": "5"}
@@ -253,9 +260,7 @@ async def test_close_topics_get_a_which_one_question_with_buttons(en):
 
 
 async def test_first_assessment_offers_reminders_but_never_turns_them_on(en):
-    await _onboard(en)
-    nonce = await _card_nonce(en)
-    await en.send(value={"kh": "quick", "nonce": nonce, "implementation": "3", "development": "3", "innovation": "3"})
+    nonce = await _quick_check(en, "3", "3", "3")
     reply = await en.send("no")
     assert "friendly reminder" in reply and "Yes, set up reminders" in reply
     doc = await en.users.get(en.key)
@@ -290,9 +295,7 @@ async def test_reminder_time_outside_working_hours_is_asked_again(en):
 
 
 async def test_no_thanks_button_answers_the_offer_instead_of_being_thanks(da):
-    await _onboard(da)
-    nonce = await _card_nonce(da)
-    await da.send(value={"kh": "quick", "nonce": nonce, "implementation": "3", "development": "3", "innovation": "3"})
+    nonce = await _quick_check(da, "3", "3", "3")
     reply = await da.send("Nej tak")
     assert "Det var så lidt" not in reply and "historik" in reply
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import pytest
 
 from conftest import TeamsUser, say
-from test_security import AuthBotServer, KeyServer, bearer
+from test_security import AuthBotServer, bearer, keys  # noqa: F401 - keys is a fixture
 
 TYPED = [
     "I am a specialist in the Quorvath unit",
@@ -72,13 +72,6 @@ def capture_all_logs():
             loggers[name].disabled = disabled
 
 
-@pytest.fixture
-def keys():
-    server = KeyServer()
-    server.add_key("key-1")
-    server.start()
-    yield server
-    server.stop()
 
 
 async def test_a_whole_conversation_logs_no_text_scores_notes_or_tokens(tmp_path, keys, connector):
