@@ -11,14 +11,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 from botbuilder.core import MessageFactory, TurnContext
-from botbuilder.dialogs import Dialog, DialogContext, DialogInstance, DialogReason, DialogTurnResult
+from botbuilder.dialogs import Dialog, DialogContext, DialogInstance, DialogTurnResult
 
 from model import assessment as model
 from model import content, relevance
 from model.users import iso
 
 from .cards import card_activity, deep_card, quick_check_card
-from .common import (format_date, is_personal, lang_of, message, services, tenant_of, text, user_key_of,
+from .common import (format_date, lang_of, message, services, tenant_of, text, user_key_of,
                      with_buttons, yes_or_no)
 
 ASSESSMENT = "assessment"
@@ -41,9 +41,6 @@ class AssessmentDialog(Dialog):
     # -- Dialog API ----------------------------------------------------------------------
     async def begin_dialog(self, dc: DialogContext, options: Any = None) -> DialogTurnResult:
         context = dc.context
-        if not is_personal(context):
-            await context.send_activity(message(context, "assessment.group_only_private"))
-            return await dc.end_dialog()
         profile = await services(context).users.profile(user_key_of(context)) or {}
         if not (profile.get("role") and profile.get("level")):
             return await dc.replace_dialog("onboarding", {"greet": True, "then": ASSESSMENT})
@@ -259,6 +256,3 @@ class AssessmentDialog(Dialog):
                     content.t(lang, "reminders.offer"),
                     [(content.t(lang, "reminders.offer_button"), content.t(lang, "reminders.offer_value"))]))
         return await dc.end_dialog({"saved_at": state.get("saved_at")})
-
-    async def end_dialog(self, context: TurnContext, instance: DialogInstance, reason: DialogReason) -> None:
-        return None

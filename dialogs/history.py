@@ -10,15 +10,12 @@ from model import assessment, content, history
 from model.wheel_picture import alt_text, render_wheel_compact
 
 from .cards import card_activity
-from .common import is_personal, lang_of, message, services, user_key_of
+from .common import lang_of, services, user_key_of
 
 MUS_ACTION = {"kh": "mus"}
 
 
 async def show_history(context: TurnContext) -> None:
-    if not is_personal(context):
-        await context.send_activity(message(context, "history.group"))
-        return
     lang = lang_of(context)
     doc = await services(context).users.get(user_key_of(context)) or {}
     items = doc.get("assessments", [])
@@ -44,9 +41,6 @@ async def show_history(context: TurnContext) -> None:
 
 
 async def show_mus_summary(context: TurnContext) -> None:
-    if not is_personal(context):
-        await context.send_activity(message(context, "history.group"))
-        return
     lang = lang_of(context)
     doc = await services(context).users.get(user_key_of(context)) or {}
     text = history.mus_summary(lang, doc.get("profile") or {}, doc.get("assessments", []))

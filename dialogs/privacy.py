@@ -13,16 +13,13 @@ from botbuilder.schema import Attachment
 from model import content
 
 from .cards import card_activity
-from .common import DELETED, STATE_KEY, choices, is_personal, lang_of, message, services, user_key_of, yes_or_no
+from .common import DELETED, STATE_KEY, choices, lang_of, message, services, user_key_of, yes_or_no
 
 DELETE = "delete"
 
 
 async def export(context: TurnContext) -> None:
     """Teams can't take a file from a bot without a consent flow, so there it is a card."""
-    if not is_personal(context):
-        await context.send_activity(message(context, "msg.private_only"))
-        return
     lang = lang_of(context)
     data = await services(context).users.export(user_key_of(context))
     text = json.dumps(data, ensure_ascii=False, indent=2)
@@ -64,9 +61,6 @@ class DeleteDialog(ComponentDialog):
 
     async def ask(self, step: WaterfallStepContext) -> DialogTurnResult:
         context = step.context
-        if not is_personal(context):
-            await context.send_activity(message(context, "msg.private_only"))
-            return await step.end_dialog()
         lang = lang_of(context)
         yes, no = content.t(lang, "privacy.confirm_yes"), content.t(lang, "privacy.confirm_no")
         return await step.prompt("confirm_delete", PromptOptions(

@@ -12,7 +12,7 @@ from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions, PromptValida
 from model import content, schedule
 from model.choices import match_choice
 
-from .common import choices, is_personal, lang_of, message, services, user_key_of
+from .common import choices, lang_of, message, services, user_key_of
 
 REMINDERS = "reminders"
 TIMES = ["08:00", "09:00", "10:00", "12:00", "14:00", "15:30"]
@@ -87,9 +87,6 @@ class RemindersDialog(ComponentDialog):
 
     async def ask_frequency(self, step: WaterfallStepContext) -> DialogTurnResult:
         context = step.context
-        if not is_personal(context):
-            await context.send_activity(message(context, "msg.private_only"))
-            return await step.end_dialog()
         lang = lang_of(context)
         doc = await services(context).users.get(user_key_of(context)) or {}
         current = current_text(lang, doc)

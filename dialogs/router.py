@@ -49,15 +49,15 @@ class Router:
             await self._continue(dc)
             return
         if context.activity.value == MUS_ACTION:
-            await show_mus_summary(context)
+            if await self._allowed(context, "history"):
+                await show_mus_summary(context)
             return
         if context.activity.value is not None and not said:
             await self._stale_card(dc)
             return
         understood = understand(said)
-        handler = COMMANDS.get(understood.intent or "")
-        if handler is not None:
-            await handler(self, dc, understood)
+        if understood.intent in COMMANDS:
+            await self._command(dc, understood)
         elif understood.intent == "question" and understood.topic:
             await self._answer(dc, understood)
         elif not await self._has_profile(context) and is_personal(context):
@@ -76,6 +76,18 @@ class Router:
             await self.start_onboarding(dc)
 
     # -- helpers -----------------------------------------------------------------------
+    async def _command(self, dc: DialogContext, understood: Understanding) -> None:
+        if await self._allowed(dc.context, understood.intent):
+            await COMMANDS[understood.intent](self, dc, understood)
+
+    @staticmethod
+    async def _allowed(context: TurnContext, intent: str) -> bool:
+        """The one place that keeps personal data out of shared chats."""
+        if intent in PERSONAL_ONLY and not is_personal(context):
+            await context.send_activity(message(context, "msg.private_only"))
+            return False
+        return True
+
     async def _continue(self, dc: DialogContext) -> None:
         result = await dc.continue_dialog()
         if result.status == DialogTurnStatus.Empty:
@@ -105,14 +117,14 @@ class Router:
         intent = understood.intent or ""
         if intent in RESTARTING:
             await dc.cancel_all_dialogs()
-            await COMMANDS[intent](self, dc, understood)
+            await self._command(dc, understood)
             return True
         if intent == "cancel":
             await dc.cancel_all_dialogs()
             await dc.context.send_activity(message(dc.context, "msg.cancelled"))
             return True
         if intent in COMMANDS:
-            await COMMANDS[intent](self, dc, understood)
+            await self._command(dc, understood)
         elif intent == "question" and understood.topic and understood.confidence >= 0.5:
             await self._answer(dc, understood)
         else:
@@ -159,17 +171,11 @@ async def _help(router: Router, dc: DialogContext, _: Understanding) -> None:
 
 
 async def _start(router: Router, dc: DialogContext, _: Understanding) -> None:
-    if not is_personal(dc.context):
-        await dc.context.send_activity(message(dc.context, "msg.private_only"))
-        return
     await router.start_onboarding(dc)
 
 
 async def _profile(router: Router, dc: DialogContext, _: Understanding) -> None:
     context = dc.context
-    if not is_personal(context):
-        await context.send_activity(message(context, "msg.private_only"))
-        return
     await context.send_activity(MessageFactory.text(profile_text(context, await services(context).users.get(
         user_key_of(context)))))
 
@@ -242,16 +248,10 @@ async def _reminders(router: Router, dc: DialogContext, _: Understanding) -> Non
 
 
 async def _snooze(router: Router, dc: DialogContext, _: Understanding) -> None:
-    if not is_personal(dc.context):
-        await dc.context.send_activity(message(dc.context, "msg.private_only"))
-        return
     await snooze_reminders(dc.context)
 
 
 async def _stop_reminders(router: Router, dc: DialogContext, _: Understanding) -> None:
-    if not is_personal(dc.context):
-        await dc.context.send_activity(message(dc.context, "msg.private_only"))
-        return
     await stop_reminders(dc.context)
 
 
@@ -276,5 +276,8 @@ COMMANDS: dict[str, Handler] = {
     "cancel": _nothing_to_cancel,
     "skip": _nothing_to_cancel,
 }
+# Commands about the person's own data: answered only in a personal chat.
+PERSONAL_ONLY = {"start", "profile", "assessment", "history", "export", "delete", "reminders", "snooze",
+                 "stop_reminders"}
 # Commands that begin a new flow: mid-dialog they replace the current one.
 RESTARTING = {"start", "assessment", "delete", "reminders"}

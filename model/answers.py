@@ -6,6 +6,7 @@ command prints it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from . import content, relevance
 from .choices import fold
@@ -39,10 +40,14 @@ def focus_competences(subarea: str, role: str | None, level: str | None) -> list
     return sorted(ids, key=lambda c: (preferred.index(c) if c in preferred else len(preferred), ids.index(c)))
 
 
+@lru_cache(maxsize=None)
+def _detail_words() -> frozenset[str]:
+    return frozenset(fold(w) for lang in content.LANGUAGES for w in content.lookup(lang, "detail_words"))
+
+
 def wants_detail(text: str) -> bool:
-    words = {fold(w) for lang in content.LANGUAGES for w in content.lookup(lang, "detail_words")}
     folded = f" {fold(text)} "
-    return any(f" {w} " in folded for w in words)
+    return any(f" {w} " in folded for w in _detail_words())
 
 
 def overview_reply(lang: str, role: str, level: str) -> Reply:

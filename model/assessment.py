@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,7 @@ def scale_phrase(lang: str, score: int) -> str:
     return label if label.startswith("I ") else label[:1].lower() + label[1:]
 
 
+@lru_cache(maxsize=None)
 def _word_options() -> dict[str, list[str]]:
     """Typed answers: skip/stop words and the scale labels, in both languages."""
     opts: dict[str, list[str]] = {SKIP: [], STOP: []}

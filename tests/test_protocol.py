@@ -126,6 +126,10 @@ async def test_group_chat_never_shows_personal_data(server, connector):
     assert "personal chat" in reply
     reply = await say(server, connector, user.message("<at>Kompetencehjulet</at> what is innovation?"))
     assert "Innovation" in reply
+    for command in ("assessment", "profile", "export", "delete my data", "reminders", "snooze", "start"):
+        reply = await say(server, connector, user.message(command))
+        assert "personal chat" in reply, command
+    assert not list(server.data_dir.glob("users/*/*.json"))  # nothing kept about people in shared chats
 
 
 async def test_manager_who_steers_gets_a_personal_english_answer_over_http(server, connector):
