@@ -45,6 +45,8 @@ from aiohttp import ClientSession
 from multidict import CIMultiDict
 
 from botbuilder.schema import Activity
+
+from .activity_codec import FastSerializer
 from botframework.connector.about import __version__ as _bf_version
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import (
@@ -393,6 +395,10 @@ class ConnectorPool:
         # one more full pass (newer generated Azure clients turn this off too); the
         # connector service validates what it receives anyway.
         client._serialize.client_side_validation = False
+        # Replies are serialised by planned walks with msrest's exact output (activity_codec).
+        fast = FastSerializer(client._serialize.dependencies)
+        fast.client_side_validation = False
+        client._serialize = client.conversations._serialize = fast
         self.clients_created += 1
         return client
 

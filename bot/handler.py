@@ -20,6 +20,8 @@ from dialogs.router import Router
 from model import content
 from model.users import Users, user_key
 
+from .activity_codec import to_json_dict
+
 log = logging.getLogger("kompetencehjulet.bot")
 _AT_TAG = re.compile(r"<at>[^<]{0,200}</at>", re.IGNORECASE)
 
@@ -160,6 +162,6 @@ def _now(services: Services):
 
 
 def _reference_dict(reference: ConversationReference) -> dict:
-    data = reference.serialize()
+    data = to_json_dict(reference)
     data.pop("activityId", None)  # changes every turn; not needed to write first
     return data

@@ -39,42 +39,93 @@ class DocStoreStorage(Storage):
             result[key] = item
         return result
 
+    async def read_state(self, key: str) -> tuple[Any, str | None]:
+        """One item and the canonical JSON of what is stored (its change-detection hash),
+        taken from the stored JSON instead of encoding the rebuilt objects again."""
+        doc, etag = await self.store.read(self.collection, key)
+        if doc is None:
+            return None, None
+        data = doc.get("data")
+        item = state_codec.decode(data)
+        if isinstance(item, dict):
+            item["e_tag"] = etag
+            return item, canonical({**data, "e_tag": etag})
+        if isinstance(item, StoreItem) or hasattr(item, "e_tag"):
+            item.e_tag = etag
+        return item, None
+
     async def write(self, changes: Dict[str, Any]) -> None:
         if changes is None:
             raise TypeError("Changes are required when writing")
         if not changes:
             return
         for key, item in changes.items():
-            is_dict = isinstance(item, dict)
-            etag = item.get("e_tag") if is_dict else getattr(item, "e_tag", None)
-            if etag == "":
-                raise ValueError("write(): e_tag is empty")
-            if is_dict:
-                data = {k: v for k, v in item.items() if k != "e_tag"}
-            else:
-                data = item
-            try:
-                await self.store.write(self.collection, key, {"data": state_codec.encode(data)},
-                                       if_match=None if etag in (None, "*") else etag)
-            except ConflictError as err:
-                raise KeyError(f"Etag conflict for state item: {err}") from None
+            etag = None if isinstance(item, dict) else getattr(item, "e_tag", None)
+            await self.write_encoded(key, state_codec.encode(item), etag)
+
+    async def write_encoded(self, key: str, encoded: Any, etag: str | None = None) -> None:
+        """Write one item already in the codec's JSON form: a dict carries its e_tag as a
+        key, any other item passes its own."""
+        if isinstance(encoded, dict) and "e_tag" in encoded:
+            etag = encoded["e_tag"]
+        if etag == "":
+            raise ValueError("write(): e_tag is empty")
+        if isinstance(encoded, dict):
+            data = {k: v for k, v in encoded.items() if k != "e_tag"}
+        else:
+            data = encoded
+        try:
+            await self.store.write(self.collection, key, {"data": data},
+                                   if_match=None if etag in (None, "*") else etag)
+        except ConflictError as err:
+            raise KeyError(f"Etag conflict for state item: {err}") from None
 
     async def delete(self, keys: List[str]) -> None:
         for key in keys:
             await self.store.delete(self.collection, key)
 
 
+def canonical(encoded: Any) -> str:
+    return json.dumps(encoded, sort_keys=True, separators=(",", ":"))
+
+
 class _JsonHashedState(CachedBotState):
     """Change detection with our JSON codec instead of the SDK's jsonpickle (3x per turn)."""
 
+    def __init__(self, state: Dict[str, Any] | None = None, hash_: str | None = None) -> None:
+        if hash_ is None:
+            super().__init__(state)
+        else:
+            self.state = state
+            self.hash = hash_
+
     def compute_hash(self, obj: Any) -> str:
-        return json.dumps(state_codec.encode(obj), sort_keys=True, separators=(",", ":"))
+        return canonical(state_codec.encode(obj))
 
 
 class JsonConversationState(ConversationState):
+    """ConversationState that encodes its state once per turn: the same encoding decides
+    whether anything changed and is what gets written."""
+
     async def load(self, turn_context: TurnContext, force: bool = False) -> None:
         cached = self.get_cached_state(turn_context)
         key = self.get_storage_key(turn_context)
         if force or not cached or not cached.state:
-            items = await self._storage.read([key])
-            turn_context.turn_state[self._context_service_key] = _JsonHashedState(items.get(key))
+            if isinstance(self._storage, DocStoreStorage):
+                item, hash_ = await self._storage.read_state(key)
+                state = _JsonHashedState(item, hash_) if item is not None and hash_ else _JsonHashedState(item)
+            else:
+                items = await self._storage.read([key])
+                state = _JsonHashedState(items.get(key))
+            turn_context.turn_state[self._context_service_key] = state
+
+    async def save_changes(self, turn_context: TurnContext, force: bool = False) -> None:
+        cached = self.get_cached_state(turn_context)
+        if not isinstance(cached, _JsonHashedState) or not isinstance(self._storage, DocStoreStorage):
+            await super().save_changes(turn_context, force)
+            return
+        encoded = state_codec.encode(cached.state)
+        hash_ = canonical(encoded)
+        if force or hash_ != cached.hash:
+            await self._storage.write_encoded(self.get_storage_key(turn_context), encoded)
+            cached.hash = hash_

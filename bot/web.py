@@ -43,6 +43,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 from botframework.connector.auth import AuthenticateRequestResult
 
+from .activity_codec import read_activity
 from .config import Config
 
 log = logging.getLogger("kompetencehjulet.web")
@@ -213,7 +214,7 @@ def validate_activity(body: Any, max_text: int) -> tuple[Activity | None, str | 
     if isinstance(text, str) and len(text) > max_text:
         body["text"] = text[:max_text]  # cut before anything reads it
     try:
-        activity = Activity().deserialize(body)
+        activity = read_activity(body)
     except Exception:  # noqa: BLE001 - msrest raises many kinds on odd shapes
         return None, "the activity could not be read"
     if activity.conversation is None or activity.from_property is None:

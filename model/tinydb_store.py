@@ -11,14 +11,13 @@ Only one process may write a data directory (TinyDB is not multi-process safe).
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
 import os
-import tempfile
+import re
 from pathlib import Path
 from typing import Any
 
-from tinydb import TinyDB
-from tinydb.middlewares import CachingMiddleware
 from tinydb.storages import Storage
 
 from .docstore import ConflictError, Doc, DocStore, doc_name
@@ -36,20 +35,26 @@ class AtomicJSONStorage(Storage):
 
     def read(self) -> dict[str, Any] | None:
         try:
-            with open(self.path, encoding="utf-8") as fh:
-                return json.load(fh)
+            with open(self.path, "rb") as fh:
+                return json.loads(fh.read())
         except FileNotFoundError:
             return None
 
     def write(self, data: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-", suffix=".json")
+        _ensure_dir(self.path.parent)
+        tmp = _temp_path(self.path)
+        # The C encoder, bytes written straight to the descriptor (no text layer).
+        raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        fd = _create(tmp)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")))  # C encoder
-                fh.flush()
+            try:
+                view = memoryview(raw)
+                while view:
+                    view = view[os.write(fd, view):]
                 if self.fsync:
-                    os.fsync(fh.fileno())
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
             os.replace(tmp, self.path)
         except BaseException:
             try:
@@ -103,10 +108,10 @@ class TinyDBStore(DocStore):
         return self._write(self._path(collection, name), doc, None, False)
 
     def _write(self, path: Path, doc: Doc, if_match: str | None, if_none_match: bool) -> str:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _ensure_dir(path.parent)
         # The ETag check and the rename must be one step, also against a second process on
         # this data dir (e.g. `send-nudges` from cron beside the server): lock the shard.
-        with open(path.parent / ".lock", "a") as lock:
+        with _open_lock(path.parent) as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 return self._write_locked(path, doc, if_match, if_none_match)
@@ -114,24 +119,29 @@ class TinyDBStore(DocStore):
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _write_locked(self, path: Path, doc: Doc, if_match: str | None, if_none_match: bool) -> str:
-        storage = AtomicJSONStorage(path, self.fsync)
-        raw = storage.read() or {}
-        exists = bool(raw.get(_BODY))
-        current = str(raw.get(_META, {}).get("1", {}).get("rev", 0)) if exists else None
-        if if_none_match and exists:
+        current = self._current_rev(path)
+        if if_none_match and current is not None:
             raise ConflictError(path.name)
         if if_match not in (None, "*") and if_match != current:
             raise ConflictError(path.name)
         rev = int(current or 0) + 1
-        db = TinyDB(str(path), storage=CachingMiddleware(_storage_factory(self.fsync)))
-        db.drop_tables()
-        lists = [k for k, v in doc.items() if isinstance(v, list) and all(isinstance(i, dict) for i in v)]
-        db.table(_META).insert({"rev": rev, "lists": lists})
-        db.table(_BODY).insert({k: v for k, v in doc.items() if k not in lists})
-        for name in lists:
-            db.table(name).insert_multiple(doc[name])
-        db.close()  # CachingMiddleware flushes once: one atomic file replace per write
+        AtomicJSONStorage(path, self.fsync).write(tinydb_layout(rev, doc))
         return str(rev)
+
+    def _current_rev(self, path: Path) -> str | None:
+        """The stored revision (None: no document). Files this store writes begin with
+        `{"_meta":{"1":{"rev":N,...}},"document":{"1":{`, so the first bytes usually
+        tell; anything else (an older layout, long list names) is read whole."""
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(_HEAD)
+        except FileNotFoundError:
+            return None
+        match = _HEAD_RE.match(head)
+        if match:
+            return match.group(1).decode()
+        raw = AtomicJSONStorage(path).read() or {}
+        return str(raw.get(_META, {}).get("1", {}).get("rev", 0)) if raw.get(_BODY) else None
 
     async def delete(self, collection: str, key: str) -> None:
         try:
@@ -144,8 +154,55 @@ class TinyDBStore(DocStore):
         return sorted(p.stem for p in base.glob("*/*.json") if not p.name.startswith(".")) if base.exists() else []
 
 
-def _storage_factory(fsync: bool):
-    class _Bound(AtomicJSONStorage):
-        def __init__(self, path: str, **kw: Any) -> None:
-            super().__init__(path, fsync=fsync)
-    return _Bound
+def tinydb_layout(rev: int, doc: Doc) -> dict[str, Any]:
+    """The file TinyDB itself writes for these tables (what `TinyDB(path).table(t).insert`
+    would produce, document ids from 1): the body in `document`, each list of records in a
+    table of its own, the revision in `_meta`. Built directly, in one step, instead of
+    through a TinyDB instance that re-reads and re-encodes the file per insert."""
+    lists = [k for k, v in doc.items() if isinstance(v, list) and all(isinstance(i, dict) for i in v)]
+    data: dict[str, Any] = {_META: {"1": {"rev": rev, "lists": lists}},
+                            _BODY: {"1": {k: v for k, v in doc.items() if k not in lists}}}
+    for name in lists:
+        data[name] = {str(i): row for i, row in enumerate(doc[name], 1)}
+    return data
+
+
+_HEAD = 512
+_HEAD_RE = re.compile(rb'\{"_meta":\{"1":\{"rev":(\d+),"lists":\[[^\]]*\]\}\},"document":\{"1":\{')
+_dirs: set[Path] = set()
+_tmp_ids = itertools.count(1)
+
+
+def _ensure_dir(path: Path) -> None:
+    if path not in _dirs:
+        path.mkdir(parents=True, exist_ok=True)
+        _dirs.add(path)
+
+
+def _open_lock(folder: Path):
+    try:
+        return open(folder / ".lock", "a")
+    except FileNotFoundError:  # the folder went away since it was made (e.g. a test cleaned up)
+        _dirs.discard(folder)
+        _ensure_dir(folder)
+        return open(folder / ".lock", "a")
+
+
+def _create(tmp: str) -> int:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    try:
+        return os.open(tmp, flags, 0o644)
+    except FileExistsError:  # left by an earlier process with this pid (pid 1 in a container)
+        os.unlink(tmp)
+        return os.open(tmp, flags, 0o644)
+    except FileNotFoundError:
+        folder = Path(tmp).parent
+        _dirs.discard(folder)
+        _ensure_dir(folder)
+        return os.open(tmp, flags, 0o644)
+
+
+def _temp_path(path: Path) -> str:
+    """A temporary name no other writer uses: this process and a counter (mkstemp's random
+    names cost more than the write); left-overs of a killed process start with .tmp-."""
+    return f"{path.parent}/.tmp-{os.getpid()}-{next(_tmp_ids)}-{path.name}"

@@ -5,6 +5,7 @@ import os
 
 import pytest
 
+from model.docstore import ConflictError
 from model.tinydb_store import TinyDBStore
 from model.users import Users, user_key
 
@@ -93,3 +94,78 @@ async def test_export_contains_exactly_the_persons_data(store):
     assert data["profile"]["role"] == "it"
     assert [x["note"] for x in data["assessments"]] == ["mine"]
     assert "theirs" not in json.dumps(data)
+
+
+def test_the_file_layout_is_what_tinydb_itself_writes(tmp_path):
+    from tinydb import TinyDB
+
+    from model.tinydb_store import tinydb_layout
+    doc = {"role": "it", "assessments": [{"at": "a", "scores": {"udvikling": 2}}, {"at": "b"}], "tags": [],
+           "words": ["x"]}
+    db = TinyDB(tmp_path / "by-tinydb.json")
+    db.table("_meta").insert({"rev": 3, "lists": ["assessments", "tags"]})
+    db.table("document").insert({"role": "it", "words": ["x"]})
+    db.table("assessments").insert_multiple(doc["assessments"])
+    db.table("tags").insert_multiple([])
+    db.close()
+    assert json.loads((tmp_path / "by-tinydb.json").read_text()) == tinydb_layout(3, doc)
+
+
+async def test_etags_hold_for_files_in_other_layouts_too(store):
+    """A file TinyDB wrote in another table order (or any older file) is still checked."""
+    from tinydb import TinyDB
+    path = store.path("users", "k1")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = TinyDB(path)
+    db.table("document").insert({"role": "it"})
+    db.table("_meta").insert({"rev": 7, "lists": []})
+    db.close()
+    doc, etag = await store.read("users", "k1")
+    assert etag == "7"
+    with pytest.raises(ConflictError):
+        await store.write("users", "k1", {"role": "x"}, if_match="6")
+    with pytest.raises(ConflictError):
+        await store.write("users", "k1", {"role": "x"}, if_none_match=True)
+    assert await store.write("users", "k1", {"role": "x"}, if_match="7") == "8"
+    with pytest.raises(ConflictError):
+        await store.write("users", "k1", {"role": "y"}, if_match="7")
+    # A document with only list fields exists too.
+    await store.write("users", "k2", {"rows": [{"a": 1}]})
+    with pytest.raises(ConflictError):
+        await store.write("users", "k2", {"role": "z"}, if_none_match=True)
+
+
+async def test_dialog_state_is_written_only_when_it_changed(store):
+    """The change check and the write share one encoding; a turn that changes nothing
+    writes nothing, and one that does is written (and read back) whole."""
+    from botbuilder.core import TurnContext
+    from botbuilder.core.adapters import TestAdapter
+    from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
+
+    from bot.state_storage import DocStoreStorage, JsonConversationState
+
+    state = JsonConversationState(DocStoreStorage(store))
+    prop = state.create_property("dialog")
+    activity = Activity(type="message", channel_id="msteams", text="hej", from_property=ChannelAccount(id="u"),
+                        conversation=ConversationAccount(id="c"), recipient=ChannelAccount(id="b"))
+
+    async def turn(change=None):
+        context = TurnContext(TestAdapter(), activity)
+        await state.load(context)
+        value = await prop.get(context, dict)
+        if change:
+            change(value)
+        await state.save_changes(context)
+        return value
+
+    def revision():
+        return json.loads(store.path("state", state.get_storage_key(TurnContext(TestAdapter(), activity)))
+                          .read_text())["_meta"]["1"]["rev"]
+
+    await turn(lambda v: v.update(step=1, when=__import__("datetime").datetime(2026, 11, 27, 9, 0)))
+    first = revision()
+    assert (await turn())["step"] == 1
+    assert revision() == first  # nothing changed: nothing written
+    await turn(lambda v: v.update(step=2))
+    assert revision() == first + 1
+    assert (await turn())["step"] == 2
