@@ -24,7 +24,10 @@ def serve() -> None:
     config = Config.from_env()
     runtime = build(config)
     logging.getLogger("kompetencehjulet").info("listening on http://localhost:%s/api/messages", config.PORT)
-    web.run_app(runtime.app, host=config.HOST, port=config.PORT, print=None)
+    # One line per request costs a few per cent of a turn; the platform in front (App Service,
+    # a reverse proxy) usually logs requests already. ACCESS_LOG=1 turns it on.
+    web.run_app(runtime.app, host=config.HOST, port=config.PORT, print=None,
+                access_log=logging.getLogger("aiohttp.access") if config.ACCESS_LOG else None)
 
 
 def main(argv: list[str]) -> int:

@@ -38,6 +38,7 @@ class Config:
     MAX_BODY_BYTES: int = 256 * 1024
     MAX_TEXT_CHARS: int = 2000
     FSYNC: bool = True
+    ACCESS_LOG: bool = False
     WEBCHAT_JS: str = ""
     AZURE_STORAGE_CONNECTION_STRING: str = ""
     AZURE_STORAGE_CONTAINER: str = "kompetencehjulet"
@@ -78,6 +79,7 @@ class Config:
             NUDGE_INTERVAL_SECONDS=float(_env("NUDGE_INTERVAL_SECONDS", "60") or 60),
             NUDGE_RATE_PER_SECOND=float(_env("NUDGE_RATE_PER_SECOND", "50") or 50),
             FSYNC=_env("BOT_FSYNC", "1") not in ("0", "false", "no"),
+            ACCESS_LOG=(_env("ACCESS_LOG", "0") or "0").lower() in ("1", "true", "yes", "on"),
             WEBCHAT_JS=_env("WEBCHAT_JS"),
             AZURE_STORAGE_CONNECTION_STRING=_env("AZURE_STORAGE_CONNECTION_STRING"),
             AZURE_STORAGE_CONTAINER=_env("AZURE_STORAGE_CONTAINER", "kompetencehjulet") or "kompetencehjulet",

@@ -10,6 +10,8 @@ Only one process may write a data directory (TinyDB is not multi-process safe).
 """
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import fcntl
 import itertools
 import json
@@ -41,10 +43,12 @@ class AtomicJSONStorage(Storage):
             return None
 
     def write(self, data: dict[str, Any]) -> None:
+        # The C encoder, bytes written straight to the descriptor (no text layer).
+        self.write_bytes(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+    def write_bytes(self, raw: bytes) -> None:
         _ensure_dir(self.path.parent)
         tmp = _temp_path(self.path)
-        # The C encoder, bytes written straight to the descriptor (no text layer).
-        raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         fd = _create(tmp)
         try:
             try:
@@ -102,31 +106,40 @@ class TinyDBStore(DocStore):
 
     async def write(self, collection: str, key: str, doc: Doc, if_match: str | None = None,
                     if_none_match: bool = False) -> str:
-        return self._write(self.path(collection, key), doc, if_match, if_none_match)
+        return await self._write(self.path(collection, key), doc, if_match, if_none_match)
 
     async def write_named(self, collection: str, name: str, doc: Doc) -> str:
-        return self._write(self._path(collection, name), doc, None, False)
+        return await self._write(self._path(collection, name), doc, None, False)
 
-    def _write(self, path: Path, doc: Doc, if_match: str | None, if_none_match: bool) -> str:
+    async def _write(self, path: Path, doc: Doc, if_match: str | None, if_none_match: bool) -> str:
+        encoded = encode_layout(doc)  # on the caller's thread: the document is theirs
+        if not self.fsync:
+            return self._write_sync(path, encoded, if_match, if_none_match)
+        # fsync waits for the disk: on a worker thread the event loop serves other turns meanwhile.
+        return await asyncio.get_running_loop().run_in_executor(
+            _writers(), self._write_sync, path, encoded, if_match, if_none_match)
+
+    def _write_sync(self, path: Path, encoded: tuple[bytes, bytes], if_match: str | None,
+                    if_none_match: bool) -> str:
         _ensure_dir(path.parent)
         # The ETag check and the rename must be one step, also against a second process on
-        # this data dir (e.g. `send-nudges` from cron beside the server): lock the shard.
+        # this data dir (e.g. `send-nudges` from cron beside the server) and the other
+        # writer threads: lock the shard.
         with _open_lock(path.parent) as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                return self._write_locked(path, doc, if_match, if_none_match)
+                current = self._current_rev(path)
+                if if_none_match and current is not None:
+                    raise ConflictError(path.name)
+                if if_match not in (None, "*") and if_match != current:
+                    raise ConflictError(path.name)
+                rev = int(current or 0) + 1
+                lists, tables = encoded
+                AtomicJSONStorage(path, self.fsync).write_bytes(
+                    b'{"_meta":{"1":{"rev":%d,"lists":%s}},%s' % (rev, lists, tables))
+                return str(rev)
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
-
-    def _write_locked(self, path: Path, doc: Doc, if_match: str | None, if_none_match: bool) -> str:
-        current = self._current_rev(path)
-        if if_none_match and current is not None:
-            raise ConflictError(path.name)
-        if if_match not in (None, "*") and if_match != current:
-            raise ConflictError(path.name)
-        rev = int(current or 0) + 1
-        AtomicJSONStorage(path, self.fsync).write(tinydb_layout(rev, doc))
-        return str(rev)
 
     def _current_rev(self, path: Path) -> str | None:
         """The stored revision (None: no document). Files this store writes begin with
@@ -165,6 +178,25 @@ def tinydb_layout(rev: int, doc: Doc) -> dict[str, Any]:
     for name in lists:
         data[name] = {str(i): row for i, row in enumerate(doc[name], 1)}
     return data
+
+
+def encode_layout(doc: Doc) -> tuple[bytes, bytes]:
+    """`tinydb_layout` as bytes in two parts, the revision left out: the list names and the
+    tables after `_meta`, so the revision, known only under the lock, is spliced in."""
+    layout = tinydb_layout(0, doc)
+    lists = json.dumps(layout.pop(_META)["1"]["lists"], ensure_ascii=False, separators=(",", ":"))
+    tables = json.dumps(layout, ensure_ascii=False, separators=(",", ":"))
+    return lists.encode("utf-8"), tables[1:].encode("utf-8")  # the tables without their opening brace
+
+
+_WRITERS: concurrent.futures.ThreadPoolExecutor | None = None
+
+
+def _writers() -> concurrent.futures.ThreadPoolExecutor:
+    global _WRITERS
+    if _WRITERS is None:
+        _WRITERS = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="tinydb-write")
+    return _WRITERS
 
 
 _HEAD = 512

@@ -169,3 +169,13 @@ async def test_dialog_state_is_written_only_when_it_changed(store):
     await turn(lambda v: v.update(step=2))
     assert revision() == first + 1
     assert (await turn())["step"] == 2
+
+
+async def test_a_written_file_is_the_tinydb_layout_with_its_revision(tmp_path):
+    from model.tinydb_store import tinydb_layout
+    store = TinyDBStore(tmp_path / "data", fsync=True)  # the threaded, fsynced path
+    doc = {"role": "it", "navn": "Søren \"ø\"", "assessments": [{"at": "a"}], "empty": []}
+    assert await store.write("users", "k", doc) == "1"
+    assert await store.write("users", "k", doc, if_match="1") == "2"
+    assert json.loads(store.path("users", "k").read_bytes()) == tinydb_layout(2, doc)
+    assert await store.read("users", "k") == (doc, "2")
