@@ -38,17 +38,19 @@ import time
 import urllib.request
 from functools import partial
 from typing import Any, Awaitable, Callable, Optional
-from urllib.parse import urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import aiohttp
 from aiohttp import ClientSession
 from multidict import CIMultiDict
 
-from botbuilder.schema import Activity
+from botbuilder.schema import Activity, ResourceResponse
 
-from .activity_codec import FastSerializer
+from .activity_codec import FastSerializer, Unsupported, codec
 from botframework.connector.about import __version__ as _bf_version
 from botframework.connector.aio import ConnectorClient
+from botframework.connector.aio.operations_async import ConversationsOperations
+from botframework.connector.models import ErrorResponseException
 from botframework.connector.auth import (
     AuthenticateRequestResult,
     AuthenticationConstants,
@@ -61,6 +63,7 @@ from msrest.exceptions import ClientRequestError
 from msrest.pipeline import (AsyncHTTPPolicy, AsyncHTTPSender, AsyncPipeline, Request, Response,
                              SansIOHTTPPolicy)
 from msrest.pipeline.universal import RawDeserializer
+from msrest.universal_http import ClientRequest
 from msrest.universal_http.async_abc import AsyncClientResponse
 
 log = logging.getLogger("kompetencehjulet.connector")
@@ -107,6 +110,27 @@ class PooledHttp:
                 proxy = None
             self._proxies[key] = proxy or None
         return self._proxies[key]
+
+    async def request(self, method: str, url: str, headers: dict, data: Any,
+                      timeout: aiohttp.ClientTimeout) -> aiohttp.ClientResponse:
+        """One request over the shared session; tried again only when no connection could
+        be made (the request never reached the server), as msrest's sender did."""
+        session = self.session()
+        proxy = self.proxy_for(url)
+        for attempt in range(CONNECT_RETRIES + 1):
+            try:
+                return await session.request(method, url, headers=headers, data=data, timeout=timeout,
+                                             allow_redirects=True, proxy=proxy)
+            except (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError) as err:
+                # Not connected (or a pooled keep-alive connection the server had closed);
+                # a certificate problem does not go away by asking again.
+                if attempt == CONNECT_RETRIES or isinstance(err, aiohttp.ClientSSLError) or (
+                        isinstance(err, aiohttp.ServerDisconnectedError) and attempt):
+                    raise ClientRequestError("Error occurred in request.", inner_exception=err) from err
+                await asyncio.sleep(0.1 * (2 ** attempt) * (0.5 + random.random()))
+            except (aiohttp.ClientError, asyncio.TimeoutError) as err:
+                raise ClientRequestError("Error occurred in request.", inner_exception=err) from err
+        raise AssertionError("unreachable")
 
     async def close(self) -> None:
         if self._session is not None and not self._session.closed:
@@ -179,22 +203,7 @@ class AioHttpSender(AsyncHTTPSender):
         if data is not None and not isinstance(data, aiohttp.FormData):
             headers.pop("Content-Length", None)  # aiohttp sets it from the bytes it sends
         stream = kwargs.get("stream", True)
-        session = self.http.session()
-        proxy = self.http.proxy_for(http_request.url)
-        for attempt in range(CONNECT_RETRIES + 1):
-            try:
-                resp = await session.request(http_request.method, http_request.url, headers=headers,
-                                             data=data, timeout=self.timeout, allow_redirects=True, proxy=proxy)
-                break
-            except (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError) as err:
-                # Not connected (or a pooled keep-alive connection the server had closed);
-                # a certificate problem does not go away by asking again.
-                if attempt == CONNECT_RETRIES or isinstance(err, aiohttp.ClientSSLError) or (
-                        isinstance(err, aiohttp.ServerDisconnectedError) and attempt):
-                    raise ClientRequestError("Error occurred in request.", inner_exception=err) from err
-                await asyncio.sleep(0.1 * (2 ** attempt) * (0.5 + random.random()))
-            except (aiohttp.ClientError, asyncio.TimeoutError) as err:
-                raise ClientRequestError("Error occurred in request.", inner_exception=err) from err
+        resp = await self.http.request(http_request.method, http_request.url, headers, data, self.timeout)
         if stream:
             body = None
         else:
@@ -338,6 +347,78 @@ class PooledPipeline(AsyncPipeline):
         super().__init__(policies, AioHttpSender(pool.http, timeout=config.connection.timeout))
 
 
+# -- the two calls every reply makes, sent directly --------------------------------------------
+class DirectConversations(ConversationsOperations):
+    """The generated Conversations operations with `reply_to_activity` and
+    `send_to_conversation` (every reply, every nudge) sent straight over the pooled session:
+    the same URL, headers and JSON body msrest would send, the same `ResourceResponse` back
+    and the same `ErrorResponseException` on a bad status, without building msrest's request,
+    pipeline context and response wrappers per message. Everything else is msrest's."""
+
+    def __init__(self, client: ConnectorClient, pool: "ConnectorPool") -> None:
+        super().__init__(client._client, client.config, client._serialize, client._deserialize)
+        self._pool = pool
+        self._credentials = client.config.credentials
+        self._user_agent = client.config.user_agent
+        self._timeout = aiohttp.ClientTimeout(total=client.config.connection.timeout)
+        # What msrest's format_url resolves '/v3/conversations/...' against.
+        self._conversations = urljoin(client.config.base_url.rstrip("/") + "/", "v3/conversations/")
+
+    async def reply_to_activity(self, conversation_id, activity_id, activity, custom_headers=None, raw=False,
+                                **operation_config):
+        if raw or operation_config:
+            return await super().reply_to_activity(conversation_id, activity_id, activity, custom_headers, raw,
+                                                   **operation_config)
+        url = f"{self._conversations}{quote(str(conversation_id), safe='')}/activities/{quote(str(activity_id), safe='')}"
+        headers = {"x-ms-conversation-id": conversation_id}
+        return await self._post(url, headers, activity, custom_headers)
+
+    async def send_to_conversation(self, conversation_id, activity, custom_headers=None, raw=False,
+                                   **operation_config):
+        if raw or operation_config:
+            return await super().send_to_conversation(conversation_id, activity, custom_headers, raw,
+                                                      **operation_config)
+        url = f"{self._conversations}{quote(str(conversation_id), safe='')}/activities"
+        return await self._post(url, {}, activity, custom_headers)
+
+    async def _post(self, url: str, extra: dict, activity: Activity, custom_headers: dict | None) -> Any:
+        body = json.dumps(self._serialize.body(activity, "Activity")).encode("utf-8")  # msrest's json.dumps
+        headers = {"Accept": "application/json", "Content-Type": "application/json; charset=utf-8", **extra,
+                   **(custom_headers or {})}
+        headers.setdefault("User-Agent", self._user_agent)
+        authorization = await self._pool.tokens.authorization(self._credentials)
+        if authorization:
+            headers["Authorization"] = authorization
+        resp = await self._pool.http.request("POST", url, headers, body, self._timeout)
+        try:
+            raw = await resp.read()
+        except (aiohttp.ClientError, asyncio.TimeoutError) as err:
+            raise ClientRequestError("Error occurred in request.", inner_exception=err) from err
+        finally:
+            resp.release()
+        if authorization and resp.status == 401:
+            self._pool.tokens.invalidate(self._credentials)
+        if resp.status not in (200, 201, 202):
+            request = ClientRequest("POST", url)
+            request.headers = headers
+            raise ErrorResponseException(self._deserialize, AioHttpResponse(request, resp, raw))
+        return resource_response(raw)
+
+
+def resource_response(raw: bytes) -> ResourceResponse | None:
+    """What msrest makes of a 2xx body: nothing from an empty one, else the JSON read as a
+    ResourceResponse (unknown keys kept aside, as msrest keeps them)."""
+    if not raw.strip():
+        return None
+    data = json.loads(raw)
+    if data is None:
+        return None
+    try:
+        return codec().from_dict(ResourceResponse, data)
+    except Unsupported:
+        return ResourceResponse.deserialize(data)
+
+
 # -- the pool: clients per key, created once --------------------------------------------------------
 class ConnectorPool:
     """Everything reused across turns, one per adapter. Counters are for tests and benchmarks."""
@@ -398,7 +479,8 @@ class ConnectorPool:
         # Replies are serialised by planned walks with msrest's exact output (activity_codec).
         fast = FastSerializer(client._serialize.dependencies)
         fast.client_side_validation = False
-        client._serialize = client.conversations._serialize = fast
+        client._serialize = fast
+        client.conversations = DirectConversations(client, self)
         self.clients_created += 1
         return client
 

@@ -282,3 +282,116 @@ async def test_nudges_and_replies_share_the_pooled_client(tmp_path, connector, c
     finally:
         await server.runtime.adapter.connector_pool.close()
         await server.stop()
+
+
+# --- the direct reply path sends what msrest would send -----------------------------------------
+class _Capture:
+    """A connector stand-in that records raw requests and answers what it is told to."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, dict, bytes]] = []
+        self.answer = (200, b'{"id": "r-1"}', {})
+
+    async def __aenter__(self):
+        async def handle(request: web.Request) -> web.Response:
+            self.seen.append((request.method, request.raw_path, dict(request.headers), await request.read()))
+            status, body, headers = self.answer
+            return web.Response(status=status, body=body, headers=headers, content_type="application/json")
+
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", handle)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/emea/"
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.runner.cleanup()
+
+
+def _both(url: str, creds) -> tuple:
+    from botframework.connector.aio.operations_async import ConversationsOperations
+    from msrest.serialization import Serializer
+
+    pool = ConnectorPool()
+    client = pool._build(url, creds)
+    stock = ConversationsOperations(client._client, client.config, Serializer(client._serialize.dependencies),
+                                    client._deserialize)
+    assert type(client.conversations).__name__ == "DirectConversations"
+    return pool, stock, client.conversations
+
+
+async def test_the_direct_reply_path_sends_exactly_what_msrest_sends():
+    from botbuilder.core import CardFactory, MessageFactory
+    from botbuilder.schema import ChannelAccount, ConversationAccount, HeroCard
+
+    reply = MessageFactory.attachment(CardFactory.hero_card(HeroCard(title="Æblegrød ø å")))
+    reply.text = "Hej Søren"
+    reply.conversation = ConversationAccount(id="a:1/x y")
+    reply.recipient = ChannelAccount(id="29:p")
+    async with _Capture() as capture:
+        pool, stock, direct = _both(capture.url, CountingCredentials())
+        try:
+            answers = []
+            for ops in (stock, direct):
+                answers.append(await ops.reply_to_activity("a:1/x y", "act 7", reply))
+                answers.append(await ops.send_to_conversation("a:1/x y", reply))
+        finally:
+            await pool.close()
+    assert answers[0] == answers[2] and answers[1] == answers[3] and answers[0].id == "r-1"
+    msrest_reply, msrest_send, direct_reply, direct_send = capture.seen
+    for ours, theirs in ((direct_reply, msrest_reply), (direct_send, msrest_send)):
+        assert ours[:2] == theirs[:2] and ours[3] == theirs[3]  # method, encoded path, body bytes
+        keys = ("Accept", "Content-Type", "User-Agent", "Authorization", "x-ms-conversation-id")
+        assert {k: ours[2].get(k) for k in keys} == {k: theirs[2].get(k) for k in keys}
+    assert direct_reply[1] == "/emea/v3/conversations/a:1%2Fx%20y/activities/act%207"  # as yarl sends it
+
+
+@pytest.mark.parametrize("status,body,headers", [(429, b'{"error": {"code": "Throttled", "message": "slow"}}',
+                                                 {"Retry-After": "3"}),
+                                                (403, b"", {}), (500, b"{}", {})])
+async def test_a_refused_reply_raises_what_msrest_raises(status, body, headers):
+    from botframework.connector.models import ErrorResponseException
+
+    from bot.nudges import status_of
+    async with _Capture() as capture:
+        capture.answer = (status, body, headers)
+        pool, stock, direct = _both(capture.url, MicrosoftAppCredentials.empty())
+        errors = []
+        try:
+            for ops in (stock, direct):
+                with pytest.raises(ErrorResponseException) as caught:
+                    await ops.send_to_conversation("a:1", Activity(type="message", text="x"))
+                errors.append(caught.value)
+        finally:
+            await pool.close()
+    assert status_of(errors[0]) == status_of(errors[1]) == (status, float(headers["Retry-After"]) if headers else None)
+    assert str(errors[0]) == str(errors[1])
+
+
+async def test_empty_answers_and_a_401_on_the_direct_path():
+    from botframework.connector.models import ErrorResponseException
+
+    from bot.nudges import status_of
+    async with _Capture() as capture:
+        creds = CountingCredentials()
+        pool, stock, direct = _both(capture.url, creds)
+        try:
+            capture.answer = (200, b"", {})
+            assert await direct.send_to_conversation("a:1", Activity(type="message")) is None
+            # A 5xx with a body that is not JSON still says 500 (msrest's path failed to read it
+            # and lost the status, so the nudge sender could not tell it was worth a retry).
+            capture.answer = (502, b"<html>Bad gateway</html>", {})
+            with pytest.raises(ErrorResponseException) as caught:
+                await direct.send_to_conversation("a:1", Activity(type="message"))
+            assert status_of(caught.value) == (502, None)
+            capture.answer = (401, b"", {})
+            with pytest.raises(Exception):
+                await direct.send_to_conversation("a:1", Activity(type="message"))
+            capture.answer = (201, b'{"id": "again"}', {})
+            assert (await direct.send_to_conversation("a:1", Activity(type="message"))).id == "again"
+        finally:
+            await pool.close()
+    assert len(creds.calls) == 2  # the 401 dropped the cached token; the next call fetched a new one
