@@ -115,11 +115,13 @@ class NudgeSender:
         async with self._running:
             keys = await self.services.reminders.due(now)
             report.due = len(keys)
-            gate = asyncio.Semaphore(self.concurrency)
             moves: list = []  # index moves, written per hour bucket in batches
+            pending = iter(keys)  # shared by the workers: each person is taken once
 
-            async def one(key: str) -> None:
-                async with gate:
+            async def worker() -> None:
+                # A few workers pulling people, not a task per person: a wave of 50,000 would
+                # otherwise start 50,000 tasks in one loop pass and stall every chat meanwhile.
+                for key in pending:
                     try:
                         report.outcomes[await self._one(key, now, report, moves)] += 1
                     except Exception:  # noqa: BLE001 - one person's failure must not stop the wave
@@ -130,7 +132,7 @@ class NudgeSender:
                         await self.services.reminders.reindex_many(batch)
 
             try:
-                await asyncio.gather(*(one(k) for k in keys))
+                await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(keys)))))
             finally:
                 await self.services.reminders.reindex_many(moves)
         report.seconds = time.perf_counter() - started

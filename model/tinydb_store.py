@@ -89,7 +89,13 @@ class TinyDBStore(DocStore):
 
     async def read_named(self, collection: str, name: str) -> tuple[Doc | None, str | None]:
         path = self._path(collection, name)
-        raw = AtomicJSONStorage(path).read()
+        data = read_file(path)
+        if data is None:
+            return None, None
+        if len(data) > BIG:  # a large index document: parsed beside the loop, which keeps serving turns
+            raw = await asyncio.get_running_loop().run_in_executor(_writers(), json.loads, data)
+        else:
+            raw = json.loads(data)
         if not raw:
             return None, None
         meta = raw.get(_META, {}).get("1", {})
@@ -109,15 +115,16 @@ class TinyDBStore(DocStore):
         return await self._write(self._path(collection, name), doc, None, False)
 
     async def _write(self, path: Path, doc: Doc, if_match: str | None, if_none_match: bool) -> str:
-        encoded = encode_layout(doc)  # on the caller's thread: the document is theirs
         if not self.fsync:
-            return self._write_sync(path, encoded, if_match, if_none_match)
-        # fsync waits for the disk: on a worker thread the event loop serves other turns meanwhile.
+            return self._write_sync(path, doc, if_match, if_none_match)
+        # On a worker thread: the event loop serves other turns while fsync waits for the
+        # disk, and while a large index document is encoded (the GIL is handed back every
+        # few milliseconds). The caller awaits this write; nobody changes `doc` meanwhile.
         return await asyncio.get_running_loop().run_in_executor(
-            _writers(), self._write_sync, path, encoded, if_match, if_none_match)
+            _writers(), self._write_sync, path, doc, if_match, if_none_match)
 
-    def _write_sync(self, path: Path, encoded: tuple[bytes, bytes], if_match: str | None,
-                    if_none_match: bool) -> str:
+    def _write_sync(self, path: Path, doc: Doc, if_match: str | None, if_none_match: bool) -> str:
+        encoded = encode_layout(doc)
         _ensure_dir(path.parent)
         # The ETag check and the rename must be one step, also against a second process on
         # this data dir (e.g. `send-nudges` from cron beside the server) and the other
@@ -223,6 +230,7 @@ def _writers() -> concurrent.futures.ThreadPoolExecutor:
     return _WRITERS
 
 
+BIG = 64 * 1024  # bytes: documents this large are parsed on a worker thread
 _HEAD = 512
 _HEAD_RE = re.compile(rb'\{"_meta":\{"1":\{"rev":(\d+),"lists":\[[^\]]*\]\}\},"document":\{"1":\{')
 _dirs: set[Path] = set()
