@@ -4,7 +4,8 @@ Teams rate limit with 429 + Retry-After, and normal turns running at the same ti
     python bench/nudges.py --users 5000 --rate 50
 
 Prints achieved sends/s, retries, lost and duplicated nudges, and the turn p50/p99 of a
-person chatting during the wave, beside the same turns with no wave (same run).
+person chatting during the wave, beside the same turns with no wave (same run). Writes
+are fsynced as in production (--no-fsync to skip).
 Targets: >= 0.9 x the rate limit, 0 lost, 0 duplicated, turn p99 at most 2x.
 """
 from __future__ import annotations
@@ -161,8 +162,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=5000)
     parser.add_argument("--rate", type=float, default=50.0)
-    parser.add_argument("--quiet-seconds", type=float, default=5.0)
-    parser.add_argument("--fsync", action="store_true", help="fsync every write (production default)")
+    parser.add_argument("--quiet-seconds", type=float, default=10.0,
+                        help="how long the chatting person is measured without and then during the wave")
+    parser.add_argument("--fsync", action=argparse.BooleanOptionalAction, default=True,
+                        help="fsync every write, as production does (default); --no-fsync to skip")
     result = asyncio.run(main(parser.parse_args()))
     for key, value in result.items():
         print(f"{key:28s} {value}")
