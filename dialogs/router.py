@@ -220,43 +220,26 @@ async def _greeting(router: Router, dc: DialogContext, _: Understanding) -> None
     await dc.context.send_activity(message(dc.context, "msg.greeting"))
 
 
-async def _thanks(router: Router, dc: DialogContext, _: Understanding) -> None:
-    await dc.context.send_activity(message(dc.context, "msg.thanks"))
+def _say(key: str) -> Handler:
+    """A command answered with one text."""
+    async def handler(router: Router, dc: DialogContext, _: Understanding) -> None:
+        await dc.context.send_activity(message(dc.context, key))
+    return handler
 
 
-async def _assessment(router: Router, dc: DialogContext, _: Understanding) -> None:
-    await dc.cancel_all_dialogs()
-    await dc.begin_dialog(ASSESSMENT)
+def _begin(dialog_id: str) -> Handler:
+    """A command that replaces whatever dialog runs with this one."""
+    async def handler(router: Router, dc: DialogContext, _: Understanding) -> None:
+        await dc.cancel_all_dialogs()
+        await dc.begin_dialog(dialog_id)
+    return handler
 
 
-async def _history(router: Router, dc: DialogContext, _: Understanding) -> None:
-    await show_history(dc.context)
-
-
-async def _export(router: Router, dc: DialogContext, _: Understanding) -> None:
-    await export(dc.context)
-
-
-async def _delete(router: Router, dc: DialogContext, _: Understanding) -> None:
-    await dc.cancel_all_dialogs()
-    await dc.begin_dialog(DELETE)
-
-
-async def _reminders(router: Router, dc: DialogContext, _: Understanding) -> None:
-    await dc.cancel_all_dialogs()
-    await dc.begin_dialog(REMINDERS)
-
-
-async def _snooze(router: Router, dc: DialogContext, _: Understanding) -> None:
-    await snooze_reminders(dc.context)
-
-
-async def _stop_reminders(router: Router, dc: DialogContext, _: Understanding) -> None:
-    await stop_reminders(dc.context)
-
-
-async def _nothing_to_cancel(router: Router, dc: DialogContext, _: Understanding) -> None:
-    await dc.context.send_activity(message(dc.context, "msg.nothing_to_cancel"))
+def _run(action: Callable[[TurnContext], Awaitable[None]]) -> Handler:
+    """A command done in one step on the turn."""
+    async def handler(router: Router, dc: DialogContext, _: Understanding) -> None:
+        await action(dc.context)
+    return handler
 
 
 COMMANDS: dict[str, Handler] = {
@@ -265,16 +248,16 @@ COMMANDS: dict[str, Handler] = {
     "profile": _profile,
     "language": _language,
     "greeting": _greeting,
-    "thanks": _thanks,
-    "assessment": _assessment,
-    "history": _history,
-    "export": _export,
-    "delete": _delete,
-    "reminders": _reminders,
-    "snooze": _snooze,
-    "stop_reminders": _stop_reminders,
-    "cancel": _nothing_to_cancel,
-    "skip": _nothing_to_cancel,
+    "thanks": _say("msg.thanks"),
+    "assessment": _begin(ASSESSMENT),
+    "history": _run(show_history),
+    "export": _run(export),
+    "delete": _begin(DELETE),
+    "reminders": _begin(REMINDERS),
+    "snooze": _run(snooze_reminders),
+    "stop_reminders": _run(stop_reminders),
+    "cancel": _say("msg.nothing_to_cancel"),
+    "skip": _say("msg.nothing_to_cancel"),
 }
 # Commands about the person's own data: answered only in a personal chat.
 PERSONAL_ONLY = {"start", "profile", "assessment", "history", "export", "delete", "reminders", "snooze",
