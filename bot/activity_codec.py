@@ -36,6 +36,7 @@ class Codec:
     def __init__(self, models: dict[str, type]) -> None:
         self.models = models
         self._plans: dict[type, list[tuple[str, str, Any]]] = {}
+        self._keys: dict[type, frozenset[str]] = {}  # the JSON keys of each planned class
 
     # -- plans ------------------------------------------------------------------------------
     def _kind(self, type_name: Any) -> Any:
@@ -67,6 +68,7 @@ class Codec:
                     raise Unsupported(f"{cls.__name__}.{attr}")
                 plan.append((attr, key, self._kind(desc["type"])))
             self._plans[cls] = plan
+            self._keys[cls] = frozenset(key for _, key, _ in plan)
         return plan
 
     # -- model -> JSON dict -------------------------------------------------------------------
@@ -126,18 +128,14 @@ class Codec:
         if type(data) is not dict:
             raise Unsupported("not an object")
         kwargs = {}
-        known = 0
         for attr, key, kind in self.plan(cls):
             raw = data.get(key)
-            if key in data:
-                known += 1
             kwargs[attr] = None if raw is None else self._in(raw, kind)
         obj = cls(**kwargs)
-        if known < len(data):
-            keys = {key for _, key, _ in self.plan(cls)}
-            extra = {k: v for k, v in data.items() if k not in keys}
-            if extra:
-                obj.additional_properties = extra
+        keys = self._keys[cls]
+        extra = {k: v for k, v in data.items() if k not in keys}
+        if extra:
+            obj.additional_properties = extra
         return obj
 
     def _in(self, raw: Any, kind: Any) -> Any:

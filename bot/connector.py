@@ -138,6 +138,16 @@ class PooledHttp:
         self._session = None
 
 
+async def read_body(resp: aiohttp.ClientResponse) -> bytes:
+    """The whole body, the connection back in the pool; a broken read as msrest reports it."""
+    try:
+        return await resp.read()
+    except (aiohttp.ClientError, asyncio.TimeoutError) as err:
+        raise ClientRequestError("Error occurred in request.", inner_exception=err) from err
+    finally:
+        resp.release()
+
+
 class AioHttpResponse(AsyncClientResponse):
     """msrest's view of an aiohttp response, body read (an empty body is a valid body)."""
 
@@ -204,15 +214,7 @@ class AioHttpSender(AsyncHTTPSender):
             headers.pop("Content-Length", None)  # aiohttp sets it from the bytes it sends
         stream = kwargs.get("stream", True)
         resp = await self.http.request(http_request.method, http_request.url, headers, data, self.timeout)
-        if stream:
-            body = None
-        else:
-            try:
-                body = await resp.read()
-            except (aiohttp.ClientError, asyncio.TimeoutError) as err:
-                raise ClientRequestError("Error occurred in request.", inner_exception=err) from err
-            finally:
-                resp.release()
+        body = None if stream else await read_body(resp)
         return Response(request, AioHttpResponse(http_request, resp, body))
 
 
@@ -390,12 +392,7 @@ class DirectConversations(ConversationsOperations):
         if authorization:
             headers["Authorization"] = authorization
         resp = await self._pool.http.request("POST", url, headers, body, self._timeout)
-        try:
-            raw = await resp.read()
-        except (aiohttp.ClientError, asyncio.TimeoutError) as err:
-            raise ClientRequestError("Error occurred in request.", inner_exception=err) from err
-        finally:
-            resp.release()
+        raw = await read_body(resp)
         if authorization and resp.status == 401:
             self._pool.tokens.invalidate(self._credentials)
         if resp.status not in (200, 201, 202):

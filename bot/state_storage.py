@@ -29,14 +29,8 @@ class DocStoreStorage(Storage):
         result: Dict[str, Any] = {}
         for key in keys:
             doc, etag = await self.store.read(self.collection, key)
-            if doc is None:
-                continue
-            item = state_codec.decode(doc.get("data"))
-            if isinstance(item, dict):
-                item["e_tag"] = etag
-            elif isinstance(item, StoreItem) or hasattr(item, "e_tag"):
-                item.e_tag = etag
-            result[key] = item
+            if doc is not None:
+                result[key] = _item(doc.get("data"), etag)
         return result
 
     async def read_state(self, key: str) -> tuple[Any, str | None]:
@@ -46,13 +40,8 @@ class DocStoreStorage(Storage):
         if doc is None:
             return None, None
         data = doc.get("data")
-        item = state_codec.decode(data)
-        if isinstance(item, dict):
-            item["e_tag"] = etag
-            return item, canonical({**data, "e_tag": etag})
-        if isinstance(item, StoreItem) or hasattr(item, "e_tag"):
-            item.e_tag = etag
-        return item, None
+        item = _item(data, etag)
+        return item, canonical({**data, "e_tag": etag}) if isinstance(item, dict) else None
 
     async def write(self, changes: Dict[str, Any]) -> None:
         if changes is None:
@@ -85,6 +74,16 @@ class DocStoreStorage(Storage):
             await self.store.delete(self.collection, key)
 
 
+def _item(data: Any, etag: str | None) -> Any:
+    """A stored item rebuilt, carrying its ETag as MemoryStorage's items do."""
+    item = state_codec.decode(data)
+    if isinstance(item, dict):
+        item["e_tag"] = etag
+    elif isinstance(item, StoreItem) or hasattr(item, "e_tag"):
+        item.e_tag = etag
+    return item
+
+
 def canonical(encoded: Any) -> str:
     return json.dumps(encoded, sort_keys=True, separators=(",", ":"))
 
@@ -112,8 +111,7 @@ class JsonConversationState(ConversationState):
         key = self.get_storage_key(turn_context)
         if force or not cached or not cached.state:
             if isinstance(self._storage, DocStoreStorage):
-                item, hash_ = await self._storage.read_state(key)
-                state = _JsonHashedState(item, hash_) if item is not None and hash_ else _JsonHashedState(item)
+                state = _JsonHashedState(*await self._storage.read_state(key))
             else:
                 items = await self._storage.read([key])
                 state = _JsonHashedState(items.get(key))

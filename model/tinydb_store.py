@@ -18,11 +18,13 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from tinydb.storages import Storage
 
 from .docstore import ConflictError, Doc, DocStore, doc_name
+
+T = TypeVar("T")
 
 _META = "_meta"
 _BODY = "document"
@@ -44,9 +46,8 @@ class AtomicJSONStorage(Storage):
         self.write_bytes(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
     def write_bytes(self, raw: bytes) -> None:
-        _ensure_dir(self.path.parent)
         tmp = _temp_path(self.path)
-        fd = _create(tmp)
+        fd = _create(tmp, self.path.parent)
         try:
             try:
                 view = memoryview(raw)
@@ -125,7 +126,6 @@ class TinyDBStore(DocStore):
 
     def _write_sync(self, path: Path, doc: Doc, if_match: str | None, if_none_match: bool) -> str:
         encoded = encode_layout(doc)
-        _ensure_dir(path.parent)
         # The ETag check and the rename must be one step, also against a second process on
         # this data dir (e.g. `send-nudges` from cron beside the server) and the other
         # writer threads: lock the shard.
@@ -233,37 +233,34 @@ def _writers() -> concurrent.futures.ThreadPoolExecutor:
 BIG = 64 * 1024  # bytes: documents this large are parsed on a worker thread
 _HEAD = 512
 _HEAD_RE = re.compile(rb'\{"_meta":\{"1":\{"rev":(\d+),"lists":\[[^\]]*\]\}\},"document":\{"1":\{')
-_dirs: set[Path] = set()
 _tmp_ids = itertools.count(1)
 
 
-def _ensure_dir(path: Path) -> None:
-    if path not in _dirs:
-        path.mkdir(parents=True, exist_ok=True)
-        _dirs.add(path)
+def _in_folder(folder: Path, make: Callable[[], T]) -> T:
+    """`make()`, which creates a file in `folder`; the folder is made only when it turns
+    out to be missing, so an ordinary write costs no mkdir."""
+    try:
+        return make()
+    except FileNotFoundError:
+        folder.mkdir(parents=True, exist_ok=True)
+        return make()
 
 
 def _open_lock(folder: Path):
-    try:
-        return open(folder / ".lock", "a")
-    except FileNotFoundError:  # the folder went away since it was made (e.g. a test cleaned up)
-        _dirs.discard(folder)
-        _ensure_dir(folder)
-        return open(folder / ".lock", "a")
+    return _in_folder(folder, lambda: open(folder / ".lock", "a"))
 
 
-def _create(tmp: str) -> int:
+def _create(tmp: str, folder: Path) -> int:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-    try:
-        return os.open(tmp, flags, 0o644)
-    except FileExistsError:  # left by an earlier process with this pid (pid 1 in a container)
-        os.unlink(tmp)
-        return os.open(tmp, flags, 0o644)
-    except FileNotFoundError:
-        folder = Path(tmp).parent
-        _dirs.discard(folder)
-        _ensure_dir(folder)
-        return os.open(tmp, flags, 0o644)
+
+    def make() -> int:
+        try:
+            return os.open(tmp, flags, 0o644)
+        except FileExistsError:  # left by an earlier process with this pid (pid 1 in a container)
+            os.unlink(tmp)
+            return os.open(tmp, flags, 0o644)
+
+    return _in_folder(folder, make)
 
 
 def _temp_path(path: Path) -> str:
