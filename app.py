@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -24,6 +25,11 @@ def serve() -> None:
     config = Config.from_env()
     runtime = build(config)
     logging.getLogger("kompetencehjulet").info("listening on http://localhost:%s/api/messages", config.PORT)
+    # What startup built (content, the SDK's models, recognisers) lives as long as the process.
+    # Frozen, a full collection no longer walks it all: the longest such pause during a
+    # turn went from about 18 ms to 8 ms under bench/turns.py.
+    gc.collect()
+    gc.freeze()
     # One line per request costs a few per cent of a turn; the platform in front (App Service,
     # a reverse proxy) usually logs requests already. ACCESS_LOG=1 turns it on.
     web.run_app(runtime.app, host=config.HOST, port=config.PORT, print=None,

@@ -14,6 +14,7 @@ BOT_FSYNC and NUDGES in the environment.
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import json
 import os
@@ -226,6 +227,61 @@ def serve_stock(port: int, pooled: bool = False) -> None:
     app = web.Application()
     app.router.add_post("/api/messages", messages)
     web.run_app(app, host="127.0.0.1", port=port, print=None)
+
+
+def serve_skeleton(port: int, fsync: bool = True, write: bool = True, memory: bool = False) -> None:
+    """The least any bot on this project's fixed stack does per turn, with no product logic:
+    the echo sample on our reply path, plus ConversationState on our TinyDB storage and a
+    botbuilder-dialogs TextPrompt that is answered and asked again every turn (read the
+    state, continue a dialog, send one reply, write the state). write=False asks the same
+    question every turn, so the state comes out unchanged and nothing is written; memory=True
+    keeps the state in botbuilder's MemoryStorage (no disk at all). It bounds
+    what the real bot can reach; the gap between it and `bot` is the product's own work."""
+    from aiohttp import web
+    from botbuilder.core import ActivityHandler, ConversationState, MemoryStorage, MessageFactory, TurnContext
+    from botbuilder.dialogs import DialogSet, DialogTurnStatus, PromptOptions, TextPrompt
+    from botbuilder.integration.aiohttp import CloudAdapter
+
+    from bot.adapter import create_authentication
+    from bot.state_storage import DocStoreStorage, JsonConversationState
+    from model.tinydb_store import TinyDBStore
+
+    class DefaultConfig:
+        PORT = port
+        APP_ID = ""
+        APP_PASSWORD = ""
+        APP_TYPE = "MultiTenant"
+        APP_TENANTID = ""
+
+    store = TinyDBStore(os.environ["BOT_DATA_DIR"], fsync=fsync)
+    state: ConversationState = ConversationState(MemoryStorage()) if memory \
+        else JsonConversationState(DocStoreStorage(store))
+    dialogs = DialogSet(state.create_property("dialog"))
+    dialogs.add(TextPrompt("echo"))
+
+    class SkeletonBot(ActivityHandler):
+        async def on_turn(self, turn_context: TurnContext):
+            await super().on_turn(turn_context)
+            await state.save_changes(turn_context)
+
+        async def on_message_activity(self, turn_context: TurnContext):
+            dc = await dialogs.create_context(turn_context)
+            result = await dc.continue_dialog()
+            answered = result.status == DialogTurnStatus.Complete
+            text = f"Echo: {result.result}" if answered and write else "Echo?"
+            await dc.begin_dialog("echo", PromptOptions(prompt=MessageFactory.text(text)))
+
+    adapter = CloudAdapter(create_authentication(DefaultConfig()))
+    bot = SkeletonBot()
+    gc.collect()
+    gc.freeze()  # as app.py does
+
+    async def messages(req: web.Request) -> web.Response:
+        return await adapter.process(req, bot)
+
+    app = web.Application()
+    app.router.add_post("/api/messages", messages)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 
 def serve_floor(port: int) -> None:
@@ -455,4 +511,7 @@ def apparent_bytes(path: Path) -> int:
 if __name__ == "__main__":
     kind, port_arg = sys.argv[1], int(sys.argv[2])
     {"connector": serve_connector, "stock": serve_stock, "floor": serve_floor,
-     "stock-pooled": lambda port: serve_stock(port, pooled=True)}[kind](port_arg)
+     "stock-pooled": lambda port: serve_stock(port, pooled=True), "skeleton": serve_skeleton,
+     "skeleton-nofsync": lambda port: serve_skeleton(port, fsync=False),
+     "skeleton-nowrite": lambda port: serve_skeleton(port, write=False),
+     "skeleton-memory": lambda port: serve_skeleton(port, write=False, memory=True)}[kind](port_arg)

@@ -2,7 +2,8 @@
 plain-aiohttp floor, each in its own process, against one stand-in connector process.
 
 Run: .venv/bin/python bench/turns.py [--users 16] [--seconds 8] [--warmup 2] [--rounds 1]
-                                      [--only stock,stock-pooled,floor,bot,bot-nofsync]
+                                      [--only stock,stock-pooled,floor,skeleton,skeleton-nowrite,
+                                              bot,bot-nofsync,bot-blob]
                                       [--latency-users 1] [--profile DIR [--pyspy]] [--json]
 
 Targets, each a process of its own:
@@ -11,6 +12,15 @@ Targets, each a process of its own:
   stock-pooled  the same echo sample on this project's reply path (bot/connector.py), to show
                 what the reply path alone is worth
   floor         plain aiohttp: read the activity, post one reply over a pooled session
+  skeleton      the least a bot on this project's fixed stack does, without product logic:
+                stock-pooled plus ConversationState on our TinyDB storage (fsync on) and a
+                botbuilder-dialogs TextPrompt answered and asked again each turn, so each
+                message turn reads the state, continues a dialog, replies once and writes
+  skeleton-nowrite  the same asking the same question each turn: the state comes out
+                unchanged and nothing is written. What botbuilder-core + -dialogs and a
+                state read cost alone: an upper bound for any bot on this stack.
+                (Not by default: skeleton-nofsync, and skeleton-memory with the state in
+                botbuilder's MemoryStorage, which deep-copies and is slower than our files.)
   bot           the real app as production runs it (`python app.py`, LOG_LEVEL=INFO, nudge
                 scheduler on, local mode), fsync on (BOT_FSYNC=1, the default)
   bot-nofsync   the same with BOT_FSYNC=0
@@ -43,13 +53,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (PYTHON, bot_turns, drive, echo_turns, start, start_bot,  # noqa: E402
                     start_connector, wait_listening, wait_quiet)
 
-ECHO = ("stock", "stock-pooled", "floor")
+ECHO = ("stock", "stock-pooled", "floor", "skeleton", "skeleton-nofsync", "skeleton-nowrite",
+        "skeleton-memory")
 
 
 async def run_target(name: str, connector_url: str, args, tmp: Path, users: int, seconds: float, round_: int):
     log = tmp / f"{name}-{round_}-{users}.log"
     if name in ECHO:
-        server = start(name, [PYTHON, "bench/common.py", name, "{port}"], log=log)
+        server = start(name, [PYTHON, "bench/common.py", name, "{port}"], log=log,
+                       env={"BOT_DATA_DIR": str(tmp / f"data-{name}-{round_}-{users}")})
         make = echo_turns(connector_url)
     else:
         suffix = ".txt" if args.pyspy else ".prof"
@@ -87,7 +99,7 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--only", default="stock,stock-pooled,floor,bot,bot-nofsync,bot-blob",
+    parser.add_argument("--only", default="stock,stock-pooled,floor,skeleton,skeleton-nowrite,bot,bot-nofsync,bot-blob",
                         help="bot-blob runs the bot on Azure Blob Storage via Azurite (skipped if unavailable)")
     parser.add_argument("--latency-users", type=int, default=1,
                         help="a last pass with this many people for stock and bot (0: skip)")
@@ -144,7 +156,7 @@ async def main(argv: list[str] | None = None) -> int:
           f"{args.rounds} round(s); turns/s best (median), bot CPU per turn lowest")
     for name, st in stats.items():
         cpu = f"  CPU {st['cpu_ms_min']:.2f} ms/turn" if st["cpu_ms_min"] else ""
-        print(f"  {name:<13} {st['rate_best']:7.0f} ({st['rate_median']:.0f}) turns/s  "
+        print(f"  {name:<16} {st['rate_best']:7.0f} ({st['rate_median']:.0f}) turns/s  "
               f"p50 {st['best'].pct(50):6.1f} ms  p99 {st['best'].pct(99):6.1f} ms{cpu}")
     for bot in ("bot", "bot-nofsync", "bot-blob"):
         if bot not in stats:
@@ -158,6 +170,17 @@ async def main(argv: list[str] | None = None) -> int:
         if "floor" in stats:
             parts.append(f"bot/floor {r['rate_best'] / stats['floor']['rate_best']:4.2f}x (target >= 0.3)")
         parts.append(f"p99 {r['best'].pct(99):.1f} ms at {args.users} users (target <= 50)")
+        print("  ".join(parts))
+    for name in [n for n in stats if n.startswith("skeleton")]:
+        r = stats[name]  # the same three targets, met or not by the stack itself
+        parts = [f"{name} (no product logic):"]
+        if "stock" in stats:
+            parts.append(f"/stock {r['rate_best'] / stats['stock']['rate_best']:4.1f}x")
+        if "floor" in stats:
+            parts.append(f"/floor {r['rate_best'] / stats['floor']['rate_best']:4.2f}x")
+        parts.append(f"p99 {r['best'].pct(99):.1f} ms")
+        if "bot" in stats:
+            parts.append(f"bot/{name} {stats['bot']['rate_best'] / r['rate_best']:4.2f}x")
         print("  ".join(parts))
     if "stock-pooled" in stats and "stock" in stats:
         print(f"echo sample, reply path only: stock-pooled/stock "
