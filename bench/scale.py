@@ -2,7 +2,7 @@
 store holding N people, each with a profile, 12 self-assessments, a weekly reminder
 ({"frequency": "weekly", "weekday": 1, "time": "09:00"}, set with Reminders.configure, so
 the document's "reminder" holds it as the model keeps it: prefs and next due time; everyone
-lands in one hour bucket of the schedule index), a conversation reference and a
+lands in the same hour of the schedule index, spread over its shards), a conversation reference and a
 dialog-state document.
 
 Run: .venv/bin/python bench/scale.py [--users 50000] [--seconds 8] [--workers 2] [--no-fsync]
@@ -12,7 +12,7 @@ The store is built through the project's own API (model.users.Users, model.remin
 Reminders, bot.state_storage.DocStoreStorage): each person's documents are composed by those
 classes over an in-memory DocStore, then written with one TinyDBStore.write per document,
 in `--workers` processes, fsync off while building (the build time is printed). The
-schedule index is merged across workers and written once per hour bucket.
+schedule index is merged across workers and written once per bucket (hour and shard).
 
 Then the real app (`python app.py`, fsync on unless --no-fsync) starts on the empty and on
 the full data dir and serves the same traffic (bench/common.py: new people onboarding,
@@ -103,18 +103,17 @@ async def _reminder_for(key: str, now: datetime) -> tuple[dict, dict]:
     from model import schedule
     from model.reminders import Reminders
 
+    from model.reminders import bucket
+
     if "template" not in _REMINDER_CACHE:
         mem = MemoryStore()
         probe = "probe-key"
-        try:
-            await Reminders(mem).configure(probe, schedule.ReminderPrefs.from_dict(dict(REMINDER)), now)
-            doc = (await mem.read("users", probe))[0]
-            buckets = {k[1]: v[0].get("due", {}).get(probe) for k, v in mem.docs.items() if k[0] == "schedule"}
-            _REMINDER_CACHE["template"] = (doc["reminder"], buckets)
-        except (TypeError, AttributeError, ValueError):  # the reminders API moved: keep the settings as given
-            _REMINDER_CACHE["template"] = (dict(REMINDER), {})
-    reminder, buckets = _REMINDER_CACHE["template"]
-    return json.loads(json.dumps(reminder)), {b: {"due": {key: when}} for b, when in buckets.items() if when}
+        await Reminders(mem).configure(probe, schedule.ReminderPrefs.from_dict(dict(REMINDER)), now)
+        doc = (await mem.read("users", probe))[0]
+        _REMINDER_CACHE["template"] = doc["reminder"]
+    reminder = json.loads(json.dumps(_REMINDER_CACHE["template"]))
+    when = reminder.get("next")
+    return reminder, ({bucket(datetime.fromisoformat(when), key): {"due": {key: when}}} if when else {})
 
 
 async def _compose(i: int, service_url: str, now: datetime) -> tuple[dict, dict]:

@@ -20,6 +20,9 @@ class ConflictError(Exception):
     """The document changed since it was read (ETag mismatch)."""
 
 
+UNCHANGED: Any = object()  # returned by an update's `change`: nothing to write
+
+
 def doc_name(key: str) -> str:
     """A file/blob-safe name for any key; hashing keeps ids (and crazy keys) out of names."""
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:40]
@@ -74,8 +77,9 @@ class DocStore(abc.ABC):
 
         `change` gets the current document (a new empty dict when there is none) and
         mutates it or returns a replacement; returning None from a new document means
-        "nothing to store". A local lock keeps one process's coroutines in line; ETags
-        make other processes retry.
+        "nothing to store", returning UNCHANGED means "nothing changed, write nothing".
+        A local lock keeps one process's coroutines in line; ETags make other processes
+        retry.
         """
         async with self._lock(collection, key):
             for _ in range(attempts):
@@ -84,6 +88,8 @@ class DocStore(abc.ABC):
                 result = change(current)
                 if asyncio.iscoroutine(result):
                     result = await result
+                if result is UNCHANGED:
+                    return doc
                 new = current if result is None else result
                 if doc is None and not new:
                     return None

@@ -3,24 +3,44 @@
 A person's reminder lives in their user document (`reminder`): the preferences, the last
 slot handled, a claimed slot while a send is in flight, and a pause reason. So that the
 scheduler never reads everyone's file, an index (collection "schedule", one document per
-UTC hour) maps each person to their next due time; a minute's scan reads the few hour
+UTC hour and shard) maps each person to their next due time; a minute's scan reads the
 buckets that can hold due nudges. The index is only a hint: the user document decides,
 so a stale entry costs a read, never a wrong or double nudge.
+
+Each hour is split into SHARDS documents by the person's key: when a whole municipality
+keeps the default Monday-morning slot, changing one person's reminder rewrites a
+sixteenth of that hour's entries instead of all of them.
 """
 from __future__ import annotations
 
+import asyncio
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from . import schedule
-from .docstore import Doc, DocStore
+from .docstore import UNCHANGED, Doc, DocStore
 from .users import USERS, iso
 
 SCHEDULE = "schedule"
 SCAN_BACK = schedule.CATCH_UP_MAX_AGE + timedelta(days=1)
+SETTLED = timedelta(hours=2)  # an hour this long past gains no entries (clocks agree within it)
 
 
-def bucket(when: datetime) -> str:
+SHARDS = 16  # a person's shard comes from their key: changing this orphans index entries
+
+
+def hour_of(when: datetime) -> str:
+    """The hour's name; also the whole hour's document in indexes written before sharding."""
     return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H")
+
+
+def shard_of(key: str) -> int:
+    return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:4], "big") % SHARDS
+
+
+def bucket(when: datetime, key: str) -> str:
+    """The index document that holds `key`'s entry for a due time `when`."""
+    return f"{hour_of(when)}/{shard_of(key):02d}"
 
 
 def parse(stamp: str | None) -> datetime | None:
@@ -51,6 +71,8 @@ class Plan:
 class Reminders:
     def __init__(self, store: DocStore) -> None:
         self.store = store
+        self._empty_hours: set[str] = set()  # see due()
+        self._scanned_at: datetime | None = None
 
     # -- settings (called from dialogs) -----------------------------------------------
     async def configure(self, key: str, prefs: schedule.ReminderPrefs, now: datetime) -> datetime | None:
@@ -116,27 +138,33 @@ class Reminders:
 
     # -- index ------------------------------------------------------------------------
     async def reindex(self, key: str, old: datetime | None, new: datetime | None) -> None:
-        if old and (new is None or bucket(old) != bucket(new)):
-            await self.store.update(SCHEDULE, bucket(old), lambda d: d.get("due", {}).pop(key, None) and None)
-        if new:
-            await self.store.update(SCHEDULE, bucket(new), lambda d: d.setdefault("due", {}).__setitem__(key, iso(new)))
+        await self.reindex_many([(key, old, new)])
 
     async def reindex_many(self, moves: list[tuple[str, datetime | None, datetime | None]]) -> None:
-        """Apply many index moves with one write per hour bucket."""
+        """Apply index moves with one write per bucket (a nudge wave moves thousands)."""
         removals: dict[str, set[str]] = {}
         additions: dict[str, dict[str, str]] = {}
         for key, old, new in moves:
-            if old and (new is None or bucket(old) != bucket(new)):
-                removals.setdefault(bucket(old), set()).add(key)
+            if old:
+                removals.setdefault(bucket(old, key), set()).add(key)
+                # An entry from before the index was sharded sits in the whole hour's
+                # document; it goes too (reading a missing document costs no write).
+                removals.setdefault(hour_of(old), set()).add(key)
             if new:
-                additions.setdefault(bucket(new), {})[key] = iso(new)
-        for name in set(removals) | set(additions):
-            def change(doc: Doc, name=name) -> None:
+                additions.setdefault(bucket(new, key), {})[key] = iso(new)
+        for name in sorted(set(removals) | set(additions)):
+            def change(doc: Doc, name=name) -> Doc | None:
                 due = doc.setdefault("due", {})
+                adding = additions.get(name, {})
+                changed = False
                 for key in removals.get(name, ()):
-                    if key not in additions.get(name, {}):
-                        due.pop(key, None)
-                due.update(additions.get(name, {}))
+                    if key not in adding and due.pop(key, None) is not None:
+                        changed = True
+                for key, when in adding.items():
+                    if due.get(key) != when:
+                        due[key] = when
+                        changed = True
+                return None if changed else UNCHANGED
             await self.store.update(SCHEDULE, name, change)
 
     async def forget(self, key: str, doc: Doc | None) -> None:
@@ -146,17 +174,37 @@ class Reminders:
             await self.reindex(key, nxt, None)
 
     async def due(self, now: datetime) -> list[str]:
-        """People whose indexed due time is at or before `now` (within the catch-up window)."""
-        keys: list[str] = []
+        """People whose indexed due time is at or before `now` (within the catch-up window).
+
+        An entry is only ever added for a slot after the writer's "now", so an hour that
+        ended a while ago and held nothing stays empty: it is remembered and not read
+        again. A minute's scan then reads the last hours and those still holding entries
+        (a failed send waits there for its retry), not the whole catch-up window."""
+        if self._scanned_at and now < self._scanned_at:
+            self._empty_hours.clear()  # the clock went back: what was past may not be
+        self._scanned_at = now
+        keys: dict[str, None] = {}  # ordered, and a person listed twice is sent once
         hour = now.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+        settled = hour - SETTLED
+        empty: set[str] = set()
         cursor = hour - SCAN_BACK
         while cursor <= hour:
-            doc, _ = await self.store.read(SCHEDULE, bucket(cursor))
-            for key, stamp in ((doc or {}).get("due") or {}).items():
-                if parse(stamp) <= now:
-                    keys.append(key)
+            name = hour_of(cursor)
+            if name in self._empty_hours:
+                empty.add(name)
+            else:
+                names = [f"{name}/{shard:02d}" for shard in range(SHARDS)] + [name]  # + before sharding
+                held = False
+                for doc, _ in await asyncio.gather(*(self.store.read(SCHEDULE, n) for n in names)):
+                    for key, stamp in ((doc or {}).get("due") or {}).items():
+                        held = True
+                        if parse(stamp) <= now:
+                            keys[key] = None
+                if not held and cursor < settled:
+                    empty.add(name)
             cursor += timedelta(hours=1)
-        return keys
+        self._empty_hours = empty  # hours that left the window drop out
+        return list(keys)
 
     # -- the exactly-once protocol used by the sender -----------------------------------
     def plan(self, key: str, doc: Doc | None, now: datetime) -> Plan:

@@ -14,7 +14,7 @@ import pytest
 from botbuilder.testing import StorageBaseTests
 
 from bot.state_storage import DocStoreStorage
-from model.docstore import ConflictError, DocStore, doc_name
+from model.docstore import UNCHANGED, ConflictError, DocStore, doc_name
 from model.tinydb_store import TinyDBStore
 
 from tests.azurite import Azurite, AzuriteUnavailable, ci
@@ -252,6 +252,12 @@ async def test_update_semantics(store):
 
     assert await store.update(C, "k", bump) == {"v": 2}
     assert (await store.read(C, "k"))[0] == {"v": 2}
+    # UNCHANGED writes nothing: the document and its ETag stay, a missing one stays missing
+    etag = (await store.read(C, "k"))[1]
+    assert await store.update(C, "k", lambda doc: UNCHANGED) == {"v": 2}
+    assert await store.read(C, "k") == ({"v": 2}, etag)
+    assert await store.update(C, "missing", lambda doc: UNCHANGED) is None
+    assert await store.read(C, "missing") == (None, None)
 
 
 async def test_a_new_instance_sees_what_another_wrote(backend):
