@@ -20,6 +20,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/matcher.py
+	$(BIN)/python bench/picture.py
 	$(BIN)/python bench/turns.py --seconds 6
 	$(BIN)/python bench/scale.py --users 5000 --seconds 6 --rounds 2
 	$(BIN)/python bench/nudges.py --users 1000 --rate 50 --quiet-seconds 8

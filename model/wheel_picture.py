@@ -146,6 +146,12 @@ def _text_block(draw, lines, font, centre_x: float, top: float, line_h: float) -
 
 def render_wheel(scores: dict[str, float | None], lang: str, size: int = 640) -> bytes:
     """PNG (size x size) of the latest score per sub-area as a filled competence wheel."""
+    out = io.BytesIO()
+    _picture(scores, lang, size).save(out, format="PNG", compress_level=3)
+    return out.getvalue()
+
+
+def _picture(scores: dict[str, float | None], lang: str, size: int) -> Image.Image:
     ids = subarea_ids()
     values = [clamp_score(scores.get(sid)) for sid in ids]
     u = size / 640  # all measures below are for a 640 px picture
@@ -198,25 +204,20 @@ def render_wheel(scores: dict[str, float | None], lang: str, size: int = 640) ->
             fill="#FFFFFF", outline=colour, width=max(1, round(3 * u)),
         )
         draw.text((px, py), text, font=score_font, fill=TEXT, anchor="mm")
-
-    out = io.BytesIO()
-    img.save(out, format="PNG", compress_level=3)
-    return out.getvalue()
+    return img
 
 
 def render_wheel_compact(scores: dict[str, float | None], lang: str, size: int = 480) -> bytes:
-    """The wheel with a small palette: about 10 KB, so it fits inside a Teams message (~28 KB).
-    Cached: there are only a few hundred distinct pictures, and rendering takes ~40 ms."""
+    """The wheel with a small palette: about 9 KB, so it fits inside a Teams message (~28 KB).
+    Cached: there are only a few hundred distinct pictures. A new one takes about 6 ms on the
+    event loop (drawing 2 ms, octree palette 3 ms, zlib level 6); median-cut palette, a PNG
+    round trip and optimize=True took 31 ms for a picture 0.2 KB smaller."""
     return _compact(tuple(sorted(scores.items())), lang, size)
 
 
 @functools.lru_cache(maxsize=512)
 def _compact(scores: tuple, lang: str, size: int) -> bytes:
-    import io
-
-    from PIL import Image
-
-    image = Image.open(io.BytesIO(render_wheel(dict(scores), lang, size=size))).convert("RGB")
+    image = _picture(dict(scores), lang, size).quantize(colors=48, method=Image.Quantize.FASTOCTREE)
     out = io.BytesIO()
-    image.quantize(colors=48).save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG", compress_level=6)
     return out.getvalue()

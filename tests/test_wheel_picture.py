@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import time
 from pathlib import Path
 
 import pytest
@@ -88,12 +87,20 @@ def test_long_labels_wrap_over_two_lines():
     assert all(font.getlength(line) <= 288 for line in lines)
 
 
-def test_fast_enough():
-    wp.render_wheel(SCORES, "da")  # load fonts once
-    start = time.perf_counter()
-    for _ in range(5):
-        wp.render_wheel(SCORES, "da")
-    assert (time.perf_counter() - start) / 5 < 0.05
+def test_the_picture_sent_in_chat_is_small_and_keeps_the_colours():
+    """History sends the compact picture inline, where Teams allows about 28 KB; its
+    small palette must still show each sub-area in its own colour, as the full picture."""
+    worst = {sid: 4.5 for sid in subarea_ids()}  # every sector filled and labelled
+    for scores in (SCORES, worst):
+        png = wp.render_wheel_compact(scores, "da")
+        compact = _image(png)
+        assert compact.mode == "P" and compact.size == (480, 480)
+        assert len(png) < 20_000
+        full = _image(wp.render_wheel(scores, "da", size=480)).convert("RGB")
+        compact = compact.convert("RGB")
+        differing = sum(1 for a, b in zip(full.getdata(), compact.getdata())
+                        if max(abs(x - y) for x, y in zip(a, b)) > 24)
+        assert differing < 0.02 * 480 * 480  # only antialiased edges may shift
 
 
 @pytest.mark.parametrize("lang", ["da", "en"])
