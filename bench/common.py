@@ -189,6 +189,17 @@ def serve_connector(port: int) -> None:
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 
+def sample_config(port: int) -> type:
+    """The samples' config.py with auth off: no app id, as the samples run locally."""
+    class DefaultConfig:
+        PORT = port
+        APP_ID = ""
+        APP_PASSWORD = ""
+        APP_TYPE = "MultiTenant"
+        APP_TENANTID = ""
+    return DefaultConfig
+
+
 def serve_stock(port: int, pooled: bool = False) -> None:
     """The Bot Framework echo sample as it ships: ActivityHandler + CloudAdapter + process().
     pooled=True: the same sample with this project's authentication object
@@ -197,12 +208,7 @@ def serve_stock(port: int, pooled: bool = False) -> None:
     from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
     from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
-    class DefaultConfig:
-        PORT = port
-        APP_ID = ""
-        APP_PASSWORD = ""
-        APP_TYPE = "MultiTenant"
-        APP_TENANTID = ""
+    DefaultConfig = sample_config(port)
 
     class EchoBot(ActivityHandler):
         async def on_members_added_activity(self, members_added, turn_context: TurnContext):
@@ -246,12 +252,7 @@ def serve_skeleton(port: int, fsync: bool = True, write: bool = True, memory: bo
     from bot.state_storage import DocStoreStorage, JsonConversationState
     from model.tinydb_store import TinyDBStore
 
-    class DefaultConfig:
-        PORT = port
-        APP_ID = ""
-        APP_PASSWORD = ""
-        APP_TYPE = "MultiTenant"
-        APP_TENANTID = ""
+    DefaultConfig = sample_config(port)
 
     store = TinyDBStore(os.environ["BOT_DATA_DIR"], fsync=fsync)
     state: ConversationState = ConversationState(MemoryStorage()) if memory \

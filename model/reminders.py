@@ -24,8 +24,6 @@ from .users import USERS, iso
 SCHEDULE = "schedule"
 SCAN_BACK = schedule.CATCH_UP_MAX_AGE + timedelta(days=1)
 SETTLED = timedelta(hours=2)  # an hour this long past gains no entries (clocks agree within it)
-
-
 SHARDS = 16  # a person's shard comes from their key: changing this orphans index entries
 
 
