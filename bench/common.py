@@ -474,39 +474,31 @@ async def drive(name: str, bot_url: str, make_turns, users: int = 16, duration: 
     return result
 
 
-def echo_turns(service_url: str):
-    """For the echo bot and the floor: the same Teams-shaped activities."""
-    def make(i: int, rng: random.Random):
-        return new_person_turns(Person(service_url), rng)
-    return make
-
-
-def bot_turns(service_url: str):
+def new_people(service_url: str):
+    """Every target's traffic (the echo bots and the floor get the same activities): each
+    virtual user is a new person in a personal chat."""
     def make(i: int, rng: random.Random):
         return new_person_turns(Person(service_url), rng)
     return make
 
 
 def du_bytes(path: Path) -> int:
-    total = 0
-    for root, _dirs, files in os.walk(path):
-        for f in files:
-            try:
-                total += os.lstat(os.path.join(root, f)).st_blocks * 512
-            except OSError:
-                pass
-    return total
+    """Bytes allocated on disk, as `du` counts them."""
+    return sum(st.st_blocks * 512 for st in _file_stats(path))
 
 
 def apparent_bytes(path: Path) -> int:
-    total = 0
+    """Bytes of data in the files."""
+    return sum(st.st_size for st in _file_stats(path))
+
+
+def _file_stats(path: Path):
     for root, _dirs, files in os.walk(path):
         for f in files:
             try:
-                total += os.lstat(os.path.join(root, f)).st_size
-            except OSError:
+                yield os.lstat(os.path.join(root, f))
+            except OSError:  # removed meanwhile
                 pass
-    return total
 
 
 if __name__ == "__main__":

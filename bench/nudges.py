@@ -27,6 +27,9 @@ sys.path.insert(0, str(ROOT))
 
 from aiohttp import ClientSession, web  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import free_port  # noqa: E402
+
 CONNECTOR = r'''
 import collections, json, sys, time
 from aiohttp import web
@@ -52,13 +55,6 @@ app.router.add_get("/report", report)
 app.router.add_post("/chat/{tail:.*}", chat)
 web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
 '''
-
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def build_store(data_dir: Path, service_url: str, users: int) -> list[str]:

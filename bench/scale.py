@@ -39,7 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (ROOT, Person, Result, apparent_bytes, bot_turns, drive, du_bytes,  # noqa: E402
+from common import (ROOT, Person, Result, apparent_bytes, drive, du_bytes, new_people,  # noqa: E402
                     free_port, start, start_bot, stored_person_cycle, wait_listening, wait_quiet)
 
 TENANT = "tenant-bench"
@@ -101,9 +101,7 @@ async def _reminder_for(key: str, now: datetime) -> tuple[dict, dict]:
     model.reminders.Reminders.configure. Everyone has the same settings and the same
     'now', so the result is computed once per worker and reused with the key swapped."""
     from model import schedule
-    from model.reminders import Reminders
-
-    from model.reminders import bucket
+    from model.reminders import Reminders, bucket
 
     if "template" not in _REMINDER_CACHE:
         mem = MemoryStore()
@@ -266,7 +264,7 @@ async def serve_and_measure(name: str, data_dir: Path, connector_url: str, args,
         rss_after_start = server.rss_mb()
         if args.wait_quiet:
             wait_quiet(args.wait_quiet)
-        new = await drive(f"{name}: new people", server.url, bot_turns(connector_url), users=args.users_concurrent,
+        new = await drive(f"{name}: new people", server.url, new_people(connector_url), users=args.users_concurrent,
                           duration=args.seconds, warmup=args.warmup, server=server)
         stored = None
         if population:

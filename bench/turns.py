@@ -50,19 +50,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (PYTHON, bot_turns, drive, echo_turns, start, start_bot,  # noqa: E402
-                    start_connector, wait_listening, wait_quiet)
+from common import (PYTHON, drive, new_people, start, start_bot, start_connector,  # noqa: E402
+                    wait_listening, wait_quiet)
 
-ECHO = ("stock", "stock-pooled", "floor", "skeleton", "skeleton-nofsync", "skeleton-nowrite",
-        "skeleton-memory")
+SAMPLES = ("stock", "stock-pooled", "floor", "skeleton", "skeleton-nofsync", "skeleton-nowrite",
+           "skeleton-memory")  # served by bench/common.py, not by app.py
 
 
 async def run_target(name: str, connector_url: str, args, tmp: Path, users: int, seconds: float, round_: int):
     log = tmp / f"{name}-{round_}-{users}.log"
-    if name in ECHO:
+    if name in SAMPLES:
         server = start(name, [PYTHON, "bench/common.py", name, "{port}"], log=log,
                        env={"BOT_DATA_DIR": str(tmp / f"data-{name}-{round_}-{users}")})
-        make = echo_turns(connector_url)
+        make = new_people(connector_url)
     else:
         suffix = ".txt" if args.pyspy else ".prof"
         profile = (Path(args.profile) / f"{name}{suffix}") if args.profile and round_ == 0 and users == args.users \
@@ -73,7 +73,7 @@ async def run_target(name: str, connector_url: str, args, tmp: Path, users: int,
                      "AZURE_STORAGE_CONTAINER": f"bench-{round_}-{users}"}
         server = start_bot(tmp / f"data-{name}-{round_}-{users}", fsync=name != "bot-nofsync", log=log,
                            profile=profile, extra_env=extra)
-        make = bot_turns(connector_url)
+        make = new_people(connector_url)
     try:
         wait_listening(server)
         if args.wait_quiet:

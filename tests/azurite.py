@@ -14,6 +14,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from processes import free_port, stop_process
+
 ROOT = Path(__file__).resolve().parents[1]
 VERSION = "3.35.0"
 NODE_DIR = ROOT / ".cache" / "node"
@@ -76,12 +78,6 @@ def _die_with_parent() -> None:
         pass
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _answers(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5):
@@ -139,14 +135,8 @@ class Azurite:
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        if proc is not None:
+            stop_process(proc)
 
 
 def ci() -> bool:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tarfile
@@ -28,6 +27,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
+
+from processes import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_DIR = ROOT / ".cache" / "node-browser"
@@ -152,12 +153,6 @@ def ensure_playwright():
 
 
 # -- processes ------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def wait_http(url: str, proc: subprocess.Popen, log_path: Path, timeout: float = START_TIMEOUT) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -180,16 +175,6 @@ def _tail(path: Path, chars: int = 3000) -> str:
         return ""
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
 @contextmanager
 def app_server(data_dir: Path, log_dir: Path, webchat_js: Path | None = None,
                extra_env: dict | None = None) -> Iterator[str]:
@@ -200,16 +185,9 @@ def app_server(data_dir: Path, log_dir: Path, webchat_js: Path | None = None,
                 "BOT_FSYNC": "0", "LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1",
                 "WEBCHAT_JS": str(webchat_js or "")})
     env.update(extra_env or {})
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"app-{port}.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, stdout=log,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    try:
-        wait_http(f"http://127.0.0.1:{port}/healthz", proc, log_path)
+    with _serving([sys.executable, str(ROOT / "app.py")], ROOT, env, log_dir / f"app-{port}.log",
+                  f"http://127.0.0.1:{port}/healthz"):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        _stop(proc)
 
 
 @contextmanager
@@ -217,17 +195,23 @@ def offline_directline(bot_url: str, log_dir: Path) -> Iterator[str]:
     """offline-directline in front of the bot's /api/messages; yields its Direct Line domain."""
     script = ensure_offline_directline()
     port = free_port()
-    log_path = log_dir / f"offline-directline-{port}.log"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen([shutil.which("node") or "node", str(script), "-d", str(port),
-                                 "-b", f"{bot_url}/api/messages"], cwd=NODE_DIR, stdout=log,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    try:
-        wait_http(f"http://127.0.0.1:{port}/directline", proc, log_path)
+    with _serving([shutil.which("node") or "node", str(script), "-d", str(port), "-b", f"{bot_url}/api/messages"],
+                  NODE_DIR, None, log_dir / f"offline-directline-{port}.log", f"http://127.0.0.1:{port}/directline"):
         yield f"http://127.0.0.1:{port}/directline"
+
+
+@contextmanager
+def _serving(args: list[str], cwd: Path, env: dict | None, log_path: Path, ready_url: str) -> Iterator[None]:
+    """A server process with its output in `log_path`, running until the block ends."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+    try:
+        wait_http(ready_url, proc, log_path)
+        yield
     finally:
-        _stop(proc)
+        stop_process(proc)
 
 
 @contextmanager

@@ -17,6 +17,7 @@ import aiohttp
 import pytest
 
 from conftest import ROOT, BotServer, TeamsUser, say
+from processes import free_port
 from model import schedule
 
 
@@ -92,7 +93,7 @@ async def test_two_instances_with_nudges_on_send_each_due_nudge_once(azurite, co
     assert len(people) >= 10
     procs = []
     for _ in range(2):
-        port = _free_port()
+        port = free_port()
         env = _env(azurite, container, PORT=str(port), NUDGES="on", NUDGE_INTERVAL_SECONDS="0.5",
                    BOT_DATA_DIR=str(ROOT / "build" / f"unused-{uuid.uuid4().hex[:6]}"))
         procs.append(subprocess.Popen([sys.executable, str(ROOT / "app.py")], env=env, cwd=ROOT,
@@ -168,8 +169,3 @@ async def _run(cmd: list[str], env: dict) -> str:
     return out.decode()
 
 
-def _free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
