@@ -45,6 +45,11 @@ def _is_conflict(err: HttpResponseError) -> bool:
     return isinstance(err, (ResourceModifiedError, ResourceExistsError)) or err.status_code in _CONFLICT_STATUS
 
 
+def _not_ours(err: HttpResponseError) -> bool:
+    """A lease call that failed because the blob is gone or another instance holds it."""
+    return isinstance(err, ResourceNotFoundError) or _is_conflict(err)
+
+
 class BlobStore(DocStore):
     """Documents as JSON blobs in one container; the ETag is the blob's ETag."""
 
@@ -126,8 +131,14 @@ class BlobStore(DocStore):
 
     async def write(self, collection: str, key: str, doc: Doc, if_match: str | None = None,
                     if_none_match: bool = False) -> str:
+        return await self._write(self.blob_name(collection, key), doc, if_match, if_none_match)
+
+    async def write_named(self, collection: str, name: str, doc: Doc) -> str:
+        return await self._write(self._named(collection, name), doc, None, False)
+
+    async def _write(self, blob_name: str, doc: Doc, if_match: str | None, if_none_match: bool) -> str:
         container = await self.container_client()
-        blob = container.get_blob_client(self.blob_name(collection, key))
+        blob = container.get_blob_client(blob_name)
         data = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         kwargs: dict[str, Any] = {"content_settings": _JSON}
         if if_none_match:
@@ -141,19 +152,12 @@ class BlobStore(DocStore):
             result = await blob.upload_blob(data, **kwargs)
         except ResourceNotFoundError:
             if "etag" in kwargs:  # it was deleted since we read it
-                raise ConflictError(key) from None
+                raise ConflictError(blob_name) from None
             raise
         except HttpResponseError as err:
             if _is_conflict(err):
-                raise ConflictError(key) from None
+                raise ConflictError(blob_name) from None
             raise
-        return result["etag"]
-
-    async def write_named(self, collection: str, name: str, doc: Doc) -> str:
-        container = await self.container_client()
-        data = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        result = await container.get_blob_client(self._named(collection, name)).upload_blob(
-            data, overwrite=True, content_settings=_JSON)
         return result["etag"]
 
     async def delete(self, collection: str, key: str) -> None:
@@ -245,9 +249,9 @@ class BlobLease:
         lease = await self._lease_client()
         try:
             await lease.renew()
-        except (ResourceNotFoundError, HttpResponseError) as err:
+        except HttpResponseError as err:
             self.held = False
-            if isinstance(err, ResourceNotFoundError) or _is_conflict(err):
+            if _not_ours(err):
                 return False
             raise
         self.held = True
@@ -259,9 +263,8 @@ class BlobLease:
         lease = await self._lease_client()
         try:
             await lease.release()
-        except (ResourceNotFoundError, HttpResponseError) as err:
-            # not ours (any more), or no blob: nothing to give up
-            if not (isinstance(err, ResourceNotFoundError) or _is_conflict(err)):
+        except HttpResponseError as err:
+            if not _not_ours(err):  # not ours (any more), or no blob: nothing to give up
                 raise
 
     async def break_lease(self) -> None:
@@ -269,7 +272,7 @@ class BlobLease:
         lease = await self._lease_client()
         try:
             await lease.break_lease(lease_break_period=0)
-        except (ResourceNotFoundError, HttpResponseError) as err:
-            if not (isinstance(err, ResourceNotFoundError) or _is_conflict(err)):
+        except HttpResponseError as err:
+            if not _not_ours(err):
                 raise
         self.held = False
