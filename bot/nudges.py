@@ -115,7 +115,7 @@ class NudgeSender:
         async with self._running:
             keys = await self.services.reminders.due(now)
             report.due = len(keys)
-            moves: list = []  # index moves, written per hour bucket in batches
+            moves: list = []  # index moves, written per index document in batches
             pending = iter(keys)  # shared by the workers: each person is taken once
 
             async def worker() -> None:
