@@ -2,33 +2,55 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+PIP := $(BIN)/pip --quiet --disable-pip-version-check
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test bench clean chat screenshots
+.PHONY: run test test-fast lint format bench clean chat screenshots
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test]"
-	touch $(STAMP)
 
-run: $(STAMP)
+# The bot alone: what `make run` needs.
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) install -e . 2>&1 | grep -v "^WARNING: Location" || true
+	@$(BIN)/python -c "import botbuilder.core, tinydb" && touch $@
+
+# The bot plus test and lint tools.
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) install -e ".[test,lint]" 2>&1 | grep -v "^WARNING: Location" || true
+	@$(BIN)/python -c "import botbuilder.core, pytest, ruff, mypy" && touch $@ $(RUN_STAMP)
+
+run: $(RUN_STAMP)
 	$(BIN)/python app.py
 
-test: $(STAMP)
+test: $(DEV_STAMP)
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)
+# The quick loop: model, dialog and most protocol tests, no processes, browsers or Azurite.
+test-fast: $(DEV_STAMP)
+	$(BIN)/python -m pytest -q -m "not slow and not browser and not azurite"
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(DEV_STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(DEV_STAMP)
 	$(BIN)/python bench/matcher.py
 	$(BIN)/python bench/picture.py
 	$(BIN)/python bench/turns.py --seconds 6
 	$(BIN)/python bench/scale.py --users 5000 --seconds 6 --rounds 2
-	$(BIN)/python bench/nudges.py --users 1000 --rate 50 --quiet-seconds 8
+	$(BIN)/python bench/nudges.py --users 1000 --rate 30 --quiet-seconds 8
 
-chat: $(STAMP)
+chat: $(RUN_STAMP)
 	$(BIN)/python app.py chat
 
-screenshots: $(STAMP)
+screenshots: $(DEV_STAMP)
 	$(BIN)/python docs/screenshots.py
 
 clean:

@@ -1,12 +1,13 @@
 """Entry point: `python app.py` serves the bot; sub-commands run the same bot offline.
 
-    python app.py                          serve POST /api/messages and GET /healthz on PORT
-    python app.py ask [--json] QUESTION... answer questions without a chat client
-    python app.py send-nudges [--at ISO]   send the reminder nudges due at that instant, once
-    python app.py package --app-id GUID    build the Teams app package
-    python app.py chat [--lang da|en]      talk to the bot in this terminal
-    python app.py migrate --from tinydb --to azure-blob   copy all data between backends
+python app.py                          serve POST /api/messages and GET /healthz on PORT
+python app.py ask [--json] QUESTION... answer questions without a chat client
+python app.py send-nudges [--at ISO]   send the reminder nudges due at that instant, once
+python app.py package --app-id GUID    build the Teams app package
+python app.py chat [--lang da|en]      talk to the bot in this terminal
+python app.py migrate --from tinydb --to azure-blob   copy all data between backends
 """
+
 from __future__ import annotations
 
 import gc
@@ -19,11 +20,21 @@ from aiohttp import web
 from bot.config import Config
 
 
-def serve() -> None:
+def create_runtime(config: Config):
+    """The served bot; in local mode with the try-out web chat mounted on top."""
     from bot.runtime import build
 
-    config = Config.from_env()
     runtime = build(config)
+    if config.local_mode:
+        from bot.local import mount  # never imported in production
+
+        mount(runtime)
+    return runtime
+
+
+def serve() -> None:
+    config = Config.from_env()
+    runtime = create_runtime(config)
     logging.getLogger("kompetencehjulet").info("listening on http://localhost:%s/api/messages", config.PORT)
     # What startup built (content, the SDK's models, recognisers) lives as long as the process.
     # Frozen, a full collection no longer walks it all: the longest such pause during a
@@ -32,18 +43,24 @@ def serve() -> None:
     gc.freeze()
     # One line per request costs a few per cent of a turn; the platform in front (App Service,
     # a reverse proxy) usually logs requests already. ACCESS_LOG=1 turns it on.
-    web.run_app(runtime.app, host=config.HOST, port=config.PORT, print=None,
-                access_log=logging.getLogger("aiohttp.access") if config.ACCESS_LOG else None)
+    web.run_app(
+        runtime.app,
+        host=config.HOST,
+        port=config.PORT,
+        print=None,
+        access_log=logging.getLogger("aiohttp.access") if config.ACCESS_LOG else None,
+    )
 
 
 def main(argv: list[str]) -> int:
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("azure").setLevel(logging.WARNING)  # its INFO logs every HTTP request
     if not argv:
         serve()
         return 0
-    from bot import cli
+    from bot.ops import cli
 
     return cli.main(argv)
 

@@ -11,6 +11,7 @@ Run as a script it is one of the servers the benchmarks start in their own proce
 The real bot is started as production starts it: `python app.py` with PORT, BOT_DATA_DIR,
 BOT_FSYNC and NUDGES in the environment.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -121,13 +122,19 @@ def _status_kb(pid: int, field_name: str) -> float:
     return 0.0
 
 
-def start(name: str, args: list[str], env: dict | None = None, log: Path | None = None,
-          port: int | None = None) -> Server:
+def start(
+    name: str, args: list[str], env: dict | None = None, log: Path | None = None, port: int | None = None
+) -> Server:
     port = port or free_port()
     full_env = {**os.environ, **(env or {}), "PORT": str(port), "PYTHONUNBUFFERED": "1"}
     out = open(log, "wb") if log else subprocess.DEVNULL
-    proc = subprocess.Popen([a.replace("{port}", str(port)) for a in args], cwd=ROOT, env=full_env,
-                            stdout=out, stderr=subprocess.STDOUT if log else subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [a.replace("{port}", str(port)) for a in args],
+        cwd=ROOT,
+        env=full_env,
+        stdout=out,
+        stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
+    )
     server = Server(name, proc, port, log)
     OWN.append(server)
     return server
@@ -138,8 +145,9 @@ def wait_listening(server: Server, timeout: float = 30.0) -> float:
     started = time.perf_counter()
     while time.perf_counter() - started < timeout:
         if server.proc.poll() is not None:
-            raise RuntimeError(f"{server.name} exited with {server.proc.returncode}"
-                               + (f"; see {server.log}" if server.log else ""))
+            raise RuntimeError(
+                f"{server.name} exited with {server.proc.returncode}" + (f"; see {server.log}" if server.log else "")
+            )
         try:
             with socket.create_connection(("127.0.0.1", server.port), timeout=0.2):
                 return time.perf_counter() - started
@@ -156,17 +164,38 @@ def start_connector() -> Server:
 
 def bot_env(data_dir: Path, fsync: bool, nudges: bool = True, log_level: str = "INFO") -> dict:
     """The real app's environment: local mode (no app id), TinyDB in data_dir."""
-    return {"BOT_DATA_DIR": str(data_dir), "BOT_FSYNC": "1" if fsync else "0",
-            "NUDGES": "on" if nudges else "off", "LOG_LEVEL": log_level, "MicrosoftAppId": "",
-            "MicrosoftAppPassword": ""}
+    return {
+        "BOT_DATA_DIR": str(data_dir),
+        "BOT_FSYNC": "1" if fsync else "0",
+        "NUDGES": "on" if nudges else "off",
+        "LOG_LEVEL": log_level,
+        "MicrosoftAppId": "",
+        "MicrosoftAppPassword": "",
+    }
 
 
-def start_bot(data_dir: Path, fsync: bool, log: Path | None = None, profile: Path | None = None,
-              nudges: bool = True, extra_env: dict | None = None) -> Server:
+def start_bot(
+    data_dir: Path,
+    fsync: bool,
+    log: Path | None = None,
+    profile: Path | None = None,
+    nudges: bool = True,
+    extra_env: dict | None = None,
+) -> Server:
     args = [PYTHON]
     if profile and profile.suffix == ".txt":  # py-spy (sampling; BENCH_PYSPY=path to the py-spy binary)
-        args = [os.environ.get("BENCH_PYSPY", "py-spy"), "record", "-r", "250", "-f", "raw", "-o", str(profile),
-                "--", PYTHON]
+        args = [
+            os.environ.get("BENCH_PYSPY", "py-spy"),
+            "record",
+            "-r",
+            "250",
+            "-f",
+            "raw",
+            "-o",
+            str(profile),
+            "--",
+            PYTHON,
+        ]
     elif profile:
         args += ["-m", "cProfile", "-o", str(profile)]
     args += ["app.py"]
@@ -191,19 +220,21 @@ def serve_connector(port: int) -> None:
 
 def sample_config(port: int) -> type:
     """The samples' config.py with auth off: no app id, as the samples run locally."""
+
     class DefaultConfig:
         PORT = port
         APP_ID = ""
         APP_PASSWORD = ""
         APP_TYPE = "MultiTenant"
         APP_TENANTID = ""
+
     return DefaultConfig
 
 
 def serve_stock(port: int, pooled: bool = False) -> None:
     """The Bot Framework echo sample as it ships: ActivityHandler + CloudAdapter + process().
     pooled=True: the same sample with this project's authentication object
-    (bot.adapter.create_authentication), to show what the reply path alone is worth."""
+    (bot.sdk.adapter.create_authentication), to show what the reply path alone is worth."""
     from aiohttp import web
     from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
     from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
@@ -220,7 +251,7 @@ def serve_stock(port: int, pooled: bool = False) -> None:
             return await turn_context.send_activity(MessageFactory.text(f"Echo: {turn_context.activity.text}"))
 
     if pooled:
-        from bot.adapter import create_authentication
+        from bot.sdk.adapter import create_authentication
 
         adapter = CloudAdapter(create_authentication(DefaultConfig()))
     else:
@@ -248,15 +279,16 @@ def serve_skeleton(port: int, fsync: bool = True, write: bool = True, memory: bo
     from botbuilder.dialogs import DialogSet, DialogTurnStatus, PromptOptions, TextPrompt
     from botbuilder.integration.aiohttp import CloudAdapter
 
-    from bot.adapter import create_authentication
-    from bot.state_storage import DocStoreStorage, JsonConversationState
+    from bot.sdk.adapter import create_authentication
+    from bot.sdk.state_storage import DocStoreStorage, JsonConversationState
     from model.tinydb_store import TinyDBStore
 
     DefaultConfig = sample_config(port)
 
     store = TinyDBStore(os.environ["BOT_DATA_DIR"], fsync=fsync)
-    state: ConversationState = ConversationState(MemoryStorage()) if memory \
-        else JsonConversationState(DocStoreStorage(store))
+    state: ConversationState = (
+        ConversationState(MemoryStorage()) if memory else JsonConversationState(DocStoreStorage(store))
+    )
     dialogs = DialogSet(state.create_property("dialog"))
     dialogs.add(TextPrompt("echo"))
 
@@ -299,11 +331,18 @@ def serve_floor(port: int) -> None:
 
     async def messages(request: web.Request) -> web.Response:
         activity = await request.json()
-        reply = {"type": "message", "text": f"Echo: {activity.get('text')}",
-                 "from": activity.get("recipient"), "recipient": activity.get("from"),
-                 "conversation": activity["conversation"], "replyToId": activity.get("id")}
-        url = (f"{activity['serviceUrl'].rstrip('/')}/v3/conversations/{activity['conversation']['id']}"
-               f"/activities/{activity.get('id')}")
+        reply = {
+            "type": "message",
+            "text": f"Echo: {activity.get('text')}",
+            "from": activity.get("recipient"),
+            "recipient": activity.get("from"),
+            "conversation": activity["conversation"],
+            "replyToId": activity.get("id"),
+        }
+        url = (
+            f"{activity['serviceUrl'].rstrip('/')}/v3/conversations/{activity['conversation']['id']}"
+            f"/activities/{activity.get('id')}"
+        )
         async with state["session"].post(url, json=reply) as resp:
             await resp.read()
         return web.Response(status=201)
@@ -315,15 +354,26 @@ def serve_floor(port: int) -> None:
 
 
 # -- Teams-shaped virtual users ---------------------------------------------------------------
-QUESTIONS = ["hvad betyder innovation for mig?", "hvad er gevinstrealisering",
-             "hvordan kommer jeg i gang med udvikling?", "hvad betyder implementering og anskaffelse for mig?"]
+QUESTIONS = [
+    "hvad betyder innovation for mig?",
+    "hvad er gevinstrealisering",
+    "hvordan kommer jeg i gang med udvikling?",
+    "hvad betyder implementering og anskaffelse for mig?",
+]
 
 
 class Person:
     """One person in a personal chat; `script()` yields the texts/activities of a session."""
 
-    def __init__(self, service_url: str, tenant: str = "tenant-bench", aad: str | None = None,
-                 user_id: str | None = None, conversation_id: str | None = None, locale: str = "da-DK") -> None:
+    def __init__(
+        self,
+        service_url: str,
+        tenant: str = "tenant-bench",
+        aad: str | None = None,
+        user_id: str | None = None,
+        conversation_id: str | None = None,
+        locale: str = "da-DK",
+    ) -> None:
         self.service_url = service_url
         self.tenant = tenant
         self.aad = aad or str(uuid.uuid4())
@@ -356,9 +406,11 @@ class Person:
 def new_person_turns(person: Person, rng: random.Random, cycles: int = 2) -> list[tuple[str, dict]]:
     """A new person: install, onboarding by typed numbers, questions, self-assessments by
     typed numbers (then no deeper check), more questions. (kind, activity) per turn."""
-    turns: list[tuple[str, dict]] = [("install", person.activity("installationUpdate", action="add")),
-                                      ("onboarding", person.message(str(rng.randint(1, 6)))),
-                                      ("onboarding", person.message(str(rng.randint(1, 3))))]
+    turns: list[tuple[str, dict]] = [
+        ("install", person.activity("installationUpdate", action="add")),
+        ("onboarding", person.message(str(rng.randint(1, 6)))),
+        ("onboarding", person.message(str(rng.randint(1, 3)))),
+    ]
     for _ in range(cycles):
         turns += stored_person_cycle(person, rng)
     return turns
@@ -366,11 +418,13 @@ def new_person_turns(person: Person, rng: random.Random, cycles: int = 2) -> lis
 
 def stored_person_cycle(person: Person, rng: random.Random) -> list[tuple[str, dict]]:
     """What someone who already has a profile does: ask, assess by typing, ask again."""
-    turns = [("question", person.message(rng.choice(QUESTIONS))),
-             ("assessment", person.message("vurdering"))]
+    turns = [("question", person.message(rng.choice(QUESTIONS))), ("assessment", person.message("vurdering"))]
     turns += [("assessment", person.message(str(rng.randint(1, 5)))) for _ in range(3)]
-    turns += [("assessment", person.message("spring over")), ("assessment", person.message("nej")),
-              ("question", person.message(rng.choice(QUESTIONS)))]
+    turns += [
+        ("assessment", person.message("spring over")),
+        ("assessment", person.message("nej")),
+        ("question", person.message(rng.choice(QUESTIONS))),
+    ]
     return turns
 
 
@@ -397,21 +451,42 @@ class Result:
         return data[min(len(data) - 1, int(round(p / 100 * (len(data) - 1))))] * 1000
 
     def line(self) -> str:
-        cpu = f"  bot CPU {self.cpu_seconds * 1000 / self.turns:5.2f} ms/turn" if self.cpu_seconds and self.turns else ""
-        return (f"{self.name:<28} {self.rate:8.0f} turns/s  p50 {self.pct(50):6.2f} ms  p99 {self.pct(99):6.2f} ms"
-                f"  ({self.turns} turns, {self.errors} errors){cpu}  other load {self.foreign_cores:.2f} cores")
+        cpu = (
+            f"  bot CPU {self.cpu_seconds * 1000 / self.turns:5.2f} ms/turn" if self.cpu_seconds and self.turns else ""
+        )
+        return (
+            f"{self.name:<28} {self.rate:8.0f} turns/s  p50 {self.pct(50):6.2f} ms  p99 {self.pct(99):6.2f} ms"
+            f"  ({self.turns} turns, {self.errors} errors){cpu}  other load {self.foreign_cores:.2f} cores"
+        )
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "turns_per_s": round(self.rate, 1), "p50_ms": round(self.pct(50), 2),
-                "p99_ms": round(self.pct(99), 2), "turns": self.turns, "errors": self.errors,
-                "cpu_ms_per_turn": round(self.cpu_seconds * 1000 / self.turns, 3) if self.turns else None,
-                "other_load_cores": round(self.foreign_cores, 2),
-                "by_kind": {k: {"n": len(v), "p50_ms": round(statistics.median(v) * 1000, 2)}
-                            for k, v in sorted(self.by_kind.items()) if v}}
+        return {
+            "name": self.name,
+            "turns_per_s": round(self.rate, 1),
+            "p50_ms": round(self.pct(50), 2),
+            "p99_ms": round(self.pct(99), 2),
+            "turns": self.turns,
+            "errors": self.errors,
+            "cpu_ms_per_turn": round(self.cpu_seconds * 1000 / self.turns, 3) if self.turns else None,
+            "other_load_cores": round(self.foreign_cores, 2),
+            "by_kind": {
+                k: {"n": len(v), "p50_ms": round(statistics.median(v) * 1000, 2)}
+                for k, v in sorted(self.by_kind.items())
+                if v
+            },
+        }
 
 
-async def drive(name: str, bot_url: str, make_turns, users: int = 16, duration: float = 8.0,
-                warmup: float = 2.0, max_turns: int | None = None, server: Server | None = None) -> Result:
+async def drive(
+    name: str,
+    bot_url: str,
+    make_turns,
+    users: int = 16,
+    duration: float = 8.0,
+    warmup: float = 2.0,
+    max_turns: int | None = None,
+    server: Server | None = None,
+) -> Result:
     """`users` concurrent people, each posting its next turn as soon as the previous HTTP
     response arrived (replies reach the connector during the turn, before the response).
     `make_turns(i, rng)` gives a list of (kind, activity) for virtual user i; when it runs
@@ -431,6 +506,7 @@ async def drive(name: str, bot_url: str, make_turns, users: int = 16, duration: 
     marks = {"busy": 0.0, "own": 0.0}
 
     async with aiohttp.ClientSession(connector=connector) as session:
+
         async def user(i: int) -> None:
             nonlocal measuring, cpu_at_start
             rng = random.Random(i)
@@ -477,8 +553,10 @@ async def drive(name: str, bot_url: str, make_turns, users: int = 16, duration: 
 def new_people(service_url: str):
     """Every target's traffic (the echo bots and the floor get the same activities): each
     virtual user is a new person in a personal chat."""
+
     def make(i: int, rng: random.Random):
         return new_person_turns(Person(service_url), rng)
+
     return make
 
 
@@ -503,8 +581,13 @@ def _file_stats(path: Path):
 
 if __name__ == "__main__":
     kind, port_arg = sys.argv[1], int(sys.argv[2])
-    {"connector": serve_connector, "stock": serve_stock, "floor": serve_floor,
-     "stock-pooled": lambda port: serve_stock(port, pooled=True), "skeleton": serve_skeleton,
-     "skeleton-nofsync": lambda port: serve_skeleton(port, fsync=False),
-     "skeleton-nowrite": lambda port: serve_skeleton(port, write=False),
-     "skeleton-memory": lambda port: serve_skeleton(port, write=False, memory=True)}[kind](port_arg)
+    {
+        "connector": serve_connector,
+        "stock": serve_stock,
+        "floor": serve_floor,
+        "stock-pooled": lambda port: serve_stock(port, pooled=True),
+        "skeleton": serve_skeleton,
+        "skeleton-nofsync": lambda port: serve_skeleton(port, fsync=False),
+        "skeleton-nowrite": lambda port: serve_skeleton(port, write=False),
+        "skeleton-memory": lambda port: serve_skeleton(port, write=False, memory=True),
+    }[kind](port_arg)

@@ -8,17 +8,16 @@ person chatting during the wave, beside the same turns with no wave (same run). 
 are fsynced as in production (--no-fsync to skip).
 Targets: >= 0.9 x the rate limit, 0 lost, 0 duplicated, turn p99 at most 2x.
 """
+
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter, deque
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -30,7 +29,9 @@ from aiohttp import ClientSession, web  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import free_port  # noqa: E402
 
-CONNECTOR = r'''
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)  # the time profiles are saved at
+
+CONNECTOR = r"""
 import collections, json, sys, time
 from aiohttp import web
 limit = float(sys.argv[2]); window = collections.deque(); counts = collections.Counter(); stats = {"429": 0}
@@ -54,7 +55,7 @@ app.router.add_post("/v3/conversations/{conv}/activities/{reply}", activities)
 app.router.add_get("/report", report)
 app.router.add_post("/chat/{tail:.*}", chat)
 web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
-'''
+"""
 
 
 async def build_store(data_dir: Path, service_url: str, users: int) -> list[str]:
@@ -70,10 +71,14 @@ async def build_store(data_dir: Path, service_url: str, users: int) -> list[str]
     conversations = []
     for i in range(users):
         key = user_key("bench-tenant", f"aad-{i}")
-        await people.save_profile(key, role="it", level="use", language="da")
-        ref = {"bot": {"id": "28:bot"}, "user": {"id": f"29:u{i}"}, "channelId": "msteams",
-               "conversation": {"id": f"c{i}", "tenantId": "bench-tenant", "conversationType": "personal"},
-               "serviceUrl": service_url}
+        await people.save_profile(key, NOW, role="it", level="use", language="da")
+        ref = {
+            "bot": {"id": "28:bot"},
+            "user": {"id": f"29:u{i}"},
+            "channelId": "msteams",
+            "conversation": {"id": f"c{i}", "tenantId": "bench-tenant", "conversationType": "personal"},
+            "serviceUrl": service_url,
+        }
         await people.remember_conversation(key, ref, None, True)
         await reminders.configure(key, prefs, monday)
         conversations.append(f"c{i}")
@@ -82,10 +87,17 @@ async def build_store(data_dir: Path, service_url: str, users: int) -> list[str]
 
 async def chat_latencies(session: ClientSession, bot_url: str, service_url: str, seconds: float) -> list[float]:
     """One person asking questions back to back, as the wave goes out."""
-    activity = {"type": "message", "channelId": "msteams", "serviceUrl": service_url, "text": "hvad er innovation?",
-                "from": {"id": "29:chatter", "aadObjectId": "chatter"}, "recipient": {"id": "28:bot"},
-                "conversation": {"id": "chatter", "conversationType": "personal", "tenantId": "bench-tenant"},
-                "channelData": {"tenant": {"id": "bench-tenant"}}, "locale": "da-DK"}
+    activity = {
+        "type": "message",
+        "channelId": "msteams",
+        "serviceUrl": service_url,
+        "text": "hvad er innovation?",
+        "from": {"id": "29:chatter", "aadObjectId": "chatter"},
+        "recipient": {"id": "28:bot"},
+        "conversation": {"id": "chatter", "conversationType": "personal", "tenantId": "bench-tenant"},
+        "channelData": {"tenant": {"id": "bench-tenant"}},
+        "locale": "da-DK",
+    }
     latencies, end = [], time.monotonic() + seconds
     while time.monotonic() < end:
         start = time.perf_counter()
@@ -142,13 +154,20 @@ async def main(args: argparse.Namespace) -> dict:
     counts = Counter(seen["counts"])
     nudged = [counts.get(c, 0) for c in conversations]
     result = {
-        "users": args.users, "rate_limit": args.rate, "store_build_s": round(build_s, 1),
+        "users": args.users,
+        "rate_limit": args.rate,
+        "store_build_s": round(build_s, 1),
         "sends_per_s": round(report.outcomes["sent"] / report.seconds, 1),
-        "sent": report.outcomes["sent"], "retries": report.retries, "throttled_by_connector": seen["throttled"],
-        "lost": nudged.count(0), "duplicated": sum(1 for n in nudged if n > 1),
+        "sent": report.outcomes["sent"],
+        "retries": report.retries,
+        "throttled_by_connector": seen["throttled"],
+        "lost": nudged.count(0),
+        "duplicated": sum(1 for n in nudged if n > 1),
         "second_run_sent": again.outcomes["sent"],
-        "turn_p50_ms_quiet": round(pct(quiet, 50), 2), "turn_p99_ms_quiet": round(pct(quiet, 99), 2),
-        "turn_p50_ms_during_wave": round(pct(busy, 50), 2), "turn_p99_ms_during_wave": round(pct(busy, 99), 2),
+        "turn_p50_ms_quiet": round(pct(quiet, 50), 2),
+        "turn_p99_ms_quiet": round(pct(quiet, 99), 2),
+        "turn_p50_ms_during_wave": round(pct(busy, 50), 2),
+        "turn_p99_ms_during_wave": round(pct(busy, 99), 2),
     }
     result["turn_p99_ratio"] = round(result["turn_p99_ms_during_wave"] / result["turn_p99_ms_quiet"], 2)
     return result
@@ -158,10 +177,18 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=5000)
     parser.add_argument("--rate", type=float, default=50.0)
-    parser.add_argument("--quiet-seconds", type=float, default=10.0,
-                        help="how long the chatting person is measured without and then during the wave")
-    parser.add_argument("--fsync", action=argparse.BooleanOptionalAction, default=True,
-                        help="fsync every write, as production does (default); --no-fsync to skip")
+    parser.add_argument(
+        "--quiet-seconds",
+        type=float,
+        default=10.0,
+        help="how long the chatting person is measured without and then during the wave",
+    )
+    parser.add_argument(
+        "--fsync",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="fsync every write, as production does (default); --no-fsync to skip",
+    )
     result = asyncio.run(main(parser.parse_args()))
     for key, value in result.items():
         print(f"{key:28s} {value}")

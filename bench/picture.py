@@ -9,6 +9,7 @@ event loop, so its cost is a pause every chat shares. Printed: ms per new compac
 plain full-colour PNG of the same drawing (`render_wheel`), and the way the compact picture
 was made before (full-colour PNG, decoded again, median-cut palette, optimize=True).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,11 +45,18 @@ def measure(name: str, make, cases) -> dict:
         times.append(time.perf_counter() - started)
         sizes.append(len(png))
     times.sort()
-    result = {"name": name, "p50_ms": 1000 * statistics.median(times),
-              "p99_ms": 1000 * times[min(len(times) - 1, int(len(times) * 0.99))],
-              "kib_mean": statistics.mean(sizes) / 1024, "kib_max": max(sizes) / 1024}
-    print(f"{name:<48} p50 {result['p50_ms']:5.1f} ms  p99 {result['p99_ms']:5.1f} ms  "
-          f"{result['kib_mean']:4.1f} KiB (max {result['kib_max']:.1f})", flush=True)
+    result = {
+        "name": name,
+        "p50_ms": 1000 * statistics.median(times),
+        "p99_ms": 1000 * times[min(len(times) - 1, int(len(times) * 0.99))],
+        "kib_mean": statistics.mean(sizes) / 1024,
+        "kib_max": max(sizes) / 1024,
+    }
+    print(
+        f"{name:<48} p50 {result['p50_ms']:5.1f} ms  p99 {result['p99_ms']:5.1f} ms  "
+        f"{result['kib_mean']:4.1f} KiB (max {result['kib_max']:.1f})",
+        flush=True,
+    )
     return result
 
 
@@ -58,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     ids = wp.subarea_ids()
     combos = itertools.islice(itertools.cycle(itertools.product(STEPS, repeat=len(ids))), args.pictures)
-    cases = [(dict(zip(ids, c)), ("da", "en")[n % 2]) for n, c in enumerate(combos)]
+    cases = [(dict(zip(ids, c, strict=True)), ("da", "en")[n % 2]) for n, c in enumerate(combos)]
     wp.render_wheel(cases[0][0], "da")  # fonts loaded once, as in a running bot
 
     def compact(scores, lang):
@@ -67,8 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     new = measure("compact picture, as sent (new combination)", compact, cases)
     measure("reference: full-colour PNG of the same drawing", lambda s, lang: wp.render_wheel(s, lang, 480), cases)
     old = measure("reference: the compact picture as made before", previous_compact, cases)
-    print(f"new/before: {new['p50_ms'] / old['p50_ms']:.2f}x the time, "
-          f"{new['kib_mean'] / old['kib_mean']:.2f}x the size; Teams takes up to about 28 KB inline")
+    print(
+        f"new/before: {new['p50_ms'] / old['p50_ms']:.2f}x the time, "
+        f"{new['kib_mean'] / old['kib_mean']:.2f}x the size; Teams takes up to about 28 KB inline"
+    )
     return 0
 
 

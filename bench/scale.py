@@ -9,7 +9,7 @@ Run: .venv/bin/python bench/scale.py [--users 50000] [--seconds 8] [--workers 2]
                                       [--rounds 1] [--wait-quiet S] [--cold] [--keep DIR] [--json]
 
 The store is built through the project's own API (model.users.Users, model.reminders.
-Reminders, bot.state_storage.DocStoreStorage): each person's documents are composed by those
+Reminders, bot.sdk.state_storage.DocStoreStorage): each person's documents are composed by those
 classes over an in-memory DocStore, then written with one TinyDBStore.write per document,
 in `--workers` processes, fsync off while building (the build time is printed). The
 schedule index is merged across workers and written once per bucket (hour and shard).
@@ -21,6 +21,7 @@ asking, self-assessing by typed numbers); on the full store, stored people also 
 empty (target >= 0.9x), startup time to the first served turn (target <= 3 s), peak RSS of
 the bot process (target <= 300 MB), bytes on disk.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (ROOT, Person, Result, apparent_bytes, drive, du_bytes, new_people,  # noqa: E402
-                    free_port, start, start_bot, stored_person_cycle, wait_listening, wait_quiet)
+from common import (  # noqa: E402
+    ROOT,
+    Person,
+    Result,
+    apparent_bytes,
+    drive,
+    du_bytes,
+    free_port,
+    new_people,
+    start,
+    start_bot,
+    stored_person_cycle,
+    wait_listening,
+    wait_quiet,
+)
 
 TENANT = "tenant-bench"
 NAMESPACE = uuid.UUID("6f1c2b1e-4d7a-4c1e-9a53-0b8c1f9d2a77")
@@ -52,8 +66,13 @@ REMINDER = {"frequency": "weekly", "weekday": 1, "time": "09:00"}
 def stored_person(i: int, service_url: str) -> Person:
     """Deterministic identity of stored person i (the builder and the driver agree)."""
     h = hashlib.sha256(f"person-{i}".encode()).hexdigest()
-    return Person(service_url, tenant=TENANT, aad=str(uuid.uuid5(NAMESPACE, str(i))), user_id=f"29:{h[:40]}",
-                  conversation_id=f"a:{h[24:64]}")
+    return Person(
+        service_url,
+        tenant=TENANT,
+        aad=str(uuid.uuid5(NAMESPACE, str(i))),
+        user_id=f"29:{h[:40]}",
+        conversation_id=f"a:{h[24:64]}",
+    )
 
 
 # -- building the store ---------------------------------------------------------------------
@@ -86,8 +105,10 @@ class MemoryStore:
 
         # Whatever else the interface grows (maintenance calls) is never used here.
         for name in list(getattr(_Memory, "__abstractmethods__", ())):
+
             async def unused(self, *args, _name=name, **kwargs):
                 raise NotImplementedError(_name)
+
             setattr(_Memory, name, unused)
         _Memory.__abstractmethods__ = frozenset()
         return _Memory()
@@ -120,7 +141,7 @@ async def _compose(i: int, service_url: str, now: datetime) -> tuple[dict, dict]
     from botbuilder.dialogs import DialogState
     from botbuilder.schema import Activity
 
-    from bot.state_storage import DocStoreStorage
+    from bot.sdk.state_storage import DocStoreStorage
     from model import assessment
     from model.users import USERS, Users, user_key
 
@@ -199,9 +220,12 @@ def build_store(data_dir: Path, users: int, service_url: str, workers: int) -> d
             await store.write("schedule", bucket, doc)
 
     asyncio.run(index())
-    return {"seconds": time.perf_counter() - started, "documents": docs + len(buckets),
-            "schedule_buckets": len(buckets),
-            "largest_bucket_entries": max((len(d["due"]) for d in buckets.values()), default=0)}
+    return {
+        "seconds": time.perf_counter() - started,
+        "documents": docs + len(buckets),
+        "schedule_buckets": len(buckets),
+        "largest_bucket_entries": max((len(d["due"]) for d in buckets.values()), default=0),
+    }
 
 
 # -- measuring ------------------------------------------------------------------------------
@@ -214,8 +238,9 @@ async def first_turn(url: str, service_url: str, timeout: float = 60.0) -> None:
     async with aiohttp.ClientSession() as session:
         while time.perf_counter() < deadline:
             try:
-                async with session.post(url + "/api/messages", data=body,
-                                        headers={"Content-Type": "application/json"}) as resp:
+                async with session.post(
+                    url + "/api/messages", data=body, headers={"Content-Type": "application/json"}
+                ) as resp:
                     await resp.read()
                     if resp.status in (200, 201):
                         return
@@ -235,6 +260,7 @@ def stored_turns(service_url: str, population: int):
         if rng.random() < 0.25:
             turns += [("stored:reminders", person.message(t)) for t in reminder]
         return turns
+
     return make
 
 
@@ -250,8 +276,9 @@ def drop_caches() -> bool:
         return False
 
 
-async def serve_and_measure(name: str, data_dir: Path, connector_url: str, args, log: Path,
-                            population: int = 0) -> dict:
+async def serve_and_measure(
+    name: str, data_dir: Path, connector_url: str, args, log: Path, population: int = 0
+) -> dict:
     if args.wait_quiet:
         wait_quiet(args.wait_quiet)
     cold = bool(population and args.cold and drop_caches())
@@ -264,17 +291,37 @@ async def serve_and_measure(name: str, data_dir: Path, connector_url: str, args,
         rss_after_start = server.rss_mb()
         if args.wait_quiet:
             wait_quiet(args.wait_quiet)
-        new = await drive(f"{name}: new people", server.url, new_people(connector_url), users=args.users_concurrent,
-                          duration=args.seconds, warmup=args.warmup, server=server)
+        new = await drive(
+            f"{name}: new people",
+            server.url,
+            new_people(connector_url),
+            users=args.users_concurrent,
+            duration=args.seconds,
+            warmup=args.warmup,
+            server=server,
+        )
         stored = None
         if population:
-            stored = await drive(f"{name}: stored people", server.url, stored_turns(connector_url, population),
-                                 users=args.users_concurrent, duration=args.seconds, warmup=1.0, server=server)
+            stored = await drive(
+                f"{name}: stored people",
+                server.url,
+                stored_turns(connector_url, population),
+                users=args.users_concurrent,
+                duration=args.seconds,
+                warmup=1.0,
+                server=server,
+            )
         peak = server.peak_rss_mb()
     finally:
         server.stop()
-    return {"startup_s": startup, "cold_start": cold, "rss_after_start_mb": rss_after_start, "peak_rss_mb": peak,
-            "new": new, "stored": stored}
+    return {
+        "startup_s": startup,
+        "cold_start": cold,
+        "rss_after_start_mb": rss_after_start,
+        "peak_rss_mb": peak,
+        "new": new,
+        "stored": stored,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -286,12 +333,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="processes building the store")
     parser.add_argument("--no-fsync", dest="fsync", action="store_false", help="serve with BOT_FSYNC=0")
     parser.add_argument("--keep", help="build into (or reuse) this directory instead of a temporary one")
-    parser.add_argument("--rounds", type=int, default=1,
-                        help="measure empty and full store alternately this many times; best round counts")
-    parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
-                        help="before each measurement wait up to this long for other processes to go quiet")
-    parser.add_argument("--cold", action="store_true",
-                        help="drop the page cache before starting on the full store (root only)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure empty and full store alternately this many times; best round counts",
+    )
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="before each measurement wait up to this long for other processes to go quiet",
+    )
+    parser.add_argument(
+        "--cold", action="store_true", help="drop the page cache before starting on the full store (root only)"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
@@ -309,9 +366,12 @@ def main(argv: list[str] | None = None) -> int:
             full.mkdir(parents=True, exist_ok=True)
             built = build_store(full, args.users, connector_url, args.workers)
             report["build"] = built
-            print(f"built {args.users} people ({built['documents']} documents) in {built['seconds']:.1f} s "
-                  f"with {args.workers} workers, fsync off; largest schedule bucket: "
-                  f"{built['largest_bucket_entries']} entries", flush=True)
+            print(
+                f"built {args.users} people ({built['documents']} documents) in {built['seconds']:.1f} s "
+                f"with {args.workers} workers, fsync off; largest schedule bucket: "
+                f"{built['largest_bucket_entries']} entries",
+                flush=True,
+            )
         report["disk_bytes"] = du_bytes(full)
         report["apparent_bytes"] = apparent_bytes(full)
         connector = start("connector", [sys.executable, "bench/common.py", "connector", "{port}"], port=port)
@@ -319,11 +379,21 @@ def main(argv: list[str] | None = None) -> int:
 
         empties, fulls = [], []
         for round_ in range(args.rounds):
-            empties.append(asyncio.run(serve_and_measure("empty", tmp / f"empty-{round_}", connector_url, args,
-                                                         tmp / f"empty-{round_}.log")))
+            empties.append(
+                asyncio.run(
+                    serve_and_measure(
+                        "empty", tmp / f"empty-{round_}", connector_url, args, tmp / f"empty-{round_}.log"
+                    )
+                )
+            )
             print(empties[-1]["new"].line(), flush=True)
-            fulls.append(asyncio.run(serve_and_measure(f"{args.users}", full, connector_url, args,
-                                                       tmp / f"full-{round_}.log", population=args.users)))
+            fulls.append(
+                asyncio.run(
+                    serve_and_measure(
+                        f"{args.users}", full, connector_url, args, tmp / f"full-{round_}.log", population=args.users
+                    )
+                )
+            )
             print(fulls[-1]["new"].line(), flush=True)
             print(fulls[-1]["stored"].line(), flush=True)
         empty = max(empties, key=lambda r: r["new"].rate)
@@ -339,17 +409,27 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(tmp, ignore_errors=True)
 
     ratio = filled["new"].rate / empty["new"].rate if empty["new"].rate else float("nan")
-    print(f"\n{args.users} stored people, {args.users_concurrent} concurrent users, fsync {'on' if args.fsync else 'off'}")
+    print(
+        f"\n{args.users} stored people, {args.users_concurrent} concurrent users, fsync {'on' if args.fsync else 'off'}"
+    )
     print(f"throughput full/empty (same new-people mix): {ratio:.2f}x (target >= 0.9)")
-    print(f"startup to first served turn: empty {empty['startup_s']:.2f} s, full {filled['startup_s']:.2f} s"
-          f"{' (page cache dropped first)' if filled.get('cold_start') else ''} (target <= 3 s)")
-    print(f"peak RSS of the bot: empty {empty['peak_rss_mb']:.0f} MB, full {filled['peak_rss_mb']:.0f} MB "
-          f"(target <= 300 MB)")
-    print(f"on disk: {report['disk_bytes'] / 1e6:.0f} MB allocated, {report['apparent_bytes'] / 1e6:.0f} MB of data "
-          f"({report['disk_bytes'] / max(args.users, 1) / 1024:.1f} KiB per person)")
+    print(
+        f"startup to first served turn: empty {empty['startup_s']:.2f} s, full {filled['startup_s']:.2f} s"
+        f"{' (page cache dropped first)' if filled.get('cold_start') else ''} (target <= 3 s)"
+    )
+    print(
+        f"peak RSS of the bot: empty {empty['peak_rss_mb']:.0f} MB, full {filled['peak_rss_mb']:.0f} MB "
+        f"(target <= 300 MB)"
+    )
+    print(
+        f"on disk: {report['disk_bytes'] / 1e6:.0f} MB allocated, {report['apparent_bytes'] / 1e6:.0f} MB of data "
+        f"({report['disk_bytes'] / max(args.users, 1) / 1024:.1f} KiB per person)"
+    )
     kinds = filled["stored"].as_dict()["by_kind"]
-    print("stored people's turns, p50 by kind: " + ", ".join(f"{k.split(':')[1]} {v['p50_ms']} ms"
-                                                            for k, v in kinds.items()))
+    print(
+        "stored people's turns, p50 by kind: "
+        + ", ".join(f"{k.split(':')[1]} {v['p50_ms']} ms" for k, v in kinds.items())
+    )
     if args.json:
         report.update({"ratio": round(ratio, 3), "empty": _summary(empty), "full": _summary(filled)})
         print(json.dumps(report, ensure_ascii=False))

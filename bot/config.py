@@ -1,4 +1,5 @@
 """Configuration from the environment, read once at start-up (as the SDK samples do)."""
+
 from __future__ import annotations
 
 import os
@@ -12,8 +13,7 @@ def _env(name: str, default: str = "") -> str:
 
 PUBLIC_CLOUD = {
     "TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL": "https://login.botframework.com/v1/.well-known/openidconfiguration",
-    "TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL":
-        "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration",
+    "TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL": "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration",
     "TO_BOT_FROM_CHANNEL_TOKEN_ISSUER": "https://api.botframework.com",
     "TO_CHANNEL_FROM_BOT_LOGIN_URL": "https://login.microsoftonline.com/",
     "TO_CHANNEL_FROM_BOT_OAUTH_SCOPE": "https://api.botframework.com",

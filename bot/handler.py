@@ -3,46 +3,27 @@
 Turns of one conversation run one at a time (a lock per conversation), so two quick
 messages from the same person never overwrite each other's dialog state.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import re
 import weakref
-from dataclasses import dataclass
-from typing import Any
 
 from botbuilder.core import ActivityHandler, ConversationState, TurnContext
 from botbuilder.schema import ChannelAccount, ConversationReference
 
-from dialogs.common import DELETED, LANG, PERSONAL, SERVICES, STATE_KEY, TENANT, USER_KEY
 from dialogs.router import Router
+from dialogs.services import Services
+from dialogs.turn import TURN, Turn, lang_of, turn_of
 from model import content
-from model.users import Users, user_key
+from model.users import user_key
 
-from .activity_codec import to_json_dict
+from .sdk.activity_codec import to_json_dict
 
 log = logging.getLogger("kompetencehjulet.bot")
 _AT_TAG = re.compile(r"<at>[^<]{0,200}</at>", re.IGNORECASE)
-
-
-@dataclass
-class Services:
-    """What dialogs may use; built once at start-up."""
-    users: Users
-    store: Any
-    reminders: Any = None
-    config: Any = None
-    clock: Any = None  # tests inject a clock; None = real UTC time
-
-    @classmethod
-    def create(cls, store: Any, config: Any = None, clock: Any = None) -> "Services":
-        from model.reminders import Reminders
-
-        users = Users(store)
-        reminders = Reminders(store)
-        users.on_delete = reminders.forget  # deletion also clears the schedule index
-        return cls(users=users, store=store, reminders=reminders, config=config, clock=clock)
 
 
 def tenant_of(activity) -> str | None:
@@ -88,33 +69,36 @@ class KompetenceBot(ActivityHandler):
             turn_context.on_send_activities(_hard_line_breaks)
             await self._prepare(turn_context)
             await super().on_turn(turn_context)
-            if turn_context.turn_state.get(DELETED):
+            if turn_of(turn_context).deleted:
                 await self.conversation_state.delete(turn_context)  # nothing of the person may survive
             else:
                 await self.conversation_state.save_changes(turn_context)
 
     async def _prepare(self, context: TurnContext) -> None:
         activity = context.activity
-        key = user_key(tenant_of(activity), user_id_of(activity.from_property))
+        tenant = tenant_of(activity)
+        key = user_key(tenant, user_id_of(activity.from_property))
         personal = is_personal_conversation(activity)
-        context.turn_state[USER_KEY] = key
-        context.turn_state[SERVICES] = self.services
-        context.turn_state[PERSONAL] = personal
-        context.turn_state[TENANT] = tenant_of(activity)
         users = self.services.users
         doc = await users.get(key) if personal else None
         info = client_info(activity)
         preferred = ((doc or {}).get("profile") or {}).get("language")
-        context.turn_state[LANG] = preferred or content.normalise_language(activity.locale or info.get("locale"))
-        context.turn_state["kh.timezone"] = info.get("timezone") or getattr(activity, "local_timezone", None)
+        turn = Turn(
+            services=self.services,
+            user_key=key,
+            personal=personal,
+            tenant=tenant,
+            lang=preferred or content.normalise_language(activity.locale or info.get("locale")),
+            timezone=info.get("timezone") or getattr(activity, "local_timezone", None),
+        )
+        context.turn_state[TURN] = turn
         service_url = (activity.service_url or "").lower()
         if activity.type in ("message", "installationUpdate") and service_url.startswith(("http://", "https://")):
             reference = TurnContext.get_conversation_reference(activity)
-            state_key = self.conversation_state.get_storage_key(context) if personal else None
-            context.turn_state[STATE_KEY] = state_key
-            await users.remember_conversation(key, _reference_dict(reference), state_key, personal, doc)
+            turn.state_key = self.conversation_state.get_storage_key(context) if personal else None
+            await users.remember_conversation(key, _reference_dict(reference), turn.state_key, personal, doc)
             if personal and activity.type == "message":
-                await self.services.reminders.resume_if_paused(key, doc, _now(self.services))
+                await self.services.reminders.resume_if_paused(key, doc, self.services.now())
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -128,12 +112,12 @@ class KompetenceBot(ActivityHandler):
         if is_personal_conversation(turn_context.activity):
             await self.router.greet_if_new(turn_context)
         else:
-            await turn_context.send_activity(content.t(turn_context.turn_state[LANG], "msg.welcome_team"))
+            await turn_context.send_activity(content.t(lang_of(turn_context), "msg.welcome_team"))
 
     async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
         """Uninstalled: no more nudges (the person can reinstall and set them again)."""
         if is_personal_conversation(turn_context.activity):
-            await self.services.reminders.pause(turn_context.turn_state[USER_KEY], "uninstalled", _now(self.services))
+            await self.services.reminders.pause(turn_of(turn_context).user_key, "uninstalled", self.services.now())
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
         """Personal chat: greet once (installationUpdate may come too; greet_if_new sees the
@@ -153,12 +137,6 @@ async def _hard_line_breaks(context: TurnContext, activities: list, next_send):
         if getattr(outgoing, "text", None):
             outgoing.text = _SINGLE_NEWLINE.sub("  \n", outgoing.text)
     return await next_send()
-
-
-def _now(services: Services):
-    from datetime import datetime, timezone
-
-    return services.clock() if services.clock else datetime.now(timezone.utc)
 
 
 def _reference_dict(reference: ConversationReference) -> dict:

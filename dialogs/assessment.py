@@ -4,10 +4,10 @@ A small state machine (not a waterfall) because a card submit can answer everyth
 once while typed answers come one at a time; its state is plain data, so it survives a
 restart like any dialog state. Nothing is stored until the quick check is complete.
 """
+
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
 from typing import Any
 
 from botbuilder.core import MessageFactory, TurnContext
@@ -15,23 +15,17 @@ from botbuilder.dialogs import Dialog, DialogContext, DialogInstance, DialogTurn
 
 from model import assessment as model
 from model import content, relevance
-from model.users import iso
 
 from .cards import card_activity, deep_card, quick_check_card
-from .common import (format_date, lang_of, message, services, tenant_of, text, user_key_of,
-                     with_buttons, yes_or_no)
+from .common import format_date, message, text, with_buttons, yes_or_no
+from .turn import lang_of, now_of, services, tenant_of, user_key_of
 
 ASSESSMENT = "assessment"
 
 
 def _expects(state: dict) -> str:
     """Tells the router what this dialog is waiting for: a score, free text, or yes/no."""
-    return {"note": "text", "offer_deep": "yes_no"}.get(state.get("phase"), "score")
-
-
-def _now(context: TurnContext) -> datetime:
-    clock = services(context).clock
-    return clock() if clock else datetime.now(timezone.utc)
+    return {"note": "text", "offer_deep": "yes_no"}.get(str(state.get("phase")), "score")
 
 
 class AssessmentDialog(Dialog):
@@ -46,8 +40,18 @@ class AssessmentDialog(Dialog):
             return await dc.replace_dialog("onboarding", {"greet": True, "then": ASSESSMENT})
         items = [r.subarea for r in relevance.ranked_subareas(profile["role"], profile["level"])]
         state = dc.active_dialog.state
-        state.update({"phase": "quick", "items": items, "i": 0, "scores": {}, "competences": {},
-                      "note": None, "nonce": uuid.uuid4().hex[:12], "expects": "score"})
+        state.update(
+            {
+                "phase": "quick",
+                "items": items,
+                "i": 0,
+                "scores": {},
+                "competences": {},
+                "note": None,
+                "nonce": uuid.uuid4().hex[:12],
+                "expects": "score",
+            }
+        )
         await self._send_quick(context, state)
         return Dialog.end_of_turn
 
@@ -90,8 +94,9 @@ class AssessmentDialog(Dialog):
         lang = lang_of(context)
         card = quick_check_card(lang, state["items"], state["nonce"])
         await context.send_activity(card_activity(card))
-        await context.send_activity(MessageFactory.text(
-            text(context, "assessment.text_path") + "\n\n" + self._item_question(lang, state)))
+        await context.send_activity(
+            MessageFactory.text(text(context, "assessment.text_path") + "\n\n" + self._item_question(lang, state))
+        )
 
     def _current(self, state: dict) -> tuple[str, str]:
         """(name key kind, id) of the item being asked: a sub-area or a competence."""
@@ -106,9 +111,14 @@ class AssessmentDialog(Dialog):
         return content.competence_name(lang, sub, item)
 
     def _item_question(self, lang: str, state: dict) -> str:
-        return content.t(lang, "assessment.ask_item", name=self._item_name(lang, state),
-                         l1=model.scale_phrase(lang, 1), l3=model.scale_phrase(lang, 3),
-                         l5=model.scale_phrase(lang, 5))
+        return content.t(
+            lang,
+            "assessment.ask_item",
+            name=self._item_name(lang, state),
+            l1=model.scale_phrase(lang, 1),
+            l3=model.scale_phrase(lang, 3),
+            l5=model.scale_phrase(lang, 5),
+        )
 
     async def _ask_current(self, context: TurnContext, state: dict) -> None:
         lang = lang_of(context)
@@ -127,8 +137,11 @@ class AssessmentDialog(Dialog):
             await context.send_activity(message(context, key))
             return await dc.end_dialog()
         if answer is None:
-            await context.send_activity(MessageFactory.text(text(
-                context, "assessment.retry_item", name=self._item_name(lang_of(context), state))))
+            await context.send_activity(
+                MessageFactory.text(
+                    text(context, "assessment.retry_item", name=self._item_name(lang_of(context), state))
+                )
+            )
             return Dialog.end_of_turn
         target = "scores" if state["phase"] == "quick" else "competences"
         if answer != model.SKIP:
@@ -157,10 +170,15 @@ class AssessmentDialog(Dialog):
         items = state["items"] if kind == "quick" else [c for _, c in content.all_competences()]
         scores, problems = model.validate_scores(value, items)
         if problems:
-            names = [content.t(lang, "assessment.empty_submit") if p in ("empty", "format") else
-                     content.t(lang, "assessment.invalid_value", name=self._name_of(lang, p)) for p in problems]
-            await context.send_activity(MessageFactory.text(
-                content.t(lang, "assessment.invalid_submit", problems="; ".join(names))))
+            names = [
+                content.t(lang, "assessment.empty_submit")
+                if p in ("empty", "format")
+                else content.t(lang, "assessment.invalid_value", name=self._name_of(lang, p))
+                for p in problems
+            ]
+            await context.send_activity(
+                MessageFactory.text(content.t(lang, "assessment.invalid_submit", problems="; ".join(names)))
+            )
             return Dialog.end_of_turn
         if kind == "quick":
             state["scores"] = scores
@@ -184,7 +202,7 @@ class AssessmentDialog(Dialog):
         key = user_key_of(context)
         doc = await users.get(key) or {}
         profile = doc.get("profile") or {}
-        now = _now(context)
+        now = now_of(context)
         entry = model.record(tenant_of(context), profile, state["scores"], {}, state.get("note"), lang, now)
         saved = await users.add_assessment(key, entry)
         history = saved.get("assessments", [])
@@ -199,9 +217,16 @@ class AssessmentDialog(Dialog):
                 lines.append(content.t(lang, "assessment.saved_skipped", name=name))
                 continue
             arrow = changes[sub].arrow
-            lines.append(content.t(lang, "assessment.saved_line", name=name, score=score,
-                                   label=model.scale_phrase(lang, score),
-                                   change=f" {arrow}" if arrow else ""))
+            lines.append(
+                content.t(
+                    lang,
+                    "assessment.saved_line",
+                    name=name,
+                    score=score,
+                    label=model.scale_phrase(lang, score),
+                    change=f" {arrow}" if arrow else "",
+                )
+            )
         await context.send_activity(MessageFactory.text("\n".join(lines)))
         state["phase"] = "offer_deep"
         await self._send_offer(context)
@@ -209,22 +234,29 @@ class AssessmentDialog(Dialog):
 
     async def _send_offer(self, context: TurnContext) -> None:
         lang = lang_of(context)
-        await context.send_activity(with_buttons(
-            content.t(lang, "assessment.offer_deep", count=len(content.all_competences())),
-            [(content.t(lang, "assessment.yes"), content.t(lang, "assessment.yes")),
-             (content.t(lang, "assessment.no"), content.t(lang, "assessment.no"))]))
+        await context.send_activity(
+            with_buttons(
+                content.t(lang, "assessment.offer_deep", count=len(content.all_competences())),
+                [
+                    (content.t(lang, "assessment.yes"), content.t(lang, "assessment.yes")),
+                    (content.t(lang, "assessment.no"), content.t(lang, "assessment.no")),
+                ],
+            )
+        )
 
     async def _on_offer(self, dc: DialogContext, state: dict, said: str) -> DialogTurnResult:
         context = dc.context
         lang = lang_of(context)
         answer = yes_or_no(said)
         if answer == "yes":
-            state.update({"phase": "deep", "items": [c for _, c in content.all_competences()], "i": 0,
-                          "competences": {}})
+            state.update(
+                {"phase": "deep", "items": [c for _, c in content.all_competences()], "i": 0, "competences": {}}
+            )
             card = deep_card(lang, content.all_competences(), state["nonce"])
             await context.send_activity(card_activity(card))
-            await context.send_activity(MessageFactory.text(
-                text(context, "assessment.text_path") + "\n\n" + self._item_question(lang, state)))
+            await context.send_activity(
+                MessageFactory.text(text(context, "assessment.text_path") + "\n\n" + self._item_question(lang, state))
+            )
             return Dialog.end_of_turn
         if answer == "no" or not said.strip():
             return await self._finish(dc, state)
@@ -233,16 +265,12 @@ class AssessmentDialog(Dialog):
 
     async def _save_deep(self, dc: DialogContext, state: dict) -> DialogTurnResult:
         context = dc.context
-        at = state.get("saved_at")
-
-        def change(doc: dict) -> None:
-            for item in doc.get("assessments", []):
-                if item.get("at") == at:
-                    item["competences"] = dict(state["competences"])
-
-        await services(context).store.update("users", user_key_of(context), change)
-        await context.send_activity(MessageFactory.text(
-            text(context, "assessment.deep_saved", count=len(state["competences"]))))
+        await services(context).users.add_competence_scores(
+            user_key_of(context), state.get("saved_at"), state["competences"]
+        )
+        await context.send_activity(
+            MessageFactory.text(text(context, "assessment.deep_saved", count=len(state["competences"])))
+        )
         return await self._finish(dc, state)
 
     async def _finish(self, dc: DialogContext, state: dict) -> DialogTurnResult:
@@ -252,7 +280,10 @@ class AssessmentDialog(Dialog):
             doc = await services(context).users.get(user_key_of(context)) or {}
             if ((doc.get("reminder") or {}).get("prefs") or {}).get("frequency", "off") == "off":
                 lang = lang_of(context)
-                await context.send_activity(with_buttons(
-                    content.t(lang, "reminders.offer"),
-                    [(content.t(lang, "reminders.offer_button"), content.t(lang, "reminders.offer_value"))]))
+                await context.send_activity(
+                    with_buttons(
+                        content.t(lang, "reminders.offer"),
+                        [(content.t(lang, "reminders.offer_button"), content.t(lang, "reminders.offer_value"))],
+                    )
+                )
         return await dc.end_dialog({"saved_at": state.get("saved_at")})

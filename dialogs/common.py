@@ -1,8 +1,6 @@
-"""What every dialog needs from the turn: language, the person's key, the data services.
+"""Small helpers every dialog uses to say things: texts in the turn's language, buttons,
+choices, dates, yes/no."""
 
-The handler puts these into `turn_state` once per turn; dialogs read them here, so no
-dialog parses activities itself.
-"""
 from __future__ import annotations
 
 from typing import Any
@@ -13,29 +11,7 @@ from botbuilder.schema import ActionTypes, Activity, CardAction, HeroCard
 
 from model import content
 
-LANG = "kh.lang"
-USER_KEY = "kh.user_key"
-SERVICES = "kh.services"
-PERSONAL = "kh.personal"
-TENANT = "kh.tenant"
-DELETED = "kh.deleted"
-STATE_KEY = "kh.state_key"
-
-
-def lang_of(context: TurnContext) -> str:
-    return context.turn_state.get(LANG, content.DEFAULT_LANGUAGE)
-
-
-def user_key_of(context: TurnContext) -> str:
-    return context.turn_state[USER_KEY]
-
-
-def services(context: TurnContext) -> Any:
-    return context.turn_state[SERVICES]
-
-
-def is_personal(context: TurnContext) -> bool:
-    return context.turn_state.get(PERSONAL, True)
+from .turn import lang_of
 
 
 def text(context: TurnContext, key: str, **values: Any) -> str:
@@ -48,8 +24,9 @@ def message(context: TurnContext, key: str, **values: Any) -> Activity:
 
 def with_buttons(body: str, buttons: list[tuple[str, str]]) -> Activity:
     """Text plus a hero card of imBack buttons: clickable in Teams and Web Chat, typeable anywhere."""
-    card = HeroCard(buttons=[CardAction(type=ActionTypes.im_back, title=title, value=value)
-                             for title, value in buttons])
+    card = HeroCard(
+        buttons=[CardAction(type=ActionTypes.im_back, title=title, value=value) for title, value in buttons]
+    )
     activity = MessageFactory.text(body)
     activity.attachments = [CardFactory.hero_card(card)]
     return activity
@@ -60,10 +37,6 @@ def choices(labels: list[tuple[str, list[str]]]) -> list[Choice]:
     return [Choice(value=label, synonyms=synonyms) for label, synonyms in labels]
 
 
-def tenant_of(context: TurnContext) -> str | None:
-    return context.turn_state.get(TENANT)
-
-
 def format_date(lang: str, when) -> str:
     """A date in the person's language, words from the content file."""
     cal = content.lookup(lang, "calendar")
@@ -72,9 +45,14 @@ def format_date(lang: str, when) -> str:
 
 def yes_no_options() -> dict[str, list[str]]:
     """Yes/no in both languages: the button labels and the usual typed words."""
-    return {answer: [w for lang in content.LANGUAGES for w in
-                     [content.t(lang, f"assessment.{answer}"), *content.lookup(lang, f"assessment.{answer}_words")]]
-            for answer in ("yes", "no")}
+    return {
+        answer: [
+            w
+            for lang in content.LANGUAGES
+            for w in [content.t(lang, f"assessment.{answer}"), *content.lookup(lang, f"assessment.{answer}_words")]
+        ]
+        for answer in ("yes", "no")
+    }
 
 
 def yes_or_no(said: str, extra: dict[str, list[str]] | None = None) -> str | None:

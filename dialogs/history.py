@@ -1,4 +1,5 @@
 """`historik`: scores, change, a suggestion and the wheel picture; the MUS summary on request."""
+
 from __future__ import annotations
 
 import base64
@@ -10,7 +11,7 @@ from model import assessment, content, history
 from model.wheel_picture import alt_text, render_wheel_compact
 
 from .cards import card_activity
-from .common import lang_of, services, user_key_of
+from .turn import lang_of, services, user_key_of
 
 MUS_ACTION = {"kh": "mus"}
 
@@ -27,12 +28,17 @@ async def show_history(context: TurnContext) -> None:
     scores = assessment.latest_scores(items)
     png = render_wheel_compact(scores, lang)
     card = {
-        "type": "AdaptiveCard", "version": "1.4",
+        "type": "AdaptiveCard",
+        "version": "1.4",
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "body": [
             {"type": "TextBlock", "text": content.t(lang, "history.wheel_caption"), "weight": "Bolder"},
-            {"type": "Image", "url": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
-             "altText": alt_text(scores, lang), "size": "Stretch"},
+            {
+                "type": "Image",
+                "url": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+                "altText": alt_text(scores, lang),
+                "size": "Stretch",
+            },
         ],
         "actions": [{"type": "Action.Submit", "title": content.t(lang, "history.mus_button"), "data": MUS_ACTION}],
     }
@@ -46,7 +52,11 @@ async def show_mus_summary(context: TurnContext) -> None:
     text = history.mus_summary(lang, doc.get("profile") or {}, doc.get("assessments", []))
     activity = MessageFactory.text(text)
     if context.activity.channel_id != "msteams":  # Teams bots can't attach files without a consent flow
-        activity.attachments = [Attachment(
-            content_type="text/markdown", name=content.t(lang, "history.mus_filename"),
-            content_url="data:text/markdown;base64," + base64.b64encode(text.encode("utf-8")).decode("ascii"))]
+        activity.attachments = [
+            Attachment(
+                content_type="text/markdown",
+                name=content.t(lang, "history.mus_filename"),
+                content_url="data:text/markdown;base64," + base64.b64encode(text.encode("utf-8")).decode("ascii"),
+            )
+        ]
     await context.send_activity(activity)

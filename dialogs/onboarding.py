@@ -1,17 +1,18 @@
 """Onboarding: role, involvement level, then the three sub-areas ordered for this person."""
+
 from __future__ import annotations
 
 from botbuilder.core import MessageFactory
-from botbuilder.dialogs import (ComponentDialog, DialogTurnResult, WaterfallDialog,
-                                WaterfallStepContext)
+from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
 from botbuilder.dialogs.choices import FoundChoice, ListStyle
 from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions, PromptValidatorContext
 
 from model import content, relevance
 from model.choices import match_choice
 
-from .common import choices, lang_of, message, services, text, user_key_of
+from .common import choices, message, text
 from .presenting import overview_for
+from .turn import lang_of, services, user_key_of
 
 ROLE_PROMPT = "role_prompt"
 LEVEL_PROMPT = "level_prompt"
@@ -38,6 +39,7 @@ def _validator(kind: str, ids: list[str]):
             return False
         prompt.recognized.value = FoundChoice(value=found, index=ids.index(found), score=1.0)
         return True
+
     return validate
 
 
@@ -55,20 +57,23 @@ class OnboardingDialog(ComponentDialog):
         opts = step.options or {}
         if opts.get("greet", True):
             await step.context.send_activity(message(step.context, "msg.welcome"))
-        return await step.prompt(ROLE_PROMPT, self._prompt(step, "roles", relevance.roles(),
-                                                           "msg.ask_role", "msg.ask_role_retry"))
+        return await step.prompt(
+            ROLE_PROMPT, self._prompt(step, "roles", relevance.roles(), "msg.ask_role", "msg.ask_role_retry")
+        )
 
     async def ask_level(self, step: WaterfallStepContext) -> DialogTurnResult:
         step.values["role"] = relevance.roles()[step.result.index]
-        return await step.prompt(LEVEL_PROMPT, self._prompt(step, "levels", relevance.levels(),
-                                                            "msg.ask_level", "msg.ask_level_retry"))
+        return await step.prompt(
+            LEVEL_PROMPT, self._prompt(step, "levels", relevance.levels(), "msg.ask_level", "msg.ask_level_retry")
+        )
 
     async def explain(self, step: WaterfallStepContext) -> DialogTurnResult:
         role = step.values["role"]
         level = relevance.levels()[step.result.index]
         lang = lang_of(step.context)
-        await services(step.context).users.save_profile(user_key_of(step.context), role=role,
-                                                        level=level, language=lang)
+        await services(step.context).users.save_profile(
+            user_key_of(step.context), services(step.context).now(), role=role, level=level, language=lang
+        )
         await step.context.send_activity(overview_for(lang, role, level))
         then = (step.options or {}).get("then")
         if then:

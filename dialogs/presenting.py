@@ -1,4 +1,5 @@
 """Turns model Replies into activities (text plus clickable buttons)."""
+
 from __future__ import annotations
 
 from botbuilder.schema import Activity

@@ -1,4 +1,5 @@
 """Self-service privacy: export everything, delete everything (after a confirmation)."""
+
 from __future__ import annotations
 
 import base64
@@ -13,7 +14,8 @@ from botbuilder.schema import Attachment
 from model import content
 
 from .cards import card_activity
-from .common import DELETED, STATE_KEY, choices, lang_of, message, services, user_key_of, yes_or_no
+from .common import choices, message, yes_or_no
+from .turn import lang_of, now_of, services, turn_of, user_key_of
 
 DELETE = "delete"
 
@@ -21,29 +23,42 @@ DELETE = "delete"
 async def export(context: TurnContext) -> None:
     """Teams can't take a file from a bot without a consent flow, so there it is a card."""
     lang = lang_of(context)
-    data = await services(context).users.export(user_key_of(context))
+    data = await services(context).users.export(user_key_of(context), now_of(context))
     text = json.dumps(data, ensure_ascii=False, indent=2)
     intro = content.t(lang, "privacy.export_intro", size=len(text))
     if context.activity.channel_id == "msteams":
-        card = {"type": "AdaptiveCard", "version": "1.4",
-                "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-                "body": [{"type": "TextBlock", "text": content.t(lang, "privacy.export_card_title"), "weight": "Bolder"},
-                         {"type": "TextBlock", "text": text, "wrap": True, "fontType": "Monospace", "size": "Small"}]}
+        card = {
+            "type": "AdaptiveCard",
+            "version": "1.4",
+            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+            "body": [
+                {"type": "TextBlock", "text": content.t(lang, "privacy.export_card_title"), "weight": "Bolder"},
+                {"type": "TextBlock", "text": text, "wrap": True, "fontType": "Monospace", "size": "Small"},
+            ],
+        }
         await context.send_activity(card_activity(card, intro))
         return
     activity = MessageFactory.text(intro)
-    activity.attachments = [Attachment(
-        content_type="application/json", name=content.t(lang, "privacy.export_filename"),
-        content_url="data:application/json;base64," + base64.b64encode(text.encode("utf-8")).decode("ascii"))]
+    activity.attachments = [
+        Attachment(
+            content_type="application/json",
+            name=content.t(lang, "privacy.export_filename"),
+            content_url="data:application/json;base64," + base64.b64encode(text.encode("utf-8")).decode("ascii"),
+        )
+    ]
     await context.send_activity(activity)
 
 
 async def _validate(prompt: PromptValidatorContext) -> bool:
     if prompt.recognized.succeeded:
         return True
-    found = yes_or_no(prompt.context.activity.text or "", {
-        "yes": [content.t(lg, "privacy.confirm_yes") for lg in content.LANGUAGES],
-        "no": [content.t(lg, "privacy.confirm_no") for lg in content.LANGUAGES]})
+    found = yes_or_no(
+        prompt.context.activity.text or "",
+        {
+            "yes": [content.t(lg, "privacy.confirm_yes") for lg in content.LANGUAGES],
+            "no": [content.t(lg, "privacy.confirm_no") for lg in content.LANGUAGES],
+        },
+    )
     if found is None:
         return False
     prompt.recognized.value = FoundChoice(value=found, index=0 if found == "yes" else 1, score=1.0)
@@ -63,18 +78,23 @@ class DeleteDialog(ComponentDialog):
         context = step.context
         lang = lang_of(context)
         yes, no = content.t(lang, "privacy.confirm_yes"), content.t(lang, "privacy.confirm_no")
-        return await step.prompt("confirm_delete", PromptOptions(
-            prompt=MessageFactory.text(content.t(lang, "privacy.confirm_delete")),
-            retry_prompt=MessageFactory.text(content.t(lang, "privacy.confirm_retry")),
-            choices=choices([(yes, []), (no, [])]), style=ListStyle.hero_card))
+        return await step.prompt(
+            "confirm_delete",
+            PromptOptions(
+                prompt=MessageFactory.text(content.t(lang, "privacy.confirm_delete")),
+                retry_prompt=MessageFactory.text(content.t(lang, "privacy.confirm_retry")),
+                choices=choices([(yes, []), (no, [])]),
+                style=ListStyle.hero_card,
+            ),
+        )
 
     async def act(self, step: WaterfallStepContext) -> DialogTurnResult:
         context = step.context
         if step.result.index != 0:
             await context.send_activity(message(context, "privacy.kept"))
             return await step.end_dialog()
-        state_key = context.turn_state.get(STATE_KEY)
-        await services(context).users.delete(user_key_of(context), [state_key] if state_key else [])
-        context.turn_state[DELETED] = True  # the handler must not write this turn's state back
+        turn = turn_of(context)
+        await turn.services.users.delete(turn.user_key, [turn.state_key] if turn.state_key else [])
+        turn.deleted = True  # the handler must not write this turn's state back
         await context.send_activity(message(context, "privacy.deleted"))
         return await step.end_dialog()

@@ -1,8 +1,9 @@
 """`påmindelser`: how often, which weekday, what time; then the next nudge as a date."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
@@ -12,20 +13,16 @@ from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions, PromptValida
 from model import content, schedule
 from model.choices import match_choice
 
-from .common import choices, lang_of, message, services, user_key_of
+from .common import choices, message
+from .turn import lang_of, now_of, services, turn_of, user_key_of
 
 REMINDERS = "reminders"
 TIMES = ["08:00", "09:00", "10:00", "12:00", "14:00", "15:30"]
-WORKDAYS = [0, 1, 2, 3, 4]
+WORKDAYS = list(schedule.WORKDAYS)
 _TIME = re.compile(r"^\D*(\d{1,2})(?:[:.](\d{2}))?\D*$")
 
 
-def now_of(context: TurnContext) -> datetime:
-    clock = getattr(services(context), "clock", None)
-    return clock() if clock else datetime.now(timezone.utc)
-
-
-def parse_time(text: str, start: str = "08:00", end: str = "16:00") -> str | None:
+def parse_time(text: str, start: str = schedule.WORK_START, end: str = schedule.WORK_END) -> str | None:
     """'10', 'kl. 10.30', '10:30' -> '10:30' when inside working hours."""
     match = _TIME.match((text or "").strip())
     if not match:
@@ -38,9 +35,17 @@ def parse_time(text: str, start: str = "08:00", end: str = "16:00") -> str | Non
 
 
 def _frequency_options() -> dict[str, list[str]]:
-    return {f: [w for lg in content.LANGUAGES for w in
-                [content.t(lg, f"reminders.frequency.{f}"), *content.lookup(lg, f"reminders.frequency_aliases.{f}")]]
-            for f in schedule.FREQUENCIES}
+    return {
+        f: [
+            w
+            for lg in content.LANGUAGES
+            for w in [
+                content.t(lg, f"reminders.frequency.{f}"),
+                *content.lookup(lg, f"reminders.frequency_aliases.{f}"),
+            ]
+        ]
+        for f in schedule.FREQUENCIES
+    }
 
 
 def _weekday_options() -> dict[str, list[str]]:
@@ -57,6 +62,7 @@ def _validator(options):
             return False
         prompt.recognized.value = FoundChoice(value=found, index=list(opts).index(found), score=1.0)
         return True
+
     return validate
 
 
@@ -90,10 +96,14 @@ class RemindersDialog(ComponentDialog):
         lang = lang_of(context)
         doc = await services(context).users.get(user_key_of(context)) or {}
         current = current_text(lang, doc)
-        return await step.prompt("frequency", PromptOptions(
-            prompt=MessageFactory.text(current + "\n\n" + content.t(lang, "reminders.ask_frequency")),
-            choices=choices([(content.t(lang, f"reminders.frequency.{f}"), []) for f in schedule.FREQUENCIES]),
-            style=ListStyle.hero_card))
+        return await step.prompt(
+            "frequency",
+            PromptOptions(
+                prompt=MessageFactory.text(current + "\n\n" + content.t(lang, "reminders.ask_frequency")),
+                choices=choices([(content.t(lang, f"reminders.frequency.{f}"), []) for f in schedule.FREQUENCIES]),
+                style=ListStyle.hero_card,
+            ),
+        )
 
     async def ask_weekday(self, step: WaterfallStepContext) -> DialogTurnResult:
         frequency = schedule.FREQUENCIES[step.result.index]
@@ -104,61 +114,90 @@ class RemindersDialog(ComponentDialog):
             return await step.end_dialog()
         lang = lang_of(step.context)
         names = content.lookup(lang, "calendar.weekdays")
-        return await step.prompt("weekday", PromptOptions(
-            prompt=MessageFactory.text(content.t(lang, "reminders.ask_weekday")),
-            choices=choices([(names[d].capitalize(), []) for d in WORKDAYS]), style=ListStyle.hero_card))
+        return await step.prompt(
+            "weekday",
+            PromptOptions(
+                prompt=MessageFactory.text(content.t(lang, "reminders.ask_weekday")),
+                choices=choices([(names[d].capitalize(), []) for d in WORKDAYS]),
+                style=ListStyle.hero_card,
+            ),
+        )
 
     async def ask_time(self, step: WaterfallStepContext) -> DialogTurnResult:
         step.values["weekday"] = WORKDAYS[step.result.index]
         lang = lang_of(step.context)
-        return await step.prompt("time", PromptOptions(
-            prompt=MessageFactory.text(content.t(lang, "reminders.ask_time", start="08:00", end="16:00")),
-            retry_prompt=MessageFactory.text(content.t(lang, "reminders.time_retry", start="08:00", end="16:00")),
-            choices=choices([(t, []) for t in TIMES]), style=ListStyle.hero_card))
+        return await step.prompt(
+            "time",
+            PromptOptions(
+                prompt=MessageFactory.text(
+                    content.t(lang, "reminders.ask_time", start=schedule.WORK_START, end=schedule.WORK_END)
+                ),
+                retry_prompt=MessageFactory.text(
+                    content.t(lang, "reminders.time_retry", start=schedule.WORK_START, end=schedule.WORK_END)
+                ),
+                choices=choices([(t, []) for t in TIMES]),
+                style=ListStyle.hero_card,
+            ),
+        )
 
     async def save(self, step: WaterfallStepContext) -> DialogTurnResult:
         context = step.context
         lang = lang_of(context)
         found = step.result
         chosen = found.value if found.index < 0 else TIMES[found.index]
-        tz = context.turn_state.get("kh.timezone") or schedule.DEFAULT_TZ
+        tz = turn_of(context).timezone or schedule.DEFAULT_TZ
         try:
-            prefs = schedule.ReminderPrefs(frequency=step.values["frequency"], weekday=step.values["weekday"],
-                                           time=chosen, tz=tz)
+            prefs = schedule.ReminderPrefs(
+                frequency=step.values["frequency"], weekday=step.values["weekday"], time=chosen, tz=tz
+            )
         except ValueError:  # an unknown time zone from the client: fall back to Danish time
-            prefs = schedule.ReminderPrefs(frequency=step.values["frequency"], weekday=step.values["weekday"],
-                                           time=chosen)
+            prefs = schedule.ReminderPrefs(
+                frequency=step.values["frequency"], weekday=step.values["weekday"], time=chosen
+            )
         nxt = await services(context).reminders.configure(user_key_of(context), prefs, now_of(context))
-        await context.send_activity(MessageFactory.text(
-            content.t(lang, "reminders.saved",
-                      frequency=content.t(lang, f"reminders.saved_frequency.{prefs.frequency}"),
-                      next=when_text(lang, nxt, prefs.tz))
-            + "\n\n" + content.t(lang, "reminders.rules", start=prefs.work_start, end=prefs.work_end)))
+        await context.send_activity(
+            MessageFactory.text(
+                content.t(
+                    lang,
+                    "reminders.saved",
+                    frequency=content.t(lang, f"reminders.saved_frequency.{prefs.frequency}"),
+                    next=when_text(lang, nxt, prefs.tz),
+                )
+                + "\n\n"
+                + content.t(lang, "reminders.rules", start=prefs.work_start, end=prefs.work_end)
+            )
+        )
         return await step.end_dialog()
 
 
 def current_text(lang: str, doc: dict) -> str:
     reminder = doc.get("reminder") or {}
-    prefs = (reminder.get("prefs") or {})
+    prefs = reminder.get("prefs") or {}
     if prefs.get("frequency", "off") == "off" or not reminder.get("next"):
         return content.t(lang, "reminders.current_off")
     nxt = datetime.fromisoformat(reminder["next"])
-    return content.t(lang, "reminders.current",
-                     frequency=content.t(lang, f"reminders.saved_frequency.{prefs['frequency']}"),
-                     next=when_text(lang, nxt, prefs.get("tz") or schedule.DEFAULT_TZ))
+    return content.t(
+        lang,
+        "reminders.current",
+        frequency=content.t(lang, f"reminders.saved_frequency.{prefs['frequency']}"),
+        next=when_text(lang, nxt, prefs.get("tz") or schedule.DEFAULT_TZ),
+    )
 
 
 async def snooze(context: TurnContext) -> None:
     lang = lang_of(context)
     key = user_key_of(context)
     doc = await services(context).users.get(key) or {}
-    prefs = ((doc.get("reminder") or {}).get("prefs") or {})
+    prefs = (doc.get("reminder") or {}).get("prefs") or {}
     if prefs.get("frequency", "off") == "off":
         await context.send_activity(message(context, "reminders.nothing_to_snooze"))
         return
     nxt = await services(context).reminders.snooze(key, now_of(context))
-    await context.send_activity(MessageFactory.text(content.t(
-        lang, "reminders.snoozed", next=when_text(lang, nxt, prefs.get("tz") or schedule.DEFAULT_TZ))))
+    await context.send_activity(
+        MessageFactory.text(
+            content.t(lang, "reminders.snoozed", next=when_text(lang, nxt, prefs.get("tz") or schedule.DEFAULT_TZ))
+        )
+    )
 
 
 async def stop(context: TurnContext) -> None:

@@ -1,9 +1,9 @@
 """Decides what a message means for the conversation: a command, a question, or an answer
 to the prompt that is waiting. Commands are a table: adding one is one line.
 """
+
 from __future__ import annotations
 
-import json
 from typing import Awaitable, Callable
 
 from botbuilder.core import ConversationState, MessageFactory, TurnContext
@@ -12,18 +12,19 @@ from botbuilder.dialogs.prompts import PromptOptions
 
 from model import answers, content
 from model.assessment import parse_answer
-from model.choices import fold, match_choice
+from model.choices import match_choice, plain_answer
 from model.understanding import Understanding, understand
 
-from .common import LANG, is_personal, lang_of, message, services, text, user_key_of, yes_or_no
 from .assessment import ASSESSMENT, AssessmentDialog
+from .common import message, yes_or_no
 from .history import MUS_ACTION, show_history, show_mus_summary
 from .onboarding import OnboardingDialog
+from .presenting import as_activity
 from .privacy import DELETE, DeleteDialog, export
 from .reminders import REMINDERS, RemindersDialog
 from .reminders import snooze as snooze_reminders
 from .reminders import stop as stop_reminders
-from .presenting import as_activity
+from .turn import is_personal, lang_of, services, set_lang, user_key_of
 
 Handler = Callable[["Router", DialogContext, Understanding], Awaitable[None]]
 
@@ -61,6 +62,8 @@ class Router:
         elif understood.intent == "question" and understood.topic:
             await self._answer(dc, understood)
         elif not await self._has_profile(context) and is_personal(context):
+            if understood.intent is None and said:  # say what the bot can do before asking its questions
+                await context.send_activity(message(context, "msg.out_of_scope"))
             await self.start_onboarding(dc)
         else:
             await context.send_activity(message(context, "msg.out_of_scope"))
@@ -77,8 +80,9 @@ class Router:
 
     # -- helpers -----------------------------------------------------------------------
     async def _command(self, dc: DialogContext, understood: Understanding) -> None:
-        if await self._allowed(dc.context, understood.intent):
-            await COMMANDS[understood.intent](self, dc, understood)
+        intent = understood.intent or ""
+        if await self._allowed(dc.context, intent):
+            await COMMANDS[intent](self, dc, understood)
 
     @staticmethod
     async def _allowed(context: TurnContext, intent: str) -> bool:
@@ -108,9 +112,9 @@ class Router:
             return yes_or_no(said) is not None
         options = state.get("options")
         if not isinstance(options, PromptOptions) or not options.choices:
-            return fold(said).isdigit()
+            return plain_answer(said).isdigit()
         labels = {str(i): [c.value, *(c.synonyms or [])] for i, c in enumerate(options.choices)}
-        return match_choice(said, labels, min_score=90) is not None or fold(said).isdigit()
+        return match_choice(said, labels, min_score=90) is not None or plain_answer(said).isdigit()
 
     async def _interrupt(self, dc: DialogContext, understood: Understanding) -> bool:
         """Commands and questions work mid-dialog: flows restart, answers re-prompt."""
@@ -139,13 +143,19 @@ class Router:
         if understood.ambiguous and len(understood.alternatives) >= 2:
             a, b = understood.alternatives[:2]
             names = [answers.topic_name(lang, t) for t in (a, b)]
-            await context.send_activity(as_activity(answers.Reply(
-                content.t(lang, "msg.clarify_topic", a=names[0], b=names[1]),
-                [(n, content.t(lang, "msg.read_more_value", name=n)) for n in names])))
+            await context.send_activity(
+                as_activity(
+                    answers.Reply(
+                        content.t(lang, "msg.clarify_topic", a=names[0], b=names[1]),
+                        [(n, content.t(lang, "msg.read_more_value", name=n)) for n in names],
+                    )
+                )
+            )
             return
         profile = await services(context).users.profile(user_key_of(context)) if is_personal(context) else None
-        reply = answers.topic_reply(lang, understood.topic, profile,
-                                    detail=answers.wants_detail(context.activity.text or ""))
+        reply = answers.topic_reply(
+            lang, understood.topic or "overview", profile, detail=answers.wants_detail(context.activity.text or "")
+        )
         await context.send_activity(as_activity(reply))
 
     @staticmethod
@@ -176,8 +186,9 @@ async def _start(router: Router, dc: DialogContext, _: Understanding) -> None:
 
 async def _profile(router: Router, dc: DialogContext, _: Understanding) -> None:
     context = dc.context
-    await context.send_activity(MessageFactory.text(profile_text(context, await services(context).users.get(
-        user_key_of(context)))))
+    await context.send_activity(
+        MessageFactory.text(profile_text(context, await services(context).users.get(user_key_of(context))))
+    )
 
 
 def profile_text(context: TurnContext, doc: dict | None) -> str:
@@ -186,30 +197,36 @@ def profile_text(context: TurnContext, doc: dict | None) -> str:
     if not profile.get("role"):
         return content.t(lang, "msg.profile_none")
     from model import relevance
+
     reminder = (doc or {}).get("reminder") or {}
-    return content.t(lang, "msg.profile",
-                     role=relevance.role_name(lang, profile.get("role")),
-                     level=relevance.level_name(lang, profile.get("level")),
-                     language=content.t(lang, "language_name"),
-                     created=profile.get("created", "")[:10], updated=profile.get("updated", "")[:10],
-                     assessments=len((doc or {}).get("assessments", [])),
-                     reminders=content.t(lang, "msg.reminders_on" if reminder.get("frequency", "off") != "off"
-                                         else "msg.reminders_off"))
+    return content.t(
+        lang,
+        "msg.profile",
+        role=relevance.role_name(lang, profile.get("role")),
+        level=relevance.level_name(lang, profile.get("level")),
+        language=content.t(lang, "language_name"),
+        created=profile.get("created", "")[:10],
+        updated=profile.get("updated", "")[:10],
+        assessments=len((doc or {}).get("assessments", [])),
+        reminders=content.t(
+            lang, "msg.reminders_on" if reminder.get("frequency", "off") != "off" else "msg.reminders_off"
+        ),
+    )
 
 
 async def _language(router: Router, dc: DialogContext, understood: Understanding) -> None:
     context = dc.context
-    said = fold(context.activity.text or "")
+    said = plain_answer(context.activity.text or "")
     current = lang_of(context)
     wanted = understood.language if understood.language and understood.language != current else None
     for lang in content.LANGUAGES:
-        if fold(content.t(lang, "language_name")) in said.split() or f" {lang} " in f" {said} ":
+        if plain_answer(content.t(lang, "language_name")) in said.split() or f" {lang} " in f" {said} ":
             wanted = lang
     if wanted is None or wanted == current:
         wanted = "en" if current == "da" else "da"
-    context.turn_state[LANG] = wanted
+    set_lang(context, wanted)
     if is_personal(context):
-        await services(context).users.save_profile(user_key_of(context), language=wanted)
+        await services(context).users.save_profile(user_key_of(context), services(context).now(), language=wanted)
     await context.send_activity(message(context, "msg.language_set"))
 
 
@@ -222,23 +239,29 @@ async def _greeting(router: Router, dc: DialogContext, _: Understanding) -> None
 
 def _say(key: str) -> Handler:
     """A command answered with one text."""
+
     async def handler(router: Router, dc: DialogContext, _: Understanding) -> None:
         await dc.context.send_activity(message(dc.context, key))
+
     return handler
 
 
 def _begin(dialog_id: str) -> Handler:
     """A command that replaces whatever dialog runs with this one."""
+
     async def handler(router: Router, dc: DialogContext, _: Understanding) -> None:
         await dc.cancel_all_dialogs()
         await dc.begin_dialog(dialog_id)
+
     return handler
 
 
 def _run(action: Callable[[TurnContext], Awaitable[None]]) -> Handler:
     """A command done in one step on the turn."""
+
     async def handler(router: Router, dc: DialogContext, _: Understanding) -> None:
         await action(dc.context)
+
     return handler
 
 
@@ -260,7 +283,16 @@ COMMANDS: dict[str, Handler] = {
     "skip": _say("msg.nothing_to_cancel"),
 }
 # Commands about the person's own data: answered only in a personal chat.
-PERSONAL_ONLY = {"start", "profile", "assessment", "history", "export", "delete", "reminders", "snooze",
-                 "stop_reminders"}
+PERSONAL_ONLY = {
+    "start",
+    "profile",
+    "assessment",
+    "history",
+    "export",
+    "delete",
+    "reminders",
+    "snooze",
+    "stop_reminders",
+}
 # Commands that begin a new flow: mid-dialog they replace the current one.
 RESTARTING = {"start", "assessment", "delete", "reminders"}

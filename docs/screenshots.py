@@ -7,6 +7,7 @@ The same machinery as tests/test_browser.py: the real app (`python app.py`, loca
 a fresh temporary data directory), the official Web Chat bundle from npm, the system
 Chromium driven by Playwright. Needs Chromium, Node.js/npm and the `playwright` package.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import browser_setup as bs  # noqa: E402
+
 from model import content  # noqa: E402
 
 VIEWPORT = {"width": 900, "height": 980}
@@ -34,9 +36,12 @@ def main(argv: list[str]) -> int:
         print(f"cannot take screenshots: {err}", file=sys.stderr)
         return 1
     person = bs.Person()
-    with tempfile.TemporaryDirectory(prefix="kh-screenshots-") as tmp, \
-            bs.app_server(Path(tmp) / "data", Path(tmp) / "logs", tools["webchat_js"]) as url, \
-            tools["sync_playwright"]() as playwright, bs.browser(playwright, viewport=VIEWPORT) as context:
+    with (
+        tempfile.TemporaryDirectory(prefix="kh-screenshots-") as tmp,
+        bs.app_server(Path(tmp) / "data", Path(tmp) / "logs", tools["webchat_js"]) as url,
+        tools["sync_playwright"]() as playwright,
+        bs.browser(playwright, viewport=VIEWPORT) as context,
+    ):
         page = context.new_page()
         page.goto(url + "/")
         chat = bs.WebChatPage(page, "da")

@@ -3,13 +3,14 @@
 Pure text composition (no SDK): the dialogs turn a Reply into an activity, the `ask`
 command prints it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from . import content, relevance
-from .choices import fold
+from .choices import plain_answer
 
 
 @dataclass
@@ -20,8 +21,7 @@ class Reply:
 
 def _read_more(lang: str, topic: str) -> tuple[str, str]:
     name = topic_name(lang, topic)
-    return (content.t(lang, "msg.read_more_button", name=name),
-            content.t(lang, "msg.read_more_value", name=name))
+    return (content.t(lang, "msg.read_more_button", name=name), content.t(lang, "msg.read_more_value", name=name))
 
 
 def _assessment_button(lang: str) -> tuple[str, str]:
@@ -42,40 +42,61 @@ def focus_competences(subarea: str, role: str | None, level: str | None) -> list
 
 @lru_cache(maxsize=None)
 def _detail_words() -> frozenset[str]:
-    return frozenset(fold(w) for lang in content.LANGUAGES for w in content.lookup(lang, "detail_words"))
+    return frozenset(plain_answer(w) for lang in content.LANGUAGES for w in content.lookup(lang, "detail_words"))
 
 
 def wants_detail(text: str) -> bool:
-    folded = f" {fold(text)} "
+    folded = f" {plain_answer(text)} "
     return any(f" {w} " in folded for w in _detail_words())
 
 
 def overview_reply(lang: str, role: str, level: str) -> Reply:
     """The onboarding's end: the three sub-areas, most relevant first, each with its why."""
-    lines = [content.t(lang, "msg.overview_intro",
-                       role=content.lookup(lang, f"roles.{role}.in_sentence"),
-                       level=content.lookup(lang, f"levels.{level}.short"))]
+    lines = [
+        content.t(
+            lang,
+            "msg.overview_intro",
+            role=content.lookup(lang, f"roles.{role}.in_sentence"),
+            level=content.lookup(lang, f"levels.{level}.short"),
+        )
+    ]
     ranked = relevance.ranked_subareas(role, level)
     for rank, rel in enumerate(ranked, start=1):
-        lines.append(content.t(lang, "msg.subarea_line", rank=rank,
-                               name=content.subarea_name(lang, rel.subarea),
-                               band=content.t(lang, f"bands.{rel.band}"),
-                               short=content.t(lang, f"subareas.{rel.subarea}.short"),
-                               reason=relevance.reason_text(lang, rel)))
-    lines.append(content.t(lang, "msg.read_more_hint",
-                           example=content.subarea_name(lang, ranked[0].subarea).lower()))
+        lines.append(
+            content.t(
+                lang,
+                "msg.subarea_line",
+                rank=rank,
+                name=content.subarea_name(lang, rel.subarea),
+                band=content.t(lang, f"bands.{rel.band}"),
+                short=content.t(lang, f"subareas.{rel.subarea}.short"),
+                reason=relevance.reason_text(lang, rel),
+            )
+        )
+    lines.append(content.t(lang, "msg.read_more_hint", example=content.subarea_name(lang, ranked[0].subarea).lower()))
     buttons = [_read_more(lang, r.subarea) for r in ranked] + [_assessment_button(lang)]
     return Reply("\n\n".join(lines), buttons)
 
 
 def overview_details(lang: str) -> Reply:
     """The whole area: every fact, the three parts, and what the bot covers."""
-    lines = [content.t(lang, "msg.overview_title"), content.t(lang, "overview.short"),
-             "\n".join(f"- {fact}" for fact in content.lookup(lang, "overview.details")),
-             content.t(lang, "msg.subareas_title")]
-    lines.append("\n".join(content.t(lang, "msg.subarea_short_line", name=content.subarea_name(lang, s),
-                                     short=content.t(lang, f"subareas.{s}.short"))
-                           for s in content.subarea_ids()))
+    lines = [
+        content.t(lang, "msg.overview_title"),
+        content.t(lang, "overview.short"),
+        "\n".join(f"- {fact}" for fact in content.lookup(lang, "overview.details")),
+        content.t(lang, "msg.subareas_title"),
+    ]
+    lines.append(
+        "\n".join(
+            content.t(
+                lang,
+                "msg.subarea_short_line",
+                name=content.subarea_name(lang, s),
+                short=content.t(lang, f"subareas.{s}.short"),
+            )
+            for s in content.subarea_ids()
+        )
+    )
     lines.append(coverage_text(lang))
     return Reply("\n\n".join(lines), [_read_more(lang, s) for s in content.subarea_ids()])
 
@@ -83,26 +104,36 @@ def overview_details(lang: str) -> Reply:
 def coverage_text(lang: str) -> str:
     areas = content.wheel()["areas"]
     name = lambda a: content.lookup(lang, f"wheel.areas.{a['id']}.name")  # noqa: E731
-    return content.t(lang, "wheel.coverage",
-                     covered=", ".join(name(a) for a in areas if a.get("covered")),
-                     others=", ".join(name(a) for a in areas if not a.get("covered")))
+    return content.t(
+        lang,
+        "wheel.coverage",
+        covered=", ".join(name(a) for a in areas if a.get("covered")),
+        others=", ".join(name(a) for a in areas if not a.get("covered")),
+    )
 
 
 def subarea_details(lang: str, subarea: str, role: str | None = None, level: str | None = None) -> Reply:
     """Everything the source says about one sub-area, in our words, with all its examples."""
-    lines = [content.t(lang, "msg.subarea_full_title", name=content.subarea_name(lang, subarea)),
-             content.t(lang, f"subareas.{subarea}.short"),
-             "\n".join(f"- {fact}" for fact in content.lookup(lang, f"subareas.{subarea}.details")),
-             content.t(lang, "msg.examples_title"),
-             _competence_lines(lang, subarea, focus_competences(subarea, role, level))]
+    lines = [
+        content.t(lang, "msg.subarea_full_title", name=content.subarea_name(lang, subarea)),
+        content.t(lang, f"subareas.{subarea}.short"),
+        "\n".join(f"- {fact}" for fact in content.lookup(lang, f"subareas.{subarea}.details")),
+        content.t(lang, "msg.examples_title"),
+        _competence_lines(lang, subarea, focus_competences(subarea, role, level)),
+    ]
     return Reply("\n\n".join(lines), [_assessment_button(lang)])
 
 
 def _competence_lines(lang: str, subarea: str, ids: list[str]) -> str:
-    return "\n".join(content.t(lang, "msg.example_line",
-                               name=content.competence_name(lang, subarea, c),
-                               example=content.t(lang, f"subareas.{subarea}.competences.{c}.example"))
-                     for c in ids)
+    return "\n".join(
+        content.t(
+            lang,
+            "msg.example_line",
+            name=content.competence_name(lang, subarea, c),
+            example=content.t(lang, f"subareas.{subarea}.competences.{c}.example"),
+        )
+        for c in ids
+    )
 
 
 def topic_reply(lang: str, topic: str, profile: dict | None, detail: bool = False) -> Reply:
@@ -121,18 +152,25 @@ def topic_reply(lang: str, topic: str, profile: dict | None, detail: bool = Fals
     competences = focus_competences(topic, role, level)
     if role and level:
         rel = relevance.relevance_of(role, level, topic)
-        lines = [content.t(lang, "msg.answer_personal_intro",
-                           role=content.lookup(lang, f"roles.{role}.in_sentence"),
-                           level=content.lookup(lang, f"levels.{level}.short"),
-                           name=name, reason=relevance.reason_text(lang, rel)),
-                 content.t(lang, f"subareas.{topic}.short"),
-                 content.t(lang, "msg.answer_top_competences"),
-                 _competence_lines(lang, topic, competences[:3]),
-                 content.t(lang, "msg.answer_next_step", name=name.lower())]
+        lines = [
+            content.t(
+                lang,
+                "msg.answer_personal_intro",
+                role=content.lookup(lang, f"roles.{role}.in_sentence"),
+                level=content.lookup(lang, f"levels.{level}.short"),
+                name=name,
+                reason=relevance.reason_text(lang, rel),
+            ),
+            content.t(lang, f"subareas.{topic}.short"),
+            content.t(lang, "msg.answer_top_competences"),
+            _competence_lines(lang, topic, competences[:3]),
+            content.t(lang, "msg.answer_next_step", name=name.lower()),
+        ]
     else:
-        lines = [content.t(lang, "msg.answer_general_intro", name=name,
-                           short=content.t(lang, f"subareas.{topic}.short")),
-                 content.t(lang, "msg.answer_all_competences"),
-                 _competence_lines(lang, topic, competences),
-                 content.t(lang, "msg.answer_next_step_profile")]
+        lines = [
+            content.t(lang, "msg.answer_general_intro", name=name, short=content.t(lang, f"subareas.{topic}.short")),
+            content.t(lang, "msg.answer_all_competences"),
+            _competence_lines(lang, topic, competences),
+            content.t(lang, "msg.answer_next_step_profile"),
+        ]
     return Reply("\n\n".join(lines), [_read_more(lang, topic), _assessment_button(lang)])

@@ -1,14 +1,15 @@
 """Self-assessments: the 1-5 scale, reading answers, records, progress and suggestions."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from . import content, relevance
 from .answers import focus_competences
-from .choices import fold, match_choice
+from .choices import match_choice, plain_answer
 from .users import SCHEMA_VERSION, iso
 
 SCALE = (1, 2, 3, 4, 5)
@@ -40,7 +41,7 @@ def _word_options() -> dict[str, list[str]]:
 
 def parse_answer(text: str) -> int | str | None:
     """A typed score (1-5, '4/5', a scale label), 'skip', 'stop', or None when unclear."""
-    folded = fold(text)
+    folded = plain_answer(text)
     if not folded:
         return None
     tokens = folded.split()
@@ -48,7 +49,7 @@ def parse_answer(text: str) -> int | str | None:
         n = int(tokens[0])
         return n if n in SCALE else None
     for word_id in (SKIP, STOP):
-        if folded in {fold(w) for w in _word_options()[word_id]}:
+        if folded in {plain_answer(w) for w in _word_options()[word_id]}:
             return word_id
     found = match_choice(text, _word_options(), min_score=88)
     if found in (SKIP, STOP):
@@ -87,8 +88,15 @@ def clean_note(text: Any) -> str | None:
     return note or None
 
 
-def record(tenant: str | None, profile: dict, scores: dict[str, int], competences: dict[str, int],
-           note: str | None, lang: str, now: datetime) -> dict:
+def record(
+    tenant: str | None,
+    profile: dict,
+    scores: dict[str, int],
+    competences: dict[str, int],
+    note: str | None,
+    lang: str,
+    now: datetime,
+) -> dict:
     """What is stored for one completed assessment (the person's key is the document's)."""
     return {
         "at": iso(now),

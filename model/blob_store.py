@@ -13,6 +13,7 @@ the old or the new document.
 `BlobLease` is a small leader-election helper on top (a blob lease that expires when its
 holder stops renewing it), for jobs that only one instance should run.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -88,8 +89,7 @@ class BlobStore(DocStore):
         if self._service is None or self._loop is not loop:
             # A new event loop (e.g. a second asyncio.run() in a tool) cannot use the old
             # loop's connections: start over with a fresh client for this loop.
-            self._service = BlobServiceClient.from_connection_string(self.connection_string,
-                                                                     **self.client_options)
+            self._service = BlobServiceClient.from_connection_string(self.connection_string, **self.client_options)
             self._container_client = self._service.get_container_client(self.container)
             self._loop = loop
             self._container_ready = False
@@ -107,8 +107,7 @@ class BlobStore(DocStore):
                             raise
                         # A container-scoped SAS may not create containers: assume an
                         # operator made it (requests will say ContainerNotFound if not).
-                        log.warning("cannot create blob container %r (403); assuming it exists",
-                                    self.container)
+                        log.warning("cannot create blob container %r (403); assuming it exists", self.container)
                     self._container_ready = True
         return self._container_client
 
@@ -129,8 +128,9 @@ class BlobStore(DocStore):
             return None, None
         return doc, downloader.properties.etag
 
-    async def write(self, collection: str, key: str, doc: Doc, if_match: str | None = None,
-                    if_none_match: bool = False) -> str:
+    async def write(
+        self, collection: str, key: str, doc: Doc, if_match: str | None = None, if_none_match: bool = False
+    ) -> str:
         return await self._write(self.blob_name(collection, key), doc, if_match, if_none_match)
 
     async def write_named(self, collection: str, name: str, doc: Doc) -> str:
@@ -173,7 +173,7 @@ class BlobStore(DocStore):
         prefix = f"{collection}/"
         names = []
         async for props in container.list_blobs(name_starts_with=prefix):
-            name = props.name[len(prefix):]
+            name = props.name[len(prefix) :]
             if "/" not in name and name.endswith(".json"):
                 names.append(name[: -len(".json")])
         return sorted(names)

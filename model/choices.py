@@ -1,4 +1,5 @@
 """Matching a typed answer to one of a few options: numbers, labels, typos, no æøå."""
+
 from __future__ import annotations
 
 import re
@@ -9,8 +10,10 @@ from rapidfuzz import fuzz
 _FOLD = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"})
 
 
-def fold(text: str) -> str:
-    """Lower-case, æøå spelled out, accents and punctuation gone, spaces squeezed."""
+def plain_answer(text: str) -> str:
+    """A typed answer made comparable to an option's label: lower-case, æøå spelled out
+    (æ -> ae), accents and punctuation gone, spaces squeezed. (Question understanding folds
+    differently, æ and ae both to a: model.understanding.fold.)"""
     text = (text or "").lower().translate(_FOLD)
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
@@ -23,7 +26,7 @@ def match_choice(text: str, options: dict[str, list[str]], min_score: float = 80
     `options` maps an id to its labels (in any language; the first is what was shown).
     A number picks by position in the dict's order.
     """
-    folded = fold(text)
+    folded = plain_answer(text)
     if not folded:
         return None
     ids = list(options)
@@ -33,7 +36,7 @@ def match_choice(text: str, options: dict[str, list[str]], min_score: float = 80
     best, best_score = None, 0.0
     for oid, labels in options.items():
         for label in labels:
-            lab = fold(label)
+            lab = plain_answer(label)
             if not lab:
                 continue
             if folded == lab:

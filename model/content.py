@@ -3,6 +3,7 @@
 Texts live in one file per language so translators never touch code; this module is the
 only place that knows the file layout.
 """
+
 from __future__ import annotations
 
 import json

@@ -5,11 +5,13 @@ grow with the number of people stored. Optimistic concurrency (ETags) lets sever
 writers (coroutines here, bot instances with a shared backend) update one document
 without losing updates.
 """
+
 from __future__ import annotations
 
 import abc
 import asyncio
 import hashlib
+import inspect
 import weakref
 from typing import Any, Awaitable, Callable
 
@@ -36,8 +38,9 @@ class DocStore(abc.ABC):
         """The document and its ETag, or (None, None)."""
 
     @abc.abstractmethod
-    async def write(self, collection: str, key: str, doc: Doc, if_match: str | None = None,
-                    if_none_match: bool = False) -> str:
+    async def write(
+        self, collection: str, key: str, doc: Doc, if_match: str | None = None, if_none_match: bool = False
+    ) -> str:
         """Write atomically; return the new ETag. Raise ConflictError when the condition fails."""
 
     @abc.abstractmethod
@@ -70,9 +73,13 @@ class DocStore(abc.ABC):
             locks[(collection, key)] = lock
         return lock
 
-    async def update(self, collection: str, key: str,
-                     change: Callable[[Doc], Doc | None] | Callable[[Doc], Awaitable[Doc | None]],
-                     attempts: int = 20) -> Doc | None:
+    async def update(
+        self,
+        collection: str,
+        key: str,
+        change: Callable[[Doc], Doc | None] | Callable[[Doc], Awaitable[Doc | None]],
+        attempts: int = 20,
+    ) -> Doc | None:
         """Read-modify-write that never loses a concurrent update.
 
         `change` gets the current document (a new empty dict when there is none) and
@@ -85,9 +92,8 @@ class DocStore(abc.ABC):
             for _ in range(attempts):
                 doc, etag = await self.read(collection, key)
                 current = doc if doc is not None else {}
-                result = change(current)
-                if asyncio.iscoroutine(result):
-                    result = await result
+                outcome = change(current)
+                result: Doc | None = await outcome if inspect.isawaitable(outcome) else outcome
                 if result is UNCHANGED:
                     return doc
                 new = current if result is None else result

@@ -1,4 +1,5 @@
 """History, progress and the summary for the development talk (MUS), as plain text."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -20,20 +21,35 @@ def history_text(lang: str, profile: dict, assessments: list[dict], last: int = 
     """Latest scores with ↑/↓/= against the previous check, recent checks, one suggestion."""
     if not assessments:
         return content.t(lang, "history.none")
-    lines = [content.t(lang, "history.title"),
-             content.t(lang, "history.latest_title", date=_date(lang, assessments[-1]["at"]))]
+    lines = [
+        content.t(lang, "history.title"),
+        content.t(lang, "history.latest_title", date=_date(lang, assessments[-1]["at"])),
+    ]
     for change in assessment.progress(assessments):
         suffix = ""
         if change.arrow:
             suffix = content.t(lang, "history.line_change", arrow=change.arrow, previous=change.previous)
-        lines.append(content.t(lang, "history.line", name=content.subarea_name(lang, change.subarea),
-                               score=_score(lang, change.latest), change=suffix))
+        lines.append(
+            content.t(
+                lang,
+                "history.line",
+                name=content.subarea_name(lang, change.subarea),
+                score=_score(lang, change.latest),
+                change=suffix,
+            )
+        )
     lines.append("")
     lines.append(content.t(lang, "history.past_title"))
     for item in reversed(assessments[-last:]):
-        scores = ", ".join(content.t(lang, "history.past_score", short=content.subarea_name(lang, s),
-                                     score=item.get("scores", {}).get(s, "-"))
-                           for s in content.subarea_ids())
+        scores = ", ".join(
+            content.t(
+                lang,
+                "history.past_score",
+                short=content.subarea_name(lang, s),
+                score=item.get("scores", {}).get(s, "-"),
+            )
+            for s in content.subarea_ids()
+        )
         lines.append(content.t(lang, "history.past_line", date=_date(lang, item["at"]), scores=scores))
     lines.append("")
     lines.append(suggestion_text(lang, profile, assessments))
@@ -42,36 +58,56 @@ def history_text(lang: str, profile: dict, assessments: list[dict], last: int = 
 
 def suggestion_text(lang: str, profile: dict, assessments: list[dict]) -> str:
     sub, comp = assessment.suggestion(lang, profile, assessments)
-    return content.t(lang, "history.suggestion", reason_intro="",
-                     subarea=content.subarea_name(lang, sub),
-                     competence=content.competence_name(lang, sub, comp),
-                     example=content.t(lang, f"subareas.{sub}.competences.{comp}.example")).replace("  ", " ")
+    return content.t(
+        lang,
+        "history.suggestion",
+        reason_intro="",
+        subarea=content.subarea_name(lang, sub),
+        competence=content.competence_name(lang, sub, comp),
+        example=content.t(lang, f"subareas.{sub}.competences.{comp}.example"),
+    ).replace("  ", " ")
 
 
 def mus_summary(lang: str, profile: dict, assessments: list[dict]) -> str:
     """A short text to copy into the development talk: scores, change, own notes, focus points."""
     if not assessments:
         return content.t(lang, "history.none")
-    first_scores = {}
+    first_scores: dict[str, int] = {}
     for item in assessments:
         for sub, val in item.get("scores", {}).items():
             first_scores.setdefault(sub, val)
-    lines = [content.t(lang, "history.mus_title"),
-             content.t(lang, "history.mus_profile", role=relevance.role_name(lang, profile.get("role")),
-                       level=content.lookup(lang, f"levels.{profile.get('level')}.short") if profile.get("level") else "",
-                       count=len(assessments), date=_date(lang, assessments[-1]["at"])),
-             "", content.t(lang, "history.mus_scores_title")]
+    lines = [
+        content.t(lang, "history.mus_title"),
+        content.t(
+            lang,
+            "history.mus_profile",
+            role=relevance.role_name(lang, profile.get("role")),
+            level=content.lookup(lang, f"levels.{profile.get('level')}.short") if profile.get("level") else "",
+            count=len(assessments),
+            date=_date(lang, assessments[-1]["at"]),
+        ),
+        "",
+        content.t(lang, "history.mus_scores_title"),
+    ]
     for change in assessment.progress(assessments):
         first = first_scores.get(change.subarea)
         extra = ""
         if change.latest is not None and first is not None and len(assessments) > 1:
             extra = content.t(lang, "history.mus_change", first=first)
-        lines.append(content.t(lang, "history.mus_score_line", name=content.subarea_name(lang, change.subarea),
-                               score=_score(lang, change.latest), change=extra))
+        lines.append(
+            content.t(
+                lang,
+                "history.mus_score_line",
+                name=content.subarea_name(lang, change.subarea),
+                score=_score(lang, change.latest),
+                change=extra,
+            )
+        )
     lines += ["", content.t(lang, "history.mus_notes_title")]
     notes = [a for a in assessments if a.get("note")][-3:]
-    lines += [content.t(lang, "history.mus_note_line", date=_date(lang, a["at"]), note=a["note"]) for a in notes] \
-        or [content.t(lang, "history.mus_no_notes")]
+    lines += [content.t(lang, "history.mus_note_line", date=_date(lang, a["at"]), note=a["note"]) for a in notes] or [
+        content.t(lang, "history.mus_no_notes")
+    ]
     lines += ["", content.t(lang, "history.mus_focus_title")]
     seen = set()
     for index in range(len(content.subarea_ids())):
@@ -79,8 +115,14 @@ def mus_summary(lang: str, profile: dict, assessments: list[dict]) -> str:
         if (sub, comp) in seen:
             continue
         seen.add((sub, comp))
-        lines.append(content.t(lang, "history.mus_focus_line", competence=content.competence_name(lang, sub, comp),
-                               subarea=content.subarea_name(lang, sub)))
+        lines.append(
+            content.t(
+                lang,
+                "history.mus_focus_line",
+                competence=content.competence_name(lang, sub, comp),
+                subarea=content.subarea_name(lang, sub),
+            )
+        )
         if len(seen) == 3:
             break
     lines += ["", content.t(lang, "history.mus_footer")]

@@ -4,6 +4,7 @@ With TinyDB there is one process per data directory, so it always leads. With Az
 Storage several instances share the data; a blob lease elects one of them, the holder
 renews it while it works, and when it dies the lease expires and another takes over.
 """
+
 from __future__ import annotations
 
 import asyncio

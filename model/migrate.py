@@ -4,6 +4,7 @@ Documents are copied by their stored (hashed) names, so no key is needed and not
 renamed; copying again writes the same content, so the tool is idempotent and can be
 re-run after an interruption.
 """
+
 from __future__ import annotations
 
 from .docstore import DocStore

@@ -1,5 +1,6 @@
 """What a nudge says: short, varied, in the person's language, about the sub-area where
 they have most to gain (or the one they have not rated yet)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -25,8 +26,11 @@ def nudge_reply(lang: str, doc: dict, slot: datetime) -> Reply:
     # Varied but stable for a slot: a re-sent slot would say the same thing.
     pick = int(hashlib.sha256(slot.isoformat().encode()).hexdigest(), 16) % len(variants)
     competence = focus_competences(target, profile.get("role"), profile.get("level"))[0]
-    text = variants[pick].format(subarea=content.subarea_name(lang, target),
-                                 competence=content.competence_name(lang, target, competence))
-    buttons = [(content.t(lang, f"nudges.{b}_button"), content.t(lang, f"nudges.{b}_value"))
-               for b in ("check", "snooze", "stop")]
+    text = variants[pick].format(
+        subarea=content.subarea_name(lang, target), competence=content.competence_name(lang, target, competence)
+    )
+    buttons = [
+        (content.t(lang, f"nudges.{b}_button"), content.t(lang, f"nudges.{b}_value"))
+        for b in ("check", "snooze", "stop")
+    ]
     return Reply(text, buttons)

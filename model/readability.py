@@ -6,6 +6,7 @@ public; the source text scores 57-60). Markdown, list bullets and {placeholders}
 words; a line break, like . : ! and ?, ends a sentence, because a bullet or a line in a
 chat message is read as one.
 """
+
 from __future__ import annotations
 
 import re

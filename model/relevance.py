@@ -4,6 +4,7 @@ The rule is data (content/relevance.json): a base from the involvement level plu
 bonus from the role. Every part that adds relevance carries a reason text, so the bot
 can always explain its order.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -11,15 +11,17 @@ Each hour is split into SHARDS documents by the person's key: when a whole munic
 keeps the default Monday-morning slot, changing one person's reminder rewrites a
 sixteenth of that hour's entries instead of all of them.
 """
+
 from __future__ import annotations
 
 import asyncio
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+
 from . import schedule
 from .docstore import UNCHANGED, Doc, DocStore
-from .users import USERS, iso
+from .users import change_part, iso, read_person
 
 SCHEDULE = "schedule"
 SCAN_BACK = schedule.CATCH_UP_MAX_AGE + timedelta(days=1)
@@ -60,6 +62,7 @@ def last_assessment_at(doc: Doc | None) -> datetime | None:
 @dataclass
 class Plan:
     """What the sender should do for one person at one instant."""
+
     key: str
     slot: datetime | None
     send: bool
@@ -82,12 +85,14 @@ class Reminders:
     async def stop(self, key: str, now: datetime) -> None:
         def off(r: dict) -> None:
             r["prefs"] = {**r.get("prefs", {}), "frequency": "off"}
+
         await self._change(key, now, off)
 
     async def snooze(self, key: str, now: datetime) -> datetime | None:
         def later(r: dict) -> None:
             prefs = schedule.ReminderPrefs.from_dict(r.get("prefs") or {})
             r["prefs"] = {**prefs.to_dict(), "snoozed_until": iso(schedule.snooze_until(prefs, now))}
+
         return await self._change(key, now, later)
 
     async def pause(self, key: str, reason: str, now: datetime) -> None:
@@ -100,7 +105,7 @@ class Reminders:
 
     async def next_nudge(self, key: str, doc: Doc | None = None) -> datetime | None:
         if doc is None:
-            doc, _ = await self.store.read(USERS, key)
+            doc = await read_person(self.store, key)
         return parse(((doc or {}).get("reminder") or {}).get("next"))
 
     async def _change(self, key: str, now: datetime, edit, moves: list | None = None) -> datetime | None:
@@ -109,14 +114,13 @@ class Reminders:
         bucket once instead of once per person)."""
         old_next: list[str | None] = [None]
 
-        def change(doc: Doc) -> None:
-            reminder = doc.setdefault("reminder", {})
+        def change(reminder: Doc) -> None:
             old_next[0] = reminder.get("next")
             edit(reminder)
-            nxt = self._next(doc, now)
+            nxt = self._next(reminder, now)
             reminder["next"] = iso(nxt) if nxt else None
 
-        doc = await self.store.update(USERS, key, change)
+        doc = await change_part(self.store, key, "reminder", change)
         new_next = doc["reminder"]["next"] if doc else None
         if moves is None:
             await self.reindex(key, parse(old_next[0]), parse(new_next))
@@ -125,11 +129,10 @@ class Reminders:
         return parse(new_next)
 
     @staticmethod
-    def _next(doc: Doc, now: datetime) -> datetime | None:
-        reminder = doc.get("reminder") or {}
+    def _next(reminder: Doc, now: datetime) -> datetime | None:
         if reminder.get("paused"):
             return None
-        prefs = prefs_of(doc)
+        prefs = prefs_of({"reminder": reminder})
         handled = parse(reminder.get("last_handled_slot"))
         after = max(now, handled) if handled else now
         return schedule.next_slot(prefs, after)
@@ -151,6 +154,7 @@ class Reminders:
             if new:
                 additions.setdefault(bucket(new, key), {})[key] = iso(new)
         for name in sorted(set(removals) | set(additions)):
+
             def change(doc: Doc, name=name) -> Doc | None:
                 due = doc.setdefault("due", {})
                 adding = additions.get(name, {})
@@ -163,6 +167,7 @@ class Reminders:
                         due[key] = when
                         changed = True
                 return None if changed else UNCHANGED
+
             await self.store.update(SCHEDULE, name, change)
 
     async def forget(self, key: str, doc: Doc | None) -> None:
@@ -196,7 +201,8 @@ class Reminders:
                 for doc, _ in await asyncio.gather(*(self.store.read(SCHEDULE, n) for n in names)):
                     for key, stamp in ((doc or {}).get("due") or {}).items():
                         held = True
-                        if parse(stamp) <= now:
+                        when = parse(stamp)
+                        if when is not None and when <= now:
                             keys[key] = None
                 if not held and cursor < settled:
                     empty.add(name)
@@ -209,9 +215,10 @@ class Reminders:
         reminder = (doc or {}).get("reminder") or {}
         if not doc or reminder.get("paused"):
             return Plan(key, None, False, "paused" if doc else "gone")
-        decision = schedule.decide(prefs_of(doc), now, parse(reminder.get("last_handled_slot")),
-                                   last_assessment_at(doc))
-        if decision.send and reminder.get("claimed_slot") == iso(decision.slot):
+        decision = schedule.decide(
+            prefs_of(doc), now, parse(reminder.get("last_handled_slot")), last_assessment_at(doc)
+        )
+        if decision.send and decision.slot and reminder.get("claimed_slot") == iso(decision.slot):
             # A send of this slot started before a crash and was never recorded. The request
             # most likely reached the connector (measured: sending it again duplicated 13 of
             # 240 nudges after a kill; skipping it lost at most 1), so count it as sent.
@@ -222,24 +229,24 @@ class Reminders:
         """Mark the slot as being sent; False if it was claimed or handled meanwhile."""
         won = [False]
 
-        def change(doc: Doc) -> None:
-            reminder = doc.setdefault("reminder", {})
-            if iso(slot) in (reminder.get("claimed_slot"), reminder.get("last_handled_slot")) \
-                    or reminder.get("paused"):
+        def change(reminder: Doc) -> None:
+            if iso(slot) in (reminder.get("claimed_slot"), reminder.get("last_handled_slot")) or reminder.get("paused"):
                 return
             reminder["claimed_slot"] = iso(slot)
             won[0] = True
 
-        await self.store.update(USERS, key, change)
+        await change_part(self.store, key, "reminder", change)
         return won[0]
 
-    async def settle(self, key: str, slot: datetime | None, outcome: str, now: datetime,
-                     moves: list | None = None) -> datetime | None:
+    async def settle(
+        self, key: str, slot: datetime | None, outcome: str, now: datetime, moves: list | None = None
+    ) -> datetime | None:
         """Record how a slot ended and move the person to their next slot in the index.
 
         outcome: "sent" / "skipped" (slot handled), "failed" (release the claim so a later
         run retries), "gone" (403/404: pause).
         """
+
         def edit(reminder: dict) -> None:
             if outcome in ("sent", "skipped") and slot:
                 reminder["last_handled_slot"] = iso(slot)
@@ -252,10 +259,9 @@ class Reminders:
                 reminder["claimed_slot"] = None
                 reminder["paused"] = "unreachable"
 
-        doc, _ = await self.store.read(USERS, key)
-        if doc is None:  # deleted meanwhile: nothing to record
+        if await read_person(self.store, key) is None:  # deleted meanwhile: nothing to record
             return None
         if outcome == "failed":  # keep the index on this slot, so the next run retries it
-            await self.store.update(USERS, key, lambda d: edit(d.setdefault("reminder", {})))
+            await change_part(self.store, key, "reminder", edit)
             return slot
         return await self._change(key, now, edit, moves)

@@ -24,6 +24,7 @@ Rules, in one place:
 * Local wall time is converted to UTC with zoneinfo, so 09:00 stays 09:00 on
   both sides of a DST change.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,8 +42,8 @@ FREQUENCIES = ("weekly", "biweekly", "monthly", "quarterly", "off")
 # Whitsun, 25/26 Dec); 24 Dec, 31 Dec and Grundlovsdag are only in its
 # "optional" category, which also adds 1 May - not a day off for everyone.
 EXTRA_CLOSED_DAYS = (
-    (1, 1),    # nytårsdag
-    (6, 5),    # grundlovsdag
+    (1, 1),  # nytårsdag
+    (6, 5),  # grundlovsdag
     (12, 24),  # juleaftensdag
     (12, 25),  # juledag
     (12, 26),  # 2. juledag
@@ -50,8 +51,10 @@ EXTRA_CLOSED_DAYS = (
 )
 
 DEFAULT_TZ = "Europe/Copenhagen"
-CATCH_UP_MAX_AGE = timedelta(days=7)      # older missed slots are not sent
-RECENT_ASSESSMENT = timedelta(days=3)     # a recent assessment makes a nudge moot
+WORK_START, WORK_END = "08:00", "16:00"  # nudges only inside working hours (16:00 included)
+WORKDAYS = (0, 1, 2, 3, 4)  # Monday to Friday: the weekdays a person can choose
+CATCH_UP_MAX_AGE = timedelta(days=7)  # older missed slots are not sent
+RECENT_ASSESSMENT = timedelta(days=3)  # a recent assessment makes a nudge moot
 # Upper bound on how far the allowed-time adjustment can push a slot
 # (after-hours roll + the longest run of closed days, e.g. Easter Thu-Mon).
 _MAX_SHIFT_DAYS = 10
@@ -68,6 +71,7 @@ UTC = timezone.utc
 
 
 # --- preferences -----------------------------------------------------------
+
 
 def _parse_hhmm(value: str) -> time:
     """'HH:MM' -> time; strict enough to catch typos in stored data."""
@@ -89,12 +93,12 @@ class ReminderPrefs:
     """One person's reminder choices, as stored with their conversation."""
 
     frequency: str = "off"
-    weekday: int = 0                      # 0 = Monday .. 6 = Sunday
-    time: str = "09:00"                   # local time of day
-    tz: str = DEFAULT_TZ                  # IANA zone name
-    anchor: date | None = None            # date the schedule was set
-    work_start: str = "08:00"
-    work_end: str = "16:00"               # inclusive: 16:00 is still allowed
+    weekday: int = 0  # 0 = Monday .. 6 = Sunday
+    time: str = "09:00"  # local time of day
+    tz: str = DEFAULT_TZ  # IANA zone name
+    anchor: date | None = None  # date the schedule was set
+    work_start: str = WORK_START
+    work_end: str = WORK_END  # inclusive: 16:00 is still allowed
     snoozed_until: datetime | None = None
     paused: bool = False
 
@@ -120,8 +124,7 @@ class ReminderPrefs:
             "anchor": self.anchor.isoformat() if self.anchor else None,
             "work_start": self.work_start,
             "work_end": self.work_end,
-            "snoozed_until": (_as_utc(self.snoozed_until, "snoozed_until").isoformat()
-                              if self.snoozed_until else None),
+            "snoozed_until": (_as_utc(self.snoozed_until, "snoozed_until").isoformat() if self.snoozed_until else None),
             "paused": self.paused,
         }
 
@@ -150,11 +153,10 @@ class ReminderPrefs:
 
 # --- calendar rules --------------------------------------------------------
 
+
 def is_working_day(d: date) -> bool:
     """Mon-Fri and neither a Danish public holiday nor an extra closed day."""
-    return (d.weekday() < 5
-            and (d.month, d.day) not in EXTRA_CLOSED_DAYS
-            and d not in _DK_HOLIDAYS)
+    return d.weekday() < 5 and (d.month, d.day) not in EXTRA_CLOSED_DAYS and d not in _DK_HOLIDAYS
 
 
 def _local_to_utc(local: datetime, zone: ZoneInfo) -> datetime:
@@ -240,6 +242,7 @@ def _snooze_slot(prefs: ReminderPrefs) -> datetime | None:
 
 # --- public API --------------------------------------------------------------
 
+
 def next_slot(prefs: ReminderPrefs, after: datetime) -> datetime | None:
     """First slot strictly after `after` (UTC), or None when off/paused.
 
@@ -271,9 +274,9 @@ class Decision:
     reason: str  # "due", "not_due", "skipped_recent_assessment", "too_old", "off", "paused"
 
 
-def decide(prefs: ReminderPrefs, now: datetime,
-           last_handled_slot: datetime | None,
-           last_assessment_at: datetime | None) -> Decision:
+def decide(
+    prefs: ReminderPrefs, now: datetime, last_handled_slot: datetime | None, last_assessment_at: datetime | None
+) -> Decision:
     """Should this person get a nudge now, and for which slot?
 
     Takes the latest slot <= now that is after `last_handled_slot` (slots on
@@ -314,7 +317,7 @@ def decide(prefs: ReminderPrefs, now: datetime,
 
 
 def snooze_until(prefs: ReminderPrefs, now: datetime) -> datetime:
-    """"Remind me tomorrow": tomorrow (local) at the preferred time, moved to
+    """ "Remind me tomorrow": tomorrow (local) at the preferred time, moved to
     the next allowed time if that is off hours or a closed day."""
     zone = ZoneInfo(prefs.tz)
     tomorrow = _as_utc(now, "now").astimezone(zone).date() + timedelta(days=1)

@@ -8,6 +8,7 @@ whatever the number of people, and each write goes to a temporary file that is f
 fsynced and renamed over the old one: after a crash the file is either old or new.
 Only one process may write a data directory (TinyDB is not multi-process safe).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -52,7 +53,7 @@ class AtomicJSONStorage(Storage):
             try:
                 view = memoryview(raw)
                 while view:
-                    view = view[os.write(fd, view):]
+                    view = view[os.write(fd, view) :]
                 if self.fsync:
                     os.fsync(fd)
             finally:
@@ -108,8 +109,9 @@ class TinyDBStore(DocStore):
             body[name] = [rows[k] for k in sorted(rows, key=int)]
         return body, str(meta.get("rev", 0))
 
-    async def write(self, collection: str, key: str, doc: Doc, if_match: str | None = None,
-                    if_none_match: bool = False) -> str:
+    async def write(
+        self, collection: str, key: str, doc: Doc, if_match: str | None = None, if_none_match: bool = False
+    ) -> str:
         return await self._write(self.path(collection, key), doc, if_match, if_none_match)
 
     async def write_named(self, collection: str, name: str, doc: Doc) -> str:
@@ -122,7 +124,8 @@ class TinyDBStore(DocStore):
         # disk, and while a large index document is encoded (the GIL is handed back every
         # few milliseconds). The caller awaits this write; nobody changes `doc` meanwhile.
         return await asyncio.get_running_loop().run_in_executor(
-            _writers(), self._write_sync, path, doc, if_match, if_none_match)
+            _writers(), self._write_sync, path, doc, if_match, if_none_match
+        )
 
     def _write_sync(self, path: Path, doc: Doc, if_match: str | None, if_none_match: bool) -> str:
         encoded = encode_layout(doc)
@@ -140,7 +143,8 @@ class TinyDBStore(DocStore):
                 rev = int(current or 0) + 1
                 lists, tables = encoded
                 AtomicJSONStorage(path, self.fsync).write_bytes(
-                    b'{"_meta":{"1":{"rev":%d,"lists":%s}},%s' % (rev, lists, tables))
+                    b'{"_meta":{"1":{"rev":%d,"lists":%s}},%s' % (rev, lists, tables)
+                )
                 return str(rev)
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
@@ -175,8 +179,10 @@ def tinydb_layout(rev: int, doc: Doc) -> dict[str, Any]:
     table of its own, the revision in `_meta`. Built directly, in one step, instead of
     through a TinyDB instance that re-reads and re-encodes the file per insert."""
     lists = [k for k, v in doc.items() if isinstance(v, list) and all(isinstance(i, dict) for i in v)]
-    data: dict[str, Any] = {_META: {"1": {"rev": rev, "lists": lists}},
-                            _BODY: {"1": {k: v for k, v in doc.items() if k not in lists}}}
+    data: dict[str, Any] = {
+        _META: {"1": {"rev": rev, "lists": lists}},
+        _BODY: {"1": {k: v for k, v in doc.items() if k not in lists}},
+    }
     for name in lists:
         data[name] = {str(i): row for i, row in enumerate(doc[name], 1)}
     return data

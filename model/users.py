@@ -1,14 +1,22 @@
-"""A person's data: profile, assessments, reminder settings and conversation reference.
+"""A person's document: everything stored about one person, and who may change which part.
 
 Everything about one person lives in one document (collection "users"), keyed by a hash
 of tenant and Teams user id. One document per person keeps a turn's I/O flat, makes
 export a single read and deletion a single delete (plus the dialog state documents the
 person's conversations left behind, which the document lists).
+
+Each top-level part has one owner, the only code that writes it:
+
+- `profile`, `assessments`, `conversation`, `state_keys`, `schema`: this module (`Users`);
+- `reminder`: `model.reminders.Reminders`, through `Users.change_part`.
+
+Everyone else reads through `Users.get`.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Awaitable, Callable, Iterable
 
 from .docstore import Doc, DocStore
 
@@ -22,31 +30,47 @@ def user_key(tenant_id: str | None, user_id: str) -> str:
     return f"{tenant_id or '-'}|{user_id}"
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def iso(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
-class Users:
-    """The only way the bot reads or changes a person's stored data."""
+DeleteHook = Callable[[str, Doc], Awaitable[None]]
 
-    def __init__(self, store: DocStore) -> None:
+
+async def read_person(store: DocStore, key: str) -> Doc | None:
+    """The person's whole document (None when there is none)."""
+    doc, _ = await store.read(USERS, key)
+    return doc
+
+
+async def change_part(store: DocStore, key: str, part: str, edit: Callable[[Doc], None]) -> Doc | None:
+    """How another owner edits its own part of the document (a dict, created when missing);
+    returns the whole document as stored."""
+
+    def change(doc: Doc) -> None:
+        doc.setdefault("schema", SCHEMA_VERSION)
+        edit(doc.setdefault(part, {}))
+
+    return await store.update(USERS, key, change)
+
+
+class Users:
+    """Reads a person's document and writes the parts this module owns; deletes it all."""
+
+    def __init__(self, store: DocStore, on_delete: Iterable[DeleteHook] = ()) -> None:
         self.store = store
+        self._on_delete = tuple(on_delete)  # other owners' cleanups (e.g. the schedule index)
 
     async def get(self, key: str) -> Doc | None:
-        doc, _ = await self.store.read(USERS, key)
-        return doc
+        return await read_person(self.store, key)
 
     async def profile(self, key: str) -> Doc | None:
         doc = await self.get(key)
         return (doc or {}).get("profile") or None
 
-    async def save_profile(self, key: str, now: datetime | None = None, **fields: Any) -> Doc:
-        """Set role/level/language; timestamps kept by the store, not by callers."""
-        stamp = iso(now or utcnow())
+    async def save_profile(self, key: str, now: datetime, **fields: Any) -> Doc:
+        """Set role/level/language; the timestamps are kept here, not by callers."""
+        stamp = iso(now)
 
         def change(doc: Doc) -> None:
             doc.setdefault("schema", SCHEMA_VERSION)
@@ -56,10 +80,12 @@ class Users:
             profile["updated"] = stamp
 
         doc = await self.store.update(USERS, key, change)
+        assert doc is not None  # a profile change always writes
         return doc["profile"]
 
-    async def remember_conversation(self, key: str, reference: Doc, state_key: str | None,
-                                    personal: bool, doc: Doc | None = None) -> None:
+    async def remember_conversation(
+        self, key: str, reference: Doc, state_key: str | None, personal: bool, doc: Doc | None = None
+    ) -> None:
         """Keep the latest conversation reference (for nudges) and which state docs exist.
 
         Writes only when something changed, so an ordinary turn costs no extra write;
@@ -84,16 +110,30 @@ class Users:
         await self.store.update(USERS, key, change)
 
     async def add_assessment(self, key: str, assessment: Doc) -> Doc:
+        """Store one completed check; returns the whole document as stored."""
+
         def change(doc: Doc) -> None:
             doc.setdefault("schema", SCHEMA_VERSION)
             doc.setdefault("assessments", []).append(assessment)
 
-        return await self.store.update(USERS, key, change)
+        doc = await self.store.update(USERS, key, change)
+        assert doc is not None  # an added check always writes
+        return doc
+
+    async def add_competence_scores(self, key: str, at: str | None, scores: dict[str, int]) -> None:
+        """The deeper check's scores, added to the check saved at `at`."""
+
+        def change(doc: Doc) -> None:
+            for item in doc.get("assessments", []):
+                if item.get("at") == at:
+                    item["competences"] = dict(scores)
+
+        await self.store.update(USERS, key, change)
 
     async def assessments(self, key: str) -> list[Doc]:
         return list(((await self.get(key)) or {}).get("assessments", []))
 
-    async def export(self, key: str) -> Doc:
+    async def export(self, key: str, now: datetime) -> Doc:
         """Everything stored about the person, as plain JSON-safe data."""
         doc = await self.get(key) or {}
         return {
@@ -101,16 +141,15 @@ class Users:
             "assessments": doc.get("assessments", []),
             "reminder": doc.get("reminder"),
             "conversation_reference": doc.get("conversation"),
-            "exported": iso(utcnow()),
+            "exported": iso(now),
             "schema": doc.get("schema", SCHEMA_VERSION),
         }
 
-    async def delete(self, key: str, extra_state_keys: list[str] = ()) -> None:
+    async def delete(self, key: str, extra_state_keys: Iterable[str] = ()) -> None:
         """Remove every trace: the person's document and the dialog state it points to."""
         doc = await self.get(key) or {}
         for state_key in set(doc.get("state_keys", [])) | set(extra_state_keys):
             await self.store.delete(STATE, state_key)
-        hook = getattr(self, "on_delete", None)
-        if hook:
+        for hook in self._on_delete:
             await hook(key, doc)
         await self.store.delete(USERS, key)

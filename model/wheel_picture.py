@@ -5,12 +5,13 @@ bot can attach it to history/assessment replies. Pillow only, no Bot Framework: 
 layer decides how to send the PNG; this module only knows scores and content texts.
 The picture is drawn at 640 px so it stays readable when Teams shows it 320 px wide.
 """
+
 from __future__ import annotations
 
 import functools
-
 import io
 import math
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -44,9 +45,7 @@ def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.I
 
 
 # Pillow's built-in font has no æ, ø, å or en dash; spell them the way Danish does in ASCII.
-_FALLBACK_SPELLING = str.maketrans(
-    {"æ": "ae", "ø": "oe", "å": "aa", "Æ": "Ae", "Ø": "Oe", "Å": "Aa", "–": "-"}
-)
+_FALLBACK_SPELLING = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "Æ": "Ae", "Ø": "Oe", "Å": "Aa", "–": "-"})
 
 
 def _drawable(text: str) -> str:
@@ -72,7 +71,7 @@ def format_score(score: float, lang: str) -> str:
     return f"{score:.1f}".replace(".", t(lang, "wheel_picture.decimal_separator"))
 
 
-def alt_text(scores: dict[str, float | None], lang: str) -> str:
+def alt_text(scores: Mapping[str, float | None], lang: str) -> str:
     """Screen-reader text naming every sub-area and its score, in the user's language."""
     parts = []
     for sid in subarea_ids():
@@ -144,14 +143,14 @@ def _text_block(draw, lines, font, centre_x: float, top: float, line_h: float) -
         draw.text((centre_x, top + n * line_h), line, font=font, fill=TEXT, anchor="ma")
 
 
-def render_wheel(scores: dict[str, float | None], lang: str, size: int = 640) -> bytes:
+def render_wheel(scores: Mapping[str, float | None], lang: str, size: int = 640) -> bytes:
     """PNG (size x size) of the latest score per sub-area as a filled competence wheel."""
     out = io.BytesIO()
     _picture(scores, lang, size).save(out, format="PNG", compress_level=3)
     return out.getvalue()
 
 
-def _picture(scores: dict[str, float | None], lang: str, size: int) -> Image.Image:
+def _picture(scores: Mapping[str, float | None], lang: str, size: int) -> Image.Image:
     ids = subarea_ids()
     values = [clamp_score(scores.get(sid)) for sid in ids]
     u = size / 640  # all measures below are for a 640 px picture
@@ -175,11 +174,13 @@ def _picture(scores: dict[str, float | None], lang: str, size: int) -> Image.Ima
     wheel = _draw_wheel(values, radius)
     img.paste(wheel, (cx - wheel.width // 2, cy - wheel.height // 2))
 
-    for i, (sid, score) in enumerate(zip(ids, values)):
+    for i, (sid, score) in enumerate(zip(ids, values, strict=True)):
         start, end = _sector_angles(i, len(ids))
         mid = math.radians((start + end) / 2)
         colour = SECTOR_COLOURS[i % len(SECTOR_COLOURS)]
         below = math.sin(mid) > 0.5
+        centre_x: float
+        width: float
         if below:
             centre_x, width, top = cx, size - 2 * margin, wheel_bottom + round(14 * u)
         else:
@@ -200,14 +201,17 @@ def _picture(scores: dict[str, float | None], lang: str, size: int) -> Image.Ima
         left, top_, right, bottom = draw.textbbox((px, py), text, font=score_font, anchor="mm")
         pad = round(8 * u)
         draw.rounded_rectangle(
-            (left - pad, top_ - pad, right + pad, bottom + pad), radius=round(10 * u),
-            fill="#FFFFFF", outline=colour, width=max(1, round(3 * u)),
+            (left - pad, top_ - pad, right + pad, bottom + pad),
+            radius=round(10 * u),
+            fill="#FFFFFF",
+            outline=colour,
+            width=max(1, round(3 * u)),
         )
         draw.text((px, py), text, font=score_font, fill=TEXT, anchor="mm")
     return img
 
 
-def render_wheel_compact(scores: dict[str, float | None], lang: str, size: int = 480) -> bytes:
+def render_wheel_compact(scores: Mapping[str, float | None], lang: str, size: int = 480) -> bytes:
     """The wheel with a small palette: about 9 KB, so it fits inside a Teams message (~28 KB).
     Cached: there are only a few hundred distinct pictures. A new one takes about 6 ms on the
     event loop (drawing 2 ms, octree palette 3 ms, zlib level 6); median-cut palette, a PNG

@@ -4,6 +4,7 @@ Installed once with npm into .cache/node (project-local, git-ignored, reused acr
 and started on a free loopback port with its data in a temporary folder. Pinned to
 3.35.0: later versions need Node.js 22.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,10 @@ class AzuriteUnavailable(RuntimeError):
 
 
 def connection_string(port: int, host: str = "127.0.0.1") -> str:
-    return (f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={KEY};"
-            f"BlobEndpoint=http://{host}:{port}/{ACCOUNT};")
+    return (
+        f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={KEY};"
+        f"BlobEndpoint=http://{host}:{port}/{ACCOUNT};"
+    )
 
 
 def installed_version() -> str | None:
@@ -55,11 +58,18 @@ def ensure_installed() -> Path:
     if not npm:
         raise AzuriteUnavailable("npm is not installed; it is needed to install Azurite")
     NODE_DIR.mkdir(parents=True, exist_ok=True)
-    cmd = [npm, "install", "--prefix", str(NODE_DIR), "--no-audit", "--no-fund",
-           "--loglevel=error", f"azurite@{VERSION}"]
+    cmd = [
+        npm,
+        "install",
+        "--prefix",
+        str(NODE_DIR),
+        "--no-audit",
+        "--no-fund",
+        "--loglevel=error",
+        f"azurite@{VERSION}",
+    ]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=INSTALL_TIMEOUT,
-                              stdin=subprocess.DEVNULL)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=INSTALL_TIMEOUT, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as err:
         raise AzuriteUnavailable(f"`{' '.join(cmd)}` failed: {err}") from err
     if proc.returncode != 0 or installed_version() != VERSION:
@@ -73,6 +83,7 @@ def _die_with_parent() -> None:
     try:
         import ctypes
         import signal
+
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
@@ -110,15 +121,27 @@ class Azurite:
             log = open(self.log_path, "ab")
             try:
                 self.proc = subprocess.Popen(
-                    [str(binary), "--blobHost", "127.0.0.1", "--blobPort", str(self.port),
-                     "--location", str(self.location / "data"), "--silent",
-                     "--disableTelemetry", "--skipApiVersionCheck",
-                     # azure-storage-blob 12.7.0 (pinned by botbuilder-azure) sends
-                     # x-ms-encryption-algorithm on every download, which Azure ignores
-                     # but strict Azurite refuses.
-                     "--loose"],
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                    preexec_fn=_die_with_parent)
+                    [
+                        str(binary),
+                        "--blobHost",
+                        "127.0.0.1",
+                        "--blobPort",
+                        str(self.port),
+                        "--location",
+                        str(self.location / "data"),
+                        "--silent",
+                        "--disableTelemetry",
+                        "--skipApiVersionCheck",
+                        # azure-storage-blob 12.7.0 (pinned by botbuilder-azure) sends
+                        # x-ms-encryption-algorithm on every download, which Azure ignores
+                        # but strict Azurite refuses.
+                        "--loose",
+                    ],
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    preexec_fn=_die_with_parent,
+                )
             except OSError as err:
                 raise AzuriteUnavailable(f"cannot run {binary}: {err}") from err
             finally:

@@ -11,6 +11,7 @@ What is missing is installed when possible (npm packages always; Chromium with a
 only as root under CI=true). Anything that still cannot be had raises Unavailable: tests
 skip on a developer machine without it and fail under CI=true.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,15 @@ WEBCHAT_JS = WEBCHAT_DIR / "dist" / "webchat.js"
 OFFLINE_DIRECTLINE = NODE_DIR / "node_modules" / "offline-directline"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 # Flags seen to work here (shared/NOTES.md); headless comes from Playwright itself.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 INSTALL_TIMEOUT = 600
 START_TIMEOUT = 60
 
@@ -55,8 +63,7 @@ def in_ci() -> bool:
 
 def _run(cmd: list[str], cwd: Path | None = None, timeout: int = INSTALL_TIMEOUT) -> subprocess.CompletedProcess:
     try:
-        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL)
+        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as err:
         raise Unavailable(f"`{' '.join(cmd)}` failed: {err}") from err
     if proc.returncode != 0:
@@ -89,15 +96,18 @@ def ensure_chromium() -> str:
     if in_ci() and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=INSTALL_TIMEOUT, env=env,
-                                  stdin=subprocess.DEVNULL)
+            proc = subprocess.run(
+                cmd, capture_output=True, text=True, timeout=INSTALL_TIMEOUT, env=env, stdin=subprocess.DEVNULL
+            )
             if proc.returncode != 0:
                 raise Unavailable(f"`{' '.join(cmd)}` failed: {(proc.stderr or proc.stdout)[-1500:]}")
         found = find_chromium()
         if found:
             return found
-    raise Unavailable("Chromium is not installed (Debian: `apt-get install chromium`; the tests install it "
-                      "themselves only as root with CI=true)")
+    raise Unavailable(
+        "Chromium is not installed (Debian: `apt-get install chromium`; the tests install it "
+        "themselves only as root with CI=true)"
+    )
 
 
 # -- npm packages -------------------------------------------------------------------------------
@@ -108,14 +118,25 @@ def ensure_webchat() -> Path:
     npm = _npm()
     NODE_DIR.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=NODE_DIR) as tmp:
-        proc = _run([npm, "pack", "--silent", "--pack-destination", tmp,
-                     f"botframework-webchat@{WEBCHAT_VERSION}"], cwd=Path(tmp))
+        proc = _run(
+            [npm, "pack", "--silent", "--pack-destination", tmp, f"botframework-webchat@{WEBCHAT_VERSION}"],
+            cwd=Path(tmp),
+        )
         tarball = Path(tmp) / proc.stdout.strip().splitlines()[-1]
         staging = Path(tmp) / "unpacked"
         with tarfile.open(tarball) as tar:
-            wanted = [m for m in tar.getmembers() if m.isfile() and m.name in (
-                "package/package.json", "package/LICENSE", "package/dist/webchat.js",
-                "package/dist/webchat.js.LICENSE.txt")]
+            wanted = [
+                m
+                for m in tar.getmembers()
+                if m.isfile()
+                and m.name
+                in (
+                    "package/package.json",
+                    "package/LICENSE",
+                    "package/dist/webchat.js",
+                    "package/dist/webchat.js.LICENSE.txt",
+                )
+            ]
             tar.extractall(staging, members=wanted, filter="data")
         meta = json.loads((staging / "package" / "package.json").read_text())
         if meta.get("version") != WEBCHAT_VERSION or not (staging / "package/dist/webchat.js").is_file():
@@ -136,8 +157,18 @@ def ensure_offline_directline() -> Path:
         return script
     npm = _npm()
     NODE_DIR.mkdir(parents=True, exist_ok=True)
-    _run([npm, "install", "--prefix", str(NODE_DIR), "--no-audit", "--no-fund", "--loglevel=error",
-          f"offline-directline@{OFFLINE_DIRECTLINE_VERSION}"])
+    _run(
+        [
+            npm,
+            "install",
+            "--prefix",
+            str(NODE_DIR),
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+            f"offline-directline@{OFFLINE_DIRECTLINE_VERSION}",
+        ]
+    )
     if not script.is_file():
         raise Unavailable("npm installed offline-directline, but dist/cmdutil.js is missing")
     return script
@@ -147,8 +178,9 @@ def ensure_playwright():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as err:
-        raise Unavailable("the Python package `playwright` is not installed "
-                          "(`pip install -e .[test]` brings it)") from err
+        raise Unavailable(
+            "the Python package `playwright` is not installed (`pip install -e .[test]` brings it)"
+        ) from err
     return sync_playwright
 
 
@@ -176,17 +208,32 @@ def _tail(path: Path, chars: int = 3000) -> str:
 
 
 @contextmanager
-def app_server(data_dir: Path, log_dir: Path, webchat_js: Path | None = None,
-               extra_env: dict | None = None) -> Iterator[str]:
+def app_server(
+    data_dir: Path, log_dir: Path, webchat_js: Path | None = None, extra_env: dict | None = None
+) -> Iterator[str]:
     """`python app.py` in local mode on a free loopback port; yields its base URL."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("Microsoft")}
-    env.update({"PORT": str(port), "HOST": "127.0.0.1", "BOT_DATA_DIR": str(data_dir), "NUDGES": "off",
-                "BOT_FSYNC": "0", "LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1",
-                "WEBCHAT_JS": str(webchat_js or "")})
+    env.update(
+        {
+            "PORT": str(port),
+            "HOST": "127.0.0.1",
+            "BOT_DATA_DIR": str(data_dir),
+            "NUDGES": "off",
+            "BOT_FSYNC": "0",
+            "LOG_LEVEL": "INFO",
+            "PYTHONUNBUFFERED": "1",
+            "WEBCHAT_JS": str(webchat_js or ""),
+        }
+    )
     env.update(extra_env or {})
-    with _serving([sys.executable, str(ROOT / "app.py")], ROOT, env, log_dir / f"app-{port}.log",
-                  f"http://127.0.0.1:{port}/healthz"):
+    with _serving(
+        [sys.executable, str(ROOT / "app.py")],
+        ROOT,
+        env,
+        log_dir / f"app-{port}.log",
+        f"http://127.0.0.1:{port}/healthz",
+    ):
         yield f"http://127.0.0.1:{port}"
 
 
@@ -195,8 +242,13 @@ def offline_directline(bot_url: str, log_dir: Path) -> Iterator[str]:
     """offline-directline in front of the bot's /api/messages; yields its Direct Line domain."""
     script = ensure_offline_directline()
     port = free_port()
-    with _serving([shutil.which("node") or "node", str(script), "-d", str(port), "-b", f"{bot_url}/api/messages"],
-                  NODE_DIR, None, log_dir / f"offline-directline-{port}.log", f"http://127.0.0.1:{port}/directline"):
+    with _serving(
+        [shutil.which("node") or "node", str(script), "-d", str(port), "-b", f"{bot_url}/api/messages"],
+        NODE_DIR,
+        None,
+        log_dir / f"offline-directline-{port}.log",
+        f"http://127.0.0.1:{port}/directline",
+    ):
         yield f"http://127.0.0.1:{port}/directline"
 
 
@@ -205,8 +257,7 @@ def _serving(args: list[str], cwd: Path, env: dict | None, log_path: Path, ready
     """A server process with its output in `log_path`, running until the block ends."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:
-        proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
         wait_http(ready_url, proc, log_path)
         yield
@@ -220,9 +271,14 @@ def browser(playwright, viewport: dict | None = None):
     chromium = ensure_chromium()
     with tempfile.TemporaryDirectory(prefix="kh-chromium-") as profile:
         context = playwright.chromium.launch_persistent_context(
-            profile, executable_path=chromium, headless=True, args=CHROMIUM_ARGS,
-            viewport=viewport or {"width": 1000, "height": 900}, locale="da-DK",
-            timezone_id="Europe/Copenhagen")
+            profile,
+            executable_path=chromium,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport=viewport or {"width": 1000, "height": 900},
+            locale="da-DK",
+            timezone_id="Europe/Copenhagen",
+        )
         try:
             yield context
         finally:
@@ -285,8 +341,8 @@ class WebChatPage:
     def wait_connected(self, timeout: int = WAIT_MS) -> None:
         """Direct Line is Online (2); before that, Web Chat drops what is typed."""
         self.page.wait_for_function(
-            "() => window.khDirectLine && window.khDirectLine.connectionStatus$.getValue() === 2",
-            timeout=timeout)
+            "() => window.khDirectLine && window.khDirectLine.connectionStatus$.getValue() === 2", timeout=timeout
+        )
 
     def send(self, text: str) -> None:
         self.wait_connected()
@@ -301,7 +357,8 @@ class WebChatPage:
     def scroll_to_bottom(self) -> None:
         """Typing into a card's input un-sticks Web Chat from the bottom; put it back."""
         self.page.locator(".webchat__basic-transcript__scrollable").evaluate(
-            "el => { el.scrollTop = el.scrollHeight; }")
+            "el => { el.scrollTop = el.scrollHeight; }"
+        )
 
     def screenshot(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -378,8 +435,14 @@ def submit_assessment(chat: WebChatPage, person: Person) -> None:
 
     chat.click(content.t(chat.lang, "assessment.card_submit"))
     for sub, score in person.scores.items():
-        line = content.t(chat.lang, "assessment.saved_line", name=content.subarea_name(chat.lang, sub), score=score,
-                         label=assessment.scale_phrase(chat.lang, score), change="")
+        line = content.t(
+            chat.lang,
+            "assessment.saved_line",
+            name=content.subarea_name(chat.lang, sub),
+            score=score,
+            label=assessment.scale_phrase(chat.lang, score),
+            change="",
+        )
         chat.expect_text(line.lstrip("-* "))
 
 
@@ -402,4 +465,3 @@ def show_history(chat: WebChatPage, person: Person) -> None:
     width = image.evaluate("img => img.naturalWidth")
     assert width and width >= 200, f"the wheel picture did not load (natural width {width})"
     image.scroll_into_view_if_needed()
-

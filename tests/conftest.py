@@ -1,11 +1,13 @@
 """Shared test fixtures: a stand-in Bot Connector service on loopback, the real app on a
 free port, and Teams-shaped activities."""
+
 from __future__ import annotations
 
 import asyncio
 import itertools
 import sys
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -15,8 +17,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+
+from app import create_runtime as build  # noqa: E402 - the served app, local channels included
 from bot.config import Config  # noqa: E402
-from bot.runtime import build  # noqa: E402
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)  # the time profiles are saved at
 
 
 class Connector:
@@ -86,6 +91,7 @@ class BotServer:
 
     async def start(self) -> None:
         import aiohttp
+
         config = Config(DATA_DIR=self.data_dir, PORT=0, NUDGES="off", FSYNC=False, **self.overrides)
         self.runtime = build(config)
         self.runner = web.AppRunner(self.runtime.app)
@@ -104,6 +110,7 @@ class BotServer:
     async def post(self, activity, headers=None, raw: bytes | None = None, content_type="application/json"):
         hdrs = {"Content-Type": content_type, **(headers or {})}
         import json as _json
+
         data = raw if raw is not None else _json.dumps(activity).encode()
         async with self.session.post(self.url + "/api/messages", data=data, headers=hdrs) as resp:
             return resp.status, await resp.text()
@@ -112,8 +119,14 @@ class BotServer:
 class TeamsUser:
     """Builds Teams-shaped activities for one person in a personal chat."""
 
-    def __init__(self, connector: Connector, name: str = "Mette", locale: str = "da-DK",
-                 tenant: str = "tenant-1", conversation_type: str = "personal") -> None:
+    def __init__(
+        self,
+        connector: Connector,
+        name: str = "Mette",
+        locale: str = "da-DK",
+        tenant: str = "tenant-1",
+        conversation_type: str = "personal",
+    ) -> None:
         self.aad = str(uuid.uuid4())
         self.user_id = f"29:{uuid.uuid4().hex}"
         self.conversation_id = f"a:{uuid.uuid4().hex}"
@@ -132,8 +145,11 @@ class TeamsUser:
             "serviceUrl": self.connector.url,
             "channelId": "msteams",
             "from": {"id": self.user_id, "name": self.name, "aadObjectId": self.aad},
-            "conversation": {"id": self.conversation_id, "conversationType": self.conversation_type,
-                             "tenantId": self.tenant},
+            "conversation": {
+                "id": self.conversation_id,
+                "conversationType": self.conversation_type,
+                "tenantId": self.tenant,
+            },
             "recipient": {"id": "28:bot-id", "name": "Kompetencehjulet"},
             "channelData": {"tenant": {"id": self.tenant}},
             "locale": self.locale,
@@ -156,6 +172,7 @@ class TeamsUser:
     @property
     def key(self) -> str:
         from model.users import user_key
+
         return user_key(self.tenant, self.aad)
 
     async def store_as_due_candidate(self, store, prefs, set_at, language: str = "da") -> None:
@@ -164,11 +181,14 @@ class TeamsUser:
         from model.users import Users
 
         users = Users(store)
-        await users.save_profile(self.key, role="it", level="use", language=language)
-        ref = {"bot": {"id": "28:bot-id"}, "user": {"id": self.user_id, "aadObjectId": self.aad},
-               "conversation": {"id": self.conversation_id, "tenantId": self.tenant,
-                                "conversationType": "personal"},
-               "channelId": "msteams", "serviceUrl": self.connector.url}
+        await users.save_profile(self.key, NOW, role="it", level="use", language=language)
+        ref = {
+            "bot": {"id": "28:bot-id"},
+            "user": {"id": self.user_id, "aadObjectId": self.aad},
+            "conversation": {"id": self.conversation_id, "tenantId": self.tenant, "conversationType": "personal"},
+            "channelId": "msteams",
+            "serviceUrl": self.connector.url,
+        }
         await users.remember_conversation(self.key, ref, None, True)
         await Reminders(store).configure(self.key, prefs, set_at)
 
@@ -207,8 +227,22 @@ def azurite(tmp_path_factory):
         server.start()
     except AzuriteUnavailable as err:
         if ci():
-            pytest.fail(f"CI=true: the Blob backend must be tested, but Azurite is unavailable: {err}",
-                        pytrace=False)
+            pytest.fail(f"CI=true: the Blob backend must be tested, but Azurite is unavailable: {err}", pytrace=False)
         pytest.skip(f"Azurite unavailable, Blob backend not tested: {err}")
     yield server
     server.stop()
+
+
+# Markers by what a test needs, so `make test-fast` can leave out what is slow to start.
+SLOW_MODULES = {"test_cli", "test_scale_out", "test_browser", "test_terminal_chat"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        module = item.module.__name__ if item.module else ""
+        if "azurite" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.azurite)
+        if module == "test_browser":
+            item.add_marker(pytest.mark.browser)
+        if module in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)

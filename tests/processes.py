@@ -1,4 +1,5 @@
 """Child processes for tests and benchmarks: a free loopback port, a clean stop."""
+
 from __future__ import annotations
 
 import socket

@@ -11,14 +11,14 @@ Adaptive Card, asking a question and opening `historik`. Screenshots go to tests
 Needs Chromium, Node.js/npm and the `playwright` package (tests/browser_setup.py installs
 what it can). Without them these tests skip, naming what is missing; under CI=true they fail.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 from urllib.parse import quote, urlparse
 
-import pytest
-
 import browser_setup as bs
+import pytest
 
 OUTPUT = bs.ROOT / "tests" / "output"
 
@@ -115,8 +115,9 @@ def test_web_chat_through_the_apps_own_direct_line(tools, context, tmp_path):
 
 
 def test_web_chat_through_offline_directline(tools, context, tmp_path):
-    person = bs.Person(role="manager", level="steer", scores={"implementation": 3, "development": 2, "innovation": 4},
-                       note="")
+    person = bs.Person(
+        role="manager", level="steer", scores={"implementation": 3, "development": 2, "innovation": 4}, note=""
+    )
     with bs.app_server(tmp_path / "data", tmp_path / "logs", tools["webchat_js"]) as url:
         with bs.offline_directline(url, tmp_path / "logs") as directline:
             page = context.new_page()

@@ -1,4 +1,5 @@
 """The command-line contract: `ask --json`, `package`, `send-nudges --at` input checks."""
+
 from __future__ import annotations
 
 import json
@@ -13,14 +14,21 @@ def run(*args: str, data_dir=None) -> subprocess.CompletedProcess:
     env = {**os.environ, "LOG_LEVEL": "WARNING"}
     if data_dir is not None:
         env["BOT_DATA_DIR"] = str(data_dir)
-    return subprocess.run([sys.executable, str(ROOT / "app.py"), *args], capture_output=True, text=True,
-                          env=env, cwd=ROOT, timeout=60)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60
+    )
 
 
 def test_ask_json_prints_one_object_per_question_and_writes_nothing(tmp_path):
     data = tmp_path / "data"
-    result = run("ask", "--json", "what does Innovation mean for me?", "hvad betyder anskaffelse for mig",
-                 "hvad bliver vejret i morgen", data_dir=data)
+    result = run(
+        "ask",
+        "--json",
+        "what does Innovation mean for me?",
+        "hvad betyder anskaffelse for mig",
+        "hvad bliver vejret i morgen",
+        data_dir=data,
+    )
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["topic"] for r in rows] == ["innovation", "implementation", None]

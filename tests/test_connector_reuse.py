@@ -1,6 +1,7 @@
-"""The fast reply path (bot/connector.py): connector clients and the HTTP session are made
+"""The fast reply path (bot/sdk/connector.py): connector clients and the HTTP session are made
 once, not per turn; replies still arrive whole; outgoing tokens are cached; user-token
 clients are made only when used. Counts, not timings."""
+
 from __future__ import annotations
 
 import asyncio
@@ -12,19 +13,36 @@ import time
 import aiohttp
 import pytest
 from aiohttp import web
-
-import bot.connector as connector_module
-from bot.config import Config
-from bot.connector import (BearerTokenPolicy, ConnectorPool, LazyUserTokenClient, PooledBotFrameworkAuthentication,
-                           TokenCache, stock_credentials, token_expiry)
-from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
 from botbuilder.core import TurnContext
+from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
 from botframework.connector.auth import ClaimsIdentity, MicrosoftAppCredentials
 from conftest import BotServer, Connector, TeamsUser
 
-TURNS = ["hvad betyder innovation for mig?", "vurdering", "4", "3", "2", "spring over", "nej", "hjælp",
-         "hvad er gevinstrealisering", "profil"]
+import bot.sdk.connector as connector_module
+from bot.config import Config
+from bot.sdk.connector import (
+    BearerTokenPolicy,
+    ConnectorPool,
+    LazyUserTokenClient,
+    PooledBotFrameworkAuthentication,
+    TokenCache,
+    stock_credentials,
+    token_expiry,
+)
+
+TURNS = [
+    "hvad betyder innovation for mig?",
+    "vurdering",
+    "4",
+    "3",
+    "2",
+    "spring over",
+    "nej",
+    "hjælp",
+    "hvad er gevinstrealisering",
+    "profil",
+]
 
 
 @pytest.fixture
@@ -138,8 +156,11 @@ async def test_the_reply_is_msrest_serialised_with_the_sdk_user_agent(tmp_path):
         assert body["type"] == "message" and body["conversation"]["id"] == user.conversation_id
         assert body["recipient"]["id"] == user.user_id and body["from"]["id"] == "28:bot-id"
         assert body["replyToId"] == "act-1" and body["serviceUrl"] == fake.url
-        assert any(att["contentType"] == "application/vnd.microsoft.card.hero" for b in (x[1] for x in seen)
-                   for att in b.get("attachments") or [])
+        assert any(
+            att["contentType"] == "application/vnd.microsoft.card.hero"
+            for b in (x[1] for x in seen)
+            for att in b.get("attachments") or []
+        )
     finally:
         await server.runtime.adapter.connector_pool.close()
         await server.stop()
@@ -153,6 +174,7 @@ APP_ID = "00000000-0000-0000-0000-0000000000aa"
 def _jwt(exp: float) -> str:
     def part(data: dict) -> str:
         return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
     return f"{part({'alg': 'RS256'})}.{part({'exp': int(exp), 'aud': 'https://api.botframework.com'})}.sig"
 
 
@@ -317,8 +339,9 @@ def _both(url: str, creds) -> tuple:
 
     pool = ConnectorPool()
     client = pool._build(url, creds)
-    stock = ConversationsOperations(client._client, client.config, Serializer(client._serialize.dependencies),
-                                    client._deserialize)
+    stock = ConversationsOperations(
+        client._client, client.config, Serializer(client._serialize.dependencies), client._deserialize
+    )
     assert type(client.conversations).__name__ == "DirectConversations"
     return pool, stock, client.conversations
 
@@ -349,13 +372,19 @@ async def test_the_direct_reply_path_sends_exactly_what_msrest_sends():
     assert direct_reply[1] == "/emea/v3/conversations/a:1%2Fx%20y/activities/act%207"  # as yarl sends it
 
 
-@pytest.mark.parametrize("status,body,headers", [(429, b'{"error": {"code": "Throttled", "message": "slow"}}',
-                                                 {"Retry-After": "3"}),
-                                                (403, b"", {}), (500, b"{}", {})])
+@pytest.mark.parametrize(
+    "status,body,headers",
+    [
+        (429, b'{"error": {"code": "Throttled", "message": "slow"}}', {"Retry-After": "3"}),
+        (403, b"", {}),
+        (500, b"{}", {}),
+    ],
+)
 async def test_a_refused_reply_raises_what_msrest_raises(status, body, headers):
     from botframework.connector.models import ErrorResponseException
 
-    from bot.nudges import status_of
+    from bot.nudge_sender import status_of
+
     async with _Capture() as capture:
         capture.answer = (status, body, headers)
         pool, stock, direct = _both(capture.url, MicrosoftAppCredentials.empty())
@@ -374,7 +403,8 @@ async def test_a_refused_reply_raises_what_msrest_raises(status, body, headers):
 async def test_empty_answers_and_a_401_on_the_direct_path():
     from botframework.connector.models import ErrorResponseException
 
-    from bot.nudges import status_of
+    from bot.nudge_sender import status_of
+
     async with _Capture() as capture:
         creds = CountingCredentials()
         pool, stock, direct = _both(capture.url, creds)
@@ -388,10 +418,33 @@ async def test_empty_answers_and_a_401_on_the_direct_path():
                 await direct.send_to_conversation("a:1", Activity(type="message"))
             assert status_of(caught.value) == (502, None)
             capture.answer = (401, b"", {})
-            with pytest.raises(Exception):
+            with pytest.raises(ErrorResponseException):
                 await direct.send_to_conversation("a:1", Activity(type="message"))
             capture.answer = (201, b'{"id": "again"}', {})
             assert (await direct.send_to_conversation("a:1", Activity(type="message"))).id == "again"
         finally:
             await pool.close()
     assert len(creds.calls) == 2  # the 401 dropped the cached token; the next call fetched a new one
+
+
+async def test_the_sdk_internals_this_reply_path_relies_on():
+    """bot/sdk/connector.py's docstring lists what it uses beyond the SDK's public API; an SDK
+    upgrade that moves any of it must fail here, loudly, not in a customer's chat."""
+    from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
+    from botframework.connector import ConnectorClient
+    from botframework.connector.auth import MicrosoftAppCredentials
+
+    client = ConnectorClient(MicrosoftAppCredentials("", ""), base_url="https://example.invalid/")
+    for name in ("_serialize", "_deserialize", "_client", "config", "conversations"):
+        assert hasattr(client, name), f"ConnectorClient.{name} is gone"
+    assert hasattr(client._serialize, "dependencies") and hasattr(client._serialize, "client_side_validation")
+    factory = ConfigurationBotFrameworkAuthentication(Config()).create_connector_factory(ClaimsIdentity({}, True))
+    assert type(factory).__name__ == "_ConnectorFactoryImpl"
+    for name in (
+        "_credential_factory",
+        "_app_id",
+        "_to_channel_from_bot_oauth_scope",
+        "_login_endpoint",
+        "_validate_authority",
+    ):
+        assert hasattr(factory, name), f"_ConnectorFactoryImpl.{name} is gone"

@@ -1,4 +1,5 @@
 """The content reaches the user complete, in both languages, and in our own words."""
+
 import re
 from pathlib import Path
 
@@ -62,9 +63,9 @@ def _words(text):
 @pytest.mark.skipif(not SOURCE.exists(), reason="source text not found beside the repo")
 def test_texts_are_our_own_words_not_the_sources_sentences():
     source = _words(SOURCE.read_text(encoding="utf-8"))
-    grams = {tuple(source[i:i + 8]) for i in range(len(source) - 7)}
+    grams = {tuple(source[i : i + 8]) for i in range(len(source) - 7)}
     ours = _words(" ".join(str(v) for v in _flatten(content.texts("da"))))
-    copied = [" ".join(ours[i:i + 8]) for i in range(len(ours) - 7) if tuple(ours[i:i + 8]) in grams]
+    copied = [" ".join(ours[i : i + 8]) for i in range(len(ours) - 7) if tuple(ours[i : i + 8]) in grams]
     assert not copied, copied[:3]
 
 

@@ -1,17 +1,19 @@
 """Conversation flows through botbuilder's TestAdapter: what a person sees, turn by turn."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
 import pytest
-from botbuilder.core import ConversationState, TurnContext
-from botbuilder.core.adapters import TestAdapter, TestFlow
-from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
+from botbuilder.core import ConversationState
+from botbuilder.core.adapters import TestAdapter
+from botbuilder.schema import Activity, ActivityTypes
 
-from bot.handler import KompetenceBot, Services
-from bot.state_storage import DocStoreStorage
+from bot.handler import KompetenceBot
+from bot.sdk.state_storage import DocStoreStorage
+from dialogs.services import Services
 from model.tinydb_store import TinyDBStore
-from model.users import Users, user_key
+from model.users import user_key
 
 
 def _texts(activity: Activity) -> str:
@@ -141,7 +143,10 @@ async def test_quick_check_by_typed_numbers_in_five_turns(da):
     items = await da.users.assessments(da.key)
     assert len(items) == 1
     first = items[0]
-    assert first["scores"] == {"development": 4, "innovation": 2} or first["scores"] == {"development": 4, "implementation": 2}
+    assert first["scores"] == {"development": 4, "innovation": 2} or first["scores"] == {
+        "development": 4,
+        "implementation": 2,
+    }
     assert first["note"] == "blive bedre til business cases"
     assert first["role"] == "administrative" and first["language"] == "da" and first["schema"] == 1
 
@@ -150,8 +155,15 @@ async def _quick_check(chat: Chat, implementation: str, development: str, innova
     """Onboard, open the check and submit the card; returns the card's nonce."""
     await _onboard(chat)
     nonce = await _card_nonce(chat)
-    await chat.send(value={"kh": "quick", "nonce": nonce, "implementation": implementation,
-                           "development": development, "innovation": innovation})
+    await chat.send(
+        value={
+            "kh": "quick",
+            "nonce": nonce,
+            "implementation": implementation,
+            "development": development,
+            "innovation": innovation,
+        }
+    )
     return nonce
 
 
@@ -175,8 +187,16 @@ async def test_quick_check_by_card_submit_and_invalid_submits_are_reasked(en):
     reply = await en.send(value={"kh": "quick", "nonce": "forged", "implementation": "3"})
     assert "no longer active" in reply
     assert await en.users.assessments(en.key) == []
-    reply = await en.send(value={"kh": "quick", "nonce": nonce, "implementation": "3", "development": "5",
-                                 "innovation": "1", "note": "  trends  "})
+    reply = await en.send(
+        value={
+            "kh": "quick",
+            "nonce": nonce,
+            "implementation": "3",
+            "development": "5",
+            "innovation": "1",
+            "note": "  trends  ",
+        }
+    )
     assert "saved" in reply and "11 example competences" in reply
     items = await en.users.assessments(en.key)
     assert items[0]["scores"] == {"implementation": 3, "development": 5, "innovation": 1}
@@ -260,7 +280,7 @@ async def test_close_topics_get_a_which_one_question_with_buttons(en):
 
 
 async def test_first_assessment_offers_reminders_but_never_turns_them_on(en):
-    nonce = await _quick_check(en, "3", "3", "3")
+    await _quick_check(en, "3", "3", "3")
     reply = await en.send("no")
     assert "friendly reminder" in reply and "Yes, set up reminders" in reply
     doc = await en.users.get(en.key)
@@ -295,7 +315,7 @@ async def test_reminder_time_outside_working_hours_is_asked_again(en):
 
 
 async def test_no_thanks_button_answers_the_offer_instead_of_being_thanks(da):
-    nonce = await _quick_check(da, "3", "3", "3")
+    await _quick_check(da, "3", "3", "3")
     reply = await da.send("Nej tak")
     assert "Det var så lidt" not in reply and "historik" in reply
 

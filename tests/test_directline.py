@@ -1,16 +1,17 @@
-"""The app's own Direct Line 3.0 endpoint (bot/directline.py) over HTTP, as Web Chat uses it:
+"""The app's own Direct Line 3.0 endpoint (bot/local/directline.py) over HTTP, as Web Chat uses it:
 start a conversation, poll with a watermark, post activities; the bot's replies come back
 through the connector endpoint the activity's serviceUrl points at. Plus the page, local
 mode only, and the bounded in-memory store."""
+
 from __future__ import annotations
 
 import json
 
 import aiohttp
 import pytest
-
-from bot.directline import CONNECTOR, DIRECTLINE_KEY, ConversationStore
 from conftest import BotServer
+
+from bot.local.directline import CONNECTOR, DIRECTLINE_KEY, ConversationStore
 from model import content
 from model.users import user_key
 
@@ -37,8 +38,9 @@ class Client:
         body = {"user": {"id": self.user_id}}
         if self.locale:
             body["locale"] = self.locale
-        async with self.server.session.post(self.server.url + DL + "/conversations", json=body,
-                                            headers=self.headers) as resp:
+        async with self.server.session.post(
+            self.server.url + DL + "/conversations", json=body, headers=self.headers
+        ) as resp:
             assert resp.status == 201, await resp.text()
             data = await resp.json()
         self.token, self.conversation_id = data["token"], data["conversationId"]
@@ -100,8 +102,7 @@ async def test_the_users_message_is_echoed_then_answered_in_order(server):
     client = Client(server)
     await client.start()
     await client.poll()
-    status, body = await client.post({"type": "message", "text": "Leder",
-                                      "channelData": {"clientActivityID": "abc-1"}})
+    status, body = await client.post({"type": "message", "text": "Leder", "channelData": {"clientActivityID": "abc-1"}})
     assert status == 200 and body["id"].startswith(client.conversation_id + "|")
     activities = await client.poll()
     echo, replies = activities[0], activities[1:]
@@ -121,8 +122,12 @@ async def test_onboarding_and_the_assessment_card_submit_over_direct_line(server
     overview = text_of(await client.say("Jeg styrer udvikling og implementering"))
     assert "Innovation" in overview
     card_activities = await client.say("vurdering")
-    card = next(att["content"] for act in card_activities for att in act.get("attachments") or []
-                if att["contentType"] == "application/vnd.microsoft.card.adaptive")
+    card = next(
+        att["content"]
+        for act in card_activities
+        for att in act.get("attachments") or []
+        if att["contentType"] == "application/vnd.microsoft.card.adaptive"
+    )
     data = card["actions"][0]["data"]
     ids = [e["id"] for e in card["body"] if e.get("type") == "Input.ChoiceSet"]
     value = {**data, **{i: str(n) for n, i in enumerate(ids, start=2)}, "note": "mere om anskaffelse"}
@@ -145,8 +150,9 @@ async def test_english_locale_greets_in_english(server):
 
 async def test_service_url_is_the_socket_address_not_the_host_header(server):
     client = Client(server)
-    async with server.session.post(server.url + DL + "/conversations", json={"user": {"id": "web_x"}},
-                                   headers={"Host": "evil.example:4444"}) as resp:
+    async with server.session.post(
+        server.url + DL + "/conversations", json={"user": {"id": "web_x"}}, headers={"Host": "evil.example:4444"}
+    ) as resp:
         data = await resp.json()
     client.token, client.conversation_id = data["token"], data["conversationId"]
     client.user_id = "web_x"
@@ -158,8 +164,9 @@ async def test_service_url_is_the_socket_address_not_the_host_header(server):
 
 
 async def test_tokens_generate_then_start_gives_the_same_conversation_and_one_greeting(server):
-    async with server.session.post(server.url + DL + "/tokens/generate",
-                                   json={"user": {"id": "web_gen"}, "locale": "da-DK"}) as resp:
+    async with server.session.post(
+        server.url + DL + "/tokens/generate", json={"user": {"id": "web_gen"}, "locale": "da-DK"}
+    ) as resp:
         assert resp.status == 200
         generated = await resp.json()
     client = Client(server, user_id="web_gen")
@@ -170,8 +177,9 @@ async def test_tokens_generate_then_start_gives_the_same_conversation_and_one_gr
     assert greeting.count(content.t("da", "msg.ask_role")) == 1
     async with server.session.post(server.url + DL + "/tokens/refresh", headers=client.headers) as resp:
         assert resp.status == 200 and (await resp.json())["token"] == client.token
-    async with server.session.get(f"{server.url}{DL}/conversations/{client.conversation_id}",
-                                  headers=client.headers) as resp:
+    async with server.session.get(
+        f"{server.url}{DL}/conversations/{client.conversation_id}", headers=client.headers
+    ) as resp:
         assert resp.status == 200 and (await resp.json())["conversationId"] == client.conversation_id
 
 
@@ -179,26 +187,33 @@ async def test_wrong_token_unknown_conversation_and_bad_activities_are_refused(s
     client = Client(server)
     await client.start()
     base = f"{server.url}{DL}/conversations"
-    async with server.session.get(f"{base}/{client.conversation_id}/activities",
-                                  headers={"Authorization": "Bearer nope"}) as resp:
+    async with server.session.get(
+        f"{base}/{client.conversation_id}/activities", headers={"Authorization": "Bearer nope"}
+    ) as resp:
         assert resp.status == 403  # directlinejs: expired token
     async with server.session.get(f"{base}/{client.conversation_id}/activities") as resp:
         assert resp.status == 403
-    async with server.session.get(f"{base}/{client.conversation_id}/activities",
-                                  headers={"Authorization": "Bearer bl\u00e5b\u00e6r".encode().decode("latin-1")}) as resp:
+    async with server.session.get(
+        f"{base}/{client.conversation_id}/activities",
+        headers={"Authorization": "Bearer bl\u00e5b\u00e6r".encode().decode("latin-1")},
+    ) as resp:
         assert resp.status == 403
     async with server.session.get(f"{base}/does-not-exist/activities", headers=client.headers) as resp:
         assert resp.status == 404  # directlinejs: conversation ended
-    async with server.session.post(f"{base}/{client.conversation_id}/activities", data=b"{nope",
-                                   headers={**client.headers, "Content-Type": "application/json"}) as resp:
+    async with server.session.post(
+        f"{base}/{client.conversation_id}/activities",
+        data=b"{nope",
+        headers={**client.headers, "Content-Type": "application/json"},
+    ) as resp:
         assert resp.status == 400
     before = await client.poll()
     for bad in ({"type": "invoke", "name": "x"}, {"text": "no type"}, {"type": "message", "text": 5}):
         status, _ = await client.post(bad)
         assert status == 400, bad
     assert before and await client.poll() == []  # refused activities are not echoed either
-    async with server.session.post(server.url + DL + "/tokens/refresh",
-                                   headers={"Authorization": "Bearer nope"}) as resp:
+    async with server.session.post(
+        server.url + DL + "/tokens/refresh", headers={"Authorization": "Bearer nope"}
+    ) as resp:
         assert resp.status == 403
 
 
@@ -225,8 +240,15 @@ async def test_only_the_bot_can_post_to_the_connector(server):
     async with server.session.post(url, json={"type": "message", "text": "x"}) as resp:
         assert resp.status == 404
     url = f"{server.url}{CONNECTOR}/{key}/v3/conversations/{client.conversation_id}/activities/act-1"
-    async with server.session.post(url, json={"type": "message", "text": "hej", "replyToId": "act-1",
-                                              "from": {"id": "someone", "name": "X", "role": "user"}}) as resp:
+    async with server.session.post(
+        url,
+        json={
+            "type": "message",
+            "text": "hej",
+            "replyToId": "act-1",
+            "from": {"id": "someone", "name": "X", "role": "user"},
+        },
+    ) as resp:
         assert resp.status == 200
     last = (await client.poll())[-1]
     assert last["text"] == "hej" and last["from"]["role"] == "bot" and "replyToId" not in last
@@ -279,14 +301,24 @@ async def test_page_uses_the_official_cdn_by_default(server):
 
 
 async def test_nothing_of_this_exists_outside_local_mode(tmp_path):
-    server = BotServer(tmp_path / "data", APP_ID="00000000-0000-0000-0000-000000000001",
-                       APP_PASSWORD="not-a-real-secret", WEBCHAT_JS=str(tmp_path / "webchat.js"))
+    server = BotServer(
+        tmp_path / "data",
+        APP_ID="00000000-0000-0000-0000-000000000001",
+        APP_PASSWORD="not-a-real-secret",
+        WEBCHAT_JS=str(tmp_path / "webchat.js"),
+    )
     await server.start()
     try:
-        for method, path in (("GET", "/"), ("GET", "/webchat.js"), ("GET", "/icon.png"),
-                             ("GET", "/webchat/webchat-page.js"), ("POST", DL + "/conversations"),
-                             ("POST", DL + "/tokens/generate"), ("GET", DL + "/conversations/x/activities"),
-                             ("POST", CONNECTOR + "/k/v3/conversations/x/activities")):
+        for method, path in (
+            ("GET", "/"),
+            ("GET", "/webchat.js"),
+            ("GET", "/icon.png"),
+            ("GET", "/webchat/webchat-page.js"),
+            ("POST", DL + "/conversations"),
+            ("POST", DL + "/tokens/generate"),
+            ("GET", DL + "/conversations/x/activities"),
+            ("POST", CONNECTOR + "/k/v3/conversations/x/activities"),
+        ):
             async with server.session.request(method, server.url + path, json={}) as resp:
                 assert resp.status in (404, 405), (method, path, resp.status)
                 assert resp.status == 404 or method == "POST"
@@ -294,6 +326,7 @@ async def test_nothing_of_this_exists_outside_local_mode(tmp_path):
         await server.stop()
 
 
+@pytest.mark.slow
 def test_the_served_app_prints_the_web_chat_url(tmp_path):
     """`make run` runs `python app.py`: in local mode it names the page's address."""
     import browser_setup as bs
@@ -367,7 +400,9 @@ async def test_an_aiohttp_client_without_a_body_can_start(server):
         async with session.post(server.url + DL + "/conversations") as resp:
             assert resp.status == 201
             data = await resp.json()
-        async with session.get(f"{server.url}{DL}/conversations/{data['conversationId']}/activities",
-                               headers={"Authorization": f"Bearer {data['token']}"}) as resp:
+        async with session.get(
+            f"{server.url}{DL}/conversations/{data['conversationId']}/activities",
+            headers={"Authorization": f"Bearer {data['token']}"},
+        ) as resp:
             activities = (await resp.json())["activities"]
     assert activities and activities[0]["recipient"]["id"].startswith("kh_")

@@ -4,6 +4,7 @@ Each test runs once per backend. The Blob backend runs against Azurite, started 
 per session on a free loopback port (see tests/azurite.py), with a fresh container per
 test. Without Node.js/npm the Blob half is skipped, except under CI=true where it fails.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -13,11 +14,9 @@ import uuid
 import pytest
 from botbuilder.testing import StorageBaseTests
 
-from bot.state_storage import DocStoreStorage
+from bot.sdk.state_storage import DocStoreStorage
 from model.docstore import UNCHANGED, ConflictError, DocStore, doc_name
 from model.tinydb_store import TinyDBStore
-
-from tests.azurite import Azurite, AzuriteUnavailable, ci
 
 BACKENDS = ["tinydb", "blob"]
 FAST = {"retry_total": 1}  # Azurite is on loopback: a failure should fail fast, not back off
@@ -48,6 +47,7 @@ async def backend(request, tmp_path):
         b = Backend("tinydb", lambda: TinyDBStore(tmp_path / "data", fsync=False))
     else:
         from model.blob_store import BlobStore
+
         server = request.getfixturevalue("azurite")
         container = f"contract-{uuid.uuid4().hex[:16]}"
         b = Backend("blob", lambda: BlobStore(server.connection_string, container, **FAST))
@@ -63,6 +63,7 @@ def store(backend) -> DocStore:
 @pytest.fixture
 async def blob(azurite):
     from model.blob_store import BlobStore
+
     stores: list = []
 
     def open_(container: str | None = None):
@@ -98,10 +99,16 @@ async def test_round_trip_keeps_unicode_and_nested_lists(store):
     doc = {
         "name": "Søren Ødegård 🙂 日本",
         "quote": 'say "hi" \\ \n\t',
-        "n": 3, "f": 2.5, "yes": True, "no": False, "none": None,
+        "n": 3,
+        "f": 2.5,
+        "yes": True,
+        "no": False,
+        "none": None,
         "nested": {"a": [1, [2, [3, "tre"]], {"b": ["c"]}]},
-        "assessments": [{"at": "2026-11-01", "scores": {"innovation": 3}, "tags": ["a", "ø"]},
-                        {"at": "2026-11-02", "scores": {}, "tags": []}],
+        "assessments": [
+            {"at": "2026-11-01", "scores": {"innovation": 3}, "tags": ["a", "ø"]},
+            {"at": "2026-11-02", "scores": {}, "tags": []},
+        ],
         "plain_list": ["x", 1, None, [], {}],
         "empty": [],
     }
@@ -227,15 +234,17 @@ async def test_update_from_two_store_instances_loses_nothing(backend):
 async def test_conditional_writes_from_two_instances_let_exactly_one_win(backend):
     one, two = backend.open(), backend.open()
     etag = await one.write(C, "k", {"v": 0})
-    results = await asyncio.gather(one.write(C, "k", {"v": 1}, if_match=etag),
-                                   two.write(C, "k", {"v": 2}, if_match=etag),
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        one.write(C, "k", {"v": 1}, if_match=etag), two.write(C, "k", {"v": 2}, if_match=etag), return_exceptions=True
+    )
     assert sum(isinstance(r, ConflictError) for r in results) == 1
     winner = 1 if isinstance(results[1], ConflictError) else 2
     assert (await two.read(C, "k"))[0] == {"v": winner}
-    created = await asyncio.gather(one.write(C, "new", {"v": 1}, if_none_match=True),
-                                   two.write(C, "new", {"v": 2}, if_none_match=True),
-                                   return_exceptions=True)
+    created = await asyncio.gather(
+        one.write(C, "new", {"v": 1}, if_none_match=True),
+        two.write(C, "new", {"v": 2}, if_none_match=True),
+        return_exceptions=True,
+    )
     assert sum(isinstance(r, ConflictError) for r in created) == 1
 
 
@@ -311,6 +320,7 @@ async def test_blob_names_are_hashed_and_content_is_plain_json(blob):
 
 async def test_blob_container_is_created_lazily_once_by_any_number_of_instances(blob, azurite):
     from azure.storage.blob.aio import BlobServiceClient
+
     name = f"lazy-{uuid.uuid4().hex[:16]}"
     stores = [blob(name) for _ in range(3)]
     async with BlobServiceClient.from_connection_string(azurite.connection_string) as service:
@@ -336,6 +346,7 @@ async def test_blob_store_reuses_one_client_and_can_be_used_again_after_close(bl
 # -- leases --------------------------------------------------------------------------------
 async def test_only_one_lease_holder_and_release_hands_over(blob):
     from model.blob_store import BlobLease
+
     store_a = blob()
     store_b = blob(store_a.container)  # a second bot instance on the same container
     a, b = BlobLease(store_a, "nudges"), BlobLease(store_b, "nudges")
@@ -357,6 +368,7 @@ async def test_only_one_lease_holder_and_release_hands_over(blob):
 
 async def test_leases_with_different_names_are_independent(blob):
     from model.blob_store import BlobLease
+
     store = blob()
     assert await BlobLease(store, "nudges").acquire()
     assert await BlobLease(store, "export").acquire()
@@ -365,6 +377,7 @@ async def test_leases_with_different_names_are_independent(blob):
 
 async def test_a_broken_lease_lets_another_instance_take_over(blob):
     from model.blob_store import BlobLease
+
     store = blob()
     a, b = BlobLease(store, "nudges"), BlobLease(blob(store.container), "nudges")
     assert await a.acquire()
@@ -377,6 +390,7 @@ async def test_a_broken_lease_lets_another_instance_take_over(blob):
 async def test_a_dead_holders_lease_expires_and_another_takes_over(blob):
     """Real expiry: Azure's shortest lease is 15 s, so this test waits ~16 s."""
     from model.blob_store import BlobLease
+
     store = blob()
     a, b = BlobLease(store, "nudges", duration=15), BlobLease(blob(store.container), "nudges")
     assert await a.acquire()
@@ -390,6 +404,7 @@ async def test_a_dead_holders_lease_expires_and_another_takes_over(blob):
 
 def test_lease_arguments_are_checked():
     from model.blob_store import BlobLease, BlobStore
+
     store = BlobStore("UseDevelopmentStorage=true", "c")
     with pytest.raises(ValueError):
         BlobLease(store, "nudges", duration=5)

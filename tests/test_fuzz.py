@@ -7,62 +7,162 @@ payloads for card submits, random `entities` and `channelData`. The app must nev
 (the bot's own error handler catching an exception inside a turn) are counted too: random
 input should be refused at the door or handled, not crash a turn.
 """
+
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
 
+from conftest import BotServer, Connector, TeamsUser
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from conftest import BotServer, Connector, TeamsUser
 
 # -- building blocks -----------------------------------------------------------------------
 
 huge = st.builds(lambda c, n: c * n, st.characters(), st.integers(1_000, 40_000))
-strings = st.one_of(st.text(max_size=40), st.text(alphabet=st.characters(min_codepoint=0x80), max_size=20),
-                    huge, st.sampled_from(["", " ", "\u0000", "<at>x</at>", "🙂" * 3, "ﬁ", "\u202e",
-                                           "hjælp", "help", "historik", "slet mine data", "ja", "yes", "3"]))
-scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.integers(min_value=10**30),
-                    st.floats(allow_nan=False, allow_infinity=False), strings)
-json_values = st.recursive(scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)), max_leaves=15)
+strings = st.one_of(
+    st.text(max_size=40),
+    st.text(alphabet=st.characters(min_codepoint=0x80), max_size=20),
+    huge,
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "\u0000",
+            "<at>x</at>",
+            "🙂" * 3,
+            "ﬁ",
+            "\u202e",
+            "hjælp",
+            "help",
+            "historik",
+            "slet mine data",
+            "ja",
+            "yes",
+            "3",
+        ]
+    ),
+)
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=10**30),
+    st.floats(allow_nan=False, allow_infinity=False),
+    strings,
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)),
+    max_leaves=15,
+)
 deep = st.integers(20, 200).map(lambda n: json.loads("[" * n + "]" * n))
 
-FIELDS = ["type", "id", "timestamp", "localTimestamp", "localTimezone", "serviceUrl", "channelId", "from",
-          "conversation", "recipient", "textFormat", "membersAdded", "membersRemoved", "reactionsAdded",
-          "locale", "text", "attachments", "entities", "channelData", "action", "replyToId", "value",
-          "name", "deliveryMode", "relatesTo", "suggestedActions", "importance", "expiration", "callerId"]
-TYPES = ["message", "conversationUpdate", "installationUpdate", "invoke", "messageReaction", "event",
-         "typing", "endOfConversation", "messageUpdate", "messageDelete", "trace", "handoff", "command",
-         "Message", "unknownType", ""]
+FIELDS = [
+    "type",
+    "id",
+    "timestamp",
+    "localTimestamp",
+    "localTimezone",
+    "serviceUrl",
+    "channelId",
+    "from",
+    "conversation",
+    "recipient",
+    "textFormat",
+    "membersAdded",
+    "membersRemoved",
+    "reactionsAdded",
+    "locale",
+    "text",
+    "attachments",
+    "entities",
+    "channelData",
+    "action",
+    "replyToId",
+    "value",
+    "name",
+    "deliveryMode",
+    "relatesTo",
+    "suggestedActions",
+    "importance",
+    "expiration",
+    "callerId",
+]
+TYPES = [
+    "message",
+    "conversationUpdate",
+    "installationUpdate",
+    "invoke",
+    "messageReaction",
+    "event",
+    "typing",
+    "endOfConversation",
+    "messageUpdate",
+    "messageDelete",
+    "trace",
+    "handoff",
+    "command",
+    "Message",
+    "unknownType",
+    "",
+]
 
 entity = st.one_of(
-    st.fixed_dictionaries({"type": st.sampled_from(["clientInfo", "mention", "streaminfo", "x"])},
-                          optional={"locale": json_values, "timezone": json_values, "country": json_values,
-                                    "platform": json_values, "text": json_values, "mentioned": json_values}),
+    st.fixed_dictionaries(
+        {"type": st.sampled_from(["clientInfo", "mention", "streaminfo", "x"])},
+        optional={
+            "locale": json_values,
+            "timezone": json_values,
+            "country": json_values,
+            "platform": json_values,
+            "text": json_values,
+            "mentioned": json_values,
+        },
+    ),
     st.fixed_dictionaries({"type": st.just("clientInfo"), "locale": strings, "timezone": strings}),
-    json_values)
+    json_values,
+)
 channel_data = st.one_of(
-    st.fixed_dictionaries({}, optional={"tenant": json_values, "team": json_values, "channel": json_values,
-                                        "eventType": json_values, "settings": json_values,
-                                        "source": json_values, "legacy": json_values}),
-    st.fixed_dictionaries({"tenant": st.fixed_dictionaries({"id": strings})},
-                          optional={"team": st.fixed_dictionaries({"id": strings, "name": strings})}),
-    json_values)
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "tenant": json_values,
+            "team": json_values,
+            "channel": json_values,
+            "eventType": json_values,
+            "settings": json_values,
+            "source": json_values,
+            "legacy": json_values,
+        },
+    ),
+    st.fixed_dictionaries(
+        {"tenant": st.fixed_dictionaries({"id": strings})},
+        optional={"team": st.fixed_dictionaries({"id": strings, "name": strings})},
+    ),
+    json_values,
+)
 submit = st.one_of(
     json_values,
-    st.fixed_dictionaries({"kh": st.sampled_from(["quick", "deep", "mus", "x"]) | json_values},
-                          optional={"nonce": json_values, "implementation": json_values, "development": json_values,
-                                    "innovation": json_values, "note": json_values}),
-    st.fixed_dictionaries({"action": st.fixed_dictionaries({"type": st.just("Action.Execute"),
-                                                             "verb": strings, "data": json_values})}),
+    st.fixed_dictionaries(
+        {"kh": st.sampled_from(["quick", "deep", "mus", "x"]) | json_values},
+        optional={
+            "nonce": json_values,
+            "implementation": json_values,
+            "development": json_values,
+            "innovation": json_values,
+            "note": json_values,
+        },
+    ),
+    st.fixed_dictionaries(
+        {"action": st.fixed_dictionaries({"type": st.just("Action.Execute"), "verb": strings, "data": json_values})}
+    ),
 )
 account = st.one_of(
-    st.fixed_dictionaries({"id": strings}, optional={"name": strings, "aadObjectId": json_values,
-                                                     "role": json_values}),
-    json_values)
+    st.fixed_dictionaries({"id": strings}, optional={"name": strings, "aadObjectId": json_values, "role": json_values}),
+    json_values,
+)
 
 
 def replacement(field: str):
@@ -74,11 +174,26 @@ def replacement(field: str):
         "from": account,
         "recipient": account,
         "conversation": st.fixed_dictionaries(
-            {"id": strings}, optional={"conversationType": st.sampled_from(["personal", "groupChat", "channel"])
-                                       | json_values, "tenantId": json_values, "isGroup": json_values}) | json_values,
+            {"id": strings},
+            optional={
+                "conversationType": st.sampled_from(["personal", "groupChat", "channel"]) | json_values,
+                "tenantId": json_values,
+                "isGroup": json_values,
+            },
+        )
+        | json_values,
         "membersAdded": st.lists(account, max_size=3) | json_values,
-        "serviceUrl": st.sampled_from(["file:///etc/passwd", "javascript:alert(1)", "http://", "ftp://x",
-                                       "http://127.0.0.1:9/", "HTTP://127.0.0.1:9"]) | json_values,
+        "serviceUrl": st.sampled_from(
+            [
+                "file:///etc/passwd",
+                "javascript:alert(1)",
+                "http://",
+                "ftp://x",
+                "http://127.0.0.1:9/",
+                "HTTP://127.0.0.1:9",
+            ]
+        )
+        | json_values,
         "text": strings | json_values,
         "timestamp": st.sampled_from(["2026-13-45T99:00:00Z", "now", ""]) | json_values,
     }
@@ -104,14 +219,15 @@ def bodies(user: TeamsUser):
         mutated(valid_message),
         mutated(user.activity("invoke", name="adaptiveCard/action", value={})),
         mutated(user.activity("conversationUpdate", membersAdded=[{"id": user.user_id}])),
-        st.builds(lambda v: {**user.message(), "value": v}, submit),                     # card submits
+        st.builds(lambda v: {**user.message(), "value": v}, submit),  # card submits
         st.builds(lambda e: {**user.message("profil"), "entities": e}, st.lists(entity, max_size=5)),
         st.builds(lambda c: {**user.message("historik"), "channelData": c}, channel_data),
-        json_values,                                                                      # not an activity
+        json_values,  # not an activity
     )
 
 
 # -- the test --------------------------------------------------------------------------------
+
 
 class TurnFailures(logging.Handler):
     def __init__(self) -> None:
@@ -152,16 +268,19 @@ def test_random_activities_never_get_5xx_and_the_bot_keeps_answering(tmp_path):
         # a person mid-onboarding, so card submits and texts hit running dialogs too
         loop.run_until_complete(server.post(user.install()))
         check()
+
         async def still_alive():
             async with server.session.get(server.url + "/healthz") as resp:
                 assert resp.status == 200
             before = len(connector.activities)
             status, _ = await server.post(TeamsUser(connector, locale="en-US").message("help"))
             assert status == 201 and "I can help you" in connector.all_text(before)
+
         loop.run_until_complete(still_alive())
         crashed = [r for r in failures.records if r.name == "kompetencehjulet.adapter"]
         assert not crashed, f"{len(crashed)} turns crashed on random input: " + "; ".join(
-            f"{r.exc_info[0].__name__ if r.exc_info else '?'}" for r in crashed[:5])
+            f"{r.exc_info[0].__name__ if r.exc_info else '?'}" for r in crashed[:5]
+        )
         assert seen.get(201) and seen.get(400), seen  # both paths were exercised
     finally:
         logging.getLogger("kompetencehjulet").removeHandler(failures)

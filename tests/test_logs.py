@@ -6,13 +6,12 @@ authentication ON (so there are real bearer tokens going both ways): onboarding,
 question, a self-assessment with a note, history, export, plus refused requests (a forged
 token, a malformed activity). Then the captured text is searched for every secret.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 from contextlib import contextmanager
-
-import pytest
 
 from conftest import TeamsUser, say
 from test_security import AuthBotServer, bearer, keys  # noqa: F401 - keys is a fixture
@@ -24,8 +23,18 @@ TYPED = [
 ]
 NOTE = "Plumtree-4711 my manager never listens"
 SCORES = {"implementation": "2", "development": "5", "innovation": "1"}
-SCORE_TEXTS = ["2/5", "5/5", "1/5", "out of 5", "Development 5", "Implementation and procurement 2",
-               '"development": 5', '"implementation": 2', '"innovation": 1', "'development': 5"]
+SCORE_TEXTS = [
+    "2/5",
+    "5/5",
+    "1/5",
+    "out of 5",
+    "Development 5",
+    "Implementation and procurement 2",
+    '"development": 5',
+    '"implementation": 2',
+    '"innovation": 1',
+    "'development': 5",
+]
 
 
 class Capture(logging.Handler):
@@ -48,11 +57,24 @@ def capture_all_logs():
     handler = Capture()
     root = logging.getLogger()
     saved_root = root.level
-    names = ["botbuilder", "botframework", "msrest", "msal", "aiohttp", "aiohttp.access", "aiohttp.server",
-             "aiohttp.client", "urllib3", "requests", "asyncio", "kompetencehjulet", "azure", "jwt"]
+    names = [
+        "botbuilder",
+        "botframework",
+        "msrest",
+        "msal",
+        "aiohttp",
+        "aiohttp.access",
+        "aiohttp.server",
+        "aiohttp.client",
+        "urllib3",
+        "requests",
+        "asyncio",
+        "kompetencehjulet",
+        "azure",
+        "jwt",
+    ]
     loggers = {name: logging.getLogger(name) for name in names}
-    loggers.update({name: lg for name, lg in logging.root.manager.loggerDict.items()
-                    if isinstance(lg, logging.Logger)})
+    loggers.update({name: lg for name, lg in logging.root.manager.loggerDict.items() if isinstance(lg, logging.Logger)})
     saved = {name: (lg.level, lg.propagate, lg.disabled) for name, lg in loggers.items()}
     logging.disable(logging.NOTSET)
     root.setLevel(logging.DEBUG)
@@ -72,9 +94,7 @@ def capture_all_logs():
             loggers[name].disabled = disabled
 
 
-
-
-async def test_a_whole_conversation_logs_no_text_scores_notes_or_tokens(tmp_path, keys, connector):
+async def test_a_whole_conversation_logs_no_text_scores_notes_or_tokens(tmp_path, keys, connector):  # noqa: F811
     with capture_all_logs() as logs:
         server = AuthBotServer(tmp_path / "data", keys)
         await server.start()
@@ -98,8 +118,12 @@ async def test_a_whole_conversation_logs_no_text_scores_notes_or_tokens(tmp_path
             assert "Innovation" in await send(user.message(TYPED[2]))
             before = len(connector.activities)
             await send(user.message("assessment"))
-            card = next(a for a in connector.activities[before:] if a.get("attachments")
-                        and a["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive")
+            card = next(
+                a
+                for a in connector.activities[before:]
+                if a.get("attachments")
+                and a["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
+            )
             nonce = card["attachments"][0]["content"]["actions"][0]["data"]["nonce"]
             reply = await send(user.message(value={"kh": "quick", "nonce": nonce, **SCORES, "note": NOTE}))
             assert "saved" in reply

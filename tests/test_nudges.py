@@ -1,5 +1,6 @@
 """Reminder nudges end to end: set by chatting, sent once, retried politely, paused when gone,
 and exactly once per person even when the sender is killed mid-run."""
+
 from __future__ import annotations
 
 import asyncio
@@ -12,8 +13,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, BotServer, TeamsUser, say
+
 from model import schedule
 from model.tinydb_store import TinyDBStore
 from model.users import user_key
@@ -49,8 +50,11 @@ async def test_set_by_chat_sent_once_then_stopped(server, connector):
     sent = proactive(connector, user, before)
     assert report.outcomes["sent"] == 1 and len(sent) == 1
     card = sent[0]["attachments"][0]["content"]
-    assert [b["title"] for b in card["buttons"]] == ["Tag et 2-minutters tjek", "Mind mig om det i morgen",
-                                                     "Stop påmindelser"]
+    assert [b["title"] for b in card["buttons"]] == [
+        "Tag et 2-minutters tjek",
+        "Mind mig om det i morgen",
+        "Stop påmindelser",
+    ]
     again = await server.runtime.nudges.run(TUESDAY_NINE)
     assert proactive(connector, user, before) == sent and again.outcomes["sent"] == 0
     reply = await say(server, connector, user.message("stop påmindelser"))
@@ -112,17 +116,29 @@ async def test_recent_assessment_skips_the_nudge(server, connector):
     await set_weekly_tuesday_nine(server, connector, user)
     key = user_key(user.tenant, user.aad)
     await server.runtime.services.users.add_assessment(
-        key, {"at": "2026-11-30T12:00:00+00:00", "scores": {"innovation": 3}})
+        key, {"at": "2026-11-30T12:00:00+00:00", "scores": {"innovation": 3}}
+    )
     before = len(connector.activities)
     report = await server.runtime.nudges.run(TUESDAY_NINE)
     assert report.outcomes["skipped_recent_assessment"] == 1 and proactive(connector, user, before) == []
 
 
 def _cli(args: list[str], data_dir: Path) -> subprocess.Popen:
-    env = {**os.environ, "BOT_DATA_DIR": str(data_dir), "BOT_FSYNC": "0", "NUDGE_RATE_PER_SECOND": "80",
-           "LOG_LEVEL": "WARNING"}
-    return subprocess.Popen([sys.executable, str(ROOT / "app.py"), *args], env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "BOT_DATA_DIR": str(data_dir),
+        "BOT_FSYNC": "0",
+        "NUDGE_RATE_PER_SECOND": "80",
+        "LOG_LEVEL": "WARNING",
+    }
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py"), *args],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 async def _wait(proc: subprocess.Popen, timeout: float = 60) -> tuple[str, str]:
@@ -131,6 +147,7 @@ async def _wait(proc: subprocess.Popen, timeout: float = 60) -> tuple[str, str]:
     return out, err
 
 
+@pytest.mark.slow
 async def test_send_nudges_cli_sends_once_per_instant(tmp_path, connector):
     server = BotServer(tmp_path / "data")
     await server.start()
@@ -152,12 +169,14 @@ async def _many_due(data_dir: Path, connector, count: int) -> list[TeamsUser]:
     people = []
     for _ in range(count):
         person = TeamsUser(connector)
-        await person.store_as_due_candidate(store, schedule.ReminderPrefs(frequency="weekly", weekday=1,
-                                                                           time="09:00"), MONDAY)
+        await person.store_as_due_candidate(
+            store, schedule.ReminderPrefs(frequency="weekly", weekday=1, time="09:00"), MONDAY
+        )
         people.append(person)
     return people
 
 
+@pytest.mark.slow
 async def test_killed_mid_run_then_run_again_everyone_gets_exactly_one(tmp_path, connector):
     people = await _many_due(tmp_path / "data", connector, 240)
     proc = _cli(["send-nudges", "--at", "2026-12-01T09:00:30+01:00"], tmp_path / "data")
@@ -174,8 +193,10 @@ async def test_killed_mid_run_then_run_again_everyone_gets_exactly_one(tmp_path,
     per_person = [counts[f"/v3/conversations/{p.conversation_id}/activities"] for p in people]
     missing = per_person.count(0)
     twice = sum(1 for n in per_person if n > 1)
-    print(f"killed after {first} sends; after the re-run: {len(people) - missing} of {len(people)} "
-          f"got a nudge, {missing} none, {twice} twice")
+    print(
+        f"killed after {first} sends; after the re-run: {len(people) - missing} of {len(people)} "
+        f"got a nudge, {missing} none, {twice} twice"
+    )
     assert twice == 0, "nobody gets a nudge twice"
     # A nudge claimed but not yet on the wire when the process died is skipped by design
     # (documented in README); that can only be the one or two in flight, never a wave.

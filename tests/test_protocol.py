@@ -1,12 +1,12 @@
 """The real aiohttp app over HTTP with Teams-shaped activities; replies are caught by a
 stand-in connector service on loopback, as Teams' connector would receive them."""
+
 from __future__ import annotations
 
 import json
 import subprocess
 
 import pytest
-
 from conftest import BotServer, TeamsUser, say
 
 
@@ -15,8 +15,9 @@ async def test_install_greets_and_onboarding_completes_over_http(server, connect
     reply = await say(server, connector, user.install())
     assert "Udvikling og implementering" in reply and "faglige position" in reply
     sent = connector.activities[-1]
-    assert sent["_path"] == f"/v3/conversations/{user.conversation_id}/activities" or \
-        sent["_path"].startswith(f"/v3/conversations/{user.conversation_id}/activities/")
+    assert sent["_path"] == f"/v3/conversations/{user.conversation_id}/activities" or sent["_path"].startswith(
+        f"/v3/conversations/{user.conversation_id}/activities/"
+    )
     assert sent["attachments"][0]["contentType"] == "application/vnd.microsoft.card.hero"
     assert "Leder" in json.dumps(sent["attachments"][0]["content"], ensure_ascii=False)
     await say(server, connector, user.message("Leder"))
@@ -52,21 +53,33 @@ async def test_profile_and_a_half_finished_onboarding_survive_a_restart(tmp_path
     assert "Manager" in before and before == after
 
 
-@pytest.mark.parametrize("body,content_type,status", [
-    (b"{not json", "application/json", 400),
-    (b"[]", "application/json", 400),
-    (b"", "application/json", 400),
-    (b'{"type": "message"}', "application/json", 400),
-    (b'{"type": "message", "conversation": {"id": "c"}, "from": {"id": "u"}}', "application/json", 400),
-    (b'{"type": "message", "conversation": {"id": "c"}, "from": {"id": "u"}, "serviceUrl": "file:///etc"}',
-     "application/json", 400),
-    (b'{"type": 5, "conversation": {"id": "c"}, "from": {"id": "u"}, "serviceUrl": "http://x"}',
-     "application/json", 400),
-    (b'{"type": "message", "conversation": "c", "from": {"id": "u"}, "serviceUrl": "http://x"}',
-     "application/json", 400),
-    (b"hello", "text/plain", 415),
-    (b"x" * (300 * 1024), "application/json", 413),
-])
+@pytest.mark.parametrize(
+    "body,content_type,status",
+    [
+        (b"{not json", "application/json", 400),
+        (b"[]", "application/json", 400),
+        (b"", "application/json", 400),
+        (b'{"type": "message"}', "application/json", 400),
+        (b'{"type": "message", "conversation": {"id": "c"}, "from": {"id": "u"}}', "application/json", 400),
+        (
+            b'{"type": "message", "conversation": {"id": "c"}, "from": {"id": "u"}, "serviceUrl": "file:///etc"}',
+            "application/json",
+            400,
+        ),
+        (
+            b'{"type": 5, "conversation": {"id": "c"}, "from": {"id": "u"}, "serviceUrl": "http://x"}',
+            "application/json",
+            400,
+        ),
+        (
+            b'{"type": "message", "conversation": "c", "from": {"id": "u"}, "serviceUrl": "http://x"}',
+            "application/json",
+            400,
+        ),
+        (b"hello", "text/plain", 415),
+        (b"x" * (300 * 1024), "application/json", 413),
+    ],
+)
 async def test_bad_requests_get_4xx_not_500(server, body, content_type, status):
     got, _ = await server.post(None, raw=body, content_type=content_type)
     assert got == status
@@ -91,11 +104,19 @@ async def test_assessment_history_export_and_delete_over_http(server, connector,
     await say(server, connector, user.message("contribute"))
     turns_before = len(connector.activities)
     await say(server, connector, user.message("assessment"))
-    card = next(a for a in connector.activities[turns_before:] if a.get("attachments")
-                and a["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive")
+    card = next(
+        a
+        for a in connector.activities[turns_before:]
+        if a.get("attachments") and a["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
+    )
     nonce = card["attachments"][0]["content"]["actions"][0]["data"]["nonce"]
-    reply = await say(server, connector, user.message(value={"kh": "quick", "nonce": nonce, "implementation": "2",
-                                                             "development": "4", "innovation": "3"}))
+    reply = await say(
+        server,
+        connector,
+        user.message(
+            value={"kh": "quick", "nonce": nonce, "implementation": "2", "development": "4", "innovation": "3"}
+        ),
+    )
     assert "saved" in reply
     await say(server, connector, user.message("no"))
     before = len(connector.activities)
@@ -118,8 +139,11 @@ async def test_assessment_history_export_and_delete_over_http(server, connector,
 
 async def test_group_chat_never_shows_personal_data(server, connector):
     user = TeamsUser(connector, locale="en-US", conversation_type="groupChat")
-    mention = {"type": "mention", "text": "<at>Kompetencehjulet</at>",
-               "mentioned": {"id": "28:bot-id", "name": "Kompetencehjulet"}}
+    mention = {
+        "type": "mention",
+        "text": "<at>Kompetencehjulet</at>",
+        "mentioned": {"id": "28:bot-id", "name": "Kompetencehjulet"},
+    }
     activity = user.message("<at>Kompetencehjulet</at> history")
     activity["entities"].append(mention)
     reply = await say(server, connector, activity)
@@ -141,8 +165,9 @@ async def test_manager_who_steers_gets_a_personal_english_answer_over_http(serve
     assert "As a manager who steers development and implementation, **Innovation** matters to you" in reply
 
 
-async def test_a_failing_turn_apologises_in_the_persons_language_and_resets_the_dialog(server, connector,
-                                                                                       monkeypatch, caplog):
+async def test_a_failing_turn_apologises_in_the_persons_language_and_resets_the_dialog(
+    server, connector, monkeypatch, caplog
+):
     import dialogs.router
 
     user = TeamsUser(connector, locale="en-US")

@@ -1,5 +1,6 @@
 """The due-time index behind nudges: flat when everyone keeps the same slot, and readable
 when it was written before the index was sharded."""
+
 from __future__ import annotations
 
 import json

@@ -1,6 +1,7 @@
 """Several bot instances sharing Azure Blob Storage (Azurite): one conversation across
 instances, nudges exactly once with two senders, takeover when the leader dies, and the
 TinyDB -> Blob migration."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,13 +12,11 @@ import sys
 import uuid
 from collections import Counter
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
-import aiohttp
 import pytest
-
 from conftest import ROOT, BotServer, TeamsUser, say
 from processes import free_port
+
 from model import schedule
 
 
@@ -27,12 +26,16 @@ def container():
 
 
 def blob_config(azurite, container) -> dict:
-    return {"STORAGE": "azure-blob", "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
-            "AZURE_STORAGE_CONTAINER": container}
+    return {
+        "STORAGE": "azure-blob",
+        "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
+        "AZURE_STORAGE_CONTAINER": container,
+    }
 
 
-async def test_a_conversation_alternating_between_two_instances_keeps_its_dialog(tmp_path, azurite, container,
-                                                                                  connector):
+async def test_a_conversation_alternating_between_two_instances_keeps_its_dialog(
+    tmp_path, azurite, container, connector
+):
     a = BotServer(tmp_path / "a", **blob_config(azurite, container))
     b = BotServer(tmp_path / "b", **blob_config(azurite, container))
     await a.start()
@@ -67,8 +70,14 @@ async def _due_people(store, connector, count: int, now: datetime) -> list[Teams
 
 
 def _env(azurite, container, **extra) -> dict:
-    return {**os.environ, "STORAGE": "azure-blob", "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
-            "AZURE_STORAGE_CONTAINER": container, "LOG_LEVEL": "WARNING", **extra}
+    return {
+        **os.environ,
+        "STORAGE": "azure-blob",
+        "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
+        "AZURE_STORAGE_CONTAINER": container,
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
 
 
 def _nudges(connector, people) -> list[int]:
@@ -94,10 +103,24 @@ async def test_two_instances_with_nudges_on_send_each_due_nudge_once(azurite, co
     procs = []
     for _ in range(2):
         port = free_port()
-        env = _env(azurite, container, PORT=str(port), NUDGES="on", NUDGE_INTERVAL_SECONDS="0.5",
-                   BOT_DATA_DIR=str(ROOT / "build" / f"unused-{uuid.uuid4().hex[:6]}"))
-        procs.append(subprocess.Popen([sys.executable, str(ROOT / "app.py")], env=env, cwd=ROOT,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
+        env = _env(
+            azurite,
+            container,
+            PORT=str(port),
+            NUDGES="on",
+            NUDGE_INTERVAL_SECONDS="0.5",
+            BOT_DATA_DIR=str(ROOT / "build" / f"unused-{uuid.uuid4().hex[:6]}"),
+        )
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, str(ROOT / "app.py")],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
     try:
         await _wait_until(lambda: min(_nudges(connector, people)) >= 1, 30)
         await asyncio.sleep(2.0)  # several more scheduler rounds on both instances
@@ -119,8 +142,14 @@ async def test_when_the_leader_dies_mid_run_another_takes_over_and_nobody_gets_t
     await store.close()
     assert len(people) >= 40
     env = _env(azurite, container, NUDGE_RATE_PER_SECOND="20")
-    leader = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "send-nudges"], env=env, cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    leader = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py"), "send-nudges"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     await _wait_until(lambda: sum(_nudges(connector, people)) >= 10, 30)
     leader.send_signal(signal.SIGKILL)
     leader.wait()
@@ -163,9 +192,8 @@ async def test_migrate_tinydb_to_blob_is_idempotent(tmp_path, azurite, container
 
 async def _run(cmd: list[str], env: dict) -> str:
     """Run a command without blocking the event loop (the stand-in connector lives in it)."""
-    proc = await asyncio.create_subprocess_exec(*cmd, env=env, cwd=ROOT, stdout=asyncio.subprocess.PIPE,
-                                                stderr=asyncio.subprocess.STDOUT)
+    proc = await asyncio.create_subprocess_exec(
+        *cmd, env=env, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
     out, _ = await asyncio.wait_for(proc.communicate(), 120)
     return out.decode()
-
-

@@ -15,8 +15,9 @@ when it replies) would come from Azure AD through MSAL, which insists on an http
 authority and asks login.microsoftonline.com for instance discovery, so it cannot be put
 on plain loopback. Instead the SDK's own seam is used: a ServiceClientCredentialsFactory
 (the real app-id check, a fixed outgoing token), handed to
-ConfigurationBotFrameworkAuthentication through bot/adapter.py's create_adapter.
+ConfigurationBotFrameworkAuthentication through bot/sdk/adapter.py's create_adapter.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -25,29 +26,24 @@ import collections
 import gzip
 import hashlib
 import hmac
-import inspect
 import json
 import logging
 import re
 import threading
 import time
 import uuid
-from unittest import mock
 
 import jwt
 import pytest
 from aiohttp import web
+from botframework.connector.auth import MicrosoftAppCredentials, PasswordServiceClientCredentialFactory
+from conftest import ROOT, BotServer, Connector, TeamsUser
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jwt.algorithms import RSAAlgorithm
 
-import bot.runtime
-from botframework.connector.auth import MicrosoftAppCredentials, PasswordServiceClientCredentialFactory
-
-from conftest import ROOT, BotServer, Connector, TeamsUser
 from bot.config import Config
 from bot.runtime import build
 
@@ -102,8 +98,9 @@ class KeyServer:
     def emulator_metadata_url(self) -> str:
         return f"{self.base}{self.prefix}/emulator/v2.0/.well-known/openid-configuration"
 
-    def add_key(self, kid: str, key: rsa.RSAPrivateKey | None = None,
-                endorsements: list[str] | None = None) -> rsa.RSAPrivateKey:
+    def add_key(
+        self, kid: str, key: rsa.RSAPrivateKey | None = None, endorsements: list[str] | None = None
+    ) -> rsa.RSAPrivateKey:
         key = key or rsa_key(kid)
         self.keys[kid] = (key, list(TEAMS_ENDORSEMENTS if endorsements is None else endorsements))
         return key
@@ -121,13 +118,15 @@ class KeyServer:
             self.hits["metadata"] += 1
             if self.delay:
                 await asyncio.sleep(self.delay)
-            return web.json_response({
-                "issuer": ISSUER,
-                "authorization_endpoint": "https://invalid.example/",
-                "jwks_uri": f"{self.base}{self.prefix}/v1/.well-known/keys",
-                "id_token_signing_alg_values_supported": ["RS256"],
-                "token_endpoint_auth_methods_supported": ["private_key_jwt"],
-            })
+            return web.json_response(
+                {
+                    "issuer": ISSUER,
+                    "authorization_endpoint": "https://invalid.example/",
+                    "jwks_uri": f"{self.base}{self.prefix}/v1/.well-known/keys",
+                    "id_token_signing_alg_values_supported": ["RS256"],
+                    "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+                }
+            )
 
         async def keys(_: web.Request) -> web.Response:
             self.hits["keys"] += 1
@@ -135,8 +134,12 @@ class KeyServer:
 
         async def emulator_metadata(_: web.Request) -> web.Response:
             self.hits["emulator"] += 1
-            return web.json_response({"issuer": "https://login.microsoftonline.com/{tenantid}/v2.0",
-                                      "jwks_uri": f"{self.base}{self.prefix}/emulator/keys"})
+            return web.json_response(
+                {
+                    "issuer": "https://login.microsoftonline.com/{tenantid}/v2.0",
+                    "jwks_uri": f"{self.base}{self.prefix}/emulator/keys",
+                }
+            )
 
         async def emulator_keys(_: web.Request) -> web.Response:
             return web.json_response({"keys": []})
@@ -179,8 +182,14 @@ class KeyServer:
     # -- tokens --------------------------------------------------------------------------
     def claims(self, service_url: str, **changes) -> dict:
         now = int(time.time())
-        claims = {"iss": ISSUER, "aud": APP_ID, "serviceurl": service_url,
-                  "nbf": now - 60, "iat": now - 60, "exp": now + 3600}
+        claims = {
+            "iss": ISSUER,
+            "aud": APP_ID,
+            "serviceurl": service_url,
+            "nbf": now - 60,
+            "iat": now - 60,
+            "exp": now + 3600,
+        }
         for name, value in changes.items():
             if value is DROP:
                 claims.pop(name, None)
@@ -188,8 +197,14 @@ class KeyServer:
                 claims[name] = value
         return claims
 
-    def token(self, service_url: str, kid: str = "key-1", key: rsa.RSAPrivateKey | None = None,
-              headers: dict | None = None, **changes) -> str:
+    def token(
+        self,
+        service_url: str,
+        kid: str = "key-1",
+        key: rsa.RSAPrivateKey | None = None,
+        headers: dict | None = None,
+        **changes,
+    ) -> str:
         key = key or self.keys[kid][0]
         return sign_rs256(self.claims(service_url, **changes), key, {"kid": kid, **(headers or {})})
 
@@ -226,10 +241,16 @@ class StubCredentialsFactory(PasswordServiceClientCredentialFactory):
 
 def auth_config(data_dir, keys: KeyServer, metadata_url: str | None = None) -> Config:
     """A Config with an app id and every Bot Framework endpoint on loopback."""
-    config = Config(DATA_DIR=data_dir, PORT=0, NUDGES="off", FSYNC=False,
-                    APP_ID=APP_ID, APP_PASSWORD="unused-secret",
-                    TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=metadata_url or keys.metadata_url,
-                    TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL=keys.emulator_metadata_url)
+    config = Config(
+        DATA_DIR=data_dir,
+        PORT=0,
+        NUDGES="off",
+        FSYNC=False,
+        APP_ID=APP_ID,
+        APP_PASSWORD="unused-secret",
+        TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=metadata_url or keys.metadata_url,
+        TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL=keys.emulator_metadata_url,
+    )
     # Not Config fields (yet): the SDK reads them with getattr. In parameterized mode each
     # must be given, or the SDK uses None (an issuer of None would accept tokens without iss).
     extra = {
@@ -269,18 +290,8 @@ class AuthBotServer(BotServer):
 
 
 def build_with_credentials(config: Config, factory):
-    """runtime.build, with the adapter's authentication using `factory` for credentials
-    (bot/adapter.py's create_adapter takes it; runtime.build passes it on when it can)."""
-    if "credentials_factory" in inspect.signature(build).parameters:
-        return build(config, credentials_factory=factory)
-    original = bot.runtime.create_adapter
-
-    def create_adapter(config, conversation_state, **kwargs):
-        kwargs["credentials_factory"] = factory
-        return original(config, conversation_state, **kwargs)
-
-    with mock.patch.object(bot.runtime, "create_adapter", create_adapter):
-        return build(config)
+    """runtime.build, with the adapter's authentication using `factory` for credentials."""
+    return build(config, credentials_factory=factory)
 
 
 @pytest.fixture
@@ -305,6 +316,7 @@ def bearer(token: str) -> dict:
 
 
 # --- accepted ------------------------------------------------------------------------------
+
 
 async def test_a_valid_channel_token_is_accepted_and_the_reply_carries_the_outgoing_token(secure, keys, connector):
     user = TeamsUser(connector, locale="en-US")
@@ -336,6 +348,7 @@ async def test_a_token_within_the_five_minute_clock_skew_is_accepted(secure, key
 
 # --- refused -------------------------------------------------------------------------------
 
+
 def _alg_none(keys: KeyServer, url: str) -> str:
     header = b64url(json.dumps({"alg": "none", "typ": "JWT", "kid": "key-1"}).encode())
     payload = b64url(json.dumps(keys.claims(url)).encode())
@@ -344,8 +357,11 @@ def _alg_none(keys: KeyServer, url: str) -> str:
 
 def _hs256_with_public_key(keys: KeyServer, url: str) -> str:
     """Algorithm confusion: HMAC with the published public key as the secret."""
-    public = keys.keys["key-1"][0].public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    public = (
+        keys.keys["key-1"][0]
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     header = b64url(json.dumps({"alg": "HS256", "typ": "JWT", "kid": "key-1"}).encode())
     payload = b64url(json.dumps(keys.claims(url)).encode())
     signature = hmac.new(public, f"{header}.{payload}".encode(), hashlib.sha256).digest()
@@ -360,8 +376,9 @@ def _tampered(keys: KeyServer, url: str) -> str:
 
 
 REFUSED = {
-    "expired": lambda k, u: bearer(k.token(u, exp=int(time.time()) - 600, nbf=int(time.time()) - 4000,
-                                           iat=int(time.time()) - 4000)),
+    "expired": lambda k, u: bearer(
+        k.token(u, exp=int(time.time()) - 600, nbf=int(time.time()) - 4000, iat=int(time.time()) - 4000)
+    ),
     "not yet valid": lambda k, u: bearer(k.token(u, nbf=int(time.time()) + 900, iat=int(time.time()))),
     "wrong audience": lambda k, u: bearer(k.token(u, aud="00000000-1111-2222-3333-444444444444")),
     "audience as a list": lambda k, u: bearer(k.token(u, aud=[APP_ID, "other"])),
@@ -377,9 +394,16 @@ REFUSED = {
     "tampered payload": lambda k, u: {"Authorization": _tampered(k, u)},
     "alg none": lambda k, u: {"Authorization": _alg_none(k, u)},
     "HS256 with the public key": lambda k, u: {"Authorization": _hs256_with_public_key(k, u)},
-    "emulator issuer, unknown key": lambda k, u: bearer(k.token(
-        u, key=rsa_key("attacker"), kid="emu", ver="1.0", appid=APP_ID,
-        iss="https://sts.windows.net/d6d49420-f39b-4df7-a1dc-d59a935871db/")),
+    "emulator issuer, unknown key": lambda k, u: bearer(
+        k.token(
+            u,
+            key=rsa_key("attacker"),
+            kid="emu",
+            ver="1.0",
+            appid=APP_ID,
+            iss="https://sts.windows.net/d6d49420-f39b-4df7-a1dc-d59a935871db/",
+        )
+    ),
     "missing header": lambda k, u: {},
     "empty header": lambda k, u: {"Authorization": ""},
     "Basic scheme": lambda k, u: {"Authorization": "Basic " + b64url(b"user:password")},
@@ -389,8 +413,10 @@ REFUSED = {
     "three parts": lambda k, u: {"Authorization": f"Bearer {k.token(u)} extra"},
     "garbage token": lambda k, u: {"Authorization": "Bearer not-a-jwt"},
     "garbage segments": lambda k, u: {"Authorization": "Bearer a.b.c"},
-    "payload not an object": lambda k, u: {"Authorization": "Bearer " + ".".join(
-        [b64url(b'{"alg":"RS256","kid":"key-1"}'), b64url(b"[1,2]"), b64url(b"sig")])},
+    "payload not an object": lambda k, u: {
+        "Authorization": "Bearer "
+        + ".".join([b64url(b'{"alg":"RS256","kid":"key-1"}'), b64url(b"[1,2]"), b64url(b"sig")])
+    },
 }
 
 
@@ -464,8 +490,7 @@ async def test_a_slow_key_server_does_not_block_other_requests(secure, keys, con
     await asyncio.sleep(0.2)  # the request is now waiting for the key server
     async with secure.session.get(secure.url + "/healthz") as resp:
         assert resp.status == 200
-    assert not slow.done() and time.monotonic() - started < 2.0, \
-        "the event loop was blocked while keys were fetched"
+    assert not slow.done() and time.monotonic() - started < 2.0, "the event loop was blocked while keys were fetched"
     assert keys.hits["metadata"] == 1
     status, _ = await slow
     assert status == 201
@@ -480,9 +505,14 @@ async def test_local_mode_ignores_authorization_headers(server, connector):
 
 # --- random headers and tokens --------------------------------------------------------------
 
-CLAIM_VALUES = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=30),
-                         st.lists(st.text(max_size=5), max_size=3), st.dictionaries(st.text(max_size=5),
-                                                                                   st.integers(), max_size=2))
+CLAIM_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.text(max_size=30),
+    st.lists(st.text(max_size=5), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+)
 
 
 def test_random_authorization_headers_and_tokens_are_always_401(tmp_path):
@@ -502,18 +532,26 @@ def test_random_authorization_headers_and_tokens_are_always_401(tmp_path):
 
     forged = st.builds(
         lambda claims, kid: "Bearer " + sign_rs256(claims, rsa_key("attacker"), {"kid": kid}),
-        st.dictionaries(st.sampled_from(["iss", "aud", "serviceurl", "exp", "nbf", "ver", "appid", "azp"]),
-                        CLAIM_VALUES, max_size=6).map(lambda d: {**keys.claims(url), **d}),
-        st.sampled_from(["key-1", "other", ""]))
+        st.dictionaries(
+            st.sampled_from(["iss", "aud", "serviceurl", "exp", "nbf", "ver", "appid", "azp"]), CLAIM_VALUES, max_size=6
+        ).map(lambda d: {**keys.claims(url), **d}),
+        st.sampled_from(["key-1", "other", ""]),
+    )
     broken_real = st.builds(
         lambda name, value: "Bearer " + keys.token(url, **{name: value}),
         st.sampled_from(["iss", "aud", "serviceurl"]),
-        CLAIM_VALUES.filter(lambda v: v not in (ISSUER, APP_ID, url)))
+        CLAIM_VALUES.filter(lambda v: v not in (ISSUER, APP_ID, url)),
+    )
     headers = st.one_of(
         st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=200),
-        st.builds(lambda s, t: f"{s} {t}", st.sampled_from(["Bearer", "bearer", "Basic", "Negotiate", ""]),
-                  st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), max_size=300)),
-        forged, broken_real)
+        st.builds(
+            lambda s, t: f"{s} {t}",
+            st.sampled_from(["Bearer", "bearer", "Basic", "Negotiate", ""]),
+            st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), max_size=300),
+        ),
+        forged,
+        broken_real,
+    )
 
     @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
     @given(headers)
@@ -536,6 +574,7 @@ def test_random_authorization_headers_and_tokens_are_always_401(tmp_path):
 
 # --- input limits (local mode: these checks come before authentication) ------------------------
 
+
 def _valid(connector) -> dict:
     return TeamsUser(connector, locale="en-US").message("help")
 
@@ -549,10 +588,11 @@ async def test_a_body_over_256_kb_is_413_with_or_without_content_length(server, 
     async def chunks():
         data = json.dumps(activity).encode()
         for i in range(0, len(data), 16 * 1024):
-            yield data[i:i + 16 * 1024]
+            yield data[i : i + 16 * 1024]
 
-    async with server.session.post(server.url + "/api/messages", data=chunks(),
-                                   headers={"Content-Type": "application/json"}) as resp:
+    async with server.session.post(
+        server.url + "/api/messages", data=chunks(), headers={"Content-Type": "application/json"}
+    ) as resp:
         assert resp.status == 413
     assert connector.requests == []
 
@@ -573,8 +613,10 @@ async def test_a_body_just_under_the_limit_is_read(server, connector):
     assert status == 201 and connector.activities
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data",
-                                          "application/jsonp", "text/json", ""])
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", "application/jsonp", "text/json", ""],
+)
 async def test_other_content_types_are_415(server, connector, content_type):
     status, _ = await server.post(_valid(connector), content_type=content_type)
     assert status == 415 and connector.requests == []
@@ -595,26 +637,57 @@ async def test_an_activity_missing_a_required_field_is_400(server, connector, fi
     assert connector.requests == []
 
 
-@pytest.mark.parametrize("change", [
-    {"type": ["message"]}, {"type": ""}, {"id": 5}, {"text": {"t": "help"}}, {"text": ["help"]},
-    {"locale": 7}, {"timestamp": 1234}, {"timestamp": "yesterday"}, {"channelId": ""},
-    {"from": {"id": 5}}, {"from": {"id": ""}}, {"from": {"id": "u", "name": ["x"]}},
-    {"from": {"id": "u", "aadObjectId": 5}}, {"from": "user"},
-    {"conversation": {"id": "c", "conversationType": ["personal"]}},
-    {"conversation": {"id": "c", "tenantId": {"id": "t"}}}, {"conversation": {"id": "c", "isGroup": "yes"}},
-    {"recipient": "bot"}, {"membersAdded": {"id": "u"}}, {"membersAdded": [{"id": 1}]},
-    {"entities": {"type": "clientInfo"}}, {"entities": [5]}, {"entities": [{"type": 5}]},
-    {"entities": [{"type": "clientInfo", "locale": 5}]}, {"entities": [{"type": "clientInfo", "timezone": ["x"]}]},
-    {"entities": [{"type": "mention", "mentioned": "bot"}]},
-    {"channelData": "x"}, {"channelData": [1]}, {"channelData": {"tenant": "t"}}, {"channelData": {"tenant": {"id": 5}}},
-    {"channelData": {"team": {"id": ["x"]}}}, {"channelData": {"eventType": 1}},
-    {"attachments": "x"}, {"attachments": [{"contentType": 5}]}, {"reactionsAdded": [{"type": 1}]},
-    {"suggestedActions": {"actions": "x"}}, {"relatesTo": {"conversation": "c"}},
-    {"value": json.loads("[" * 80 + "]" * 80)},
-    {"serviceUrl": "file:///etc/passwd"}, {"serviceUrl": "javascript:alert(1)"}, {"serviceUrl": "ftp://host/"},
-    {"serviceUrl": "http://"}, {"serviceUrl": "//host/"}, {"serviceUrl": "host.example"}, {"serviceUrl": 80},
-    {"serviceUrl": "http://[::1"},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"type": ["message"]},
+        {"type": ""},
+        {"id": 5},
+        {"text": {"t": "help"}},
+        {"text": ["help"]},
+        {"locale": 7},
+        {"timestamp": 1234},
+        {"timestamp": "yesterday"},
+        {"channelId": ""},
+        {"from": {"id": 5}},
+        {"from": {"id": ""}},
+        {"from": {"id": "u", "name": ["x"]}},
+        {"from": {"id": "u", "aadObjectId": 5}},
+        {"from": "user"},
+        {"conversation": {"id": "c", "conversationType": ["personal"]}},
+        {"conversation": {"id": "c", "tenantId": {"id": "t"}}},
+        {"conversation": {"id": "c", "isGroup": "yes"}},
+        {"recipient": "bot"},
+        {"membersAdded": {"id": "u"}},
+        {"membersAdded": [{"id": 1}]},
+        {"entities": {"type": "clientInfo"}},
+        {"entities": [5]},
+        {"entities": [{"type": 5}]},
+        {"entities": [{"type": "clientInfo", "locale": 5}]},
+        {"entities": [{"type": "clientInfo", "timezone": ["x"]}]},
+        {"entities": [{"type": "mention", "mentioned": "bot"}]},
+        {"channelData": "x"},
+        {"channelData": [1]},
+        {"channelData": {"tenant": "t"}},
+        {"channelData": {"tenant": {"id": 5}}},
+        {"channelData": {"team": {"id": ["x"]}}},
+        {"channelData": {"eventType": 1}},
+        {"attachments": "x"},
+        {"attachments": [{"contentType": 5}]},
+        {"reactionsAdded": [{"type": 1}]},
+        {"suggestedActions": {"actions": "x"}},
+        {"relatesTo": {"conversation": "c"}},
+        {"value": json.loads("[" * 80 + "]" * 80)},
+        {"serviceUrl": "file:///etc/passwd"},
+        {"serviceUrl": "javascript:alert(1)"},
+        {"serviceUrl": "ftp://host/"},
+        {"serviceUrl": "http://"},
+        {"serviceUrl": "//host/"},
+        {"serviceUrl": "host.example"},
+        {"serviceUrl": 80},
+        {"serviceUrl": "http://[::1"},
+    ],
+)
 async def test_wrong_types_and_bad_values_are_400(server, connector, change):
     activity = {**_valid(connector), **change}
     status, body = await server.post(activity)
@@ -622,17 +695,33 @@ async def test_wrong_types_and_bad_values_are_400(server, connector, change):
     assert "error" in json.loads(body) and connector.requests == []
 
 
-@pytest.mark.parametrize("raw", [b"{not json", b"", b"null", b"[]", b'"a string"', b"42",
-                                 b'{"type": "message"', b'{"text": NaN}', b"\xff\xfe\xfd",
-                                 b'{"type": "message", "text": "\\ud800"}'])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"{not json",
+        b"",
+        b"null",
+        b"[]",
+        b'"a string"',
+        b"42",
+        b'{"type": "message"',
+        b'{"text": NaN}',
+        b"\xff\xfe\xfd",
+        b'{"type": "message", "text": "\\ud800"}',
+    ],
+)
 async def test_malformed_json_is_400(server, raw):
     status, body = await server.post(None, raw=raw)
     assert status == 400 and "error" in json.loads(body)
 
 
 async def test_unknown_fields_are_ignored(server, connector):
-    activity = {**_valid(connector), "somethingNew": {"deep": [1, 2, {"x": None}]}, "_private": 1,
-                "from": {**_valid(connector)["from"], "extra": True}}
+    activity = {
+        **_valid(connector),
+        "somethingNew": {"deep": [1, 2, {"x": None}]},
+        "_private": 1,
+        "from": {**_valid(connector)["from"], "extra": True},
+    }
     activity["conversation"]["futureField"] = "x"
     status, _ = await server.post(activity)
     assert status == 201 and "I can help you" in connector.all_text()
@@ -674,6 +763,7 @@ async def test_a_crash_inside_a_turn_is_not_a_500(server, connector):
 
 async def test_a_failure_outside_the_turn_is_a_plain_500_without_details(server, connector, monkeypatch):
     """Only server-side set-up (credentials, connector client) can fail there."""
+
     async def broken(*args, **kwargs):
         raise RuntimeError("secret detail")
 

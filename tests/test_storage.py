@@ -1,13 +1,17 @@
 """Storage: atomic files, flat per-person documents, no lost updates, complete deletion."""
+
 import asyncio
 import json
 import os
+from datetime import datetime, timezone
 
 import pytest
 
 from model.docstore import ConflictError
 from model.tinydb_store import TinyDBStore
 from model.users import Users, user_key
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)  # the time profiles are saved at
 
 
 @pytest.fixture
@@ -18,7 +22,7 @@ def store(tmp_path):
 async def test_profile_round_trip_and_timestamps(store):
     users = Users(store)
     key = user_key("t1", "aad-1")
-    await users.save_profile(key, role="manager", level="steer", language="da")
+    await users.save_profile(key, NOW, role="manager", level="steer", language="da")
     again = Users(TinyDBStore(store.root))  # a "restart": a new store on the same folder
     profile = await again.profile(key)
     assert profile["role"] == "manager" and profile["level"] == "steer"
@@ -27,6 +31,7 @@ async def test_profile_round_trip_and_timestamps(store):
 
 async def test_files_are_real_tinydb_databases_with_an_assessments_table(store):
     from tinydb import TinyDB
+
     users = Users(store)
     key = user_key("t1", "aad-1")
     for score in (2, 3, 4):
@@ -39,14 +44,14 @@ async def test_files_are_real_tinydb_databases_with_an_assessments_table(store):
 async def test_a_crash_mid_write_leaves_the_old_file_whole(store, monkeypatch):
     users = Users(store)
     key = user_key("t1", "aad-1")
-    await users.save_profile(key, role="it", level="use")
+    await users.save_profile(key, NOW, role="it", level="use")
 
     def crash(*_):
         raise OSError("power cut")
 
     monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(OSError):
-        await users.save_profile(key, role="manager")
+        await users.save_profile(key, NOW, role="manager")
     monkeypatch.undo()
     assert (await users.profile(key))["role"] == "it"
     path = store.path("users", key)
@@ -64,7 +69,7 @@ async def test_concurrent_updates_of_one_person_lose_nothing(store):
 async def test_people_are_separate_files_named_without_their_ids(store):
     users = Users(store)
     for i in range(5):
-        await users.save_profile(user_key("t1", f"aad-{i}"), role="it", level="use")
+        await users.save_profile(user_key("t1", f"aad-{i}"), NOW, role="it", level="use")
     files = list((store.root / "users").rglob("*.json"))
     assert len(files) == 5
     assert not any("aad" in str(f) for f in files)
@@ -73,7 +78,7 @@ async def test_people_are_separate_files_named_without_their_ids(store):
 async def test_delete_leaves_no_trace(store, tmp_path):
     users = Users(store)
     key = user_key("tenant-x", "secret-aad-id")
-    await users.save_profile(key, role="it", level="use")
+    await users.save_profile(key, NOW, role="it", level="use")
     await users.remember_conversation(key, {"user": {"id": "secret-aad-id"}}, "msteams/conversations/c1/", True)
     await store.write("state", "msteams/conversations/c1/", {"data": {"x": 1}})
     await users.delete(key)
@@ -87,10 +92,10 @@ async def test_delete_leaves_no_trace(store, tmp_path):
 async def test_export_contains_exactly_the_persons_data(store):
     users = Users(store)
     a, b = user_key("t", "a"), user_key("t", "b")
-    await users.save_profile(a, role="it", level="use")
+    await users.save_profile(a, NOW, role="it", level="use")
     await users.add_assessment(a, {"at": "x", "scores": {"innovation": 4}, "note": "mine"})
     await users.add_assessment(b, {"at": "y", "scores": {"innovation": 1}, "note": "theirs"})
-    data = await users.export(a)
+    data = await users.export(a, NOW)
     assert data["profile"]["role"] == "it"
     assert [x["note"] for x in data["assessments"]] == ["mine"]
     assert "theirs" not in json.dumps(data)
@@ -100,8 +105,13 @@ def test_the_file_layout_is_what_tinydb_itself_writes(tmp_path):
     from tinydb import TinyDB
 
     from model.tinydb_store import tinydb_layout
-    doc = {"role": "it", "assessments": [{"at": "a", "scores": {"udvikling": 2}}, {"at": "b"}], "tags": [],
-           "words": ["x"]}
+
+    doc = {
+        "role": "it",
+        "assessments": [{"at": "a", "scores": {"udvikling": 2}}, {"at": "b"}],
+        "tags": [],
+        "words": ["x"],
+    }
     db = TinyDB(tmp_path / "by-tinydb.json")
     db.table("_meta").insert({"rev": 3, "lists": ["assessments", "tags"]})
     db.table("document").insert({"role": "it", "words": ["x"]})
@@ -114,6 +124,7 @@ def test_the_file_layout_is_what_tinydb_itself_writes(tmp_path):
 async def test_etags_hold_for_files_in_other_layouts_too(store):
     """A file TinyDB wrote in another table order (or any older file) is still checked."""
     from tinydb import TinyDB
+
     path = store.path("users", "k1")
     path.parent.mkdir(parents=True, exist_ok=True)
     db = TinyDB(path)
@@ -142,12 +153,18 @@ async def test_dialog_state_is_written_only_when_it_changed(store):
     from botbuilder.core.adapters import TestAdapter
     from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 
-    from bot.state_storage import DocStoreStorage, JsonConversationState
+    from bot.sdk.state_storage import DocStoreStorage, JsonConversationState
 
     state = JsonConversationState(DocStoreStorage(store))
     prop = state.create_property("dialog")
-    activity = Activity(type="message", channel_id="msteams", text="hej", from_property=ChannelAccount(id="u"),
-                        conversation=ConversationAccount(id="c"), recipient=ChannelAccount(id="b"))
+    activity = Activity(
+        type="message",
+        channel_id="msteams",
+        text="hej",
+        from_property=ChannelAccount(id="u"),
+        conversation=ConversationAccount(id="c"),
+        recipient=ChannelAccount(id="b"),
+    )
 
     async def turn(change=None):
         context = TurnContext(TestAdapter(), activity)
@@ -159,8 +176,9 @@ async def test_dialog_state_is_written_only_when_it_changed(store):
         return value
 
     def revision():
-        return json.loads(store.path("state", state.get_storage_key(TurnContext(TestAdapter(), activity)))
-                          .read_text())["_meta"]["1"]["rev"]
+        return json.loads(store.path("state", state.get_storage_key(TurnContext(TestAdapter(), activity))).read_text())[
+            "_meta"
+        ]["1"]["rev"]
 
     await turn(lambda v: v.update(step=1, when=__import__("datetime").datetime(2026, 11, 27, 9, 0)))
     first = revision()
@@ -173,8 +191,9 @@ async def test_dialog_state_is_written_only_when_it_changed(store):
 
 async def test_a_written_file_is_the_tinydb_layout_with_its_revision(tmp_path):
     from model.tinydb_store import tinydb_layout
+
     store = TinyDBStore(tmp_path / "data", fsync=True)  # the threaded, fsynced path
-    doc = {"role": "it", "navn": "Søren \"ø\"", "assessments": [{"at": "a"}], "empty": []}
+    doc = {"role": "it", "navn": 'Søren "ø"', "assessments": [{"at": "a"}], "empty": []}
     assert await store.write("users", "k", doc) == "1"
     assert await store.write("users", "k", doc, if_match="1") == "2"
     assert json.loads(store.path("users", "k").read_bytes()) == tinydb_layout(2, doc)

@@ -1,21 +1,24 @@
 """How the bot behaves with what Teams really sends: mentions in channels and group chats,
 installation and membership updates, invokes, reactions and unknown activity types, the
 client's locale and time zone, and the commands the Teams package advertises."""
+
 from __future__ import annotations
 
 import json
 import zipfile
 
 import pytest
-
-import bot.teams_package as tp
 from conftest import TeamsUser, say
+
+import bot.ops.teams_package as tp
 from model import content
 from model.understanding import understand
 
 BOT = {"id": "28:bot-id", "name": "Kompetencehjulet"}
-TEAM = {"team": {"id": "19:team@thread.tacv2", "name": "Digitalisering"},
-        "channel": {"id": "19:general@thread.tacv2", "name": "General"}}
+TEAM = {
+    "team": {"id": "19:team@thread.tacv2", "name": "Digitalisering"},
+    "channel": {"id": "19:general@thread.tacv2", "name": "General"},
+}
 
 
 def team_user(connector, kind: str = "channel", locale: str = "en-US") -> TeamsUser:
@@ -42,7 +45,9 @@ def spy_on_router(server) -> list:
     original = router.on_message
 
     async def spy(context):
-        seen.append({"text": context.activity.text, "state": dict(context.turn_state)})
+        from dialogs.turn import turn_of
+
+        seen.append({"text": context.activity.text, "turn": turn_of(context)})
         await original(context)
 
     router.on_message = spy
@@ -50,6 +55,7 @@ def spy_on_router(server) -> list:
 
 
 # --- mentions ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("kind", ["channel", "groupChat"])
 @pytest.mark.parametrize("with_entity", [True, False])
@@ -85,6 +91,7 @@ async def test_in_a_personal_chat_the_text_is_left_alone(server, connector):
 
 # --- installation and membership --------------------------------------------------------------
 
+
 @pytest.mark.parametrize("kind", ["channel", "groupChat"])
 async def test_installed_in_a_team_or_group_it_greets_once_and_not_each_new_member(server, connector, kind):
     user = team_user(connector, kind)
@@ -97,8 +104,10 @@ async def test_installed_in_a_team_or_group_it_greets_once_and_not_each_new_memb
 
     # Teams also says the bot itself was added, and later that people joined
     bot_added = user.activity("conversationUpdate", membersAdded=[dict(BOT)])
-    people = user.activity("conversationUpdate", membersAdded=[
-        {"id": f"29:new-{i}", "aadObjectId": f"aad-{i}", "name": f"Person {i}"} for i in range(3)])
+    people = user.activity(
+        "conversationUpdate",
+        membersAdded=[{"id": f"29:new-{i}", "aadObjectId": f"aad-{i}", "name": f"Person {i}"} for i in range(3)],
+    )
     for activity in (bot_added, people):
         if kind == "channel":
             in_team(activity)
@@ -117,10 +126,13 @@ async def test_personal_install_greets_once_although_teams_sends_two_updates(ser
 
 async def test_team_members_removed_and_uninstall_are_quiet(server, connector):
     user = team_user(connector, "channel")
-    for activity in (user.activity("conversationUpdate", membersRemoved=[{"id": "29:gone"}]),
-                     user.activity("installationUpdate", action="remove"),
-                     user.activity("conversationUpdate", channelData={"eventType": "teamRenamed",
-                                                                     "tenant": {"id": "tenant-1"}, **TEAM})):
+    for activity in (
+        user.activity("conversationUpdate", membersRemoved=[{"id": "29:gone"}]),
+        user.activity("installationUpdate", action="remove"),
+        user.activity(
+            "conversationUpdate", channelData={"eventType": "teamRenamed", "tenant": {"id": "tenant-1"}, **TEAM}
+        ),
+    ):
         status, _ = await server.post(in_team(activity))
         assert status in (200, 201)
     assert connector.activities == []
@@ -128,9 +140,22 @@ async def test_team_members_removed_and_uninstall_are_quiet(server, connector):
 
 # --- invokes ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["composeExtension/query", "task/fetch", "config/fetch", "tab/fetch",
-                                  "message/submitAction", "actionableMessage/executeAction", "fileConsent/invoke",
-                                  "signin/verifyState", "made/up", None])
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "composeExtension/query",
+        "task/fetch",
+        "config/fetch",
+        "tab/fetch",
+        "message/submitAction",
+        "actionableMessage/executeAction",
+        "fileConsent/invoke",
+        "signin/verifyState",
+        "made/up",
+        None,
+    ],
+)
 async def test_invokes_the_bot_does_not_handle_get_501_not_500(server, connector, name):
     user = TeamsUser(connector, locale="en-US")
     activity = user.activity("invoke", value={"anything": 1})
@@ -147,17 +172,27 @@ async def test_invokes_the_bot_does_not_handle_get_501_not_500(server, connector
 
 async def test_adaptive_card_action_is_answered_consistently(server, connector):
     user = TeamsUser(connector, locale="en-US")
-    execute = user.activity("invoke", name="adaptiveCard/action",
-                            value={"action": {"type": "Action.Execute", "verb": "refresh", "data": {}},
-                                   "trigger": "manual"})
+    execute = user.activity(
+        "invoke",
+        name="adaptiveCard/action",
+        value={"action": {"type": "Action.Execute", "verb": "refresh", "data": {}}, "trigger": "manual"},
+    )
     statuses = [(await server.post(execute))[0] for _ in range(2)]
     assert statuses == [501, 501]  # Universal Actions are not implemented (cards use Action.Submit)
 
 
-@pytest.mark.parametrize("value,code", [(None, "BadRequest"), ({}, "BadRequest"), ([1], "BadRequest"),
-                                        ({"action": {"type": "Action.Submit"}}, "NotSupported")])
-async def test_a_malformed_adaptive_card_action_gets_the_universal_actions_error_not_500(server, connector,
-                                                                                         value, code):
+@pytest.mark.parametrize(
+    "value,code",
+    [
+        (None, "BadRequest"),
+        ({}, "BadRequest"),
+        ([1], "BadRequest"),
+        ({"action": {"type": "Action.Submit"}}, "NotSupported"),
+    ],
+)
+async def test_a_malformed_adaptive_card_action_gets_the_universal_actions_error_not_500(
+    server, connector, value, code
+):
     user = TeamsUser(connector, locale="en-US")
     activity = user.activity("invoke", name="adaptiveCard/action")
     if value is not None:
@@ -190,18 +225,22 @@ async def test_expect_replies_returns_the_replies_in_the_response(server, connec
 
 # --- reactions and other activity types -------------------------------------------------------
 
-@pytest.mark.parametrize("activity", [
-    {"type": "messageReaction", "reactionsAdded": [{"type": "like"}], "replyToId": "reply-1"},
-    {"type": "messageReaction", "reactionsRemoved": [{"type": "heart"}], "replyToId": "reply-1"},
-    {"type": "typing"},
-    {"type": "event", "name": "application/vnd.microsoft.meetingStart", "value": {"Id": "m"}},
-    {"type": "messageUpdate", "text": "edited", "channelData": {"eventType": "editMessage", "tenant": {"id": "t"}}},
-    {"type": "messageDelete", "channelData": {"eventType": "softDeleteMessage", "tenant": {"id": "t"}}},
-    {"type": "endOfConversation", "code": "userCancelled"},
-    {"type": "somethingTeamsInventsNextYear", "value": {"x": [1, 2]}},
-    {"type": "trace", "name": "x"},
-    {"type": "handoff"},
-])
+
+@pytest.mark.parametrize(
+    "activity",
+    [
+        {"type": "messageReaction", "reactionsAdded": [{"type": "like"}], "replyToId": "reply-1"},
+        {"type": "messageReaction", "reactionsRemoved": [{"type": "heart"}], "replyToId": "reply-1"},
+        {"type": "typing"},
+        {"type": "event", "name": "application/vnd.microsoft.meetingStart", "value": {"Id": "m"}},
+        {"type": "messageUpdate", "text": "edited", "channelData": {"eventType": "editMessage", "tenant": {"id": "t"}}},
+        {"type": "messageDelete", "channelData": {"eventType": "softDeleteMessage", "tenant": {"id": "t"}}},
+        {"type": "endOfConversation", "code": "userCancelled"},
+        {"type": "somethingTeamsInventsNextYear", "value": {"x": [1, 2]}},
+        {"type": "trace", "name": "x"},
+        {"type": "handoff"},
+    ],
+)
 async def test_reactions_and_unknown_activity_types_are_ignored_politely(server, connector, activity):
     user = TeamsUser(connector, locale="en-US")
     status, body = await server.post(user.activity(activity.pop("type"), **activity))
@@ -213,14 +252,18 @@ async def test_reactions_and_unknown_activity_types_are_ignored_politely(server,
 
 # --- locale and time zone ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("locale,entity_locale,expected", [
-    ("en-US", "en-US", "What is your professional position?"),
-    ("en-GB", "en-GB", "What is your professional position?"),
-    ("da-DK", "da-DK", "Hvad er din faglige position?"),
-    (None, "en-US", "What is your professional position?"),   # only the clientInfo entity says it
-    (None, None, "Hvad er din faglige position?"),            # nothing said: Danish first
-    ("nb-NO", "nb-NO", "What is your professional position?"),  # not Danish: English
-])
+
+@pytest.mark.parametrize(
+    "locale,entity_locale,expected",
+    [
+        ("en-US", "en-US", "What is your professional position?"),
+        ("en-GB", "en-GB", "What is your professional position?"),
+        ("da-DK", "da-DK", "Hvad er din faglige position?"),
+        (None, "en-US", "What is your professional position?"),  # only the clientInfo entity says it
+        (None, None, "Hvad er din faglige position?"),  # nothing said: Danish first
+        ("nb-NO", "nb-NO", "What is your professional position?"),  # not Danish: English
+    ],
+)
 async def test_the_greeting_follows_the_users_locale(server, connector, locale, entity_locale, expected):
     user = TeamsUser(connector)
     activity = user.install()
@@ -238,10 +281,11 @@ async def test_the_client_time_zone_is_read_from_client_info(server, connector):
     seen = spy_on_router(server)
     user = TeamsUser(connector, locale="en-US")
     activity = user.message("help")
-    activity["entities"] = [{"type": "clientInfo", "locale": "en-US", "timezone": "America/New_York",
-                             "country": "US", "platform": "Web"}]
+    activity["entities"] = [
+        {"type": "clientInfo", "locale": "en-US", "timezone": "America/New_York", "country": "US", "platform": "Web"}
+    ]
     await say(server, connector, activity)
-    assert seen[-1]["state"]["kh.timezone"] == "America/New_York"
+    assert seen[-1]["turn"].timezone == "America/New_York"
 
 
 async def test_reminders_are_scheduled_in_the_clients_time_zone(server, connector):
@@ -271,7 +315,7 @@ async def test_the_activity_local_timezone_is_used_when_there_is_no_client_info(
     activity["entities"] = []
     activity["localTimezone"] = "America/New_York"
     await say(server, connector, activity)
-    assert seen[-1]["state"]["kh.timezone"] == "America/New_York"
+    assert seen[-1]["turn"].timezone == "America/New_York"
 
 
 # --- the package's commands -------------------------------------------------------------------
@@ -280,11 +324,23 @@ EXPECTED = {
     "da": ["help", "start", "profile", "assessment", "history", "reminders", "export", "delete"],
     "en": ["help", "start", "profile", "assessment", "history", "reminders", "export", "delete"],
 }
-COMMAND_WORDS = {"hjælp": "help", "help": "help", "start": "start", "profil": "profile", "profile": "profile",
-                 "vurdering": "assessment", "assessment": "assessment", "historik": "history",
-                 "history": "history", "påmindelser": "reminders", "reminders": "reminders",
-                 "eksport": "export", "export": "export", "slet mine data": "delete",
-                 "delete my data": "delete"}
+COMMAND_WORDS = {
+    "hjælp": "help",
+    "help": "help",
+    "start": "start",
+    "profil": "profile",
+    "profile": "profile",
+    "vurdering": "assessment",
+    "assessment": "assessment",
+    "historik": "history",
+    "history": "history",
+    "påmindelser": "reminders",
+    "reminders": "reminders",
+    "eksport": "export",
+    "export": "export",
+    "slet mine data": "delete",
+    "delete my data": "delete",
+}
 
 
 @pytest.mark.parametrize("lang", ["da", "en"])

@@ -1,4 +1,5 @@
 """The Teams package must pass Microsoft's schemas, or an admin cannot upload it."""
+
 from __future__ import annotations
 
 import io
@@ -14,7 +15,7 @@ from PIL import Image
 from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 
-import bot.teams_package as tp
+import bot.ops.teams_package as tp
 from model.content import texts
 
 REPO = Path(__file__).resolve().parents[1]
@@ -161,7 +162,7 @@ def test_icons(package):
     outline = Image.open(io.BytesIO(package["outline.png"]))
     assert outline.format == "PNG" and outline.size == (32, 32)
     assert outline.mode == "RGBA"
-    pixels = list(outline.getdata())
+    pixels = list(outline.get_flattened_data() if hasattr(outline, "get_flattened_data") else outline.getdata())
     assert all(p[3] == 0 or p[:3] == (255, 255, 255) for p in pixels)  # white, or fully transparent
     alphas = [p[3] for p in pixels]
     assert alphas[0] == 0 and min(alphas) == 0 and max(alphas) == 255

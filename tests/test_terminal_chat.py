@@ -1,5 +1,6 @@
 """`python app.py chat`: the real bot in a terminal. Typed lines go in through stdin, as a
 person would type them; what is stored lands in BOT_DATA_DIR like the served bot's data."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,7 +11,7 @@ import sys
 from pathlib import Path
 
 from bot.config import Config
-from bot.terminal_chat import Screen, chat
+from bot.local.terminal_chat import Screen, chat
 from model import answers, content, relevance
 from model.tinydb_store import TinyDBStore
 from model.users import Users, user_key
@@ -21,8 +22,16 @@ ROOT = Path(__file__).resolve().parents[1]
 def run_chat(data_dir: Path, typed: str, *args: str, timeout: int = 60) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("Microsoft")}
     env.update({"BOT_DATA_DIR": str(data_dir), "BOT_FSYNC": "0", "NUDGES": "off", "PYTHONIOENCODING": "utf-8"})
-    return subprocess.run([sys.executable, str(ROOT / "app.py"), "chat", *args], input=typed, text=True,
-                          capture_output=True, timeout=timeout, cwd=ROOT, env=env, encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), "chat", *args],
+        input=typed,
+        text=True,
+        capture_output=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env=env,
+        encoding="utf-8",
+    )
 
 
 async def stored(data_dir: Path, user: str) -> dict:
@@ -50,8 +59,9 @@ def test_onboarding_completes_by_typing_numbers(tmp_path):
 
 
 def test_english_typed_answers_and_end_of_input(tmp_path):
-    proc = run_chat(tmp_path / "data", "Manager\nI steer development and implementation\n", "--lang", "en",
-                    "--user", "sam")
+    proc = run_chat(
+        tmp_path / "data", "Manager\nI steer development and implementation\n", "--lang", "en", "--user", "sam"
+    )
     assert proc.returncode == 0, proc.stderr
     assert content.t("en", "msg.ask_role") in proc.stdout
     assert "Development and implementation" in proc.stdout
@@ -88,8 +98,10 @@ def _chat(tmp_path: Path, lines: list[str], lang: str = "da", user: str = "anna"
 
 def test_assessment_by_numbers_then_history_and_a_question(tmp_path):
     overview_buttons = 4  # "more about" x3, then the check
-    out = _chat(tmp_path, ["2", "3", str(overview_buttons), "4", "3", "2", "spring over",
-                           "historik", "hvad betyder innovation for mig?"])
+    out = _chat(
+        tmp_path,
+        ["2", "3", str(overview_buttons), "4", "3", "2", "spring over", "historik", "hvad betyder innovation for mig?"],
+    )
     card_title = content.t("da", "assessment.card_title")
     assert card_title in out
     assert out.count("5) 5 - ") == 1 and "(samme svarmuligheder)" in out  # one scale, shown once
@@ -99,27 +111,51 @@ def test_assessment_by_numbers_then_history_and_a_question(tmp_path):
     assert answer.split("\n")[0].replace("**", "") in " ".join(out.split())  # wrapped lines joined
     doc = asyncio.run(stored(tmp_path / "data", "anna"))
     ranked = [r.subarea for r in relevance.ranked_subareas("administrative", "steer")]
-    assert doc["assessments"][0]["scores"] == dict(zip(ranked, [4, 3, 2]))
+    assert doc["assessments"][0]["scores"] == dict(zip(ranked, [4, 3, 2], strict=True))
 
 
 def test_screen_numbers_buttons_and_card_actions():
     out = io.StringIO()
     screen = Screen(out, lang="en", width=80, color=False)
     screen.begin_turn()
-    screen.show({"type": "message", "text": "Pick **one**", "attachments": [{
-        "contentType": "application/vnd.microsoft.card.hero",
-        "content": {"buttons": [{"type": "imBack", "title": "Yes", "value": "yes please"},
-                                {"type": "messageBack", "title": "No", "text": "no", "value": {"k": 1}}]}}]})
+    screen.show(
+        {
+            "type": "message",
+            "text": "Pick **one**",
+            "attachments": [
+                {
+                    "contentType": "application/vnd.microsoft.card.hero",
+                    "content": {
+                        "buttons": [
+                            {"type": "imBack", "title": "Yes", "value": "yes please"},
+                            {"type": "messageBack", "title": "No", "text": "no", "value": {"k": 1}},
+                        ]
+                    },
+                }
+            ],
+        }
+    )
     screen.end_turn()
     assert "Pick one" in out.getvalue() and "1) Yes" in out.getvalue() and "2) No" in out.getvalue()
     assert screen.pick("1").text == "yes please" and screen.pick("2").value == {"k": 1}
     assert screen.pick("3") is None and screen.pick("yes") is None
 
     screen.begin_turn()
-    screen.show({"type": "message", "attachments": [{
-        "contentType": "application/vnd.microsoft.card.adaptive",
-        "content": {"type": "AdaptiveCard", "body": [{"type": "Image", "url": "data:,", "altText": "A wheel"}],
-                    "actions": [{"type": "Action.Submit", "title": "Summary", "data": {"kh": "mus"}}]}}]})
+    screen.show(
+        {
+            "type": "message",
+            "attachments": [
+                {
+                    "contentType": "application/vnd.microsoft.card.adaptive",
+                    "content": {
+                        "type": "AdaptiveCard",
+                        "body": [{"type": "Image", "url": "data:,", "altText": "A wheel"}],
+                        "actions": [{"type": "Action.Submit", "title": "Summary", "data": {"kh": "mus"}}],
+                    },
+                }
+            ],
+        }
+    )
     screen.end_turn()
     assert "[picture: A wheel]" in out.getvalue()
     assert screen.pick("1").value == {"kh": "mus"}  # a card without inputs: its button is a numbered line
@@ -138,8 +174,15 @@ def test_on_a_pseudo_terminal_choices_are_bold_and_onboarding_completes(tmp_path
     env = {k: v for k, v in os.environ.items() if not k.startswith("Microsoft")}
     env.update({"BOT_DATA_DIR": str(tmp_path / "data"), "BOT_FSYNC": "0", "TERM": "xterm", "COLUMNS": "90"})
     main, child = pty.openpty()
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "chat", "--user", "tty"], stdin=child,
-                            stdout=child, stderr=child, cwd=ROOT, env=env, close_fds=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py"), "chat", "--user", "tty"],
+        stdin=child,
+        stdout=child,
+        stderr=child,
+        cwd=ROOT,
+        env=env,
+        close_fds=True,
+    )
     os.close(child)
     seen = b""
 

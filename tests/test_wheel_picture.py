@@ -1,4 +1,5 @@
 """The score picture must always decode, show what it claims, and never crash a reply."""
+
 from __future__ import annotations
 
 import io
@@ -11,6 +12,11 @@ import model.wheel_picture as wp
 from model.content import subarea_ids, subarea_name
 
 SCORES = {"implementation": 3, "development": 4.5, "innovation": None}
+
+
+def _pixels(img):
+    """Every pixel; Pillow 12.1 renamed getdata (deprecated since) to get_flattened_data."""
+    return list(img.get_flattened_data() if hasattr(img, "get_flattened_data") else img.getdata())
 
 
 def _image(png: bytes) -> Image.Image:
@@ -42,7 +48,7 @@ def test_fill_grows_with_score():
 
     def coloured_pixels(score):
         img = _image(wp.render_wheel({"development": score}, "en")).convert("RGB")
-        return sum(1 for px in img.getdata() if px == colour)
+        return sum(1 for px in _pixels(img) if px == colour)
 
     assert coloured_pixels(5) > 3 * coloured_pixels(2) > 0
     assert coloured_pixels(None) < coloured_pixels(1)
@@ -98,8 +104,11 @@ def test_the_picture_sent_in_chat_is_small_and_keeps_the_colours():
         assert len(png) < 20_000
         full = _image(wp.render_wheel(scores, "da", size=480)).convert("RGB")
         compact = compact.convert("RGB")
-        differing = sum(1 for a, b in zip(full.getdata(), compact.getdata())
-                        if max(abs(x - y) for x, y in zip(a, b)) > 24)
+        differing = sum(
+            1
+            for a, b in zip(_pixels(full), _pixels(compact), strict=True)
+            if max(abs(x - y) for x, y in zip(a, b, strict=True)) > 24
+        )
         assert differing < 0.02 * 480 * 480  # only antialiased edges may shift
 
 

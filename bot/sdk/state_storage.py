@@ -3,6 +3,7 @@
 Follows MemoryStorage's ETag rules (the contract botbuilder-testing's StorageBaseTests
 checks): an item with an e_tag other than "*" must match the stored one.
 """
+
 from __future__ import annotations
 
 import json
@@ -64,8 +65,7 @@ class DocStoreStorage(Storage):
         else:
             data = encoded
         try:
-            await self.store.write(self.collection, key, {"data": data},
-                                   if_match=None if etag in (None, "*") else etag)
+            await self.store.write(self.collection, key, {"data": data}, if_match=None if etag in (None, "*") else etag)
         except ConflictError as err:
             raise KeyError(f"Etag conflict for state item: {err}") from None
 

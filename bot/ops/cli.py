@@ -1,55 +1,41 @@
 """Sub-commands of app.py. Each is a small function so tests can call it directly."""
+
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 
-from model import answers, content, relevance
-from model.understanding import understand
+from model import content, relevance
+
+from . import offline
 
 
 def ask(args: argparse.Namespace) -> int:
-    """Answer questions as the bot would, without writing anything to the data directory."""
+    """Answer questions as the bot would in a chat, without writing anything anywhere."""
     profile = None
     if args.role or args.level:
         if args.role not in relevance.roles() or args.level not in relevance.levels():
-            print(f"--role must be one of {relevance.roles()} and --level one of {relevance.levels()}",
-                  file=sys.stderr)
+            print(f"--role must be one of {relevance.roles()} and --level one of {relevance.levels()}", file=sys.stderr)
             return 2
         profile = {"role": args.role, "level": args.level}
-    for question in args.question:
-        result = answer_question(question, args.lang, profile)
+    for result in asyncio.run(offline.answer_all(args.question, args.lang, profile)):
         if args.json:
             print(json.dumps(result, ensure_ascii=False))
         else:
-            print(f"> {question}\n{result['answer']}\n")
+            print(f"> {result['question']}\n{result['answer']}\n")
     return 0
-
-
-def answer_question(question: str, lang: str | None, profile: dict | None) -> dict:
-    understood = understand(question)
-    language = content.normalise_language(understood.language or lang or content.DEFAULT_LANGUAGE)
-    if understood.intent == "question" and understood.topic:
-        text = answers.topic_reply(language, understood.topic, profile,
-                                   detail=answers.wants_detail(question)).text
-    elif understood.intent in (None, ""):
-        text = content.t(language, "msg.out_of_scope")
-    else:
-        text = content.t(language, "msg.command_hint", command=understood.intent)
-    return {"question": question, "topic": understood.topic, "intent": understood.intent,
-            "language": language, "confidence": round(float(understood.confidence), 3), "answer": text}
 
 
 def send_nudges(args: argparse.Namespace) -> int:
     """Send what is due at --at (default now) once, print a JSON summary."""
-    import asyncio
     from datetime import datetime, timezone
 
     from model.leadership import leader_for, run_as_leader
 
-    from .config import Config
-    from .runtime import build
+    from ..config import Config
+    from ..runtime import build
 
     if args.at:
         try:
@@ -59,6 +45,7 @@ def send_nudges(args: argparse.Namespace) -> int:
             return 2
         if at.tzinfo is None:
             from zoneinfo import ZoneInfo
+
             at = at.replace(tzinfo=ZoneInfo("Europe/Copenhagen"))
     else:
         at = datetime.now(timezone.utc)
@@ -84,12 +71,10 @@ def send_nudges(args: argparse.Namespace) -> int:
 
 def migrate(args: argparse.Namespace) -> int:
     """Copy every document from one backend to another; running it again changes nothing."""
-    import asyncio
-
     from model.migrate import copy_all
 
-    from .config import Config
-    from .runtime import create_store
+    from ..config import Config
+    from ..runtime import create_store
 
     async def run() -> dict:
         source_config, target_config = Config.from_env(), Config.from_env()
@@ -111,8 +96,11 @@ def migrate(args: argparse.Namespace) -> int:
 def package(args: argparse.Namespace) -> int:
     from . import teams_package
 
-    argv = ["--app-id", args.app_id] + (["--out", args.out] if args.out else []) + \
-        (["--version", args.version] if args.version else [])
+    argv = (
+        ["--app-id", args.app_id]
+        + (["--out", args.out] if args.out else [])
+        + (["--version", args.version] if args.version else [])
+    )
     return teams_package.main(argv)
 
 
@@ -138,12 +126,20 @@ def main(argv: list[str]) -> int:
     p_pkg.add_argument("--out")
     p_pkg.add_argument("--version")
     p_pkg.set_defaults(func=package)
-    for register in SUBCOMMANDS:
-        register(sub)
+    p_chat = sub.add_parser("chat", help="talk to the bot in this terminal (data in BOT_DATA_DIR)")
+    p_chat.add_argument(
+        "--lang", choices=content.LANGUAGES, default="da", help="the language the conversation starts in (default: da)"
+    )
+    p_chat.add_argument(
+        "--user", help="who you are to the bot (default: your login name); each name has its own profile and history"
+    )
+    p_chat.set_defaults(func=chat)
     args = parser.parse_args(argv)
     return args.func(args)
 
 
-# Later features (send-nudges, package, chat, migrate) register their sub-commands here.
-SUBCOMMANDS: list = []
-from . import terminal_chat; SUBCOMMANDS.append(terminal_chat.register)  # noqa: E402,E702 - python app.py chat
+def chat(args: argparse.Namespace) -> int:
+    """The terminal chat is a local try-out channel: imported only when asked for."""
+    from ..local import terminal_chat
+
+    return terminal_chat.run(args)

@@ -22,6 +22,7 @@ small connector endpoint served here (`/v3/directline/_connector/{key}/v3/conver
 the reply for the client. Memory is bounded: conversations, activities and bytes per
 conversation are capped and idle conversations expire.
 """
+
 from __future__ import annotations
 
 import copy
@@ -37,7 +38,7 @@ from typing import Any, Callable
 
 from aiohttp import web
 
-from .config import Config
+from ..config import Config
 
 log = logging.getLogger("kompetencehjulet.directline")
 
@@ -48,14 +49,29 @@ BOT_ID = "kompetencehjulet-bot"
 WEBCHAT_CDN = "https://cdn.botframework.com/botframework-webchat/latest/webchat.js"
 PAGE_DIR = Path(__file__).resolve().parent / "webchat"
 
-MAX_CONVERSATIONS = 100          # the least recently used one goes first
-MAX_ACTIVITIES = 300             # per conversation, oldest dropped first
-MAX_BYTES = 4 * 1024 * 1024      # per conversation (a wheel picture is about 30 KB)
-IDLE_SECONDS = 1800              # a conversation nobody touched for this long is gone
+MAX_CONVERSATIONS = 100  # the least recently used one goes first
+MAX_ACTIVITIES = 300  # per conversation, oldest dropped first
+MAX_BYTES = 4 * 1024 * 1024  # per conversation (a wheel picture is about 30 KB)
+IDLE_SECONDS = 1800  # a conversation nobody touched for this long is gone
 CLIENT_TYPES = ("message", "event", "typing")  # what a client may send
-_CLIENT_FIELDS = ("type", "text", "textFormat", "value", "name", "locale", "channelData", "entities",
-                  "attachments", "attachmentLayout", "inputHint", "speak", "localTimestamp",
-                  "localTimezone", "valueType", "label")
+_CLIENT_FIELDS = (
+    "type",
+    "text",
+    "textFormat",
+    "value",
+    "name",
+    "locale",
+    "channelData",
+    "entities",
+    "attachments",
+    "attachmentLayout",
+    "inputHint",
+    "speak",
+    "localTimestamp",
+    "localTimezone",
+    "valueType",
+    "label",
+)
 _MAX_ID = 128
 
 
@@ -88,9 +104,15 @@ class Conversation:
 class ConversationStore:
     """In-memory conversations with their activity queues, bounded in number, size and age."""
 
-    def __init__(self, *, max_conversations: int = MAX_CONVERSATIONS, max_activities: int = MAX_ACTIVITIES,
-                 max_bytes: int = MAX_BYTES, idle_seconds: float = IDLE_SECONDS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        max_conversations: int = MAX_CONVERSATIONS,
+        max_activities: int = MAX_ACTIVITIES,
+        max_bytes: int = MAX_BYTES,
+        idle_seconds: float = IDLE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.max_conversations = max_conversations
         self.max_activities = max_activities
         self.max_bytes = max_bytes
@@ -108,8 +130,7 @@ class ConversationStore:
             _, oldest = self._conversations.popitem(last=False)
             self._by_token.pop(oldest.token, None)
         cid = secrets.token_urlsafe(18).replace("-", "x").replace("_", "y")
-        conv = Conversation(id=cid, token=secrets.token_urlsafe(32), user=user, locale=locale,
-                            last_used=self.clock())
+        conv = Conversation(id=cid, token=secrets.token_urlsafe(32), user=user, locale=locale, last_used=self.clock())
         self._conversations[cid] = conv
         self._by_token[conv.token] = cid
         return conv
@@ -179,9 +200,10 @@ def _clean_str(value: Any, limit: int) -> str | None:
 class DirectLine:
     """The Direct Line endpoints and the connector endpoint the bot replies to."""
 
-    def __init__(self, config: Config, adapter, bot, store: ConversationStore | None = None,
-                 bot_name: str = "Kompetencehjulet") -> None:
-        from .web import validate_activity  # the same checks as /api/messages
+    def __init__(
+        self, config: Config, adapter, bot, store: ConversationStore | None = None, bot_name: str = "Kompetencehjulet"
+    ) -> None:
+        from ..activity_checks import validate_activity  # the same checks as /api/messages
 
         self.config = config
         self.adapter = adapter
@@ -219,8 +241,9 @@ class DirectLine:
         return conv, None
 
     def _conversation_json(self, conv: Conversation, status: int = 200) -> web.Response:
-        return web.json_response({"conversationId": conv.id, "token": conv.token,
-                                  "expires_in": int(self.store.idle_seconds)}, status=status)
+        return web.json_response(
+            {"conversationId": conv.id, "token": conv.token, "expires_in": int(self.store.idle_seconds)}, status=status
+        )
 
     async def _to_bot(self, activity) -> bool:
         """Hand one activity to the bot, as the Bot Framework would; False when the turn failed."""
@@ -236,10 +259,16 @@ class DirectLine:
         conv.started = True
         conv.service_url = self.service_url(request)
         update = {
-            "type": "conversationUpdate", "id": f"{conv.id}|start", "timestamp": _now_iso(),
-            "channelId": CHANNEL_ID, "serviceUrl": conv.service_url,
-            "conversation": {"id": conv.id}, "from": dict(conv.user), "recipient": self._bot_account(),
-            "membersAdded": [dict(conv.user)], "membersRemoved": [],
+            "type": "conversationUpdate",
+            "id": f"{conv.id}|start",
+            "timestamp": _now_iso(),
+            "channelId": CHANNEL_ID,
+            "serviceUrl": conv.service_url,
+            "conversation": {"id": conv.id},
+            "from": dict(conv.user),
+            "recipient": self._bot_account(),
+            "membersAdded": [dict(conv.user)],
+            "membersRemoved": [],
         }
         if conv.locale:
             update["locale"] = conv.locale
@@ -315,15 +344,20 @@ class DirectLine:
             return _error(400, "BadArgument", f"'type' must be one of {', '.join(CLIENT_TYPES)}")
         activity = {k: copy.deepcopy(body[k]) for k in _CLIENT_FIELDS if k in body}
         if isinstance(activity.get("text"), str):
-            activity["text"] = activity["text"][:self.config.MAX_TEXT_CHARS]  # what the bot will see
+            activity["text"] = activity["text"][: self.config.MAX_TEXT_CHARS]  # what the bot will see
         sender = dict(conv.user)
         name = _clean_str((body.get("from") or {}).get("name") if isinstance(body.get("from"), dict) else None, 100)
         if name:
             sender["name"] = name
-        activity.update({
-            "timestamp": _now_iso(), "channelId": CHANNEL_ID, "from": sender,
-            "conversation": {"id": conv.id}, "recipient": self._bot_account(),
-        })
+        activity.update(
+            {
+                "timestamp": _now_iso(),
+                "channelId": CHANNEL_ID,
+                "from": sender,
+                "conversation": {"id": conv.id},
+                "recipient": self._bot_account(),
+            }
+        )
         if conv.locale and not activity.get("locale"):
             activity["locale"] = conv.locale
         turn = copy.deepcopy(activity)
@@ -387,6 +421,7 @@ def page_config(config: Config) -> dict:
         "directLine": PREFIX,
         "botName": {lang: content.t(lang, "bot_name") for lang in content.LANGUAGES},
         "description": {lang: content.t(lang, "bot_short_description") for lang in content.LANGUAGES},
+        "texts": {lang: content.lookup(lang, "local") for lang in content.LANGUAGES},
     }
 
 
@@ -396,10 +431,8 @@ def render_page(config: Config) -> str:
     return template.replace("/*KH_CONFIG*/{}", blob)
 
 
-def register(app: web.Application, config: Config, adapter, bot, services) -> None:
-    """EXTRA_ROUTES hook: the page and the Direct Line routes, in local mode only."""
-    if not config.local_mode:
-        return
+def mount(app: web.Application, config: Config, adapter: Any, bot: Any) -> None:
+    """The page and the Direct Line routes; the entry point calls this in local mode only."""
     from model import content
 
     directline = DirectLine(config, adapter, bot, bot_name=content.t(content.DEFAULT_LANGUAGE, "bot_name"))
@@ -414,10 +447,10 @@ def register(app: web.Application, config: Config, adapter, bot, services) -> No
 
     async def icon_png(_: web.Request) -> web.Response:
         if not icon:
-            from .teams_package import color_icon
+            from ..ops.teams_package import color_icon
+
             icon.append(color_icon(96))
-        return web.Response(body=icon[0], content_type="image/png",
-                            headers={"Cache-Control": "max-age=3600"})
+        return web.Response(body=icon[0], content_type="image/png", headers={"Cache-Control": "max-age=3600"})
 
     static = {name: PAGE_DIR / name for name in ("webchat.css", "webchat-page.js")}
 
@@ -454,6 +487,8 @@ def register(app: web.Application, config: Config, adapter, bot, services) -> No
     r.add_get(base + "/members", directline.members)
 
     if config.PORT:
+
         async def announce(_: web.Application) -> None:
             log.info("web chat: open http://localhost:%s/ in a browser (local mode)", config.PORT)
+
         app.on_startup.append(announce)

@@ -5,6 +5,7 @@ generated from the content files and pyproject.toml, so names, descriptions and 
 never drift from what the bot actually says; icons are drawn here, so the repo holds no
 binary files. Needs no running bot and no network.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,7 +23,7 @@ from PIL import Image, ImageDraw
 
 from model.content import lookup, texts
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPO_ROOT / "build" / "kompetencehjulet-teams.zip"
 
 MANIFEST_VERSION = "1.29"

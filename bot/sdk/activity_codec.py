@@ -11,15 +11,15 @@ else raises `Unsupported`, and the caller hands the whole value to msrest instea
 the result never differs from msrest's; `tests/test_activity_codec.py` compares the two
 on every shape the bot sends and receives.
 """
+
 from __future__ import annotations
 
 import datetime
 import enum
 from typing import Any
 
-from msrest.serialization import Deserializer, Model, Serializer
-
 from botbuilder.schema import Activity
+from msrest.serialization import Deserializer, Model, Serializer
 
 
 class Unsupported(Exception):
@@ -63,8 +63,12 @@ class Codec:
             plan = []
             for attr, desc in cls._attribute_map.items():
                 key = desc["key"]
-                if (not key or "." in key or getattr(cls, "_validation", {}).get(attr)
-                        or getattr(cls, "_subtype_map", None)):
+                if (
+                    not key
+                    or "." in key
+                    or getattr(cls, "_validation", {}).get(attr)
+                    or getattr(cls, "_subtype_map", None)
+                ):
                     raise Unsupported(f"{cls.__name__}.{attr}")
                 plan.append((attr, key, self._kind(desc["type"])))
             self._plans[cls] = plan

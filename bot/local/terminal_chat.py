@@ -8,6 +8,7 @@ be answered one by one with numbers, as in Teams). `quit`, `exit` or end of inpu
 
 Heavy imports happen inside run(), so `app.py ask` stays fast.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,13 +30,6 @@ SERVICE_URL = "terminal://local"  # nothing is posted there; replies are printed
 BOT_ID = "kompetencehjulet-bot"
 QUIT_WORDS = {"quit", "exit", "afslut", ":q"}
 LOCALES = {"da": "da-DK", "en": "en-US"}
-HINTS = {
-    "da": "Skriv til botten, eller et tal for at vælge. 'quit' eller Ctrl-D afslutter.",
-    "en": "Type to the bot, or a number to pick a choice. 'quit' or Ctrl-D ends.",
-}
-SAME_CHOICES = {"da": "(samme svarmuligheder)", "en": "(same choices)"}
-PICTURE = {"da": "billede", "en": "picture"}
-ATTACHMENT = {"da": "vedhæftet", "en": "attached"}
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
 _LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")
@@ -44,6 +38,7 @@ _LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")
 @dataclass
 class Option:
     """One numbered line: typing its number sends `text` (and `value`, for card actions)."""
+
     label: str
     text: str | None = None
     value: Any = None
@@ -52,8 +47,14 @@ class Option:
 class Screen:
     """Turns bot activities into terminal text and remembers the numbered options shown last."""
 
-    def __init__(self, out: TextIO, lang: str = "da", width: int | None = None, color: bool | None = None,
-                 bot_name: str = "Kompetencehjulet") -> None:
+    def __init__(
+        self,
+        out: TextIO,
+        lang: str = "da",
+        width: int | None = None,
+        color: bool | None = None,
+        bot_name: str = "Kompetencehjulet",
+    ) -> None:
         self.out = out
         self.lang = lang
         self.width = max(40, min(width or shutil.get_terminal_size((100, 24)).columns, 100))
@@ -77,6 +78,12 @@ class Screen:
         return None
 
     # -- output --------------------------------------------------------------------------------
+    def _word(self, name: str) -> str:
+        """The chat's own few words (picture, attached ...), from the content files."""
+        from model import content
+
+        return content.t(self.lang, f"local.{name}")
+
     def _style(self, text: str, bold: bool = False, dim: bool = False) -> str:
         if not self.color or not text:
             return text
@@ -93,8 +100,12 @@ class Screen:
                 self.out.write("\n")
                 continue
             sub_indent = indent + (" " * (len(paragraph) - len(paragraph.lstrip(" -*•0123456789."))))
-            lines = textwrap.wrap(self._markdown(paragraph.strip()), width=self.width - len(indent),
-                                  break_long_words=False, break_on_hyphens=False) or [""]
+            lines = textwrap.wrap(
+                self._markdown(paragraph.strip()),
+                width=self.width - len(indent),
+                break_long_words=False,
+                break_on_hyphens=False,
+            ) or [""]
             self.out.write(indent + lines[0] + "\n")
             for line in lines[1:]:
                 self.out.write(sub_indent + line + "\n")
@@ -132,7 +143,7 @@ class Screen:
             self._adaptive(content)
         else:
             label = attachment.get("name") or kind
-            self._write(self._style(f"[{ATTACHMENT.get(self.lang, 'attached')}: {label}]", dim=True))
+            self._write(self._style(f"[{self._word('attachment')}: {label}]", dim=True))
 
     def _adaptive(self, card: dict) -> None:
         has_inputs = False
@@ -149,12 +160,13 @@ class Screen:
                     text = self._style(text, bold=True) if bold and "**" not in text else text
                     self._write(text, indent=indent)
                 elif kind == "RichTextBlock":
-                    self._write("".join(i.get("text", "") for i in element.get("inlines") or []
-                                        if isinstance(i, dict)), indent=indent)
+                    self._write(
+                        "".join(i.get("text", "") for i in element.get("inlines") or [] if isinstance(i, dict)),
+                        indent=indent,
+                    )
                 elif kind == "Image":
                     alt = element.get("altText") or ""
-                    self._write(self._style(f"[{PICTURE.get(self.lang, 'picture')}: {alt}]", dim=True),
-                                indent=indent)
+                    self._write(self._style(f"[{self._word('picture')}: {alt}]", dim=True), indent=indent)
                 elif kind == "FactSet":
                     for fact in element.get("facts") or []:
                         self._write(f"{fact.get('title', '')}: {fact.get('value', '')}", indent=indent)
@@ -164,7 +176,7 @@ class Screen:
                         self._write(element["label"], indent=indent)
                     choices = [(c.get("title", ""), c.get("value", "")) for c in element.get("choices") or []]
                     if choices == previous:
-                        self._write(self._style(SAME_CHOICES.get(self.lang, ""), dim=True), indent=indent + "  ")
+                        self._write(self._style(self._word("same_choices"), dim=True), indent=indent + "  ")
                         continue
                     options = [Option(label=title, text=str(value)) for title, value in choices]
                     if not first_choices:
@@ -203,8 +215,11 @@ def _option(action: dict) -> Option:
     title = action.get("title") or str(action.get("value") or "")
     value = action.get("value")
     if kind == "messageBack":
-        return Option(label=title, text=action.get("text") or action.get("displayText"),
-                      value=value if isinstance(value, dict) else None)
+        return Option(
+            label=title,
+            text=action.get("text") or action.get("displayText"),
+            value=value if isinstance(value, dict) else None,
+        )
     if kind == "openUrl":
         return Option(label=f"{title} ({value})", text=None)
     return Option(label=title, text=str(value) if value is not None else title)
@@ -236,14 +251,16 @@ class TerminalChat:
         from botbuilder.core import BotAdapter, ConversationState
         from botbuilder.schema import ResourceResponse
 
-        from .handler import KompetenceBot, Services
-        from .runtime import create_store
-        from .state_storage import DocStoreStorage
+        from dialogs.services import Services
+
+        from ..handler import KompetenceBot
+        from ..runtime import create_store
+        from ..sdk.state_storage import DocStoreStorage
 
         self.lang = lang
         self.screen = screen
         self.store = create_store(config)
-        services = Services.create(self.store, config)  # the same services as the served bot
+        services = Services.create(self.store)  # the same services as the served bot
         self.conversation_state = ConversationState(DocStoreStorage(self.store))
         self.bot = KompetenceBot(self.conversation_state, services)
         ids = itertools.count(1)
@@ -275,7 +292,7 @@ class TerminalChat:
     async def _on_error(self, context, error: Exception) -> None:
         import logging
 
-        from dialogs.common import LANG
+        from dialogs.turn import TURN
         from model import content
 
         logging.getLogger("kompetencehjulet.chat").error("turn failed", exc_info=error)
@@ -284,7 +301,8 @@ class TerminalChat:
         except Exception:  # noqa: BLE001
             pass
         if context.activity.type == "message":
-            lang = context.turn_state.get(LANG) or self.lang
+            turn = context.turn_state.get(TURN)
+            lang = turn.lang if turn else self.lang
             await context.send_activity(content.t(lang, "msg.error"))
 
     def activity(self, type_: str = "message", **fields):
@@ -294,12 +312,17 @@ class TerminalChat:
         if self.timezone:
             entity["timezone"] = self.timezone
         body = {
-            "type": type_, "id": f"in-{next(self._n)}", "channelId": CHANNEL_ID, "serviceUrl": SERVICE_URL,
+            "type": type_,
+            "id": f"in-{next(self._n)}",
+            "channelId": CHANNEL_ID,
+            "serviceUrl": SERVICE_URL,
             "timestamp": datetime.now(timezone.utc).isoformat(),
             "from": {**self.user, "role": "user"},
             "recipient": {"id": BOT_ID, "name": self.screen.bot_name, "role": "bot"},
             "conversation": {"id": self.conversation_id, "conversationType": "personal"},
-            "locale": LOCALES[self.lang], "entities": [entity], **fields,
+            "locale": LOCALES[self.lang],
+            "entities": [entity],
+            **fields,
         }
         return Activity().deserialize(body)
 
@@ -338,7 +361,7 @@ async def chat(config, lang: str, user: str, read: Callable[[str], str], out: Te
     screen = Screen(out, lang=lang, bot_name=content.t(lang, "bot_name"))
     session = TerminalChat(config, lang, user, screen)
     try:
-        out.write(screen._style(HINTS[lang], dim=True) + "\n\n")
+        out.write(screen._style(content.t(lang, "local.terminal_hint"), dim=True) + "\n\n")
         await session.start()
         while True:
             try:
@@ -361,7 +384,7 @@ async def chat(config, lang: str, user: str, read: Callable[[str], str], out: Te
 def run(args: argparse.Namespace) -> int:
     import logging
 
-    from .config import Config
+    from ..config import Config
 
     logging.getLogger().setLevel(os.environ.get("LOG_LEVEL", "WARNING"))
     config = Config.from_env()
@@ -375,13 +398,3 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         sys.stdout.write("\n")
         return 0
-
-
-def register(subparsers) -> None:
-    """SUBCOMMANDS hook for bot/cli.py."""
-    parser = subparsers.add_parser("chat", help="talk to the bot in this terminal (data in BOT_DATA_DIR)")
-    parser.add_argument("--lang", choices=sorted(LOCALES), default="da",
-                        help="the language the conversation starts in (default: da)")
-    parser.add_argument("--user", help="who you are to the bot (default: your login name); "
-                                       "each name has its own profile and history")
-    parser.set_defaults(func=run)

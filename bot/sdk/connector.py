@@ -23,9 +23,26 @@ dialogs):
 * the `UserTokenClient` is created only when a dialog really asks for a user token
   (`LazyUserTokenClient`), then kept per app id.
 
-Nothing in the SDK is patched: the adapter is a stock `CloudAdapter` given this
-authentication object.
+The adapter is a stock `CloudAdapter` given this authentication object, and no SDK module
+or class is changed. What this file relies on beyond the SDK's public API, all pinned by
+`tests/test_connector_reuse.py::test_the_sdk_internals_this_reply_path_relies_on`, which
+fails loudly if an SDK upgrade moves them:
+
+* on each `ConnectorClient` it builds (its own instances, never shared with the SDK) it
+  replaces two attributes: `client._serialize` (msrest's serializer, by `FastSerializer`,
+  which gives the same JSON) and `client.conversations` (by `DirectConversations`, which
+  sends replies straight over the pooled session and falls back to msrest's operations
+  for everything else); it reads `client._client`, `client._deserialize` and
+  `client.config` to build them;
+* `stock_credentials` reads five private attributes of the SDK's `_ConnectorFactoryImpl`
+  (`_credential_factory`, `_app_id`, `_to_channel_from_bot_oauth_scope`,
+  `_login_endpoint`, `_validate_authority`) so it can ask for the very credentials the SDK
+  would use without building a throw-away client; any other factory is asked the public
+  way.
+
+The Bot Framework SDK is archived and pinned (4.17.x), so these do not move by themselves.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -42,15 +59,10 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import aiohttp
 from aiohttp import ClientSession
-from multidict import CIMultiDict
-
 from botbuilder.schema import Activity, ResourceResponse
-
-from .activity_codec import FastSerializer, Unsupported, codec
 from botframework.connector.about import __version__ as _bf_version
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.aio.operations_async import ConversationsOperations
-from botframework.connector.models import ErrorResponseException
 from botframework.connector.auth import (
     AuthenticateRequestResult,
     AuthenticationConstants,
@@ -59,20 +71,23 @@ from botframework.connector.auth import (
     ConnectorFactory,
     UserTokenClient,
 )
+from botframework.connector.models import ErrorResponseException
 from msrest.exceptions import ClientRequestError
-from msrest.pipeline import (AsyncHTTPPolicy, AsyncHTTPSender, AsyncPipeline, Request, Response,
-                             SansIOHTTPPolicy)
+from msrest.pipeline import AsyncHTTPPolicy, AsyncHTTPSender, AsyncPipeline, Request, Response, SansIOHTTPPolicy
 from msrest.pipeline.universal import RawDeserializer
 from msrest.universal_http import ClientRequest
 from msrest.universal_http.async_abc import AsyncClientResponse
+from multidict import CIMultiDict
+
+from .activity_codec import FastSerializer, Unsupported, codec
 
 log = logging.getLogger("kompetencehjulet.connector")
 
 # The same user agent the SDK's own connector factory adds.
 USER_AGENT = f"Microsoft-BotFramework/3.1 (BotBuilder Python/{_bf_version})"
-REFRESH_MARGIN = 300.0   # refresh outgoing tokens this many seconds before they expire
-UNKNOWN_TTL = 120.0      # a token whose expiry cannot be read counts as valid this long (refreshed at half)
-CONNECT_RETRIES = 3      # a request that could not connect is tried again (never reached the server)
+REFRESH_MARGIN = 300.0  # refresh outgoing tokens this many seconds before they expire
+UNKNOWN_TTL = 120.0  # a token whose expiry cannot be read counts as valid this long (refreshed at half)
+CONNECT_RETRIES = 3  # a request that could not connect is tried again (never reached the server)
 
 
 # -- one pooled HTTP session ----------------------------------------------------------------
@@ -90,8 +105,12 @@ class PooledHttp:
 
     def session(self) -> ClientSession:
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=self.limit, limit_per_host=self.limit_per_host,
-                                             keepalive_timeout=self.keepalive_timeout, ttl_dns_cache=300)
+            connector = aiohttp.TCPConnector(
+                limit=self.limit,
+                limit_per_host=self.limit_per_host,
+                keepalive_timeout=self.keepalive_timeout,
+                ttl_dns_cache=300,
+            )
             # No cookies carried between calls (the stock sender used a fresh requests
             # session per turn); proxies from the environment are looked up per host once
             # (proxy_for) instead of aiohttp's trust_env, which asks a thread twice per request.
@@ -111,23 +130,33 @@ class PooledHttp:
             self._proxies[key] = proxy or None
         return self._proxies[key]
 
-    async def request(self, method: str, url: str, headers: dict, data: Any,
-                      timeout: aiohttp.ClientTimeout) -> aiohttp.ClientResponse:
+    async def request(
+        self,
+        method: str,
+        url: str,
+        headers: dict,
+        data: Any,
+        timeout: aiohttp.ClientTimeout,  # noqa: ASYNC109 - aiohttp's per-request timeout, passed on
+    ) -> aiohttp.ClientResponse:
         """One request over the shared session; tried again only when no connection could
         be made (the request never reached the server), as msrest's sender did."""
         session = self.session()
         proxy = self.proxy_for(url)
         for attempt in range(CONNECT_RETRIES + 1):
             try:
-                return await session.request(method, url, headers=headers, data=data, timeout=timeout,
-                                             allow_redirects=True, proxy=proxy)
+                return await session.request(
+                    method, url, headers=headers, data=data, timeout=timeout, allow_redirects=True, proxy=proxy
+                )
             except (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError) as err:
                 # Not connected (or a pooled keep-alive connection the server had closed);
                 # a certificate problem does not go away by asking again.
-                if attempt == CONNECT_RETRIES or isinstance(err, aiohttp.ClientSSLError) or (
-                        isinstance(err, aiohttp.ServerDisconnectedError) and attempt):
+                if (
+                    attempt == CONNECT_RETRIES
+                    or isinstance(err, aiohttp.ClientSSLError)
+                    or (isinstance(err, aiohttp.ServerDisconnectedError) and attempt)
+                ):
                     raise ClientRequestError("Error occurred in request.", inner_exception=err) from err
-                await asyncio.sleep(0.1 * (2 ** attempt) * (0.5 + random.random()))
+                await asyncio.sleep(0.1 * (2**attempt) * (0.5 + random.random()))
             except (aiohttp.ClientError, asyncio.TimeoutError) as err:
                 raise ClientRequestError("Error occurred in request.", inner_exception=err) from err
         raise AssertionError("unreachable")
@@ -175,6 +204,7 @@ class AioHttpResponse(AsyncClientResponse):
                 if callback:
                     callback(chunk, self.internal_response)
                 yield chunk
+
         return chunks()
 
 
@@ -254,8 +284,12 @@ class TokenCache:
 
     @staticmethod
     def key(credentials: Any) -> tuple:
-        return (type(credentials).__qualname__, getattr(credentials, "microsoft_app_id", None),
-                getattr(credentials, "oauth_endpoint", None), getattr(credentials, "oauth_scope", None))
+        return (
+            type(credentials).__qualname__,
+            getattr(credentials, "microsoft_app_id", None),
+            getattr(credentials, "oauth_endpoint", None),
+            getattr(credentials, "oauth_scope", None),
+        )
 
     async def authorization(self, credentials: Any) -> str | None:
         """'Bearer <token>' for these credentials, or None when no token is wanted."""
@@ -366,27 +400,35 @@ class DirectConversations(ConversationsOperations):
         # What msrest's format_url resolves '/v3/conversations/...' against.
         self._conversations = urljoin(client.config.base_url.rstrip("/") + "/", "v3/conversations/")
 
-    async def reply_to_activity(self, conversation_id, activity_id, activity, custom_headers=None, raw=False,
-                                **operation_config):
+    async def reply_to_activity(
+        self, conversation_id, activity_id, activity, custom_headers=None, raw=False, **operation_config
+    ):
         if raw or operation_config:
-            return await super().reply_to_activity(conversation_id, activity_id, activity, custom_headers, raw,
-                                                   **operation_config)
-        url = f"{self._conversations}{quote(str(conversation_id), safe='')}/activities/{quote(str(activity_id), safe='')}"
+            return await super().reply_to_activity(
+                conversation_id, activity_id, activity, custom_headers, raw, **operation_config
+            )
+        url = (
+            f"{self._conversations}{quote(str(conversation_id), safe='')}/activities/{quote(str(activity_id), safe='')}"
+        )
         headers = {"x-ms-conversation-id": conversation_id}
         return await self._post(url, headers, activity, custom_headers)
 
-    async def send_to_conversation(self, conversation_id, activity, custom_headers=None, raw=False,
-                                   **operation_config):
+    async def send_to_conversation(self, conversation_id, activity, custom_headers=None, raw=False, **operation_config):
         if raw or operation_config:
-            return await super().send_to_conversation(conversation_id, activity, custom_headers, raw,
-                                                      **operation_config)
+            return await super().send_to_conversation(
+                conversation_id, activity, custom_headers, raw, **operation_config
+            )
         url = f"{self._conversations}{quote(str(conversation_id), safe='')}/activities"
         return await self._post(url, {}, activity, custom_headers)
 
     async def _post(self, url: str, extra: dict, activity: Activity, custom_headers: dict | None) -> Any:
         body = json.dumps(self._serialize.body(activity, "Activity")).encode("utf-8")  # msrest's json.dumps
-        headers = {"Accept": "application/json", "Content-Type": "application/json; charset=utf-8", **extra,
-                   **(custom_headers or {})}
+        headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/json; charset=utf-8",
+            **extra,
+            **(custom_headers or {}),
+        }
         headers.setdefault("User-Agent", self._user_agent)
         authorization = await self._pool.tokens.authorization(self._credentials)
         if authorization:
@@ -420,8 +462,9 @@ def resource_response(raw: bytes) -> ResourceResponse | None:
 class ConnectorPool:
     """Everything reused across turns, one per adapter. Counters are for tests and benchmarks."""
 
-    def __init__(self, max_clients: int = 256, http: PooledHttp | None = None,
-                 tokens: TokenCache | None = None) -> None:
+    def __init__(
+        self, max_clients: int = 256, http: PooledHttp | None = None, tokens: TokenCache | None = None
+    ) -> None:
         self.http = http or PooledHttp()
         self.tokens = tokens or TokenCache()
         self.max_clients = max_clients
@@ -439,8 +482,9 @@ class ConnectorPool:
     def client_key(service_url: str, app_id: str | None, audience: str | None) -> tuple:
         return ((service_url or "").rstrip("/"), app_id or "", audience or "")
 
-    async def connector_client(self, service_url: str, app_id: str | None, audience: str | None,
-                               credentials: Callable[[], Awaitable[Any]]) -> ConnectorClient:
+    async def connector_client(
+        self, service_url: str, app_id: str | None, audience: str | None, credentials: Callable[[], Awaitable[Any]]
+    ) -> ConnectorClient:
         """The client for this key; `credentials()` is awaited only when it must be built."""
         key = self.client_key(service_url, app_id, audience)
         client = self._clients.get(key)
@@ -481,8 +525,9 @@ class ConnectorPool:
         self.clients_created += 1
         return client
 
-    async def user_token_client(self, app_id: str | None, make: Callable[[], Awaitable[UserTokenClient]]
-                                ) -> UserTokenClient:
+    async def user_token_client(
+        self, app_id: str | None, make: Callable[[], Awaitable[UserTokenClient]]
+    ) -> UserTokenClient:
         key = app_id or ""
         client = self._user_token_clients.get(key)
         if client is None:
@@ -505,16 +550,24 @@ def app_id_of(claims_identity: ClaimsIdentity | None) -> str:
     """The bot's app id as the SDK reads it: audience claim (channel), else appid (emulator)."""
     if claims_identity is None:
         return ""
-    return (claims_identity.get_claim_value(AuthenticationConstants.AUDIENCE_CLAIM)
-            or claims_identity.get_claim_value(AuthenticationConstants.APP_ID_CLAIM) or "")
+    return (
+        claims_identity.get_claim_value(AuthenticationConstants.AUDIENCE_CLAIM)
+        or claims_identity.get_claim_value(AuthenticationConstants.APP_ID_CLAIM)
+        or ""
+    )
 
 
 class PooledConnectorFactory(ConnectorFactory):
     """A ConnectorFactory whose clients come from the pool; credentials are made (by the
     SDK's credentials factory) only when a client must be built."""
 
-    def __init__(self, pool: ConnectorPool, app_id: str,
-                 credentials: Callable[[str, str | None], Awaitable[Any]], default_audience: str | None = None) -> None:
+    def __init__(
+        self,
+        pool: ConnectorPool,
+        app_id: str,
+        credentials: Callable[[str, str | None], Awaitable[Any]],
+        default_audience: str | None = None,
+    ) -> None:
         self.pool = pool
         self.app_id = app_id
         self._credentials = credentials
@@ -524,8 +577,9 @@ class PooledConnectorFactory(ConnectorFactory):
         # No audience means the SDK's default scope: the same client as when it is named
         # (replies name it, proactive messages usually do not).
         key_audience = audience or self.default_audience
-        return await self.pool.connector_client(service_url, self.app_id, key_audience,
-                                                partial(self._credentials, service_url, audience))
+        return await self.pool.connector_client(
+            service_url, self.app_id, key_audience, partial(self._credentials, service_url, audience)
+        )
 
 
 class LazyUserTokenClient(UserTokenClient):
@@ -562,12 +616,20 @@ async def stock_credentials(stock: ConnectorFactory, service_url: str, audience:
     returns) this is its own first statement, run without building the client; the SDK
     is archived and pinned (4.17.x), so these attributes do not move. Any other factory
     builds its client once and lends us that client's credentials."""
-    names = ("_credential_factory", "_app_id", "_to_channel_from_bot_oauth_scope", "_login_endpoint",
-             "_validate_authority")
+    names = (
+        "_credential_factory",
+        "_app_id",
+        "_to_channel_from_bot_oauth_scope",
+        "_login_endpoint",
+        "_validate_authority",
+    )
     if all(hasattr(stock, n) for n in names):
         return await stock._credential_factory.create_credentials(
-            stock._app_id, audience or stock._to_channel_from_bot_oauth_scope, stock._login_endpoint,
-            stock._validate_authority)
+            stock._app_id,
+            audience or stock._to_channel_from_bot_oauth_scope,
+            stock._login_endpoint,
+            stock._validate_authority,
+        )
     return (await stock.create(service_url, audience)).config.credentials
 
 
@@ -586,13 +648,15 @@ class PooledBotFrameworkAuthentication(BotFrameworkAuthentication):
             result.connector_factory = self.create_connector_factory(result.claims_identity)
         return result
 
-    async def authenticate_streaming_request(self, auth_header: str, channel_id_header: str
-                                             ) -> AuthenticateRequestResult:
+    async def authenticate_streaming_request(
+        self, auth_header: str, channel_id_header: str
+    ) -> AuthenticateRequestResult:
         return await self.inner.authenticate_streaming_request(auth_header, channel_id_header)
 
     def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
-        return PooledConnectorFactory(self.pool, app_id_of(claims_identity),
-                                      partial(self._credentials, claims_identity), self._default_audience())
+        return PooledConnectorFactory(
+            self.pool, app_id_of(claims_identity), partial(self._credentials, claims_identity), self._default_audience()
+        )
 
     def _default_audience(self) -> str | None:
         try:

@@ -12,6 +12,7 @@ leaves a claim, and the next run counts a claimed slot as delivered: nobody gets
 twice. The cost: a nudge whose request had not left the process when it died is skipped
 (at most the one or two in flight; that person's next slot comes as usual).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -20,13 +21,14 @@ import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.schema import ConversationReference
 
 from dialogs.presenting import as_activity
+from dialogs.services import Services
 from model import content, nudges
 
 log = logging.getLogger("kompetencehjulet.nudges")
@@ -89,8 +91,16 @@ def status_of(error: BaseException) -> tuple[int | None, float | None]:
 
 
 class NudgeSender:
-    def __init__(self, adapter: Any, services: Any, app_id: str = "", rate: float = 50.0,
-                 concurrency: int = 16, max_attempts: int = 6, base_delay: float = 0.5) -> None:
+    def __init__(
+        self,
+        adapter: Any,
+        services: Services,
+        app_id: str = "",
+        rate: float = 50.0,
+        concurrency: int = 16,
+        max_attempts: int = 6,
+        base_delay: float = 0.5,
+    ) -> None:
         self.adapter = adapter
         self.services = services
         self.app_id = app_id
@@ -109,7 +119,7 @@ class NudgeSender:
 
     async def run(self, now: datetime | None = None) -> Report:
         """Send everything due at `now` once; a second run for the same instant sends nothing."""
-        now = now or datetime.now(timezone.utc)
+        now = now or self.services.now()
         report = Report()
         started = time.perf_counter()
         async with self._running:
@@ -171,7 +181,7 @@ class NudgeSender:
             failure: list[BaseException] = []
             lost_claim: list[bool] = []
 
-            async def callback(context: TurnContext) -> None:
+            async def callback(context: TurnContext, failure=failure, lost_claim=lost_claim) -> None:
                 nonlocal claimed
                 context.activity.id = None  # a new message in the chat, not a reply to the continuation event
                 if not claimed:  # claim as late as possible: the crash window is only the send itself
@@ -199,7 +209,7 @@ class NudgeSender:
                 log.warning("nudge refused with HTTP %s", status)
                 return "failed"
             report.retries += 1
-            delay = retry_after if retry_after is not None else self.base_delay * (2 ** attempt)
+            delay = retry_after if retry_after is not None else self.base_delay * (2**attempt)
             delay = delay + random.uniform(0, self.base_delay)  # jitter: waves do not retry in step
             if retry_after is not None:
                 bucket.hold(retry_after)

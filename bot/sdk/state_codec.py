@@ -5,6 +5,7 @@ stock Blob/Cosmos storages pickle them with jsonpickle, which will instantiate a
 named in the data. This codec writes JSON and only rebuilds classes from an allow-list
 of SDK and project modules, so a tampered state file cannot run code.
 """
+
 from __future__ import annotations
 
 import enum

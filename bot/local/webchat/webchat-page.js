@@ -4,14 +4,7 @@
   'use strict';
 
   var config = JSON.parse(document.getElementById('kh-config').textContent);
-  var TEXT = {
-    da: { subtitle: 'Lokal testside uden Azure. Skriv "hjælp" for at komme i gang.', restart: 'Ny samtale som ny person',
-          failed: 'Web Chat kunne ikke indlæses fra ', hint: '. Sæt WEBCHAT_JS til en lokal webchat.js og genstart.',
-          you: 'DIG' },
-    en: { subtitle: 'Local test page, no Azure needed. Type "help" to get started.', restart: 'New conversation as a new person',
-          failed: 'Web Chat could not be loaded from ', hint: '. Set WEBCHAT_JS to a local webchat.js and restart.',
-          you: 'YOU' }
-  };
+  var TEXT = config.texts;  // from model/content/<lang>.json, local.*
   var LOCALES = { da: 'da-DK', en: 'en-US' };
 
   var params = new URLSearchParams(window.location.search);
@@ -64,9 +57,9 @@
     var name = config.botName[lang] || 'Kompetencehjulet';
     document.title = name;
     document.getElementById('kh-title').textContent = name;
-    document.getElementById('kh-subtitle').textContent = TEXT[lang].subtitle;
+    document.getElementById('kh-subtitle').textContent = TEXT[lang].page_subtitle;
     var restart = document.getElementById('kh-restart');
-    restart.textContent = TEXT[lang].restart;
+    restart.textContent = TEXT[lang].page_restart;
     restart.addEventListener('click', function () {
       store('remove', 'kh-user-' + lang);
       window.location.reload();
@@ -98,7 +91,7 @@
         accent: '#1F5C99',
         botAvatarImage: '/icon.png',
         botAvatarInitials: 'KH',
-        userAvatarInitials: TEXT[lang].you,
+        userAvatarInitials: TEXT[lang].page_you,
         hideUploadButton: true,
         bubbleBorderRadius: 8,
         bubbleFromUserBorderRadius: 8,
@@ -111,7 +104,7 @@
 
   function failed() {
     var status = document.getElementById('kh-status');
-    status.textContent = TEXT[lang].failed + config.webchatSrc + TEXT[lang].hint;
+    status.textContent = TEXT[lang].page_failed.replace('{src}', config.webchatSrc);
     status.hidden = false;
   }
 

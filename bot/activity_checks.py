@@ -1,0 +1,199 @@
+"""Input checks for /api/messages: is this body a Bot Framework activity we can safely read?
+
+Every field the Bot Framework schema knows must have the schema's type, ids must be
+non-empty strings, `serviceUrl` an http(s) URL with a host, text is cut to MAX_TEXT_CHARS
+before anything reads it; unknown fields are ignored. The stock sample hands bad input to
+CloudAdapter.process, which answers 500; here every problem is a reason for a 400.
+Reasons name the field, never its value.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from botbuilder.schema import Activity
+
+from .sdk.activity_codec import read_activity
+
+# channelId too: the SDK keys conversation state by it and checks token endorsements against it.
+REQUIRED = ("type", "conversation", "from", "serviceUrl", "channelId")
+MAX_DEPTH = 64  # real Teams activities are < 20 levels deep; deeper is garbage
+# Fields of Teams' own entities and channelData that the bot reads; the Bot Framework
+# schema types them as "object", so they are checked here.
+ENTITY_FIELDS = {
+    "clientInfo": {"locale": "str", "country": "str", "platform": "str", "timezone": "str"},
+    "mention": {"text": "str", "mentioned": "ChannelAccount"},
+}
+# The schema maps ConversationAccount.tenant_id to "tenantID"; Teams sends "tenantId".
+EXTRA_FIELDS = {"ConversationAccount": {"tenantId": "str"}}
+CHANNEL_DATA_FIELDS = {
+    "tenant": "TeamsRef",
+    "team": "TeamsRef",
+    "channel": "TeamsRef",
+    "eventType": "str",
+}
+
+
+def _too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
+
+
+def _models() -> dict[str, Any]:
+    import botbuilder.schema as schema
+
+    return schema.__dict__
+
+
+def _type_problem(type_name: str, value: Any, where: str) -> str | None:
+    """Does `value` (from JSON) fit the msrest type name of the Bot Framework schema?"""
+    if value is None:
+        return None
+    if type_name in ("str", "iso-8601"):
+        return None if isinstance(value, str) else f"'{where}' must be a string"
+    if type_name == "bool":
+        return None if isinstance(value, bool) else f"'{where}' must be true or false"
+    if type_name in ("int", "long"):
+        return None if isinstance(value, int) and not isinstance(value, bool) else f"'{where}' must be a whole number"
+    if type_name == "float":
+        return (
+            None if isinstance(value, (int, float)) and not isinstance(value, bool) else f"'{where}' must be a number"
+        )
+    if type_name == "object":
+        return None
+    if type_name.startswith("[") and type_name.endswith("]"):
+        if not isinstance(value, list):
+            return f"'{where}' must be a list"
+        for i, item in enumerate(value):
+            problem = _type_problem(type_name[1:-1], item, f"{where}[{i}]")
+            if problem:
+                return problem
+        return None
+    if type_name.startswith("{") and type_name.endswith("}"):
+        if not isinstance(value, dict):
+            return f"'{where}' must be an object"
+        for key, item in value.items():
+            problem = _type_problem(type_name[1:-1], item, f"{where}.{key}")
+            if problem:
+                return problem
+        return None
+    if type_name == "TeamsRef":  # channelData.tenant/team/channel: {"id": str, "name": str}
+        if not isinstance(value, dict):
+            return f"'{where}' must be an object"
+        for key in ("id", "name"):
+            if value.get(key) is not None and not isinstance(value[key], str):
+                return f"'{where}.{key}' must be a string"
+        return None
+    model = _models().get(type_name)
+    if model is None or not hasattr(model, "_attribute_map"):
+        return None  # a type this check does not know: msrest decides
+    if not isinstance(value, dict):
+        return f"'{where}' must be an object"
+    return _model_problem(model, value, where)
+
+
+def _model_problem(model: Any, data: dict, where: str) -> str | None:
+    for spec in model._attribute_map.values():
+        key = spec["key"]
+        if key in data:
+            problem = _type_problem(spec["type"], data[key], f"{where}.{key}" if where else key)
+            if problem:
+                return problem
+    for key, type_name in EXTRA_FIELDS.get(model.__name__, {}).items():
+        problem = _type_problem(type_name, data.get(key), f"{where}.{key}")
+        if problem:
+            return problem
+    if model.__name__ == "Entity":
+        for key, type_name in ENTITY_FIELDS.get(data.get("type"), {}).items():
+            problem = _type_problem(type_name, data.get(key), f"{where}.{key}")
+            if problem:
+                return problem
+    return None
+
+
+def _shape_problem(body: dict) -> str | None:
+    problem = _model_problem(Activity, body, "")
+    if problem:
+        return problem
+    if body.get("type") == "invoke" and body.get("name") == "adaptiveCard/action":
+        value = body.get("value")  # the SDK calls value["action"].get(...) unguarded
+        if isinstance(value, dict) and value.get("action") is not None and not isinstance(value["action"], dict):
+            return "'value.action' must be an object"
+    channel_data = body.get("channelData")
+    if channel_data is not None:
+        if not isinstance(channel_data, dict):
+            return "'channelData' must be an object"
+        for key, type_name in CHANNEL_DATA_FIELDS.items():
+            problem = _type_problem(type_name, channel_data.get(key), f"channelData.{key}")
+            if problem:
+                return problem
+    return None
+
+
+def _is_http_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+        return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        return False
+
+
+def validate_activity(body: Any, max_text: int) -> tuple[Activity | None, str | None]:
+    """Parse and check an incoming activity; (activity, None) or (None, reason)."""
+    if not isinstance(body, dict):
+        return None, "the body must be a JSON object (an activity)"
+    for name in REQUIRED:
+        if not body.get(name):
+            return None, f"the activity has no '{name}'"
+    for name in ("type", "channelId"):
+        if not isinstance(body[name], str) or not body[name].strip():
+            return None, f"'{name}' must be a non-empty string"
+    for name in ("conversation", "from"):
+        part = body[name]
+        if not isinstance(part, dict) or not isinstance(part.get("id"), str) or not part["id"].strip():
+            return None, f"'{name}.id' must be a non-empty string"
+    service_url = body["serviceUrl"]
+    if not isinstance(service_url, str) or not _is_http_url(service_url):
+        return None, "'serviceUrl' must be an http(s) URL"
+    if _too_deep(body):
+        return None, "the activity is nested too deeply"
+    problem = _shape_problem(body)
+    if problem:
+        return None, problem
+    text = body.get("text")
+    if isinstance(text, str) and len(text) > max_text:
+        body["text"] = text[:max_text]  # cut before anything reads it
+    try:
+        activity = read_activity(body)
+    except Exception:  # noqa: BLE001 - msrest raises many kinds on odd shapes
+        return None, "the activity could not be read"
+    if activity.conversation is None or activity.from_property is None:
+        return None, "the activity could not be read"
+    return activity, None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(raw: bytes) -> Any:
+    """json.loads without NaN/Infinity; ValueError for anything that is not plain JSON."""
+    try:
+        body = json.loads(raw, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    try:  # "\ud800" escapes parse into strings that cannot be stored or sent on
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError):
+        raise ValueError("not valid Unicode") from None
+    return body

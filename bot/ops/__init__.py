@@ -1,0 +1,1 @@
+"""Operator tools: the command line (`python app.py <command>`) and the Teams app package."""

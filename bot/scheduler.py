@@ -1,0 +1,45 @@
+"""The in-process scheduler: the background jobs of the served bot, each on its own interval,
+run by the one instance that holds the lease (always this one with TinyDB).
+
+NUDGES=off when an external scheduler calls `python app.py send-nudges` instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any, AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
+
+from model.leadership import run_as_leader
+
+log = logging.getLogger("kompetencehjulet")
+
+Job = Callable[[], Awaitable[Any]]
+
+
+def scheduler(
+    job: Job, leader: Any, interval: float, name: str = "nudge run"
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """An aiohttp cleanup context that runs `job` every `interval` seconds while the app lives."""
+
+    async def context(_: web.Application) -> AsyncIterator[None]:
+        async def loop() -> None:
+            while True:
+                try:
+                    await run_as_leader(leader, job)
+                except Exception:  # noqa: BLE001 - keep the scheduler alive
+                    log.exception("%s failed", name)
+                await asyncio.sleep(interval)
+
+        task = asyncio.create_task(loop())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        with contextlib.suppress(Exception):
+            await leader.release()
+
+    return context

@@ -1,0 +1,42 @@
+"""The CloudAdapter with Bot Framework auth from configuration and the pooled reply path.
+
+Replies go out through `connector`: connector clients reused per (service URL, app id,
+audience), one pooled aiohttp session, outgoing tokens cached until shortly before they
+expire, user-token clients only when used. Authentication is the SDK's
+(`ConfigurationBotFrameworkAuthentication`), fully on when an app id is set. The pool is
+`adapter.connector_pool`; whoever builds the app closes it on cleanup.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botframework.connector.auth import ServiceClientCredentialsFactory
+
+from .connector import ConnectorPool, PooledBotFrameworkAuthentication
+
+log = logging.getLogger("kompetencehjulet.adapter")
+
+
+def create_authentication(
+    config: Any, pool: ConnectorPool | None = None, credentials_factory: ServiceClientCredentialsFactory | None = None
+) -> PooledBotFrameworkAuthentication:
+    """The SDK's configuration-driven authentication (it reads APP_ID, APP_PASSWORD, APP_TYPE,
+    APP_TENANTID and the endpoint settings off `config`), with pooled connector clients.
+    `credentials_factory` replaces the one built from MicrosoftAppId/Password/Type (tests)."""
+    inner = ConfigurationBotFrameworkAuthentication(config, credentials_factory=credentials_factory)
+    return PooledBotFrameworkAuthentication(inner, pool)
+
+
+def create_adapter(config: Any, credentials_factory: ServiceClientCredentialsFactory | None = None) -> CloudAdapter:
+    if not getattr(config, "APP_ID", ""):
+        log.warning(
+            "MicrosoftAppId is not set: Bot Framework authentication is OFF (local mode). "
+            "Never expose this instance to the internet."
+        )
+    auth = create_authentication(config, credentials_factory=credentials_factory)
+    adapter = CloudAdapter(auth)
+    adapter.connector_pool = auth.pool  # type: ignore[attr-defined]  # closed on app cleanup
+    return adapter
