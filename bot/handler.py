@@ -80,7 +80,7 @@ class KompetenceBot(ActivityHandler):
         key = user_key(tenant, user_id_of(activity.from_property))
         personal = is_personal_conversation(activity)
         users = self.services.users
-        doc = await users.get(key) if personal else None
+        doc, recovered = await users.load(key) if personal else (None, False)
         info = client_info(activity)
         preferred = ((doc or {}).get("profile") or {}).get("language")
         turn = Turn(
@@ -92,6 +92,8 @@ class KompetenceBot(ActivityHandler):
             timezone=info.get("timezone") or getattr(activity, "local_timezone", None),
         )
         context.turn_state[TURN] = turn
+        if recovered:  # their document could not be read and was set aside: say so, start afresh
+            await context.send_activity(content.t(turn.lang, "msg.data_unreadable"))
         service_url = (activity.service_url or "").lower()
         if activity.type in ("message", "installationUpdate") and service_url.startswith(("http://", "https://")):
             reference = TurnContext.get_conversation_reference(activity)

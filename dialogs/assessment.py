@@ -163,6 +163,11 @@ class AssessmentDialog(Dialog):
         context = dc.context
         lang = lang_of(context)
         kind = value.get("kh")
+        if kind == "quick" and value.get("nonce") == state.get("nonce") and state.get("saved_at"):
+            # The Save button clicked again (or the card submitted twice): it counts once.
+            await context.send_activity(message(context, "assessment.already_saved"))
+            await self._ask_current(context, state)
+            return Dialog.end_of_turn
         if value.get("nonce") != state.get("nonce") or kind != ("deep" if state["phase"] == "deep" else "quick"):
             await context.send_activity(message(context, "msg.stale_card"))
             await self._ask_current(context, state)
@@ -203,8 +208,10 @@ class AssessmentDialog(Dialog):
         doc = await users.get(key) or {}
         profile = doc.get("profile") or {}
         now = now_of(context)
-        entry = model.record(tenant_of(context), profile, state["scores"], {}, state.get("note"), lang, now)
-        saved = await users.add_assessment(key, entry)
+        entry = model.record(
+            tenant_of(context), profile, state["scores"], {}, state.get("note"), lang, now, check_id=state["nonce"]
+        )
+        saved, _ = await users.add_assessment(key, entry)
         history = saved.get("assessments", [])
         state["saved_at"] = entry["at"]
         state["first"] = len(history) == 1

@@ -48,12 +48,16 @@ def parse_answer(text: str) -> int | str | None:
     if tokens[0].isdigit():
         n = int(tokens[0])
         return n if n in SCALE else None
+    options = _word_options()
     for word_id in (SKIP, STOP):
-        if folded in {plain_answer(w) for w in _word_options()[word_id]}:
+        if folded in {plain_answer(w) for w in options[word_id]}:
             return word_id
-    found = match_choice(text, _word_options(), min_score=88)
-    if found in (SKIP, STOP):
-        return found
+    # Skip and stop are short phrases that a command can be part of ('vurdering' is most of
+    # 'stop vurdering'): they match the whole answer, typos allowed, never a part of it.
+    control = match_choice(text, {w: options[w] for w in (SKIP, STOP)}, min_score=88, partial=False)
+    if control:
+        return control
+    found = match_choice(text, {s: options[s] for s in options if s not in (SKIP, STOP)}, min_score=88)
     return int(found) if found else None
 
 
@@ -96,9 +100,12 @@ def record(
     note: str | None,
     lang: str,
     now: datetime,
+    check_id: str | None = None,
 ) -> dict:
-    """What is stored for one completed assessment (the person's key is the document's)."""
+    """What is stored for one completed assessment (the person's key is the document's).
+    `check_id` is the check's random id: the same check is never stored twice."""
     return {
+        "id": check_id,
         "at": iso(now),
         "tenant": tenant,
         "role": profile.get("role"),

@@ -20,6 +20,7 @@ import asyncio
 import json
 import logging
 import re
+import time
 import uuid
 from typing import Any
 
@@ -33,13 +34,14 @@ from azure.core.exceptions import (
 from azure.storage.blob import ContentSettings
 from azure.storage.blob.aio import BlobLeaseClient, BlobServiceClient, ContainerClient
 
-from .docstore import ConflictError, Doc, DocStore, doc_name
+from .docstore import ConflictError, CorruptDocument, Doc, DocStore, doc_name
 
 log = logging.getLogger(__name__)
 
 _JSON = ContentSettings(content_type="application/json; charset=utf-8")
 _CONFLICT_STATUS = (409, 412)
 LEASE_PREFIX = "_leases/"
+QUARANTINE_PREFIX = "_quarantine/"  # + <collection>/<name>-<ns>.json: unreadable documents, set aside
 
 
 def _is_conflict(err: HttpResponseError) -> bool:
@@ -123,10 +125,27 @@ class BlobStore(DocStore):
             raw = await downloader.readall()
         except ResourceNotFoundError:
             return None, None
-        doc = json.loads(raw.decode("utf-8")) if raw else None
+        try:
+            doc = json.loads(raw.decode("utf-8"))
+        except ValueError as err:  # also UnicodeDecodeError; an empty blob too
+            raise CorruptDocument(f"{collection}/{name}") from err
         if not isinstance(doc, dict):
-            return None, None
+            raise CorruptDocument(f"{collection}/{name}")
         return doc, downloader.properties.etag
+
+    async def quarantine(self, collection: str, key: str) -> None:
+        container = await self.container_client()
+        blob = container.get_blob_client(self.blob_name(collection, key))
+        try:
+            raw = await (await blob.download_blob()).readall()
+        except ResourceNotFoundError:
+            return
+        aside = f"{QUARANTINE_PREFIX}{collection}/{doc_name(key)}-{time.time_ns()}.json"
+        await container.get_blob_client(aside).upload_blob(raw, overwrite=True)
+        try:
+            await blob.delete_blob(delete_snapshots="include")
+        except ResourceNotFoundError:
+            pass
 
     async def write(
         self, collection: str, key: str, doc: Doc, if_match: str | None = None, if_none_match: bool = False
@@ -161,12 +180,16 @@ class BlobStore(DocStore):
         return result["etag"]
 
     async def delete(self, collection: str, key: str) -> None:
+        """The document and any quarantined copy of it."""
         container = await self.container_client()
-        blob = container.get_blob_client(self.blob_name(collection, key))
-        try:
-            await blob.delete_blob(delete_snapshots="include")
-        except ResourceNotFoundError:
-            pass
+        names = [self.blob_name(collection, key)]
+        async for props in container.list_blobs(name_starts_with=f"{QUARANTINE_PREFIX}{collection}/{doc_name(key)}-"):
+            names.append(props.name)
+        for name in names:
+            try:
+                await container.get_blob_client(name).delete_blob(delete_snapshots="include")
+            except ResourceNotFoundError:
+                pass
 
     async def keys(self, collection: str) -> list[str]:
         container = await self.container_client()

@@ -20,7 +20,7 @@ def plain_answer(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text).strip()
 
 
-def match_choice(text: str, options: dict[str, list[str]], min_score: float = 80.0) -> str | None:
+def match_choice(text: str, options: dict[str, list[str]], min_score: float = 80.0, partial: bool = True) -> str | None:
     """The option id the text means, or None.
 
     `options` maps an id to its labels (in any language; the first is what was shown).
@@ -43,8 +43,8 @@ def match_choice(text: str, options: dict[str, list[str]], min_score: float = 80
                 return oid
             # Partial matches only when the answer is a real part of the label, so "hjælp"
             # is not read as "jeg kan med lidt hjælp".
-            partial = len(folded) >= 4 and len(folded) >= 0.4 * len(lab)
-            score = fuzz.WRatio(folded, lab) if partial else fuzz.ratio(folded, lab)
+            part = partial and len(folded) >= 4 and len(folded) >= 0.4 * len(lab)
+            score = fuzz.WRatio(folded, lab) if part else fuzz.ratio(folded, lab)
             if score > best_score:
                 best, best_score = oid, score
     return best if best_score >= min_score else None

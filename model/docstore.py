@@ -12,14 +12,21 @@ import abc
 import asyncio
 import hashlib
 import inspect
+import logging
 import weakref
 from typing import Any, Awaitable, Callable
 
 Doc = dict[str, Any]
+log = logging.getLogger("kompetencehjulet.storage")
 
 
 class ConflictError(Exception):
     """The document changed since it was read (ETag mismatch)."""
+
+
+class CorruptDocument(Exception):
+    """The stored bytes are not a document (torn by a disk fault, edited by hand, garbled).
+    The message names the collection and the hashed name, never the content."""
 
 
 UNCHANGED: Any = object()  # returned by an update's `change`: nothing to write
@@ -56,6 +63,22 @@ class DocStore(abc.ABC):
         """Read by stored name (from keys()); migration copies documents without their keys."""
 
     @abc.abstractmethod
+    async def quarantine(self, collection: str, key: str) -> None:
+        """Move an unreadable document aside, whole, where reads no longer find it and
+        `delete` still does: one bad file must cost at most its own person, and deleting
+        that person must remove the set-aside copy too."""
+
+    async def read_or_quarantine(self, collection: str, key: str) -> tuple[Doc | None, str | None]:
+        """`read`, but a corrupt document is quarantined and reads as missing, so whoever
+        reads next starts afresh instead of failing on it forever."""
+        try:
+            return await self.read(collection, key)
+        except CorruptDocument:
+            log.warning("quarantined an unreadable document in %s", collection)
+            await self.quarantine(collection, key)
+            return None, None
+
+    @abc.abstractmethod
     async def write_named(self, collection: str, name: str, doc: Doc) -> str:
         """Unconditional write by stored name (migration)."""
 
@@ -90,7 +113,7 @@ class DocStore(abc.ABC):
         """
         async with self._lock(collection, key):
             for _ in range(attempts):
-                doc, etag = await self.read(collection, key)
+                doc, etag = await self.read_or_quarantine(collection, key)
                 current = doc if doc is not None else {}
                 outcome = change(current)
                 result: Doc | None = await outcome if inspect.isawaitable(outcome) else outcome

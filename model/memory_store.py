@@ -13,6 +13,7 @@ from .docstore import ConflictError, Doc, DocStore, doc_name
 class MemoryStore(DocStore):
     def __init__(self) -> None:
         self._docs: dict[tuple[str, str], tuple[Doc, str]] = {}
+        self._set_aside: dict[tuple[str, str], tuple[Doc, str]] = {}
         self._revisions = itertools.count(1)
 
     async def read(self, collection: str, key: str) -> tuple[Doc | None, str | None]:
@@ -38,8 +39,14 @@ class MemoryStore(DocStore):
         self._docs[(collection, name)] = (copy.deepcopy(doc), etag)
         return etag
 
+    async def quarantine(self, collection: str, key: str) -> None:
+        found = self._docs.pop((collection, doc_name(key)), None)
+        if found:
+            self._set_aside[(collection, doc_name(key))] = found
+
     async def delete(self, collection: str, key: str) -> None:
         self._docs.pop((collection, doc_name(key)), None)
+        self._set_aside.pop((collection, doc_name(key)), None)
 
     async def keys(self, collection: str) -> list[str]:
         return sorted(name for coll, name in self._docs if coll == collection)

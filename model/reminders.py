@@ -198,7 +198,9 @@ class Reminders:
             else:
                 names = [f"{name}/{shard:02d}" for shard in range(SHARDS)] + [name]  # + before sharding
                 held = False
-                for doc, _ in await asyncio.gather(*(self.store.read(SCHEDULE, n) for n in names)):
+                # An unreadable index document is set aside: it costs the people in it their
+                # next nudge (their next reminder change indexes them again), nobody else's.
+                for doc, _ in await asyncio.gather(*(self.store.read_or_quarantine(SCHEDULE, n) for n in names)):
                     for key, stamp in ((doc or {}).get("due") or {}).items():
                         held = True
                         when = parse(stamp)

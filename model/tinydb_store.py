@@ -7,6 +7,11 @@ BOT_DATA_DIR/<collection>/<xx>/<hash>.json, so a turn reads and writes a few kil
 whatever the number of people, and each write goes to a temporary file that is flushed,
 fsynced and renamed over the old one: after a crash the file is either old or new.
 Only one process may write a data directory (TinyDB is not multi-process safe).
+
+A process killed mid-write leaves its temporary file (`.tmp-<pid>-<n>-<name>.json`,
+possibly a whole copy of a person's document): the store sweeps the dead writers' ones
+when it opens the directory, and deleting a document removes its temporaries and its
+quarantined copies (`.quarantine-<name>-<ns>.json`) with it.
 """
 
 from __future__ import annotations
@@ -16,16 +21,19 @@ import concurrent.futures
 import fcntl
 import itertools
 import json
+import logging
 import os
 import re
+import time
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from tinydb.storages import Storage
 
-from .docstore import ConflictError, Doc, DocStore, doc_name
+from .docstore import ConflictError, CorruptDocument, Doc, DocStore, doc_name
 
 T = TypeVar("T")
+log = logging.getLogger("kompetencehjulet.storage")
 
 _META = "_meta"
 _BODY = "document"
@@ -77,6 +85,9 @@ class TinyDBStore(DocStore):
         self.root = Path(root)
         self.fsync = fsync
         self.root.mkdir(parents=True, exist_ok=True)
+        swept = sweep_dead_temporaries(self.root)
+        if swept:
+            log.info("removed %d temporary files left by writers that died", swept)
 
     def path(self, collection: str, key: str) -> Path:
         return self._path(collection, doc_name(key))
@@ -94,20 +105,22 @@ class TinyDBStore(DocStore):
         data = read_file(path)
         if data is None:
             return None, None
-        if len(data) > BIG:  # a large index document: parsed beside the loop, which keeps serving turns
-            raw = await asyncio.get_running_loop().run_in_executor(_writers(), json.loads, data)
-        else:
-            raw = json.loads(data)
-        if not raw:
-            return None, None
-        meta = raw.get(_META, {}).get("1", {})
-        body = raw.get(_BODY, {}).get("1")
-        if body is None:
-            return None, None
-        for name in meta.get("lists", []):  # list fields live in their own tables, row per item
-            rows = raw.get(name, {})
-            body[name] = [rows[k] for k in sorted(rows, key=int)]
-        return body, str(meta.get("rev", 0))
+        try:
+            if len(data) > BIG:  # a large index document: parsed beside the loop, which keeps serving turns
+                raw = await asyncio.get_running_loop().run_in_executor(_writers(), json.loads, data)
+            else:
+                raw = json.loads(data)
+            return _from_layout(raw)
+        except (ValueError, TypeError, AttributeError, KeyError) as err:  # not JSON, or not our layout
+            raise CorruptDocument(f"{collection}/{path.name}") from err
+
+    async def quarantine(self, collection: str, key: str) -> None:
+        path = self.path(collection, key)
+        aside = path.with_name(f".quarantine-{path.stem}-{time.time_ns()}.json")
+        try:
+            os.replace(path, aside)
+        except FileNotFoundError:
+            pass
 
     async def write(
         self, collection: str, key: str, doc: Doc, if_match: str | None = None, if_none_match: bool = False
@@ -159,18 +172,42 @@ class TinyDBStore(DocStore):
         match = _HEAD_RE.match(head)
         if match:
             return match.group(1).decode()
-        raw = AtomicJSONStorage(path).read() or {}
-        return str(raw.get(_META, {}).get("1", {}).get("rev", 0)) if raw.get(_BODY) else None
+        try:
+            raw = AtomicJSONStorage(path).read() or {}
+            return str(raw.get(_META, {}).get("1", {}).get("rev", 0)) if raw.get(_BODY) else None
+        except (ValueError, TypeError, AttributeError) as err:
+            raise CorruptDocument(path.name) from err
 
     async def delete(self, collection: str, key: str) -> None:
-        try:
-            os.unlink(self.path(collection, key))
-        except FileNotFoundError:
-            pass
+        """The document, its quarantined copies and any temporary a killed writer left."""
+        path = self.path(collection, key)
+        async with self._lock(collection, key):  # not beside an update of the same document
+            for leftover in [path, *_leftovers(path)]:
+                try:
+                    os.unlink(leftover)
+                except FileNotFoundError:
+                    pass
 
     async def keys(self, collection: str) -> list[str]:
         base = self.root / collection
         return sorted(p.stem for p in base.glob("*/*.json") if not p.name.startswith(".")) if base.exists() else []
+
+
+def _from_layout(raw: Any) -> tuple[Doc | None, str | None]:
+    """The body and revision of a file in `tinydb_layout`; TypeError/KeyError/AttributeError
+    when the JSON is not in it."""
+    if not raw:
+        return None, None
+    meta = raw.get(_META, {}).get("1", {})
+    body = raw.get(_BODY, {}).get("1")
+    if body is None:
+        return None, None
+    if not isinstance(body, dict):
+        raise TypeError("the document table holds no object")
+    for name in meta.get("lists", []):  # list fields live in their own tables, row per item
+        rows = raw.get(name, {})
+        body[name] = [rows[k] for k in sorted(rows, key=int)]
+    return body, str(meta.get("rev", 0))
 
 
 def tinydb_layout(rev: int, doc: Doc) -> dict[str, Any]:
@@ -267,6 +304,68 @@ def _create(tmp: str, folder: Path) -> int:
             return os.open(tmp, flags, 0o644)
 
     return _in_folder(folder, make)
+
+
+_TMP = re.compile(r"^\.tmp-(\d+)-\d+-(.+)$")
+_STARTED = time.time()  # a temporary of this pid from before this moment is a dead namesake's
+STALE_TEMPORARY = 3600.0  # seconds: no write takes this long, whoever started it
+
+
+def _leftovers(path: Path) -> list[Path]:
+    """Temporaries and quarantined copies of one document, beside it in its folder."""
+    try:
+        entries = os.scandir(path.parent)
+    except FileNotFoundError:
+        return []
+    with entries:
+        return [
+            Path(entry.path)
+            for entry in entries
+            if entry.name.startswith(".")
+            and (
+                entry.name.startswith(f".quarantine-{path.stem}-")
+                or ((m := _TMP.match(entry.name)) is not None and m.group(2) == path.name)
+            )
+        ]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def sweep_dead_temporaries(root: Path) -> int:
+    """Remove the temporaries of writers that are gone (killed, out of memory, power loss):
+    another process's live ones stay, and so do this process's own current ones."""
+    removed = 0
+    now = time.time()
+    for folder, _, files in os.walk(root):
+        for name in files:
+            match = _TMP.match(name)
+            if not match:
+                continue
+            path = os.path.join(folder, name)
+            pid = int(match.group(1))
+            try:
+                modified = os.stat(path).st_mtime
+            except FileNotFoundError:
+                continue
+            if pid == os.getpid():
+                stale = modified < _STARTED
+            else:
+                stale = not _pid_alive(pid)
+            if stale or now - modified > STALE_TEMPORARY:
+                try:
+                    os.unlink(path)
+                    removed += 1
+                except FileNotFoundError:
+                    pass
+    return removed
 
 
 def _temp_path(path: Path) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Iterable
 
-from .docstore import Doc, DocStore
+from .docstore import UNCHANGED, CorruptDocument, Doc, DocStore
 
 SCHEMA_VERSION = 1
 USERS = "users"
@@ -38,8 +38,8 @@ DeleteHook = Callable[[str, Doc], Awaitable[None]]
 
 
 async def read_person(store: DocStore, key: str) -> Doc | None:
-    """The person's whole document (None when there is none)."""
-    doc, _ = await store.read(USERS, key)
+    """The person's whole document (None when there is none; an unreadable one is set aside)."""
+    doc, _ = await store.read_or_quarantine(USERS, key)
     return doc
 
 
@@ -63,6 +63,16 @@ class Users:
 
     async def get(self, key: str) -> Doc | None:
         return await read_person(self.store, key)
+
+    async def load(self, key: str) -> tuple[Doc | None, bool]:
+        """The document, and whether an unreadable one was just set aside (so the bot can
+        tell the person plainly that it starts over, instead of failing on every turn)."""
+        try:
+            doc, _ = await self.store.read(USERS, key)
+            return doc, False
+        except CorruptDocument:
+            await self.store.quarantine(USERS, key)
+            return None, True
 
     async def profile(self, key: str) -> Doc | None:
         doc = await self.get(key)
@@ -109,16 +119,24 @@ class Users:
 
         await self.store.update(USERS, key, change)
 
-    async def add_assessment(self, key: str, assessment: Doc) -> Doc:
-        """Store one completed check; returns the whole document as stored."""
+    async def add_assessment(self, key: str, assessment: Doc) -> tuple[Doc, bool]:
+        """Store one completed check, once: a check whose `id` is stored already (a Save
+        button clicked twice, the same card submitted on two instances) is not stored
+        again. Returns the whole document as stored, and whether this call added it."""
+        added = [False]
 
-        def change(doc: Doc) -> None:
+        def change(doc: Doc) -> Any:
+            items = doc.setdefault("assessments", [])
+            if assessment.get("id") and any(a.get("id") == assessment["id"] for a in items):
+                return UNCHANGED
             doc.setdefault("schema", SCHEMA_VERSION)
-            doc.setdefault("assessments", []).append(assessment)
+            items.append(assessment)
+            added[0] = True
+            return None
 
         doc = await self.store.update(USERS, key, change)
-        assert doc is not None  # an added check always writes
-        return doc
+        assert doc is not None  # an added check always writes, a repeated one exists
+        return doc, added[0]
 
     async def add_competence_scores(self, key: str, at: str | None, scores: dict[str, int]) -> None:
         """The deeper check's scores, added to the check saved at `at`."""

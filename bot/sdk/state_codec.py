@@ -14,6 +14,9 @@ from datetime import datetime
 from typing import Any
 
 ALLOWED_PREFIXES = ("botbuilder.", "botframework.", "dialogs.")
+# What decoding stored state can raise: a refused or missing module or class, or data that
+# is not in the codec's shape (e.g. after an upgrade renamed a class).
+DECODE_ERRORS: tuple[type[Exception], ...] = (ValueError, TypeError, KeyError, AttributeError, ImportError)
 _TAG = "__t"
 
 

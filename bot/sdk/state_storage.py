@@ -2,20 +2,27 @@
 
 Follows MemoryStorage's ETag rules (the contract botbuilder-testing's StorageBaseTests
 checks): an item with an e_tag other than "*" must match the stored one.
+
+State that cannot be decoded (a garbled file, a class renamed or removed by an upgrade,
+a module outside the codec's allow-list) is dropped, logged by its error type only, and
+reads as missing: the person's conversation starts over instead of failing every turn.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any, Dict, List
 
 from botbuilder.core import ConversationState, Storage, StoreItem, TurnContext
 from botbuilder.core.bot_state import CachedBotState
 
-from model.docstore import ConflictError, DocStore
+from model.docstore import ConflictError, CorruptDocument, DocStore
 from model.users import STATE
 
 from . import state_codec
+
+log = logging.getLogger("kompetencehjulet.state")
 
 
 class DocStoreStorage(Storage):
@@ -29,20 +36,25 @@ class DocStoreStorage(Storage):
             raise TypeError("Keys are required when reading")
         result: Dict[str, Any] = {}
         for key in keys:
-            doc, etag = await self.store.read(self.collection, key)
-            if doc is not None:
-                result[key] = _item(doc.get("data"), etag)
+            item, _ = await self.read_state(key)
+            if item is not None:
+                result[key] = item
         return result
 
     async def read_state(self, key: str) -> tuple[Any, str | None]:
         """One item and the canonical JSON of what is stored (its change-detection hash),
         taken from the stored JSON instead of encoding the rebuilt objects again."""
-        doc, etag = await self.store.read(self.collection, key)
-        if doc is None:
+        try:
+            doc, etag = await self.store.read(self.collection, key)
+            if doc is None:
+                return None, None
+            data = doc.get("data")
+            item = _item(data, etag)
+            return item, canonical({**data, "e_tag": etag}) if isinstance(item, dict) else None
+        except (CorruptDocument, *state_codec.DECODE_ERRORS) as err:
+            log.warning("dropped dialog state that could not be read (%s)", type(err).__name__)
+            await self.store.delete(self.collection, key)
             return None, None
-        data = doc.get("data")
-        item = _item(data, etag)
-        return item, canonical({**data, "e_tag": etag}) if isinstance(item, dict) else None
 
     async def write(self, changes: Dict[str, Any]) -> None:
         if changes is None:
@@ -127,3 +139,9 @@ class JsonConversationState(ConversationState):
         if force or hash_ != cached.hash:
             await self._storage.write_encoded(self.get_storage_key(turn_context), encoded)
             cached.hash = hash_
+
+    async def delete(self, turn_context: TurnContext) -> None:
+        """Delete the stored state even when this turn never loaded any (the SDK's own
+        delete raises KeyError then, before deleting anything)."""
+        turn_context.turn_state.pop(self._context_service_key, None)
+        await self._storage.delete([self.get_storage_key(turn_context)])
