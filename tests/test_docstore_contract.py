@@ -410,3 +410,33 @@ def test_lease_arguments_are_checked():
         BlobLease(store, "nudges", duration=5)
     with pytest.raises(ValueError):
         BlobLease(store, "../x")
+
+
+async def _corrupt(store: DocStore, key: str) -> None:
+    """Replace a stored document's bytes with garbage, as a disk fault would."""
+    if isinstance(store, TinyDBStore):
+        store.path(C, key).write_bytes(b'{"_meta": {"1": {"rev": 2, "lis')
+    else:
+        container = await store.container_client()
+        await container.get_blob_client(store.blob_name(C, key)).upload_blob(b"\x00garbled", overwrite=True)
+
+
+async def test_an_unreadable_document_is_quarantined_and_deleted_with_its_owner(store):
+    from model.docstore import CorruptDocument
+
+    await store.write(C, "person", {"profile": {"role": "it"}})
+    await store.write(C, "neighbour", {"profile": {"role": "manager"}})
+    await _corrupt(store, "person")
+    with pytest.raises(CorruptDocument):
+        await store.read(C, "person")
+    assert await store.read_or_quarantine(C, "person") == (None, None)
+    assert await store.read(C, "person") == (None, None)  # set aside: reads as missing from now on
+    assert await store.update(C, "person", lambda d: d.update(profile={"role": "it"})) == {"profile": {"role": "it"}}
+    await store.delete(C, "person")
+    if isinstance(store, TinyDBStore):
+        left = [p.name for p in store.path(C, "person").parent.iterdir() if doc_name("person") in p.name]
+    else:
+        container = await store.container_client()
+        left = [b.name async for b in container.list_blobs() if doc_name("person") in b.name]
+    assert left == []  # the quarantined copy went with it
+    assert (await store.read(C, "neighbour"))[0] == {"profile": {"role": "manager"}}
