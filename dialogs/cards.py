@@ -1,5 +1,14 @@
-"""Adaptive Cards (schema 1.4, which Teams, Web Chat and mobile clients all render).
-Every card is sent with a plain-text companion so the flow also works where cards don't.
+"""Adaptive Cards (schema 1.4, which Teams, Web Chat, the Agents Playground and mobile
+clients all render), and the one kind of button the bot sends.
+
+Buttons are `Action.Submit` with object data: the only button that works in Teams
+(personal and shared chats), Web Chat and the Microsoft 365 Agents Playground alike
+(hero-card imBack/messageBack/postBack are refused by the Playground, `data.msteams`
+breaks there, messageBack's displayText is ignored by Web Chat's Adaptive Cards). A
+button that stands for something the person could type carries `{"kh": "say", "text":
+...}`; the router turns it into that typed text, so every prompt understands a click and a
+typed answer the same way. A message with buttons is one card holding its text too, so it
+arrives as one message, not a text followed by a card of buttons.
 """
 
 from __future__ import annotations
@@ -13,6 +22,65 @@ from model import content
 from model.assessment import SCALE, scale_label
 
 CARD_VERSION = "1.4"
+SAY = "say"  # button data kind: "as if the person typed `text`"
+BUTTON_TITLE_MAX = 28  # Teams draws a button title on one line and cuts it at about this many characters
+STACK_OVER = 3  # more buttons than this are stacked one per row, so none is squeezed
+
+
+def action(title: str, value: str | dict[str, Any]) -> dict[str, Any]:
+    """One button: a string value is what a click says for the person, a dict is its data."""
+    data = value if isinstance(value, dict) else {"kh": SAY, "text": value}
+    return {"type": "Action.Submit", "title": title, "data": data}
+
+
+def text_blocks(text: str) -> list[dict[str, Any]]:
+    """Our texts as card text: one block per line (renderers differ on single line
+    breaks), a blank line as a wider gap, Markdown bold and bullets as they are."""
+    blocks: list[dict[str, Any]] = []
+    gap = False
+    for line in (text or "").split("\n"):
+        if not line.strip():
+            gap = True
+            continue
+        block: dict[str, Any] = {"type": "TextBlock", "text": line, "wrap": True}
+        if blocks:
+            block["spacing"] = "Medium" if gap else "Small"
+        blocks.append(block)
+        gap = False
+    return blocks
+
+
+def message_card(text: str, buttons: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A message and its buttons as one card; more than STACK_OVER buttons one per row."""
+    actions = [action(title, value) for title, value in buttons]
+    body = text_blocks(text)
+    card: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": CARD_VERSION,
+        "body": body,
+    }
+    if len(actions) > STACK_OVER:
+        body += [{"type": "ActionSet", "actions": [a], "spacing": "Small"} for a in actions]
+    else:
+        card["actions"] = actions
+    return card
+
+
+def card_text(card: dict[str, Any]) -> str:
+    """The text a card shows (its text blocks, one per line), without its buttons."""
+    return "\n".join(
+        str(block.get("text") or "") for block in card.get("body") or [] if block.get("type") == "TextBlock"
+    )
+
+
+def card_buttons(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every Action.Submit a card carries, in the order shown (tests and the terminal chat)."""
+    found = list(card.get("actions") or [])
+    for element in card.get("body") or []:
+        if element.get("type") == "ActionSet":
+            found += element.get("actions") or []
+    return found
 
 
 def _choice_set(lang: str, input_id: str, label: str, hint: str | None = None) -> list[dict[str, Any]]:

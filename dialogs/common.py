@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
-from botbuilder.dialogs.choices import Choice
-from botbuilder.schema import ActionTypes, Activity, CardAction, HeroCard
+from botbuilder.dialogs.choices import Choice, ListStyle
+from botbuilder.dialogs.prompts import PromptOptions
+from botbuilder.schema import Activity
 
 from model import content
 
+from .cards import message_card
 from .turn import lang_of
 
 
@@ -22,14 +24,24 @@ def message(context: TurnContext, key: str, **values: Any) -> Activity:
     return MessageFactory.text(text(context, key, **values))
 
 
-def with_buttons(body: str, buttons: list[tuple[str, str]]) -> Activity:
-    """Text plus a hero card of imBack buttons: clickable in Teams and Web Chat, typeable anywhere."""
-    card = HeroCard(
-        buttons=[CardAction(type=ActionTypes.im_back, title=title, value=value) for title, value in buttons]
+def with_buttons(body: str, buttons: list[tuple[str, Any]]) -> Activity:
+    """Text and its buttons as one message (see dialogs/cards.py); without buttons, plain text."""
+    if not buttons:
+        return MessageFactory.text(body)
+    return MessageFactory.attachment(CardFactory.adaptive_card(message_card(body, buttons)))
+
+
+def button_prompt(text: str, options: list[tuple[str, list[str], str]], retry: str | None = None) -> PromptOptions:
+    """A choice prompt as one card: the text (which spells out the options in full) and a
+    button per option. `options` are (label, synonyms, button title); a click says the
+    label, which the prompt recognises exactly; typed labels, synonyms and numbers work too."""
+    buttons = [(title, label) for label, _, title in options]
+    return PromptOptions(
+        prompt=with_buttons(text, buttons),
+        retry_prompt=with_buttons(retry, buttons) if retry else None,
+        choices=choices([(label, synonyms) for label, synonyms, _ in options]),
+        style=ListStyle.none,
     )
-    activity = MessageFactory.text(body)
-    activity.attachments = [CardFactory.hero_card(card)]
-    return activity
 
 
 def choices(labels: list[tuple[str, list[str]]]) -> list[Choice]:

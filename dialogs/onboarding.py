@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from botbuilder.core import MessageFactory
 from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
-from botbuilder.dialogs.choices import FoundChoice, ListStyle
+from botbuilder.dialogs.choices import FoundChoice
 from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions, PromptValidatorContext
 
 from model import content, relevance
 from model.choices import match_choice
 
-from .common import choices, message, text
+from .common import button_prompt, message, text
 from .presenting import overview_for
 from .turn import lang_of, services, user_key_of
 
@@ -83,14 +82,10 @@ class OnboardingDialog(ComponentDialog):
     @staticmethod
     def _prompt(step: WaterfallStepContext, kind: str, ids: list[str], ask: str, retry: str) -> PromptOptions:
         lang = lang_of(step.context)
-        labels = []
+        options, lines = [], [text(step.context, ask)]
         for oid in ids:
             item = content.lookup(lang, f"{kind}.{oid}")
             synonyms = [item.get("in_sentence", "")] + item.get("aliases", [])
-            labels.append((item["name"], [s for s in synonyms if s]))
-        return PromptOptions(
-            prompt=MessageFactory.text(text(step.context, ask)),
-            retry_prompt=MessageFactory.text(text(step.context, retry, count=len(ids))),
-            choices=choices(labels),
-            style=ListStyle.hero_card,
-        )
+            options.append((item["name"], [s for s in synonyms if s], item.get("button") or item["name"]))
+            lines.append(content.t(lang, f"msg.option_line_{kind}", name=item["name"], hint=item.get("hint", "")))
+        return button_prompt("\n".join(lines), options, retry=text(step.context, retry, count=len(ids)))

@@ -7,14 +7,14 @@ import json
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
-from botbuilder.dialogs.choices import FoundChoice, ListStyle
-from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions, PromptValidatorContext
+from botbuilder.dialogs.choices import FoundChoice
+from botbuilder.dialogs.prompts import ChoicePrompt, PromptValidatorContext
 from botbuilder.schema import Attachment
 
 from model import content
 
 from .cards import card_activity
-from .common import choices, message, yes_or_no
+from .common import button_prompt, message, yes_or_no
 from .turn import lang_of, now_of, services, turn_of, user_key_of
 
 DELETE = "delete"
@@ -80,11 +80,10 @@ class DeleteDialog(ComponentDialog):
         yes, no = content.t(lang, "privacy.confirm_yes"), content.t(lang, "privacy.confirm_no")
         return await step.prompt(
             "confirm_delete",
-            PromptOptions(
-                prompt=MessageFactory.text(content.t(lang, "privacy.confirm_delete")),
-                retry_prompt=MessageFactory.text(content.t(lang, "privacy.confirm_retry")),
-                choices=choices([(yes, []), (no, [])]),
-                style=ListStyle.hero_card,
+            button_prompt(
+                content.t(lang, "privacy.confirm_delete"),
+                [(yes, [], yes), (no, [], no)],
+                retry=content.t(lang, "privacy.confirm_retry"),
             ),
         )
 

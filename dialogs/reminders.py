@@ -7,13 +7,13 @@ from datetime import datetime
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
-from botbuilder.dialogs.choices import FoundChoice, ListStyle
-from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions, PromptValidatorContext
+from botbuilder.dialogs.choices import FoundChoice
+from botbuilder.dialogs.prompts import ChoicePrompt, PromptValidatorContext
 
 from model import content, schedule
 from model.choices import match_choice
 
-from .common import choices, message
+from .common import button_prompt, message
 from .turn import lang_of, now_of, services, turn_of, user_key_of
 
 REMINDERS = "reminders"
@@ -98,10 +98,12 @@ class RemindersDialog(ComponentDialog):
         current = current_text(lang, doc)
         return await step.prompt(
             "frequency",
-            PromptOptions(
-                prompt=MessageFactory.text(current + "\n\n" + content.t(lang, "reminders.ask_frequency")),
-                choices=choices([(content.t(lang, f"reminders.frequency.{f}"), []) for f in schedule.FREQUENCIES]),
-                style=ListStyle.hero_card,
+            button_prompt(
+                current + "\n\n" + content.t(lang, "reminders.ask_frequency"),
+                [
+                    (content.t(lang, f"reminders.frequency.{f}"), [], content.t(lang, f"reminders.frequency.{f}"))
+                    for f in schedule.FREQUENCIES
+                ],
             ),
         )
 
@@ -116,10 +118,9 @@ class RemindersDialog(ComponentDialog):
         names = content.lookup(lang, "calendar.weekdays")
         return await step.prompt(
             "weekday",
-            PromptOptions(
-                prompt=MessageFactory.text(content.t(lang, "reminders.ask_weekday")),
-                choices=choices([(names[d].capitalize(), []) for d in WORKDAYS]),
-                style=ListStyle.hero_card,
+            button_prompt(
+                content.t(lang, "reminders.ask_weekday"),
+                [(names[d].capitalize(), [], names[d].capitalize()) for d in WORKDAYS],
             ),
         )
 
@@ -128,15 +129,10 @@ class RemindersDialog(ComponentDialog):
         lang = lang_of(step.context)
         return await step.prompt(
             "time",
-            PromptOptions(
-                prompt=MessageFactory.text(
-                    content.t(lang, "reminders.ask_time", start=schedule.WORK_START, end=schedule.WORK_END)
-                ),
-                retry_prompt=MessageFactory.text(
-                    content.t(lang, "reminders.time_retry", start=schedule.WORK_START, end=schedule.WORK_END)
-                ),
-                choices=choices([(t, []) for t in TIMES]),
-                style=ListStyle.hero_card,
+            button_prompt(
+                content.t(lang, "reminders.ask_time", start=schedule.WORK_START, end=schedule.WORK_END),
+                [(t, [], t) for t in TIMES],
+                retry=content.t(lang, "reminders.time_retry", start=schedule.WORK_START, end=schedule.WORK_END),
             ),
         )
 

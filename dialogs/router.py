@@ -16,6 +16,7 @@ from model.choices import match_choice, plain_answer
 from model.understanding import Understanding, understand
 
 from .assessment import ASSESSMENT, AssessmentDialog
+from .cards import SAY
 from .common import message, yes_or_no
 from .history import MUS_ACTION, show_history, show_mus_summary
 from .onboarding import OnboardingDialog
@@ -26,6 +27,7 @@ from .reminders import snooze as snooze_reminders
 from .reminders import stop as stop_reminders
 from .turn import is_personal, lang_of, services, set_lang, user_key_of
 
+MAX_CLICKED_TEXT = 300  # a button's text is ours; anything longer was not sent by our card
 Handler = Callable[["Router", DialogContext, Understanding], Awaitable[None]]
 
 
@@ -38,6 +40,7 @@ class Router:
 
     # -- entry points called by the activity handler -----------------------------------
     async def on_message(self, context: TurnContext) -> None:
+        clicked_text(context.activity)
         dc = await self.dialogs.create_context(context)
         said = (context.activity.text or "").strip()
         if dc.active_dialog is not None:
@@ -165,6 +168,15 @@ class Router:
 
     async def _stale_card(self, dc: DialogContext) -> None:
         await dc.context.send_activity(message(dc.context, "msg.stale_card"))
+
+
+def clicked_text(activity) -> None:
+    """A button that stands for typed text (dialogs/cards.py) becomes that text, so prompts,
+    commands and questions understand a click exactly as if it had been typed."""
+    value = activity.value
+    if isinstance(value, dict) and value.get("kh") == SAY and isinstance(value.get("text"), str):
+        activity.text = value["text"][:MAX_CLICKED_TEXT]
+        activity.value = None
 
 
 def innermost_state(dc: DialogContext) -> dict:

@@ -24,6 +24,30 @@ from bot.config import Config  # noqa: E402
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)  # the time profiles are saved at
 
 
+def buttons_of(card: dict) -> list[dict]:
+    """The buttons of a hero card or an Adaptive Card (actions, and ActionSets in its body)."""
+    found = list(card.get("buttons") or []) + list(card.get("actions") or [])
+    for element in card.get("body") or []:
+        if isinstance(element, dict) and element.get("type") == "ActionSet":
+            found += element.get("actions") or []
+    return found
+
+
+def readable(activity: dict) -> list[str]:
+    """The texts of one sent activity, as a person would read them."""
+    parts = [activity.get("text") or ""]
+    for att in activity.get("attachments") or []:
+        card = att.get("content") or {}
+        if not isinstance(card, dict):
+            continue
+        parts.append(card.get("text") or "")
+        parts += [
+            b.get("text", "") for b in card.get("body") or [] if isinstance(b, dict) and b.get("type") == "TextBlock"
+        ]
+        parts += [b.get("title", "") for b in buttons_of(card)]
+    return parts
+
+
 class Connector:
     """Catches what the bot sends to serviceUrl, as Teams' connector would receive it."""
 
@@ -65,15 +89,17 @@ class Connector:
         return web.json_response({"id": f"reply-{next(self._ids)}"})
 
     def texts(self, since: int = 0) -> list[str]:
-        out = []
-        for act in self.activities[since:]:
-            parts = [act.get("text") or ""]
-            for att in act.get("attachments") or []:
-                c = att.get("content") or {}
-                parts.append(c.get("text") or "")
-                parts += [b.get("title", "") for b in c.get("buttons") or []]
-            out.append("\n".join(p for p in parts if p))
-        return out
+        """What a person reads in each message: its text, card texts and button titles."""
+        return ["\n".join(p for p in readable(act) if p) for act in self.activities[since:]]
+
+    def buttons(self, since: int = 0) -> list[dict]:
+        """Every button the bot sent since `since`, in order: {"title", "data"}."""
+        return [
+            b
+            for act in self.activities[since:]
+            for att in act.get("attachments") or []
+            for b in buttons_of(att.get("content") or {})
+        ]
 
     def all_text(self, since: int = 0) -> str:
         return "\n".join(self.texts(since))

@@ -157,7 +157,7 @@ async def test_the_reply_is_msrest_serialised_with_the_sdk_user_agent(tmp_path):
         assert body["recipient"]["id"] == user.user_id and body["from"]["id"] == "28:bot-id"
         assert body["replyToId"] == "act-1" and body["serviceUrl"] == fake.url
         assert any(
-            att["contentType"] == "application/vnd.microsoft.card.hero"
+            att["contentType"] == "application/vnd.microsoft.card.adaptive"
             for b in (x[1] for x in seen)
             for att in b.get("attachments") or []
         )

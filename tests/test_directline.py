@@ -9,7 +9,7 @@ import json
 
 import aiohttp
 import pytest
-from conftest import BotServer
+from conftest import BotServer, readable
 
 from bot.local.directline import CONNECTOR, DIRECTLINE_KEY, ConversationStore
 from model import content
@@ -73,14 +73,7 @@ class Client:
 
 
 def text_of(activities: list[dict]) -> str:
-    parts = []
-    for act in activities:
-        parts.append(act.get("text") or "")
-        for att in act.get("attachments") or []:
-            c = att.get("content") or {}
-            parts.append(c.get("text") or "")
-            parts += [b.get("title", "") for b in c.get("buttons") or []]
-    return "\n".join(p for p in parts if p)
+    return "\n".join(p for act in activities for p in readable(act) if p)
 
 
 async def test_a_conversation_starts_with_the_greeting(server):
@@ -92,7 +85,7 @@ async def test_a_conversation_starts_with_the_greeting(server):
     assert content.t("da", "msg.ask_role") in said and "Udvikling og implementering" in said
     assert all(a["from"]["role"] == "bot" and a["channelId"] == "directline" for a in greeting)
     assert all("serviceUrl" not in a and a["timestamp"].endswith("Z") for a in greeting)
-    assert greeting[-1]["attachments"][0]["contentType"] == "application/vnd.microsoft.card.hero"
+    assert greeting[-1]["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
     assert client.watermark == str(len(greeting))
     assert await client.poll() == []  # nothing new past the watermark
     assert client.watermark == str(len(greeting))

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, BotServer, TeamsUser, say
+from conftest import ROOT, BotServer, TeamsUser, buttons_of, say
 
 from model import schedule
 from model.tinydb_store import TinyDBStore
@@ -50,7 +50,7 @@ async def test_set_by_chat_sent_once_then_stopped(server, connector):
     sent = proactive(connector, user, before)
     assert report.outcomes["sent"] == 1 and len(sent) == 1
     card = sent[0]["attachments"][0]["content"]
-    assert [b["title"] for b in card["buttons"]] == [
+    assert [b["title"] for b in buttons_of(card)] == [
         "Tag et 2-minutters tjek",
         "Mind mig om det i morgen",
         "Stop påmindelser",

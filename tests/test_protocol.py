@@ -18,7 +18,7 @@ async def test_install_greets_and_onboarding_completes_over_http(server, connect
     assert sent["_path"] == f"/v3/conversations/{user.conversation_id}/activities" or sent["_path"].startswith(
         f"/v3/conversations/{user.conversation_id}/activities/"
     )
-    assert sent["attachments"][0]["contentType"] == "application/vnd.microsoft.card.hero"
+    assert sent["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
     assert "Leder" in json.dumps(sent["attachments"][0]["content"], ensure_ascii=False)
     await say(server, connector, user.message("Leder"))
     reply = await say(server, connector, user.message("Jeg styrer udvikling og implementering"))

@@ -189,14 +189,17 @@ class Screen:
                     label = element.get("label") or element.get("placeholder") or element.get("id")
                     if label:
                         self._write(self._style(f"[{label}]", dim=True), indent=indent)
+                elif kind == "ActionSet":  # buttons stacked one per row in the card's body
+                    body_actions.extend(element.get("actions") or [])
                 elif kind in ("Container", "Column"):
                     walk(element.get("items") or [], indent)
                 elif kind == "ColumnSet":
                     for column in element.get("columns") or []:
                         walk(column.get("items") or [], indent)
 
+        body_actions: list[dict] = []
         walk(card.get("body") or [], "  ")
-        actions = card.get("actions") or []
+        actions = body_actions + list(card.get("actions") or [])
         buttons: list[Option] = []
         for action in actions:
             if action.get("type") == "Action.OpenUrl":

@@ -12,6 +12,7 @@ from typing import Any
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
 
+from dialogs.cards import card_text
 from dialogs.services import Services
 from model import content
 from model.memory_store import MemoryStore
@@ -28,8 +29,8 @@ LOCALES = {"da": "da-DK", "en": "en-US"}
 def _reply_text(activity: Activity) -> str:
     parts = [activity.text or ""]
     for attachment in activity.attachments or []:
-        card = attachment.content if isinstance(attachment.content, dict) else {}
-        parts.append(str(card.get("text") or ""))
+        if isinstance(attachment.content, dict):
+            parts.append(card_text(attachment.content))
     return "\n".join(p for p in parts if p)
 
 
