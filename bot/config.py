@@ -40,6 +40,7 @@ class Config:
     FSYNC: bool = True
     ACCESS_LOG: bool = False
     WEBCHAT_JS: str = ""
+    RESOURCES_FILE: str = ""
     AZURE_STORAGE_CONNECTION_STRING: str = ""
     AZURE_STORAGE_CONTAINER: str = "kompetencehjulet"
     # Bot Framework endpoints (tests point them at loopback). The SDK takes ALL of them from
@@ -81,6 +82,7 @@ class Config:
             FSYNC=_env("BOT_FSYNC", "1") not in ("0", "false", "no"),
             ACCESS_LOG=(_env("ACCESS_LOG", "0") or "0").lower() in ("1", "true", "yes", "on"),
             WEBCHAT_JS=_env("WEBCHAT_JS"),
+            RESOURCES_FILE=_env("RESOURCES_FILE"),
             AZURE_STORAGE_CONNECTION_STRING=_env("AZURE_STORAGE_CONNECTION_STRING"),
             AZURE_STORAGE_CONTAINER=_env("AZURE_STORAGE_CONTAINER", "kompetencehjulet") or "kompetencehjulet",
             TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=_env("BOT_OPENID_METADATA_URL") or None,

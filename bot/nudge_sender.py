@@ -29,7 +29,7 @@ from botbuilder.schema import ConversationReference
 
 from dialogs.presenting import as_activity
 from dialogs.services import Services
-from model import content, nudges
+from model import content, goals, nudges
 
 log = logging.getLogger("kompetencehjulet.nudges")
 
@@ -172,6 +172,9 @@ class NudgeSender:
         outcome = await self._deliver(reference, activity, bucket, report, claim)
         if outcome != "claimed_elsewhere":
             await reminders.settle(key, plan.slot, outcome, now, moves)
+        goal = goals.current_goal(doc)
+        if outcome == "sent" and goal is not None:  # the goal was followed up: the person sees when
+            await self.services.goals.mark_asked(key, goal["id"], now)
         return outcome
 
     async def _deliver(self, reference: dict, activity, bucket: TokenBucket, report: Report, claim) -> str:

@@ -13,6 +13,8 @@ from botframework.connector.auth import ServiceClientCredentialsFactory
 from dialogs.services import Services
 from model.docstore import DocStore
 from model.leadership import leader_for
+from model.resources import Resources, ResourcesError
+from model.resources import load as load_resources_file
 from model.tinydb_store import TinyDBStore
 
 from .config import Config
@@ -39,6 +41,14 @@ def create_store(config: Config) -> DocStore:
     raise SystemExit(f"STORAGE must be 'tinydb' or 'azure-blob', not {config.STORAGE!r}")
 
 
+def load_resources(path: str) -> Resources:
+    """The municipality's offers; a malformed file ends start-up with its line, never a turn."""
+    try:
+        return load_resources_file(path)
+    except ResourcesError as err:
+        raise SystemExit(f"RESOURCES_FILE: {err}") from None
+
+
 @dataclass
 class Runtime:
     config: Config
@@ -53,8 +63,9 @@ class Runtime:
 def build(config: Config, credentials_factory: ServiceClientCredentialsFactory | None = None) -> Runtime:
     """Everything the served bot is made of. `credentials_factory` replaces the credentials
     built from MicrosoftAppId/Password/Type (tests)."""
+    resources = load_resources(config.RESOURCES_FILE)  # a mistake stops start-up, naming the line
     store = create_store(config)
-    services = Services.create(store)
+    services = Services.create(store, resources=resources)
     conversation_state = JsonConversationState(DocStoreStorage(store))
     adapter = create_adapter(config, credentials_factory)
     adapter.on_turn_error = apologising_error_handler(conversation_state)

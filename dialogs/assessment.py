@@ -14,10 +14,11 @@ from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import Dialog, DialogContext, DialogInstance, DialogTurnResult
 
 from model import assessment as model
-from model import content, relevance
+from model import content, goals, relevance
 
 from .cards import card_activity, deep_card, quick_check_card
-from .common import format_date, message, text, with_buttons, yes_or_no
+from .common import message, text, with_buttons, yes_or_no
+from .goals import offer as offer_goal
 from .turn import lang_of, now_of, services, tenant_of, user_key_of
 
 ASSESSMENT = "assessment"
@@ -215,7 +216,7 @@ class AssessmentDialog(Dialog):
         history = saved.get("assessments", [])
         state["saved_at"] = entry["at"]
         state["first"] = len(history) == 1
-        lines = [content.t(lang, "assessment.saved", date=format_date(lang, now))]
+        lines = [content.t(lang, "assessment.saved", date=content.format_date(lang, now))]
         changes = {c.subarea: c for c in model.progress(history)}
         for sub in state["items"]:
             score = state["scores"].get(sub)
@@ -281,16 +282,22 @@ class AssessmentDialog(Dialog):
         return await self._finish(dc, state)
 
     async def _finish(self, dc: DialogContext, state: dict) -> DialogTurnResult:
+        """After a check: where to see it, a goal to work on (unless one is open), and, after
+        the first check, an offer of reminders (opt-in, never on by default)."""
         context = dc.context
+        lang = lang_of(context)
         await context.send_activity(message(context, "assessment.done"))
-        if state.get("first"):  # opt-in, never on by default
-            doc = await services(context).users.get(user_key_of(context)) or {}
-            if ((doc.get("reminder") or {}).get("prefs") or {}).get("frequency", "off") == "off":
-                lang = lang_of(context)
-                await context.send_activity(
-                    with_buttons(
-                        content.t(lang, "reminders.offer"),
-                        [(content.t(lang, "reminders.offer_button"), content.t(lang, "reminders.offer_value"))],
-                    )
+        doc = await services(context).users.get(user_key_of(context)) or {}
+        if not goals.open_goals(doc):
+            await offer_goal(context)
+        if state.get("first") and ((doc.get("reminder") or {}).get("prefs") or {}).get("frequency", "off") == "off":
+            await context.send_activity(
+                with_buttons(
+                    content.t(lang, "reminders.offer"),
+                    [
+                        (content.t(lang, "reminders.offer_button"), content.t(lang, "reminders.offer_value")),
+                        (content.t(lang, "assessment.no"), {"kh": "decline", "what": "reminders"}),
+                    ],
                 )
+            )
         return await dc.end_dialog({"saved_at": state.get("saved_at")})

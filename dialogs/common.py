@@ -49,12 +49,6 @@ def choices(labels: list[tuple[str, list[str]]]) -> list[Choice]:
     return [Choice(value=label, synonyms=synonyms) for label, synonyms in labels]
 
 
-def format_date(lang: str, when) -> str:
-    """A date in the person's language, words from the content file."""
-    cal = content.lookup(lang, "calendar")
-    return cal["date_format"].format(day=when.day, month=cal["months"][when.month - 1], year=when.year)
-
-
 def yes_no_options() -> dict[str, list[str]]:
     """Yes/no in both languages: the button labels and the usual typed words."""
     return {

@@ -21,7 +21,7 @@ async def show_history(context: TurnContext) -> None:
     doc = await services(context).users.get(user_key_of(context)) or {}
     items = doc.get("assessments", [])
     profile = doc.get("profile") or {}
-    body = history.history_text(lang, profile, items)
+    body = history.history_text(lang, profile, items, goal_list=doc.get("goals") or [])
     if not items:
         await context.send_activity(MessageFactory.text(body))
         return
@@ -49,7 +49,7 @@ async def show_history(context: TurnContext) -> None:
 async def show_mus_summary(context: TurnContext) -> None:
     lang = lang_of(context)
     doc = await services(context).users.get(user_key_of(context)) or {}
-    text = history.mus_summary(lang, doc.get("profile") or {}, doc.get("assessments", []))
+    text = history.mus_summary(lang, doc.get("profile") or {}, doc.get("assessments", []), doc.get("goals") or [])
     activity = MessageFactory.text(text)
     if context.activity.channel_id != "msteams":  # Teams bots can't attach files without a consent flow
         activity.attachments = [

@@ -8,6 +8,7 @@ from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions, PromptValida
 
 from model import content, relevance
 from model.choices import match_choice
+from model.understanding import match_role
 
 from .common import button_prompt, message, text
 from .presenting import overview_for
@@ -33,7 +34,10 @@ def _validator(kind: str, ids: list[str]):
     async def validate(prompt: PromptValidatorContext) -> bool:
         if prompt.recognized.succeeded:
             return True
-        found = match_choice(prompt.context.activity.text or "", _options(kind, ids))
+        said = prompt.context.activity.text or ""
+        found = match_choice(said, _options(kind, ids))
+        if found is None and kind == "roles":
+            found = match_role(said)  # a job title typed in: "sygeplejerske", "teamleder i hjemmeplejen"
         if found is None:
             return False
         prompt.recognized.value = FoundChoice(value=found, index=ids.index(found), score=1.0)
@@ -54,6 +58,10 @@ class OnboardingDialog(ComponentDialog):
 
     async def ask_role(self, step: WaterfallStepContext) -> DialogTurnResult:
         opts = step.options or {}
+        if opts.get("role") in relevance.roles():  # the role is known already ("Gem som min rolle")
+            return await step.next(
+                FoundChoice(value=opts["role"], index=relevance.roles().index(opts["role"]), score=1.0)
+            )
         if opts.get("greet", True):
             await step.context.send_activity(message(step.context, "msg.welcome"))
         return await step.prompt(

@@ -10,7 +10,7 @@ from botbuilder.core import ConversationState, MessageFactory, TurnContext
 from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnStatus
 from botbuilder.dialogs.prompts import PromptOptions
 
-from model import answers, content
+from model import answers, coaching, content
 from model.assessment import parse_answer
 from model.choices import match_choice, plain_answer
 from model.understanding import Understanding, understand
@@ -18,9 +18,12 @@ from model.understanding import Understanding, understand
 from .assessment import ASSESSMENT, AssessmentDialog
 from .cards import SAY
 from .common import message, yes_or_no
-from .history import MUS_ACTION, show_history, show_mus_summary
+from .goals import OWN_GOAL, OwnGoalDialog
+from .goals import on_click as goal_click
+from .goals import show as show_goals
+from .history import show_history, show_mus_summary
 from .onboarding import OnboardingDialog
-from .presenting import as_activity
+from .presenting import as_activity, overview_for
 from .privacy import DELETE, DeleteDialog, export
 from .reminders import REMINDERS, RemindersDialog
 from .reminders import snooze as snooze_reminders
@@ -35,13 +38,17 @@ class Router:
     def __init__(self, conversation_state: ConversationState) -> None:
         self.dialog_state = conversation_state.create_property("DialogState")
         self.dialogs = DialogSet(self.dialog_state)
-        for dialog in (OnboardingDialog(), AssessmentDialog(), DeleteDialog(), RemindersDialog()):
+        for dialog in (OnboardingDialog(), AssessmentDialog(), DeleteDialog(), RemindersDialog(), OwnGoalDialog()):
             self.dialogs.add(dialog)
 
     # -- entry points called by the activity handler -----------------------------------
     async def on_message(self, context: TurnContext) -> None:
         clicked_text(context.activity)
         dc = await self.dialogs.create_context(context)
+        value = context.activity.value
+        if isinstance(value, dict) and value.get("kh") in CLICKS:
+            await self._click(dc, value)
+            return
         said = (context.activity.text or "").strip()
         if dc.active_dialog is not None:
             if context.activity.value is not None or self._answers_prompt(dc, said):
@@ -52,17 +59,13 @@ class Router:
                 return
             await self._continue(dc)
             return
-        if context.activity.value == MUS_ACTION:
-            if await self._allowed(context, "history"):
-                await show_mus_summary(context)
-            return
         if context.activity.value is not None and not said:
             await self._stale_card(dc)
             return
         understood = understand(said)
         if understood.intent in COMMANDS:
             await self._command(dc, understood)
-        elif understood.intent == "question" and understood.topic:
+        elif _answerable(understood):
             await self._answer(dc, understood)
         elif not await self._has_profile(context) and is_personal(context):
             if understood.intent is None and said:  # say what the bot can do before asking its questions
@@ -132,7 +135,7 @@ class Router:
             return True
         if intent in COMMANDS:
             await self._command(dc, understood)
-        elif intent == "question" and understood.topic and understood.confidence >= 0.5:
+        elif _answerable(understood) and understood.confidence >= 0.5:
             await self._answer(dc, understood)
         else:
             return False
@@ -155,11 +158,90 @@ class Router:
                 )
             )
             return
-        profile = await services(context).users.profile(user_key_of(context)) if is_personal(context) else None
-        reply = answers.topic_reply(
+        doc = (await services(context).users.get(user_key_of(context)) or {}) if is_personal(context) else {}
+        profile = doc.get("profile") or None
+        if understood.role and understood.intent != "role":  # "... for en pædagog": answer for that job
+            profile = {**(profile or {}), "role": understood.role}
+        await context.send_activity(as_activity(self._reply_for(lang, understood, profile, doc, context)))
+
+    @staticmethod
+    def _reply_for(
+        lang: str, understood: Understanding, profile: dict | None, doc: dict, context: TurnContext
+    ) -> answers.Reply:
+        """The answer at the grain asked: a term, how to improve, a job, a competence, a sub-area."""
+        checks = doc.get("assessments") or []
+        resources = services(context).resources
+        competence = getattr(understood, "competence", None)
+        term = getattr(understood, "term", None)
+        role = getattr(understood, "role", None)
+        if understood.intent == "term" and term and competence:
+            return coaching.term_reply(lang, term, competence)
+        if understood.intent == "role" and role:
+            return coaching.role_reply(lang, role, profile)
+        if understood.intent == "improve" and (competence or understood.topic in content.subarea_ids()):
+            if competence is None:
+                p = profile or {}
+                competence = answers.focus_competences(understood.topic, p.get("role"), p.get("level"))[0]
+            return coaching.improve_reply(lang, competence, profile, checks, resources)
+        if competence:
+            return coaching.competence_reply(lang, competence, profile, checks, resources)
+        return answers.topic_reply(
             lang, understood.topic or "overview", profile, detail=answers.wants_detail(context.activity.text or "")
         )
-        await context.send_activity(as_activity(reply))
+
+    async def _click(self, dc: DialogContext, value: dict) -> None:
+        """A button that does something (a goal, an answer, a role, the MUS summary): it works
+        whatever runs, since a nudge's or an answer's buttons can be clicked days later."""
+        kind = value["kh"]
+        context = dc.context
+        if not await self._allowed(context, CLICK_INTENTS.get(kind, "")):
+            return
+        running = dc.active_dialog is not None
+        if kind == "goal":
+
+            async def begin_own(competence: str) -> None:
+                await dc.cancel_all_dialogs()
+                await dc.begin_dialog(OWN_GOAL, {"competence": competence})
+
+            if value.get("do") == "own":
+                running = False
+            await goal_click(context, value, begin_own)
+        elif kind == "ask":
+            competence = value.get("competence")
+            if competence not in {c for _, c in content.all_competences()}:
+                await self._stale_card(dc)
+                return
+            intent = "improve" if value.get("intent") == "improve" else "question"
+            understood = Understanding(coaching.subarea_of(competence), intent, None, 1.0, competence=competence)
+            await self._answer(dc, understood)
+        elif kind == "role":
+            running = await self._save_role(dc, value.get("role"))
+        elif kind == "mus":
+            await show_mus_summary(context)
+        elif kind == "decline":
+            await context.send_activity(message(context, DECLINED.get(str(value.get("what")), "goals.later")))
+        if running and dc.active_dialog is not None:
+            await context.send_activity(message(context, "msg.resume"))
+            await dc.reprompt_dialog()
+
+    async def _save_role(self, dc: DialogContext, role: object) -> bool:
+        """'Gem som min rolle': keep it; without an involvement level yet, ask for it."""
+        from model import relevance
+
+        context = dc.context
+        if role not in relevance.roles():
+            await self._stale_card(dc)
+            return dc.active_dialog is not None
+        profile = await services(context).users.profile(user_key_of(context)) or {}
+        if not profile.get("level"):
+            await dc.cancel_all_dialogs()
+            await dc.begin_dialog("onboarding", {"greet": False, "role": role})
+            return False
+        await services(context).users.save_profile(user_key_of(context), services(context).now(), role=role)
+        lang = lang_of(context)
+        await context.send_activity(message(context, "msg.role_saved", role=relevance.role_name(lang, str(role))))
+        await context.send_activity(overview_for(lang, str(role), profile["level"]))
+        return dc.active_dialog is not None
 
     @staticmethod
     async def _has_profile(context: TurnContext) -> bool:
@@ -277,6 +359,19 @@ def _run(action: Callable[[TurnContext], Awaitable[None]]) -> Handler:
     return handler
 
 
+def _answerable(understood: Understanding) -> bool:
+    """A question the bot answers from its content: a sub-area, a competence, a term, a job."""
+    if understood.intent == "role":
+        return bool(getattr(understood, "role", None))
+    return understood.intent in ("question", "term", "improve") and bool(understood.topic)
+
+
+# Buttons that do something, by the `kh` of their data, and the command each counts as in
+# the shared-chat guard (goals, roles and the MUS summary are personal).
+CLICKS = ("goal", "ask", "role", "mus", "decline")
+DECLINED = {"reminders": "reminders.declined"}  # "Nej tak" to an offer: what the bot says back
+CLICK_INTENTS = {"goal": "goals", "role": "profile", "mus": "history"}
+
 COMMANDS: dict[str, Handler] = {
     "help": _help,
     "start": _start,
@@ -286,6 +381,7 @@ COMMANDS: dict[str, Handler] = {
     "thanks": _say("msg.thanks"),
     "assessment": _begin(ASSESSMENT),
     "history": _run(show_history),
+    "goals": _run(show_goals),
     "export": _run(export),
     "delete": _begin(DELETE),
     "reminders": _begin(REMINDERS),
@@ -296,6 +392,7 @@ COMMANDS: dict[str, Handler] = {
 }
 # Commands about the person's own data: answered only in a personal chat.
 PERSONAL_ONLY = {
+    "goals",
     "start",
     "profile",
     "assessment",

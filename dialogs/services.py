@@ -12,7 +12,9 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from model.docstore import DocStore
+from model.goals import Goals
 from model.reminders import Reminders
+from model.resources import Resources
 from model.users import Users
 
 Clock = Callable[[], datetime]
@@ -27,6 +29,8 @@ class Services:
     store: DocStore
     users: Users
     reminders: Reminders
+    goals: Goals
+    resources: Resources  # the municipality's own offers (RESOURCES_FILE); empty by default
     clock: Clock = system_clock
 
     def now(self) -> datetime:
@@ -34,7 +38,14 @@ class Services:
         return self.clock()
 
     @classmethod
-    def create(cls, store: DocStore, clock: Clock | None = None) -> "Services":
+    def create(cls, store: DocStore, clock: Clock | None = None, resources: Resources | None = None) -> "Services":
         reminders = Reminders(store)
         users = Users(store, on_delete=(reminders.forget,))  # deletion also clears the schedule index
-        return cls(store=store, users=users, reminders=reminders, clock=clock or system_clock)
+        return cls(
+            store=store,
+            users=users,
+            reminders=reminders,
+            goals=Goals(store),
+            resources=resources or Resources(),
+            clock=clock or system_clock,
+        )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import string
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,15 @@ def t(lang: str, key: str, **values: Any) -> str:
     if isinstance(raw, list):
         raw = "\n".join(raw)
     return string.Formatter().vformat(str(raw), (), _Blank(values))
+
+
+def format_date(lang: str, when: datetime | str) -> str:
+    """A date as people write it ("1. december 2026"), from a datetime or a stored ISO time;
+    the one date format the bot shows."""
+    if isinstance(when, str):
+        when = datetime.fromisoformat(when)
+    cal = lookup(lang, "calendar")
+    return cal["date_format"].format(day=when.day, month=cal["months"][when.month - 1], year=when.year)
 
 
 def covered_areas() -> list[dict[str, Any]]:

@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from . import assessment, content, relevance
-
-
-def _date(lang: str, stamp: str) -> str:
-    when = datetime.fromisoformat(stamp)
-    cal = content.lookup(lang, "calendar")
-    return cal["date_format"].format(day=when.day, month=cal["months"][when.month - 1], year=when.year)
+from . import assessment, content, goals, relevance
 
 
 def _score(lang: str, value: int | None) -> str:
     return f"{value}/5" if value is not None else content.t(lang, "history.not_assessed")
 
 
-def history_text(lang: str, profile: dict, assessments: list[dict], last: int = 5) -> str:
+def history_text(
+    lang: str, profile: dict, assessments: list[dict], last: int = 5, goal_list: list[dict] | None = None
+) -> str:
     """Latest scores with ↑/↓/= against the previous check, recent checks, one suggestion."""
     if not assessments:
         return content.t(lang, "history.none")
     lines = [
         content.t(lang, "history.title"),
-        content.t(lang, "history.latest_title", date=_date(lang, assessments[-1]["at"])),
+        content.t(lang, "history.latest_title", date=content.format_date(lang, assessments[-1]["at"])),
     ]
     for change in assessment.progress(assessments):
         suffix = ""
@@ -50,9 +44,11 @@ def history_text(lang: str, profile: dict, assessments: list[dict], last: int = 
             )
             for s in content.subarea_ids()
         )
-        lines.append(content.t(lang, "history.past_line", date=_date(lang, item["at"]), scores=scores))
+        lines.append(content.t(lang, "history.past_line", date=content.format_date(lang, item["at"]), scores=scores))
     lines.append("")
     lines.append(suggestion_text(lang, profile, assessments))
+    if goal_list:
+        lines += ["", content.t(lang, "goals.history_title"), *goals.summary_lines(lang, goal_list)]
     return "\n".join(lines)
 
 
@@ -68,7 +64,7 @@ def suggestion_text(lang: str, profile: dict, assessments: list[dict]) -> str:
     ).replace("  ", " ")
 
 
-def mus_summary(lang: str, profile: dict, assessments: list[dict]) -> str:
+def mus_summary(lang: str, profile: dict, assessments: list[dict], goal_list: list[dict] | None = None) -> str:
     """A short text to copy into the development talk: scores, change, own notes, focus points."""
     if not assessments:
         return content.t(lang, "history.none")
@@ -84,7 +80,7 @@ def mus_summary(lang: str, profile: dict, assessments: list[dict]) -> str:
             role=relevance.role_name(lang, profile.get("role")),
             level=content.lookup(lang, f"levels.{profile.get('level')}.short") if profile.get("level") else "",
             count=len(assessments),
-            date=_date(lang, assessments[-1]["at"]),
+            date=content.format_date(lang, assessments[-1]["at"]),
         ),
         "",
         content.t(lang, "history.mus_scores_title"),
@@ -105,9 +101,9 @@ def mus_summary(lang: str, profile: dict, assessments: list[dict]) -> str:
         )
     lines += ["", content.t(lang, "history.mus_notes_title")]
     notes = [a for a in assessments if a.get("note")][-3:]
-    lines += [content.t(lang, "history.mus_note_line", date=_date(lang, a["at"]), note=a["note"]) for a in notes] or [
-        content.t(lang, "history.mus_no_notes")
-    ]
+    lines += [
+        content.t(lang, "history.mus_note_line", date=content.format_date(lang, a["at"]), note=a["note"]) for a in notes
+    ] or [content.t(lang, "history.mus_no_notes")]
     lines += ["", content.t(lang, "history.mus_focus_title")]
     seen = set()
     for index in range(len(content.subarea_ids())):
@@ -125,5 +121,7 @@ def mus_summary(lang: str, profile: dict, assessments: list[dict]) -> str:
         )
         if len(seen) == 3:
             break
+    if goal_list:
+        lines += ["", content.t(lang, "goals.mus_title"), *goals.summary_lines(lang, goal_list)]
     lines += ["", content.t(lang, "history.mus_footer")]
     return "\n".join(lines)

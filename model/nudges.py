@@ -1,16 +1,28 @@
-"""What a nudge says: short, varied, in the person's language, about the sub-area where
-they have most to gain (or the one they have not rated yet)."""
+"""What a nudge says: short, varied, in the person's language. With an open goal it names
+the goal and asks how it went (done / still working on it / pick another); otherwise it
+points at the sub-area where they have most to gain (or the one they have not rated yet)."""
 
 from __future__ import annotations
 
 import hashlib
 from datetime import datetime
 
-from . import assessment, content
+from . import assessment, content, goals
 from .answers import Reply, focus_competences
 
 
 def nudge_reply(lang: str, doc: dict, slot: datetime) -> Reply:
+    goal = goals.current_goal(doc)
+    if goal is not None:
+        return Reply(
+            content.t(lang, "goals.nudge", title=goal["title"]),
+            [
+                (content.t(lang, "goals.done_button"), {"kh": "goal", "do": "done", "id": goal["id"]}),
+                (content.t(lang, "goals.keep_button"), {"kh": "goal", "do": "keep", "id": goal["id"]}),
+                (content.t(lang, "goals.other_button"), {"kh": "goal", "do": "other", "id": goal["id"]}),
+                (content.t(lang, "nudges.stop_button"), content.t(lang, "nudges.stop_value")),
+            ],
+        )
     profile = doc.get("profile") or {}
     items = doc.get("assessments") or []
     scores = assessment.latest_scores(items)

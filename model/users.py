@@ -8,7 +8,8 @@ person's conversations left behind, which the document lists).
 Each top-level part has one owner, the only code that writes it:
 
 - `profile`, `assessments`, `conversation`, `state_keys`, `schema`: this module (`Users`);
-- `reminder`: `model.reminders.Reminders`, through `Users.change_part`.
+- `reminder`: `model.reminders.Reminders`, through `change_part`;
+- `goals`: `model.goals.Goals`.
 
 Everyone else reads through `Users.get`.
 """
@@ -158,6 +159,7 @@ class Users:
             "profile": doc.get("profile"),
             "assessments": doc.get("assessments", []),
             "reminder": doc.get("reminder"),
+            "goals": doc.get("goals", []),
             "conversation_reference": doc.get("conversation"),
             "exported": iso(now),
             "schema": doc.get("schema", SCHEMA_VERSION),

@@ -63,6 +63,8 @@ async def answer_all(questions: list[str], lang: str | None, profile: dict | Non
             {
                 "question": question,
                 "topic": understood.topic,
+                "competence": understood.competence,
+                "role": understood.role,
                 "intent": understood.intent,
                 "language": language,
                 "confidence": round(float(understood.confidence), 3),

@@ -1,0 +1,183 @@
+"""`mål` / `goals`: a personal development goal, proposed after a check, set by a click or in
+the person's own words, followed up in the nudges and marked done, kept or dropped.
+
+Goal buttons carry `{"kh": "goal", "do": ...}` data (see model/coaching.py); the router
+hands every such click here, whatever dialog is running, because a nudge's buttons can be
+clicked days later.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
+from botbuilder.dialogs.prompts import PromptOptions, TextPrompt
+
+from model import coaching, content, goals
+from model.answers import Reply
+
+from .common import message, with_buttons
+from .presenting import as_activity
+from .turn import lang_of, now_of, services, user_key_of
+
+OWN_GOAL = "own_goal"
+
+
+def _new_goal_button(lang: str) -> tuple[str, dict]:
+    return content.t(lang, "goals.new_button"), {"kh": "goal", "do": "offer"}
+
+
+def _goal_buttons(lang: str, goal: dict) -> list[tuple[str, dict]]:
+    return [
+        (content.t(lang, "goals.done_button"), {"kh": "goal", "do": "done", "id": goal["id"]}),
+        (content.t(lang, "goals.keep_button"), {"kh": "goal", "do": "keep", "id": goal["id"]}),
+        (content.t(lang, "goals.drop_button"), {"kh": "goal", "do": "drop", "id": goal["id"]}),
+    ]
+
+
+async def offer(context: TurnContext) -> None:
+    """Steps for the competence with most to gain; without a check, an invitation to take one."""
+    lang = lang_of(context)
+    doc = await services(context).users.get(user_key_of(context)) or {}
+    reply = coaching.goal_offer(
+        lang, doc.get("profile") or {}, doc.get("assessments") or [], services(context).resources
+    )
+    if reply is None:
+        reply = Reply(
+            content.t(lang, "goals.need_a_check"),
+            [(content.t(lang, "msg.assessment_button"), content.t(lang, "commands.3.command"))],
+        )
+    await context.send_activity(as_activity(reply))
+
+
+async def show(context: TurnContext) -> None:
+    """The person's goals: each open one with done / keep / drop, the closed ones as a list."""
+    lang = lang_of(context)
+    doc = await services(context).users.get(user_key_of(context)) or {}
+    current, closed = goals.open_goals(doc), goals.closed_goals(doc)
+    if not current and not closed:
+        await offer(context)
+        return
+    for goal in current:
+        body = content.t(lang, "goals.current_title") + "\n" + goals.goal_line(lang, goal) + "\n" + goal["text"]
+        await context.send_activity(with_buttons(body, _goal_buttons(lang, goal)))
+    lines = [content.t(lang, "goals.closed_title")] + [goals.goal_line(lang, g) for g in closed[-10:]] if closed else []
+    if not current:
+        lines.insert(0, content.t(lang, "goals.none_open"))
+    await context.send_activity(
+        with_buttons("\n".join(lines) or content.t(lang, "goals.more_hint"), [_new_goal_button(lang)])
+    )
+
+
+async def on_click(context: TurnContext, value: dict, begin_own: Any) -> None:
+    """A goal button: set, own, done, keep, drop, other, offer or later."""
+    lang = lang_of(context)
+    key, now = user_key_of(context), now_of(context)
+    store = services(context).goals
+    do = value.get("do")
+    if do in ("set", "own") and value.get("competence") not in {c for _, c in content.all_competences()}:
+        await context.send_activity(message(context, "msg.stale_card"))
+        return
+    if do == "set":
+        found = (
+            coaching.steps(lang, value["competence"], str(value.get("stage")), services(context).resources)
+            if value.get("stage") in coaching.STAGES
+            else []
+        )
+        index = value.get("step")
+        if not isinstance(index, int) or not 0 <= index < len(found):
+            await context.send_activity(message(context, "msg.stale_card"))
+            return
+        step = found[index]
+        goal, dropped = await store.add(key, value["competence"], step.title, step.text, step.kind, now)
+        await _confirm(context, goal, dropped)
+    elif do == "own":
+        await begin_own(value["competence"])
+    elif do in ("done", "drop", "other", "keep"):
+        doc = await services(context).users.get(key) or {}
+        goal = next((g for g in goals.open_goals(doc) if g["id"] == value.get("id")), None)
+        if goal is None:
+            await context.send_activity(message(context, "goals.already_closed"))
+            return
+        if do == "keep":
+            await context.send_activity(message(context, "goals.kept", title=goal["title"]))
+            return
+        await store.close(key, goal["id"], goals.DONE if do == "done" else goals.DROPPED, now)
+        if do == "done":
+            await context.send_activity(
+                with_buttons(
+                    content.t(lang, "goals.congratulations", title=goal["title"]),
+                    [
+                        _new_goal_button(lang),
+                        (content.t(lang, "msg.assessment_button"), content.t(lang, "commands.3.command")),
+                    ],
+                )
+            )
+        elif do == "drop":
+            await context.send_activity(
+                with_buttons(content.t(lang, "goals.dropped", title=goal["title"]), [_new_goal_button(lang)])
+            )
+        else:
+            await offer(context)
+    elif do == "offer":
+        await offer(context)
+    elif do == "later":
+        await context.send_activity(message(context, "goals.later"))
+    else:
+        await context.send_activity(message(context, "msg.stale_card"))
+
+
+async def _confirm(context: TurnContext, goal: dict | None, dropped: dict | None) -> None:
+    lang = lang_of(context)
+    if goal is None:
+        await context.send_activity(message(context, "msg.stale_card"))
+        return
+    lines = [content.t(lang, "goals.set", title=goal["title"])]
+    if dropped:
+        lines.append(content.t(lang, "goals.made_room", title=dropped["title"]))
+    doc = await services(context).users.get(user_key_of(context)) or {}
+    reminders_on = ((doc.get("reminder") or {}).get("prefs") or {}).get("frequency", "off") != "off"
+    if reminders_on:
+        lines.append(content.t(lang, "goals.followed_up"))
+        await context.send_activity(with_buttons("\n".join(lines), []))
+        return
+    lines.append(content.t(lang, "goals.want_reminders"))
+    await context.send_activity(
+        with_buttons(
+            "\n".join(lines),
+            [
+                (content.t(lang, "reminders.offer_button"), content.t(lang, "reminders.offer_value")),
+                (content.t(lang, "assessment.no"), {"kh": "goal", "do": "later"}),
+            ],
+        )
+    )
+
+
+class OwnGoalDialog(ComponentDialog):
+    """'Skriv mit eget mål': one line in the person's own words."""
+
+    def __init__(self) -> None:
+        super().__init__(OWN_GOAL)
+        self.add_dialog(TextPrompt("own_goal_text"))
+        self.add_dialog(WaterfallDialog("steps", [self.ask, self.save]))
+        self.initial_dialog_id = "steps"
+
+    async def ask(self, step: WaterfallStepContext) -> DialogTurnResult:
+        step.values["competence"] = (step.options or {}).get("competence")
+        lang = lang_of(step.context)
+        name = coaching.competence_name(lang, step.values["competence"])
+        return await step.prompt(
+            "own_goal_text", PromptOptions(prompt=message(step.context, "goals.ask_own", name=name))
+        )
+
+    async def save(self, step: WaterfallStepContext) -> DialogTurnResult:
+        text = goals.clean_text(step.result)
+        if not text:
+            await step.context.send_activity(message(step.context, "goals.later"))
+            return await step.end_dialog()
+        goal, dropped = await services(step.context).goals.add(
+            user_key_of(step.context), step.values["competence"], text, text, "own", now_of(step.context)
+        )
+        await _confirm(step.context, goal, dropped)
+        return await step.end_dialog()
