@@ -41,6 +41,11 @@ class Config:
     ACCESS_LOG: bool = False
     WEBCHAT_JS: str = ""
     RESOURCES_FILE: str = ""
+    RETENTION_DAYS: int = 730
+    AGGREGATES: str = "opt-out"
+    AGGREGATES_MIN_GROUP: int = 5
+    RETENTION_JOB: str = "on"
+    RETENTION_INTERVAL_SECONDS: float = 86400.0
     AZURE_STORAGE_CONNECTION_STRING: str = ""
     AZURE_STORAGE_CONTAINER: str = "kompetencehjulet"
     # Bot Framework endpoints (tests point them at loopback). The SDK takes ALL of them from
@@ -83,6 +88,11 @@ class Config:
             ACCESS_LOG=(_env("ACCESS_LOG", "0") or "0").lower() in ("1", "true", "yes", "on"),
             WEBCHAT_JS=_env("WEBCHAT_JS"),
             RESOURCES_FILE=_env("RESOURCES_FILE"),
+            RETENTION_DAYS=int(_env("RETENTION_DAYS", "730") or 730),
+            AGGREGATES=(_env("AGGREGATES", "opt-out") or "opt-out").lower(),
+            AGGREGATES_MIN_GROUP=int(_env("AGGREGATES_MIN_GROUP", "5") or 5),
+            RETENTION_JOB=(_env("RETENTION_JOB", "on") or "on").lower(),
+            RETENTION_INTERVAL_SECONDS=float(_env("RETENTION_INTERVAL_SECONDS", "86400") or 86400),
             AZURE_STORAGE_CONNECTION_STRING=_env("AZURE_STORAGE_CONNECTION_STRING"),
             AZURE_STORAGE_CONTAINER=_env("AZURE_STORAGE_CONTAINER", "kompetencehjulet") or "kompetencehjulet",
             TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=_env("BOT_OPENID_METADATA_URL") or None,

@@ -94,11 +94,15 @@ class KompetenceBot(ActivityHandler):
         context.turn_state[TURN] = turn
         if recovered:  # their document could not be read and was set aside: say so, start afresh
             await context.send_activity(content.t(turn.lang, "msg.data_unreadable"))
+        if personal and activity.type == "message" and (doc or {}).get("retention_warned"):
+            await context.send_activity(content.t(turn.lang, "retention.kept"))  # writing kept their data
         service_url = (activity.service_url or "").lower()
         if activity.type in ("message", "installationUpdate") and service_url.startswith(("http://", "https://")):
             reference = TurnContext.get_conversation_reference(activity)
             turn.state_key = self.conversation_state.get_storage_key(context) if personal else None
-            await users.remember_conversation(key, _reference_dict(reference), turn.state_key, personal, doc)
+            await users.remember_conversation(
+                key, _reference_dict(reference), turn.state_key, personal, doc, now=self.services.now()
+            )
             if personal and activity.type == "message":
                 await self.services.reminders.resume_if_paused(key, doc, self.services.now())
 
@@ -141,7 +145,16 @@ async def _hard_line_breaks(context: TurnContext, activities: list, next_send):
     return await next_send()
 
 
+REFERENCE_DROPS = ("name", "role")  # of user and bot: a nudge needs the ids, never anyone's name
+
+
 def _reference_dict(reference: ConversationReference) -> dict:
+    """What a nudge needs to reach the person, and no more: ids, tenant, channel, service URL."""
     data = to_json_dict(reference)
     data.pop("activityId", None)  # changes every turn; not needed to write first
+    for who in ("user", "bot"):
+        for field in REFERENCE_DROPS:
+            (data.get(who) or {}).pop(field, None)
+    conversation = data.get("conversation") or {}
+    conversation.pop("name", None)
     return data

@@ -177,6 +177,17 @@ class NudgeSender:
             await self.services.goals.mark_asked(key, goal["id"], now)
         return outcome
 
+    async def send_once(self, reference: dict, activity) -> bool:
+        """One proactive message outside the nudge schedule (the retention warning), paced
+        and retried like a nudge; True when the connector took it."""
+        bucket = self._bucket((reference.get("conversation") or {}).get("tenantId"))
+        await bucket.take()
+
+        async def no_claim() -> bool:
+            return True
+
+        return await self._deliver(reference, activity, bucket, Report(), no_claim) == "sent"
+
     async def _deliver(self, reference: dict, activity, bucket: TokenBucket, report: Report, claim) -> str:
         ref = ConversationReference().deserialize(reference)
         claimed = False

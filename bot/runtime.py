@@ -11,6 +11,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
 from dialogs.services import Services
+from model.aggregates import Overviews
 from model.docstore import DocStore
 from model.leadership import leader_for
 from model.resources import Resources, ResourcesError
@@ -21,10 +22,15 @@ from .config import Config
 from .handler import KompetenceBot
 from .host import create_app
 from .nudge_sender import NudgeSender
+from .retention_job import RetentionJob
 from .scheduler import scheduler
 from .sdk.adapter import create_adapter
 from .sdk.state_storage import DocStoreStorage, JsonConversationState
 from .turn_errors import apologising_error_handler
+
+
+OFF = ("off", "0", "false", "no")
+RETENTION_FIRST_RUN_AFTER = 300.0  # seconds after start: the daily scan waits until start-up has settled
 
 
 def create_store(config: Config) -> DocStore:
@@ -49,6 +55,13 @@ def load_resources(path: str) -> Resources:
         raise SystemExit(f"RESOURCES_FILE: {err}") from None
 
 
+def create_overviews(config: Config, store: DocStore) -> Overviews:
+    try:
+        return Overviews(store, config.AGGREGATES, config.AGGREGATES_MIN_GROUP)
+    except ValueError as err:
+        raise SystemExit(f"AGGREGATES / AGGREGATES_MIN_GROUP: {err}") from None
+
+
 @dataclass
 class Runtime:
     config: Config
@@ -58,6 +71,7 @@ class Runtime:
     bot: KompetenceBot
     app: web.Application
     nudges: NudgeSender
+    retention: RetentionJob
 
 
 def build(config: Config, credentials_factory: ServiceClientCredentialsFactory | None = None) -> Runtime:
@@ -65,19 +79,29 @@ def build(config: Config, credentials_factory: ServiceClientCredentialsFactory |
     built from MicrosoftAppId/Password/Type (tests)."""
     resources = load_resources(config.RESOURCES_FILE)  # a mistake stops start-up, naming the line
     store = create_store(config)
-    services = Services.create(store, resources=resources)
+    services = Services.create(store, resources=resources, overviews=create_overviews(config, store))
     conversation_state = JsonConversationState(DocStoreStorage(store))
     adapter = create_adapter(config, credentials_factory)
     adapter.on_turn_error = apologising_error_handler(conversation_state)
     bot = KompetenceBot(conversation_state, services)
     app = create_app(config, adapter, bot)
     sender = NudgeSender(adapter, services, app_id=config.APP_ID, rate=config.NUDGE_RATE_PER_SECOND)
-    if config.NUDGES not in ("off", "0", "false", "no"):
+    retention = RetentionJob(services, sender, config.RETENTION_DAYS)
+    if config.NUDGES not in OFF:
         app.cleanup_ctx.append(scheduler(sender.run, leader_for(store), config.NUDGE_INTERVAL_SECONDS))
+    if config.RETENTION_JOB not in OFF and config.RETENTION_DAYS > 0:
+        job = scheduler(
+            retention.run,
+            leader_for(store, "retention"),
+            config.RETENTION_INTERVAL_SECONDS,
+            name="retention run",
+            first_delay=RETENTION_FIRST_RUN_AFTER,
+        )
+        app.cleanup_ctx.append(job)
 
     async def close(_: web.Application) -> None:
         await store.close()
         await adapter.connector_pool.on_cleanup(_)  # the pooled HTTP session of the reply path
 
     app.on_cleanup.append(close)
-    return Runtime(config, store, services, adapter, bot, app, sender)
+    return Runtime(config, store, services, adapter, bot, app, sender, retention)

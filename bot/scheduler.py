@@ -21,12 +21,14 @@ Job = Callable[[], Awaitable[Any]]
 
 
 def scheduler(
-    job: Job, leader: Any, interval: float, name: str = "nudge run"
+    job: Job, leader: Any, interval: float, name: str = "nudge run", first_delay: float = 0.0
 ) -> Callable[[web.Application], AsyncIterator[None]]:
-    """An aiohttp cleanup context that runs `job` every `interval` seconds while the app lives."""
+    """An aiohttp cleanup context that runs `job` every `interval` seconds while the app lives,
+    the first time after `first_delay` (a daily job need not compete with a fresh start)."""
 
     async def context(_: web.Application) -> AsyncIterator[None]:
         async def loop() -> None:
+            await asyncio.sleep(first_delay)
             while True:
                 try:
                     await run_as_leader(leader, job)

@@ -19,6 +19,7 @@ from model import content, goals, relevance
 from .cards import card_activity, deep_card, quick_check_card
 from .common import message, text, with_buttons, yes_or_no
 from .goals import offer as offer_goal
+from .overviews import first_check_line
 from .turn import lang_of, now_of, services, tenant_of, user_key_of
 
 ASSESSMENT = "assessment"
@@ -235,6 +236,8 @@ class AssessmentDialog(Dialog):
                     change=f" {arrow}" if arrow else "",
                 )
             )
+        if state["first"] and (line := first_check_line(context)):
+            lines += ["", line]  # said once: how the scores count in anonymous overviews
         await context.send_activity(MessageFactory.text("\n".join(lines)))
         state["phase"] = "offer_deep"
         await self._send_offer(context)

@@ -15,7 +15,7 @@ from model import content
 
 from .cards import card_activity
 from .common import button_prompt, message, yes_or_no
-from .turn import lang_of, now_of, services, turn_of, user_key_of
+from .turn import lang_of, services, turn_of, user_key_of
 
 DELETE = "delete"
 
@@ -23,7 +23,7 @@ DELETE = "delete"
 async def export(context: TurnContext) -> None:
     """Teams can't take a file from a bot without a consent flow, so there it is a card."""
     lang = lang_of(context)
-    data = await services(context).users.export(user_key_of(context), now_of(context))
+    data = await services(context).export(user_key_of(context))
     text = json.dumps(data, ensure_ascii=False, indent=2)
     intro = content.t(lang, "privacy.export_intro", size=len(text))
     if context.activity.channel_id == "msteams":

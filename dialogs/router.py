@@ -23,6 +23,7 @@ from .goals import on_click as goal_click
 from .goals import show as show_goals
 from .history import show_history, show_mus_summary
 from .onboarding import OnboardingDialog
+from .overviews import count_in, counted_text, leave_out, team_overview
 from .presenting import as_activity, overview_for
 from .privacy import DELETE, DeleteDialog, export
 from .reminders import REMINDERS, RemindersDialog
@@ -292,19 +293,20 @@ def profile_text(context: TurnContext, doc: dict | None) -> str:
         return content.t(lang, "msg.profile_none")
     from model import relevance
 
-    reminder = (doc or {}).get("reminder") or {}
+    prefs = ((doc or {}).get("reminder") or {}).get("prefs") or {}
     return content.t(
         lang,
         "msg.profile",
         role=relevance.role_name(lang, profile.get("role")),
         level=relevance.level_name(lang, profile.get("level")),
         language=content.t(lang, "language_name"),
-        created=profile.get("created", "")[:10],
-        updated=profile.get("updated", "")[:10],
+        created=content.format_date(lang, profile["created"]) if profile.get("created") else "",
+        updated=content.format_date(lang, profile["updated"]) if profile.get("updated") else "",
         assessments=len((doc or {}).get("assessments", [])),
         reminders=content.t(
-            lang, "msg.reminders_on" if reminder.get("frequency", "off") != "off" else "msg.reminders_off"
+            lang, "msg.reminders_on" if prefs.get("frequency", "off") != "off" else "msg.reminders_off"
         ),
+        counted=counted_text(lang, doc or {}, services(context).overviews.mode),
     )
 
 
@@ -368,7 +370,7 @@ def _answerable(understood: Understanding) -> bool:
 
 # Buttons that do something, by the `kh` of their data, and the command each counts as in
 # the shared-chat guard (goals, roles and the MUS summary are personal).
-CLICKS = ("goal", "ask", "role", "mus", "decline")
+CLICKS = ("goal", "ask", "role", "mus", "decline", "keep_data")  # keep_data: the handler already answered
 DECLINED = {"reminders": "reminders.declined"}  # "Nej tak" to an offer: what the bot says back
 CLICK_INTENTS = {"goal": "goals", "role": "profile", "mus": "history"}
 
@@ -382,6 +384,9 @@ COMMANDS: dict[str, Handler] = {
     "assessment": _begin(ASSESSMENT),
     "history": _run(show_history),
     "goals": _run(show_goals),
+    "leave_out": _run(leave_out),
+    "count_in": _run(count_in),
+    "team_overview": _run(team_overview),
     "export": _run(export),
     "delete": _begin(DELETE),
     "reminders": _begin(REMINDERS),
@@ -393,6 +398,8 @@ COMMANDS: dict[str, Handler] = {
 # Commands about the person's own data: answered only in a personal chat.
 PERSONAL_ONLY = {
     "goals",
+    "leave_out",
+    "count_in",
     "start",
     "profile",
     "assessment",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
+from model.aggregates import Overviews, counted
 from model.docstore import DocStore
 from model.goals import Goals
 from model.reminders import Reminders
@@ -31,21 +32,39 @@ class Services:
     reminders: Reminders
     goals: Goals
     resources: Resources  # the municipality's own offers (RESOURCES_FILE); empty by default
+    overviews: Overviews  # the anonymous group overviews (AGGREGATES)
     clock: Clock = system_clock
 
     def now(self) -> datetime:
         """The current time, timezone-aware (UTC)."""
         return self.clock()
 
+    async def export(self, key: str) -> dict:
+        """Everything stored about a person, and whether they count in overviews: what the
+        person's own `eksport` shows and what `python app.py export-user` prints."""
+        data = await self.users.export(key, self.now())
+        doc = await self.users.get(key) or {}
+        data["counted_in_overviews"] = counted(doc, self.overviews.mode)
+        return data
+
     @classmethod
-    def create(cls, store: DocStore, clock: Clock | None = None, resources: Resources | None = None) -> "Services":
+    def create(
+        cls,
+        store: DocStore,
+        clock: Clock | None = None,
+        resources: Resources | None = None,
+        overviews: Overviews | None = None,
+    ) -> "Services":
         reminders = Reminders(store)
-        users = Users(store, on_delete=(reminders.forget,))  # deletion also clears the schedule index
+        overviews = overviews or Overviews(store)
+        # deletion also clears the schedule index and every overview's ledger and rosters
+        users = Users(store, on_delete=(reminders.forget, overviews.forget))
         return cls(
             store=store,
             users=users,
             reminders=reminders,
             goals=Goals(store),
             resources=resources or Resources(),
+            overviews=overviews,
             clock=clock or system_clock,
         )

@@ -7,7 +7,8 @@ person's conversations left behind, which the document lists).
 
 Each top-level part has one owner, the only code that writes it:
 
-- `profile`, `assessments`, `conversation`, `state_keys`, `schema`: this module (`Users`);
+- `profile`, `assessments`, `conversation`, `state_keys`, `key`, `seen` (the day last seen),
+  `retention_warned`, `schema`: this module (`Users`);
 - `reminder`: `model.reminders.Reminders`, through `change_part`;
 - `goals`: `model.goals.Goals`.
 
@@ -29,6 +30,18 @@ STATE = "state"
 def user_key(tenant_id: str | None, user_id: str) -> str:
     """Stable key: the AAD object id when Teams gives one, else the channel user id."""
     return f"{tenant_id or '-'}|{user_id}"
+
+
+def key_of(doc: Doc) -> str | None:
+    """The person's key from their document: stored since retention needed it, or rebuilt
+    from the conversation reference that documents written before always held."""
+    if doc.get("key"):
+        return str(doc["key"])
+    reference = doc.get("conversation") or {}
+    user = reference.get("user") or {}
+    tenant = (reference.get("conversation") or {}).get("tenantId")
+    user_id = user.get("aadObjectId") or user.get("id")
+    return user_key(tenant, user_id) if user_id else None
 
 
 def iso(dt: datetime) -> str:
@@ -95,30 +108,65 @@ class Users:
         return doc["profile"]
 
     async def remember_conversation(
-        self, key: str, reference: Doc, state_key: str | None, personal: bool, doc: Doc | None = None
+        self,
+        key: str,
+        reference: Doc,
+        state_key: str | None,
+        personal: bool,
+        doc: Doc | None = None,
+        now: datetime | None = None,
     ) -> None:
-        """Keep the latest conversation reference (for nudges) and which state docs exist.
+        """Keep the latest conversation reference (for nudges), which state docs exist, and
+        the day the person was last seen (retention counts from it; a message clears a
+        retention warning).
 
-        Writes only when something changed, so an ordinary turn costs no extra write;
-        `doc` is the person's document when the caller has already read it this turn.
+        Writes only when something changed (the day of `seen` at most once a day), so an
+        ordinary turn costs no extra write; `doc` is the person's document when the caller
+        has already read it this turn.
         """
         if not personal and state_key is None:
             return  # nothing of a person is kept from a shared chat
         if doc is None:
             doc = await self.get(key)
+        today = now.astimezone(timezone.utc).date().isoformat() if now and personal else None
         if doc is not None:
             same_ref = not personal or doc.get("conversation") == reference
-            if same_ref and (state_key is None or state_key in doc.get("state_keys", [])):
+            same_day = today is None or (doc.get("seen") == today and not doc.get("retention_warned"))
+            if (
+                same_ref
+                and same_day
+                and doc.get("key") == key
+                and (state_key is None or state_key in doc.get("state_keys", []))
+            ):
                 return
 
         def change(d: Doc) -> None:
             d.setdefault("schema", SCHEMA_VERSION)
+            d["key"] = key  # so retention and operators can act on a document found by scanning
             if personal:
                 d["conversation"] = reference
+            if today:
+                d["seen"] = today
+                d["retention_warned"] = None
             if state_key and state_key not in d.setdefault("state_keys", []):
                 d["state_keys"].append(state_key)
 
         await self.store.update(USERS, key, change)
+
+    async def mark_retention_warned(self, key: str, when: datetime | None) -> bool:
+        """Record that the person was told their data will expire (None: the telling failed,
+        try another day). False when they wrote meanwhile or are gone: do not tell them."""
+        done = [False]
+
+        def change(d: Doc) -> Any:
+            if not d or (when is not None and d.get("retention_warned")):
+                return UNCHANGED
+            d["retention_warned"] = iso(when) if when else None
+            done[0] = True
+            return None
+
+        await self.store.update(USERS, key, change)
+        return done[0]
 
     async def add_assessment(self, key: str, assessment: Doc) -> tuple[Doc, bool]:
         """Store one completed check, once: a check whose `id` is stored already (a Save
@@ -165,11 +213,16 @@ class Users:
             "schema": doc.get("schema", SCHEMA_VERSION),
         }
 
-    async def delete(self, key: str, extra_state_keys: Iterable[str] = ()) -> None:
-        """Remove every trace: the person's document and the dialog state it points to."""
-        doc = await self.get(key) or {}
+    async def delete(self, key: str, extra_state_keys: Iterable[str] = ()) -> bool:
+        """Remove every trace: the person's document (and its quarantined copies and crash
+        leftovers, which the store removes with it), the dialog state it points to, and what
+        other owners keep about them (the schedule index, report contributions). True when
+        there was anything stored; deleting someone twice is fine."""
+        doc, _ = await self.store.read_or_quarantine(USERS, key)
+        doc = doc or {}
         for state_key in set(doc.get("state_keys", [])) | set(extra_state_keys):
             await self.store.delete(STATE, state_key)
         for hook in self._on_delete:
             await hook(key, doc)
         await self.store.delete(USERS, key)
+        return bool(doc)

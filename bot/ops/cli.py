@@ -28,44 +28,187 @@ def ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def send_nudges(args: argparse.Namespace) -> int:
-    """Send what is due at --at (default now) once, print a JSON summary."""
+def _instant(at: str | None):
+    """--at as an aware datetime (UTC); without an offset it is Danish time; None is now."""
     from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
 
+    if not at:
+        return datetime.now(timezone.utc)
+    try:
+        when = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    except ValueError:
+        raise SystemExit(f"--at must be an ISO time such as 2026-12-01T09:00:00+01:00, not {at!r}") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=ZoneInfo("Europe/Copenhagen"))
+    return when.astimezone(timezone.utc)
+
+
+def _run_led(lease: str, job) -> dict:
+    """Build the bot without its background jobs, run `job(runtime)` while holding `lease`
+    (so it never runs beside the served bot's own scheduler on shared storage), clean up."""
     from model.leadership import leader_for, run_as_leader
 
     from ..config import Config
     from ..runtime import build
 
-    if args.at:
-        try:
-            at = datetime.fromisoformat(args.at.replace("Z", "+00:00"))
-        except ValueError:
-            print(f"--at must be an ISO time such as 2026-12-01T09:00:00+01:00, not {args.at!r}", file=sys.stderr)
-            return 2
-        if at.tzinfo is None:
-            from zoneinfo import ZoneInfo
-
-            at = at.replace(tzinfo=ZoneInfo("Europe/Copenhagen"))
-    else:
-        at = datetime.now(timezone.utc)
-
     async def run() -> dict:
         config = Config.from_env()
-        config.NUDGES = "off"
+        config.NUDGES = config.RETENTION_JOB = "off"
         runtime = build(config)
-        leader = leader_for(runtime.store)
+        leader = leader_for(runtime.store, lease)
         try:
-            led, report = await run_as_leader(leader, lambda: runtime.nudges.run(at.astimezone(timezone.utc)))
+            led, result = await run_as_leader(leader, lambda: job(runtime))
             await leader.release()
         finally:
             runtime.app.freeze()
             await runtime.app.cleanup()  # closes pooled sessions and the store
         if not led:
-            return {"leader": False, "note": "another instance is sending nudges"}
-        return report.as_dict() if report else {"leader": True, "note": "lost the lease mid-run"}
+            return {"leader": False, "note": f"another instance holds the {lease} lease"}
+        return result if result is not None else {"leader": True, "note": "lost the lease mid-run"}
+
+    return asyncio.run(run())
+
+
+def send_nudges(args: argparse.Namespace) -> int:
+    """Send what is due at --at (default now) once, print a JSON summary."""
+    try:
+        at = _instant(args.at)
+    except SystemExit as err:
+        print(err, file=sys.stderr)
+        return 2
+
+    async def job(runtime) -> dict:
+        return (await runtime.nudges.run(at)).as_dict()
+
+    print(json.dumps(_run_led("nudge-sender", job)))
+    return 0
+
+
+def expire(args: argparse.Namespace) -> int:
+    """Retention once: delete people silent for RETENTION_DAYS, warn those 30 days from it;
+    --dry-run counts and changes nothing. Prints counts, never anyone's data."""
+    try:
+        at = _instant(args.at)
+    except SystemExit as err:
+        print(err, file=sys.stderr)
+        return 2
+
+    async def job(runtime) -> dict:
+        outcome = await runtime.retention.run(at, dry_run=args.dry_run)
+        return {**outcome.as_dict(), "dry_run": bool(args.dry_run), "retention_days": runtime.retention.days}
+
+    print(json.dumps(_run_led("retention", job)))
+    return 0
+
+
+def report(args: argparse.Namespace) -> int:
+    """The anonymous overview for HR and competence developers (groups of at least k, never
+    a person), as JSON, CSV or one self-contained HTML file."""
+    import os
+
+    from dialogs.services import Services
+    from model import aggregates, report_html
+
+    from ..config import Config
+    from ..runtime import create_overviews, create_store
+
+    config = Config.from_env()
+    if config.AGGREGATES == "off":
+        print("AGGREGATES=off: this installation keeps no overviews", file=sys.stderr)
+        return 2
+    if hasattr(os, "nice"):
+        os.nice(10)  # a report reads everyone: the served bot's chats come first on a shared machine
+
+    async def run() -> tuple[dict, dict]:
+        store = create_store(config)
+        services = Services.create(store, overviews=create_overviews(config, store))
+        try:
+            return await services.overviews.report(args.by, services.now())
+        finally:
+            await store.close()
+
+    found, previous = asyncio.run(run())
+    if args.format == "csv":
+        text = aggregates.as_csv(found)
+    elif args.format == "html":
+        text = report_html.render(found, previous, args.lang)
+    else:
+        text = json.dumps(found, ensure_ascii=False, indent=2)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as out:
+            out.write(text)
+    else:
+        print(text)
+    return 0
+
+
+def _people(args: argparse.Namespace):
+    """The stored services and the keys an operator request names (one person, or a tenant)."""
+    from dialogs.services import Services
+    from model.users import USERS, key_of, user_key
+
+    from ..config import Config
+    from ..runtime import create_overviews, create_store
+
+    async def keys(services) -> list[str]:
+        if not getattr(args, "all", False):
+            return [user_key(args.tenant, args.user)]
+        found = []
+        for name in await services.store.keys(USERS):
+            doc, _ = await services.store.read_named(USERS, name)
+            key = key_of(doc or {})
+            if key and key.startswith(f"{args.tenant}|"):
+                found.append(key)
+        return found
+
+    def make() -> Services:
+        config = Config.from_env()
+        store = create_store(config)
+        return Services.create(store, overviews=create_overviews(config, store))
+
+    return make, keys
+
+
+def forget(args: argparse.Namespace) -> int:
+    """Delete one person (or every person of a tenant) exactly as `slet mine data` does, for
+    HR when someone leaves or a request under GDPR article 17. Idempotent; prints counts."""
+    if not args.all and not args.user:
+        print("give --user AAD_OBJECT_ID, or --all for the whole tenant", file=sys.stderr)
+        return 2
+    make, keys = _people(args)
+
+    async def run() -> dict:
+        services = make()
+        try:
+            deleted = [await services.users.delete(key) for key in await keys(services)]
+        finally:
+            await services.store.close()
+        return {"tenant": args.tenant, "deleted_people": sum(deleted), "nothing_stored": deleted.count(False)}
 
     print(json.dumps(asyncio.run(run())))
+    return 0
+
+
+def export_user(args: argparse.Namespace) -> int:
+    """What is stored about one person (GDPR article 15): the same JSON as their own `eksport`."""
+    make, keys = _people(args)
+
+    async def run() -> dict | None:
+        services = make()
+        try:
+            (key,) = await keys(services)
+            if await services.users.get(key) is None:
+                return None
+            return await services.export(key)
+        finally:
+            await services.store.close()
+
+    data = asyncio.run(run())
+    if data is None:
+        print("nothing is stored about that person", file=sys.stderr)
+        return 1
+    print(json.dumps(data, ensure_ascii=False, indent=2))
     return 0
 
 
@@ -117,6 +260,26 @@ def main(argv: list[str]) -> int:
     p_nudge = sub.add_parser("send-nudges", help="send the reminder nudges due at that instant, once")
     p_nudge.add_argument("--at", help="ISO time (default: now); without an offset, Danish time")
     p_nudge.set_defaults(func=send_nudges)
+    p_rep = sub.add_parser("report", help="the anonymous overview (groups of at least 5, never a person)")
+    p_rep.add_argument("--by", choices=("role", "level", "team", "quarter"), required=True)
+    p_rep.add_argument("--format", choices=("json", "csv", "html"), default="json")
+    p_rep.add_argument("--out", help="write to this file instead of printing")
+    p_rep.add_argument("--lang", choices=content.LANGUAGES, default="da", help="language of the HTML report")
+    p_rep.set_defaults(func=report)
+    p_exp = sub.add_parser("expire", help="retention once: delete the long silent, warn those close to it")
+    p_exp.add_argument("--at", help="ISO time (default: now); without an offset, Danish time")
+    p_exp.add_argument("--dry-run", action="store_true", help="count only; change and send nothing")
+    p_exp.set_defaults(func=expire)
+    p_forget = sub.add_parser("forget", help="delete one person (or a whole tenant) as 'slet mine data' does")
+    p_forget.add_argument("--tenant", required=True, help="the Entra tenant id")
+    who = p_forget.add_mutually_exclusive_group()
+    who.add_argument("--user", help="the person's Entra (AAD) object id")
+    who.add_argument("--all", action="store_true", help="every person of the tenant")
+    p_forget.set_defaults(func=forget)
+    p_xu = sub.add_parser("export-user", help="print what is stored about one person (as their own eksport)")
+    p_xu.add_argument("--tenant", required=True)
+    p_xu.add_argument("--user", required=True)
+    p_xu.set_defaults(func=export_user)
     p_mig = sub.add_parser("migrate", help="copy all data between storage backends (idempotent)")
     p_mig.add_argument("--from", dest="source", choices=("tinydb", "azure-blob"), required=True)
     p_mig.add_argument("--to", dest="target", choices=("tinydb", "azure-blob"), required=True)
