@@ -79,7 +79,9 @@ def build(config: Config, credentials_factory: ServiceClientCredentialsFactory |
     built from MicrosoftAppId/Password/Type (tests)."""
     resources = load_resources(config.RESOURCES_FILE)  # a mistake stops start-up, naming the line
     store = create_store(config)
-    services = Services.create(store, resources=resources, overviews=create_overviews(config, store))
+    services = Services.create(
+        store, resources=resources, overviews=create_overviews(config, store), retention_days=config.RETENTION_DAYS
+    )
     conversation_state = JsonConversationState(DocStoreStorage(store))
     adapter = create_adapter(config, credentials_factory)
     adapter.on_turn_error = apologising_error_handler(conversation_state)

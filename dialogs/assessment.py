@@ -113,9 +113,10 @@ class AssessmentDialog(Dialog):
         return content.competence_name(lang, sub, item)
 
     def _item_question(self, lang: str, state: dict) -> str:
+        """The scale's meaning is said with the first question of a round, not every time."""
         return content.t(
             lang,
-            "assessment.ask_item",
+            "assessment.ask_item" if state["i"] == 0 else "assessment.ask_item_short",
             name=self._item_name(lang, state),
             l1=model.scale_phrase(lang, 1),
             l3=model.scale_phrase(lang, 3),

@@ -46,6 +46,14 @@ def _validator(kind: str, ids: list[str]):
     return validate
 
 
+def retention_period(context) -> str:
+    """RETENTION_DAYS in words: whole years as years, anything else as days."""
+    days = services(context).retention_days
+    if days % 365 == 0:
+        return text(context, "msg.years", n=days // 365)
+    return text(context, "msg.days", n=days)
+
+
 class OnboardingDialog(ComponentDialog):
     """At most four turns from hello to a personal overview; `start` re-runs it."""
 
@@ -63,7 +71,14 @@ class OnboardingDialog(ComponentDialog):
                 FoundChoice(value=opts["role"], index=relevance.roles().index(opts["role"]), score=1.0)
             )
         if opts.get("greet", True):
-            await step.context.send_activity(message(step.context, "msg.welcome"))
+            known = await services(step.context).users.profile(user_key_of(step.context))
+            if known and known.get("role"):
+                await step.context.send_activity(message(step.context, "msg.welcome_back"))
+            else:
+                await step.context.send_activity(message(step.context, "msg.welcome"))
+                await step.context.send_activity(
+                    message(step.context, "msg.privacy_line", period=retention_period(step.context))
+                )
         return await step.prompt(
             ROLE_PROMPT, self._prompt(step, "roles", relevance.roles(), "msg.ask_role", "msg.ask_role_retry")
         )

@@ -17,7 +17,7 @@ from model.understanding import Understanding, understand
 
 from .assessment import ASSESSMENT, AssessmentDialog
 from .cards import SAY
-from .common import message, yes_or_no
+from .common import message, text, with_buttons, yes_or_no
 from .goals import OWN_GOAL, OwnGoalDialog
 from .goals import on_click as goal_click
 from .goals import show as show_goals
@@ -44,7 +44,7 @@ class Router:
 
     # -- entry points called by the activity handler -----------------------------------
     async def on_message(self, context: TurnContext) -> None:
-        clicked_text(context.activity)
+        clicked = clicked_text(context.activity)
         dc = await self.dialogs.create_context(context)
         value = context.activity.value
         if isinstance(value, dict) and value.get("kh") in CLICKS:
@@ -69,7 +69,9 @@ class Router:
         elif _answerable(understood):
             await self._answer(dc, understood)
         elif not await self._has_profile(context) and is_personal(context):
-            if understood.intent is None and said:  # say what the bot can do before asking its questions
+            if clicked:  # a button of an old card, from someone the bot no longer knows (deleted)
+                await context.send_activity(message(context, "msg.unknown_click"))
+            elif understood.intent is None and said:  # say what the bot can do before asking its questions
                 await context.send_activity(message(context, "msg.out_of_scope"))
             await self.start_onboarding(dc)
         else:
@@ -134,6 +136,10 @@ class Router:
             await dc.cancel_all_dialogs()
             await dc.context.send_activity(message(dc.context, "msg.cancelled"))
             return True
+        if intent == "greeting":  # "hej" in the middle of something: a hello, then the question again
+            await dc.context.send_activity(message(dc.context, "msg.greeting_short"))
+            await dc.reprompt_dialog()
+            return True
         if intent in COMMANDS:
             await self._command(dc, understood)
         elif _answerable(understood) and understood.confidence >= 0.5:
@@ -163,11 +169,18 @@ class Router:
         profile = doc.get("profile") or None
         if understood.role and understood.intent != "role":  # "... for en pædagog": answer for that job
             profile = {**(profile or {}), "role": understood.role}
-        await context.send_activity(as_activity(self._reply_for(lang, understood, profile, doc, context)))
+        onboarding = dc.active_dialog is not None and dc.active_dialog.id == "onboarding"
+        reply = self._reply_for(lang, understood, profile, doc, context, invite=not onboarding)
+        await context.send_activity(as_activity(reply))
 
     @staticmethod
     def _reply_for(
-        lang: str, understood: Understanding, profile: dict | None, doc: dict, context: TurnContext
+        lang: str,
+        understood: Understanding,
+        profile: dict | None,
+        doc: dict,
+        context: TurnContext,
+        invite: bool = True,
     ) -> answers.Reply:
         """The answer at the grain asked: a term, how to improve, a job, a competence, a sub-area."""
         checks = doc.get("assessments") or []
@@ -185,9 +198,13 @@ class Router:
                 competence = answers.focus_competences(understood.topic, p.get("role"), p.get("level"))[0]
             return coaching.improve_reply(lang, competence, profile, checks, resources)
         if competence:
-            return coaching.competence_reply(lang, competence, profile, checks, resources)
+            return coaching.competence_reply(lang, competence, profile, checks, resources, invite=invite)
         return answers.topic_reply(
-            lang, understood.topic or "overview", profile, detail=answers.wants_detail(context.activity.text or "")
+            lang,
+            understood.topic or "overview",
+            profile,
+            detail=answers.wants_detail(context.activity.text or ""),
+            invite=invite,
         )
 
     async def _click(self, dc: DialogContext, value: dict) -> None:
@@ -253,13 +270,15 @@ class Router:
         await dc.context.send_activity(message(dc.context, "msg.stale_card"))
 
 
-def clicked_text(activity) -> None:
+def clicked_text(activity) -> bool:
     """A button that stands for typed text (dialogs/cards.py) becomes that text, so prompts,
-    commands and questions understand a click exactly as if it had been typed."""
+    commands and questions understand a click exactly as if it had been typed. True for a click."""
     value = activity.value
     if isinstance(value, dict) and value.get("kh") == SAY and isinstance(value.get("text"), str):
         activity.text = value["text"][:MAX_CLICKED_TEXT]
         activity.value = None
+        return True
+    return False
 
 
 def innermost_state(dc: DialogContext) -> dict:
@@ -310,16 +329,30 @@ def profile_text(context: TurnContext, doc: dict | None) -> str:
     )
 
 
-async def _language(router: Router, dc: DialogContext, understood: Understanding) -> None:
-    context = dc.context
-    said = plain_answer(context.activity.text or "")
-    current = lang_of(context)
-    wanted = understood.language if understood.language and understood.language != current else None
+def requested_language(text: str) -> str | None:
+    """The language a message names ("english", "på dansk"), or None when it names none."""
+    words = f" {plain_answer(text)} "
     for lang in content.LANGUAGES:
-        if plain_answer(content.t(lang, "language_name")) in said.split() or f" {lang} " in f" {said} ":
-            wanted = lang
-    if wanted is None or wanted == current:
-        wanted = "en" if current == "da" else "da"
+        if any(f" {plain_answer(alias)} " in words for alias in content.lookup(lang, "language_aliases")):
+            return lang
+    return None
+
+
+async def _language(router: Router, dc: DialogContext, understood: Understanding) -> None:
+    """Say which language is on; switch only to a language the person named, or let them choose."""
+    context = dc.context
+    wanted = requested_language(context.activity.text or "")
+    current = lang_of(context)
+    if wanted is None:
+        buttons = [
+            (content.t(lang, "language_button"), content.lookup(lang, "language_aliases")[0])
+            for lang in content.LANGUAGES
+        ]
+        await context.send_activity(with_buttons(text(context, "msg.language_choice"), buttons))
+        return
+    if wanted == current:
+        await context.send_activity(message(context, "msg.language_already"))
+        return
     set_lang(context, wanted)
     if is_personal(context):
         await services(context).users.save_profile(user_key_of(context), services(context).now(), language=wanted)

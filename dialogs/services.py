@@ -34,6 +34,7 @@ class Services:
     resources: Resources  # the municipality's own offers (RESOURCES_FILE); empty by default
     overviews: Overviews  # the anonymous group overviews (AGGREGATES)
     clock: Clock = system_clock
+    retention_days: int = 730  # RETENTION_DAYS: what the bot tells people about how long it keeps data
 
     def now(self) -> datetime:
         """The current time, timezone-aware (UTC)."""
@@ -54,6 +55,7 @@ class Services:
         clock: Clock | None = None,
         resources: Resources | None = None,
         overviews: Overviews | None = None,
+        retention_days: int = 730,
     ) -> "Services":
         reminders = Reminders(store)
         overviews = overviews or Overviews(store)
@@ -67,4 +69,5 @@ class Services:
             resources=resources or Resources(),
             overviews=overviews,
             clock=clock or system_clock,
+            retention_days=retention_days,
         )

@@ -20,8 +20,11 @@ class Reply:
 
 
 def _read_more(lang: str, topic: str) -> tuple[str, str]:
+    """'Read more' about a sub-area (its short button title) or the whole area."""
     name = topic_name(lang, topic)
-    return (content.t(lang, "msg.read_more_button", name=name), content.t(lang, "msg.read_more_value", name=name))
+    title = (content.t(lang, f"subareas.{topic}.button") if topic in content.subarea_ids()
+             else content.t(lang, "msg.read_more_button", name=name))
+    return title, content.t(lang, "msg.read_more_value", name=name)
 
 
 def _assessment_button(lang: str) -> tuple[str, str]:
@@ -136,15 +139,17 @@ def _competence_lines(lang: str, subarea: str, ids: list[str]) -> str:
     )
 
 
-def topic_reply(lang: str, topic: str, profile: dict | None, detail: bool = False) -> Reply:
-    """'What does X mean for me?': the why for this person, their top competences, a next step."""
+def topic_reply(lang: str, topic: str, profile: dict | None, detail: bool = False, invite: bool = True) -> Reply:
+    """'What does X mean for me?': the why for this person, their top competences, a next step.
+    The whole area: all its facts and the wheel's four areas, then this person's order.
+    `invite`: without a profile, suggest the two questions (not while they are being asked)."""
     role = (profile or {}).get("role")
     level = (profile or {}).get("level")
     if topic == "overview":
         reply = overview_details(lang)
         if role and level:
             personal = overview_reply(lang, role, level)
-            reply = Reply(personal.text + "\n\n" + "\n".join(reply.text.split("\n\n")[1:3]), personal.buttons)
+            reply = Reply(reply.text + "\n\n" + personal.text, personal.buttons)
         return reply
     if detail:
         return subarea_details(lang, topic, role, level)
@@ -171,6 +176,7 @@ def topic_reply(lang: str, topic: str, profile: dict | None, detail: bool = Fals
             content.t(lang, "msg.answer_general_intro", name=name, short=content.t(lang, f"subareas.{topic}.short")),
             content.t(lang, "msg.answer_all_competences"),
             _competence_lines(lang, topic, competences),
-            content.t(lang, "msg.answer_next_step_profile"),
         ]
+        if invite:
+            lines.append(content.t(lang, "msg.answer_next_step_profile"))
     return Reply("\n\n".join(lines), [_read_more(lang, topic), _assessment_button(lang)])

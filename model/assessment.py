@@ -146,17 +146,26 @@ def latest_scores(assessments: list[dict]) -> dict[str, int | None]:
     return {c.subarea: c.latest for c in progress(assessments)}
 
 
+GAIN_PER_POINT = 2  # one point lower on the scale outweighs one step of relevance (1-4)
+
+
+def gain(relevance_score: int, score: int) -> int:
+    """How much there is to gain: mostly the distance to 5, then how much it matters."""
+    return (SCALE[-1] + 1 - score) * GAIN_PER_POINT + relevance_score
+
+
 def focus_areas(profile: dict, assessments: list[dict], count: int = 1) -> list[str]:
-    """Sub-areas where relevance is high and the score low (unassessed ones count as low)."""
+    """Rated sub-areas, most to gain first; then the ones not rated yet, most relevant first.
+    (Nothing is claimed about an unrated sub-area: callers check `latest_scores`.)"""
     scores = latest_scores(assessments)
     ranked = relevance.ranked_subareas(profile.get("role"), profile.get("level"))
     order = {r.subarea: i for i, r in enumerate(ranked)}
 
-    def gap(rel: relevance.Relevance) -> tuple:
+    def key(rel: relevance.Relevance) -> tuple:
         score = scores.get(rel.subarea)
-        return (-(rel.score * (6 - (score or 1))), order[rel.subarea])
+        return (score is None, -gain(rel.score, score) if score is not None else 0, order[rel.subarea])
 
-    return [r.subarea for r in sorted(ranked, key=gap)][:count]
+    return [r.subarea for r in sorted(ranked, key=key)][:count]
 
 
 def suggestion(lang: str, profile: dict, assessments: list[dict], index: int = 0) -> tuple[str, str]:

@@ -112,10 +112,16 @@ def _why(lang: str, competence: str, role: str | None, level: str | None) -> str
 
 
 def competence_reply(
-    lang: str, competence: str, profile: dict | None, assessments: list[dict], resources: Resources | None = None
+    lang: str,
+    competence: str,
+    profile: dict | None,
+    assessments: list[dict],
+    resources: Resources | None = None,
+    invite: bool = True,
 ) -> Reply:
     """One competence: what it is, why it matters for this person, what it looks like at three
-    stages, and the first steps for where they stand."""
+    stages, and the first steps for where they stand. `invite`: without a profile, suggest
+    the two questions (not while they are being asked)."""
     profile = profile or {}
     role, level = profile.get("role"), profile.get("level")
     sub = subarea_of(competence)
@@ -152,7 +158,7 @@ def competence_reply(
         _step_lines(lang, found),
         content.t(lang, "coaching.pick_a_step"),
     ]
-    if not (role and level):
+    if invite and not (role and level):
         lines.append(content.t(lang, "msg.answer_next_step_profile"))
     return Reply("\n".join(lines), goal_buttons(lang, competence, stage, found)[:3])
 
@@ -263,8 +269,7 @@ def most_to_gain(profile: dict, assessments: list[dict]) -> tuple[str, int] | No
         if score is None:
             continue
         weight = relevance.relevance_of(role, level, subarea_of(competence)).score or 1
-        gain = weight * (assessment.SCALE[-1] + 1 - score)
-        candidate = (-gain, position, competence, score)
+        candidate = (-assessment.gain(weight, score), position, competence, score)
         if best is None or candidate < best:
             best = candidate
     return (best[2], best[3]) if best else None

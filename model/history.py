@@ -53,15 +53,17 @@ def history_text(
 
 
 def suggestion_text(lang: str, profile: dict, assessments: list[dict]) -> str:
+    """Where there is most to gain among the rated sub-areas; an unrated one is only named
+    as not rated yet."""
     sub, comp = assessment.suggestion(lang, profile, assessments)
+    rated = assessment.latest_scores(assessments).get(sub) is not None
     return content.t(
         lang,
-        "history.suggestion",
-        reason_intro="",
+        "history.suggestion" if rated else "history.suggestion_unrated",
         subarea=content.subarea_name(lang, sub),
         competence=content.competence_name(lang, sub, comp),
         example=content.t(lang, f"subareas.{sub}.competences.{comp}.example"),
-    ).replace("  ", " ")
+    )
 
 
 def mus_summary(lang: str, profile: dict, assessments: list[dict], goal_list: list[dict] | None = None) -> str:
@@ -76,7 +78,7 @@ def mus_summary(lang: str, profile: dict, assessments: list[dict], goal_list: li
         content.t(lang, "history.mus_title"),
         content.t(
             lang,
-            "history.mus_profile",
+            "history.mus_profile" if profile.get("level") else "history.mus_profile_no_level",
             role=relevance.role_name(lang, profile.get("role")),
             level=content.lookup(lang, f"levels.{profile.get('level')}.short") if profile.get("level") else "",
             count=len(assessments),

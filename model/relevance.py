@@ -28,9 +28,13 @@ def levels() -> list[str]:
     return list(content.relevance_table()["level_order"])
 
 
-def _band(score: int) -> str:
+def _band(score: int, top: int, first: bool) -> str:
+    """Relative, never absolute: the first is the most important for this person; the others
+    are just as important, important, or also important (content/relevance.json)."""
+    if first:
+        return "high"
     for rule in content.relevance_table()["bands"]:
-        if score >= rule["min"]:
+        if top - score <= rule["below_top"]:
             return rule["band"]
     return "low"
 
@@ -51,8 +55,10 @@ def ranked_subareas(role: str | None, level: str | None) -> list[Relevance]:
         reasons = [f"reasons.level.{level}.{sub}"]
         if extra:
             reasons.insert(0 if extra >= base else 1, f"reasons.role.{role}.{sub}")
-        result.append(Relevance(sub, base + extra, _band(base + extra), tuple(reasons)))
-    return sorted(result, key=lambda r: (-r.score, order.index(r.subarea)))
+        result.append(Relevance(sub, base + extra, "", tuple(reasons)))
+    ranked = sorted(result, key=lambda r: (-r.score, order.index(r.subarea)))
+    top = ranked[0].score
+    return [Relevance(r.subarea, r.score, _band(r.score, top, i == 0), r.reasons) for i, r in enumerate(ranked)]
 
 
 def relevance_of(role: str | None, level: str | None, subarea: str) -> Relevance:
@@ -60,10 +66,10 @@ def relevance_of(role: str | None, level: str | None, subarea: str) -> Relevance
 
 
 def reason_text(lang: str, rel: Relevance) -> str:
-    """One sentence part: the level's reason, and the role's when it adds to it."""
+    """Why it matters: the level's reason, and the role's when it adds to it, each its own
+    short sentence (the first continues the text before it, the next starts with a capital)."""
     parts = [content.t(lang, key) for key in rel.reasons]
-    joiner = ", og " if content.normalise_language(lang) == "da" else ", and "
-    return joiner.join(parts)
+    return ". ".join([parts[0], *(p[:1].upper() + p[1:] for p in parts[1:])]) if parts else ""
 
 
 def role_name(lang: str, role: str | None) -> str:
