@@ -1,5 +1,7 @@
 """Understand a chat message: which topic of 'Udvikling og implementering' it
-is about, which bot command it is, and which language it is written in.
+is about (sub-area, and within it one of the 11 competences or a glossary
+term), what kind of question or which bot command it is, the job title it
+names, and which language it is written in.
 
 Pure Python, offline and fast: the vocabulary in content/terms.json is matched
 word by word after folding away case and æøå spellings (so 'paamindelser',
@@ -7,12 +9,20 @@ word by word after folding away case and æøå spellings (so 'paamindelser',
 'udviklingen', 'udvikle' and 'udvikling' are one word). A word that is still
 unknown is tried as part of a Danish compound ('indkøbsaftale') and then as a
 typo (rapidfuzz), because people type fast in Teams.
+
+Job titles (content/job_titles.json) are found first, on their own keys:
+unstemmed, with spaces and hyphens ignored and endings generated, because the
+stemmer would merge 'udvikler' with 'udvikle' and 'sagsbehandler' with
+'sagsbehandling'. The words a title takes are then no longer topic words
+('udviklingskonsulent' is a role, not a question about development).
 """
+
 from __future__ import annotations
 
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,31 +32,46 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 TERMS_PATH = Path(__file__).parent / "content" / "terms.json"
+JOB_TITLES_PATH = Path(__file__).parent / "content" / "job_titles.json"
 
-TOPIC_THRESHOLD = 0.8    # below this a topic is only a hint ("digital", "borger")
+TOPIC_THRESHOLD = 0.8  # below this a topic is only a hint ("digital", "borger")
+COMPETENCE_THRESHOLD = 0.8  # ... and so is a competence or a glossary term
+WEAK_COMPETENCE = 0.5  # ... unless it is the only one named and the sub-area needs it to be recognised
 INTENT_THRESHOLD = 0.55  # a weak command word reached only through a typo guess is not enough
-STRONG_INTENT = 1.0      # weaker commands must explain (almost) the whole message
-MAX_UNEXPLAINED = 1      # ... e.g. 'hej Peter' is a greeting, 'hvad gør danske kommuner' is no language switch
-AMBIGUITY_RATIO = 0.75   # a runner-up this close to the best topic is offered as an alternative
-MAX_GAP = 2              # words allowed between two words of a phrase
-MIN_STEM = 4             # suffix stripping never leaves less than this
-STEM_PASSES = 2          # 'implementeringen' needs two; more would cut 'folketinget' to 'folk'
-COMPOUND_PART = 5        # shortest vocabulary word recognised inside a compound
-COMPOUND_REST = 3        # ... and the other part must look like a word too ('progres|sed' is no compound)
-HEAD_FACTOR = 0.9        # 'innovationsprojekt' is mostly about innovation
-TAIL_FACTOR = 0.7        # 'lønudvikling' is only a little about development
-FUZZY_MIN_LEN = 5        # shorter words are too easily confused to correct
+STRONG_INTENT = 1.0  # weaker commands must explain (almost) the whole message
+MAX_UNEXPLAINED = 1  # ... e.g. 'hej Peter' is a greeting, 'hvad gør danske kommuner' is no language switch
+AMBIGUITY_RATIO = 0.75  # a runner-up this close to the best topic is offered as an alternative
+MAX_GAP = 2  # words allowed between two words of a phrase
+MIN_STEM = 4  # suffix stripping never leaves less than this
+STEM_PASSES = 2  # 'implementeringen' needs two; more would cut 'folketinget' to 'folk'
+COMPOUND_PART = 5  # shortest vocabulary word recognised inside a compound
+COMPOUND_REST = 3  # ... and the other part must look like a word too ('progres|sed' is no compound)
+HEAD_FACTOR = 0.9  # 'innovationsprojekt' is mostly about innovation
+TAIL_FACTOR = 0.7  # 'lønudvikling' is only a little about development
+FUZZY_MIN_LEN = 5  # shorter words are too easily confused to correct
+TITLE_FUZZY_MIN_LEN = 6  # job titles: 'leder'/'lærer' are too close to 'lede'/'lære' to guess
+TITLE_MAX_SLIPS = 2  # ... and then only one or two letters off (one for words under 10 letters)
+TITLE_MIN_INFLECT = 4  # 'hk', 'kok', 'ssa' get no generated endings ('koks' is no cook)
+TITLE_CONTEXT = 4  # words looked at before a title for 'jeg er', 'som', 'min' ...
 
 
 @dataclass(frozen=True)
 class Understanding:
     """What a message is about. `alternatives` holds the close topics, best
-    first, including `topic` itself; it is empty when the message is clear."""
+    first, including `topic` itself; it is empty when the message is clear.
+    `competence` is one of the 11 competence ids of wheel.json and `term` a
+    glossary id of terms.json (its competence is then `competence`, and that
+    competence's sub-area is `topic`); `role` is one of the six role ids when
+    the message names a job title."""
+
     topic: str | None
     intent: str | None
     language: str | None
     confidence: float
     alternatives: tuple[str, ...] = ()
+    competence: str | None = None
+    role: str | None = None
+    term: str | None = None
 
     @property
     def ambiguous(self) -> bool:
@@ -73,21 +98,277 @@ def words(text: str) -> list[str]:
 
 class _Word(NamedTuple):
     """One input word as the vocabulary sees it."""
+
     stem: str
-    quality: float       # 1 known, <1 compound part or typo guess, 0 unknown
+    quality: float  # 1 known, <1 compound part or typo guess, 0 unknown
     language: str | None  # 'da'/'en' when the word belongs to one language only
-    whole: bool          # False for a compound part: those never trigger commands
-    stop: bool           # a stop word: explains nothing by itself
+    whole: bool  # False for a compound part: those never trigger commands
+    stop: bool  # a stop word: explains nothing by itself
+
+
+_TAKEN = _Word("", 0.0, None, True, True)  # a word a job title took: no phrase may use it
+
+
+class _Title(NamedTuple):
+    role: str
+    language: str | None  # None when Danish and English spell it the same ('controller')
+    needs_context: bool  # also an ordinary word ('leder' leads)
+    ending: int  # letters of generated ending: 'udvikler en' is not 'udvikleren'
+
+
+class _Mention(NamedTuple):
+    role: str
+    start: int
+    end: int
+    context: str | None  # 'self', 'for', 'other', 'article' or None
+    language: str | None
+    quality: float
+
+
+class _RoleFound(NamedTuple):
+    role: str | None
+    taken: frozenset[int]  # word positions the titles (or a workplace) took
+    via_for: bool  # 'for en pædagog': a relevance cue
+    languages: tuple[str, ...]
+    quality: float
+
+
+def _title_key(name: str) -> str:
+    """'SOSU-assistent', 'sosu assistent' and 'sosuassistent' are one key."""
+    return "".join(words(name))
+
+
+def _title_forms(key: str, endings: list[tuple[str, str]]) -> dict[str, int]:
+    """A title with its plural, definite and genitive endings (over-generating is harmless),
+    each with the length of the ending added (0 for the title as listed). `endings` are
+    (replaced, added) pairs: ('', 'erne') adds, ('y', 'ies') makes 'secretaries'."""
+    forms = {key: 0}
+    if len(key) < TITLE_MIN_INFLECT:
+        return forms
+    for replaced, added in endings:
+        if key.endswith(replaced):
+            forms.setdefault(key[: len(key) - len(replaced)] + added, len(added))
+    return forms
+
+
+class _Titles:
+    """job_titles.json compiled: exact keys with endings, a typo pool, workplaces."""
+
+    def __init__(self, data: dict, context: dict, known: set[str]):
+        self.exact: dict[str, _Title] = {}
+        self.pool: dict[str, list[str]] = {}  # the listed spellings (no generated endings), by first letter
+        ambiguous = {_title_key(w) for w in data.get("needs_context", [])}
+        self.endings: dict[str, list[tuple[str, str]]] = {lang: [] for lang in ("da", "en")}
+        for lang, rules in data.get("endings", {}).items():
+            for rule in rules:  # 'erne' adds 'erne'; 'y>ies' replaces a final y
+                replaced, _, added = rule.rpartition(">")
+                self.endings[lang].append((fold(replaced), fold(added)))
+        langs: dict[str, set[str]] = {}
+        roles: dict[str, str] = {}
+        endings: dict[str, int] = {}
+        for lang in ("da", "en"):
+            for entry in data["titles"][lang]:
+                for name in entry["names"]:
+                    key = _title_key(name)
+                    for form, ending in _title_forms(key, self.endings[lang]).items():
+                        langs.setdefault(form, set()).add(lang)
+                        roles.setdefault(form, entry["role"])
+                        endings[form] = min(endings.get(form, ending), ending)
+                    if len(key) >= TITLE_FUZZY_MIN_LEN:
+                        self.pool.setdefault(key[0], []).append(key)
+        for form, role in roles.items():
+            spoken = next(iter(langs[form])) if len(langs[form]) == 1 else None
+            self.exact[form] = _Title(role, spoken, form in ambiguous, endings[form])
+        # what a title can start with: a scan stops as soon as the words joined so far cannot
+        # begin one (endings only ever follow the last word)
+        self.prefixes = {key[:k] for keys in self.pool.values() for key in keys for k in range(1, len(key))}
+        self.prefixes |= {k[:n] for k in roles if endings[k] == 0 for n in range(1, len(k))}
+        self.starts = self.prefixes | set(self.exact)  # a word no title starts with is passed by
+        self.workplaces: dict[str, str] = {}
+        place_langs: dict[str, set[str]] = {}
+        for lang, by_role in data.get("workplaces", {}).items():
+            for role, places in by_role.items():
+                for place in places:
+                    for form in _title_forms(_title_key(place), self.endings.get(lang, [])):
+                        self.workplaces.setdefault(form, role)
+                        place_langs.setdefault(form, set()).add(lang)
+        self.place_language = {f: next(iter(ls)) for f, ls in place_langs.items() if len(ls) == 1}
+        self.place_prefixes = {f[:n] for f in self.workplaces for n in range(1, len(f))}
+        self.place_starts = self.place_prefixes | set(self.workplaces)
+        self.known = known | set(self.workplaces)
+        self.max_parts = max(len(words(n)) for lang in ("da", "en") for e in data["titles"][lang] for n in e["names"])
+        self.max_place_parts = max(
+            (len(words(p)) for by_role in data.get("workplaces", {}).values() for ps in by_role.values() for p in ps),
+            default=1,
+        )
+
+        def seqs(key: str) -> dict[int, set[tuple[str, ...]]]:
+            """Cue word sequences by length, for a set lookup per length."""
+            by_len: dict[int, set[tuple[str, ...]]] = {}
+            for s in context.get(key, []):
+                seq = tuple(words(s))
+                by_len.setdefault(len(seq), set()).add(seq)
+            return by_len
+
+        self.self_cues = seqs("self")
+        self.for_cues = seqs("for")
+        self.other_cues = seqs("other")
+        self.workplace_cues = seqs("workplace")
+        self.articles = {w for s in context.get("articles", []) for w in words(s)}
+        self.skip = {w for s in context.get("skip", []) for w in words(s)} | self.articles
+        # one cache per vocabulary (it goes when the vocabulary goes)
+        self._guess: Callable[[str], tuple[str, float] | None] = lru_cache(maxsize=8192)(self._guess_uncached)
+        # words that leave a title 'the whole message' ('Leder', 'jeg er leder'), and a workplace
+        # for match_role ('i hjemmeplejen'); the latter filled in by _Vocab
+        self.fillers = {w for key in ("self", "articles", "skip") for s in context.get(key, []) for w in words(s)}
+        self.stops: set[str] = set(self.fillers)
+
+    def _guess_uncached(self, surface: str) -> tuple[str, float] | None:
+        """The listed title a typo most likely means ('sygeplejeske'), or None."""
+        if len(surface) < TITLE_FUZZY_MIN_LEN or surface in self.known:
+            return None
+        cutoff = 88 if len(surface) <= 9 else 86
+        hits = process.extract(surface, self.pool.get(surface[0], ()), scorer=fuzz.ratio, score_cutoff=cutoff, limit=3)
+        # a slip of one or two letters, not another word ('digitaliseringsprojekt' is no
+        # 'digitaliseringspartner'); 'pædagogik' is a word of its own, not a typo of 'pædagog'
+        slips = TITLE_MAX_SLIPS if len(surface) >= 10 else 1
+        ranked = [(h[1], -d, h[0]) for h in hits if (d := OSA.distance(surface, h[0])) <= slips]
+        ranked = [r for r in ranked if not (surface.startswith(r[2]) and len(surface) - len(r[2]) >= 2)]
+        best = max(ranked, default=None)
+        return (best[2], best[0] / 100) if best else None
+
+    @staticmethod
+    def _ends_with(before: list[str], cues: dict[int, set[tuple[str, ...]]]) -> bool:
+        return any(n <= len(before) and tuple(before[len(before) - n :]) in seqs for n, seqs in cues.items())
+
+    def _context(self, toks: list[str], start: int) -> str | None:
+        """What the words just before a title say: whose title it is."""
+        k = start
+        article = False
+        while k > 0 and toks[k - 1] in self.skip and start - k < TITLE_CONTEXT:
+            article = article or toks[k - 1] in self.articles
+            k -= 1
+        before = toks[max(0, k - TITLE_CONTEXT) : k]
+        if self._ends_with(before, self.other_cues):
+            return "other"
+        if self._ends_with(before, self.self_cues):
+            return "self"
+        if self._ends_with(before, self.for_cues):
+            return "for"
+        return "article" if article else None
+
+    def _at(self, toks: list[str], i: int, unknown: list[bool]) -> tuple[int, _Title, float] | None:
+        """The longest title starting at word i: exact first, then a typo guess."""
+        found = None
+        joined = ""
+        for n in range(1, min(self.max_parts, len(toks) - i) + 1):
+            joined += toks[i + n - 1]
+            title = self.exact.get(joined)
+            if title is not None and (n == 1 or len(toks[i + n - 1]) > title.ending):
+                found = n, title, 1.0
+            if joined not in self.prefixes:
+                break
+        if found is not None or not any(unknown[i : i + 3]):
+            return found
+        for n in range(min(3, len(toks) - i), 0, -1):
+            part = "".join(toks[i : i + n])
+            if any(unknown[i : i + n]) and part not in self.known:
+                guess = self._guess(part)
+                if guess is not None:
+                    return n, self.exact[guess[0]], guess[1]
+        return None
+
+    def find(self, toks: list[str], bare_place: bool = False) -> _RoleFound:
+        """The role the message names: a job title, or a workplace after 'jeg arbejder i'."""
+        mentions: list[_Mention] = []
+        taken: set[int] = set()
+        unknown = [t not in self.known for t in toks]
+        i = 0
+        while i < len(toks):
+            hit = self._at(toks, i, unknown) if unknown[i] or toks[i] in self.starts else None
+            if hit is None:
+                i += 1
+                continue
+            n, title, quality = hit
+            context = self._context(toks, i)
+            whole = all(t in self.fillers for j, t in enumerate(toks) if not i <= j < i + n)
+            if title.needs_context and context is None and not whole:
+                i += 1  # 'jeg leder et projekt': a verb
+                continue
+            mentions.append(_Mention(title.role, i, i + n, context, title.language, quality))
+            taken.update(range(i, i + n))
+            i += n
+        places = self._places(toks)
+        if not mentions:
+            return self._place(toks, places, bare_place)
+        languages = tuple(m.language for m in mentions if m.language)
+        languages += tuple(lang for i, _, _, lang in places if lang and i not in taken)
+        own = [m for m in mentions if m.context != "other"]  # 'min leder' is someone else
+        said = [m for m in own if m.context == "self"]  # 'jeg er pædagog' beats other titles named
+        if said:
+            chosen: _Mention | None = said[0]
+        else:  # 'pædagoger og IT-folk' names no one role
+            chosen = own[0] if own and len({m.role for m in own}) == 1 else None
+        if chosen is None:
+            return _RoleFound(None, frozenset(taken), False, languages, 0.0)
+        return _RoleFound(chosen.role, frozenset(taken), chosen.context == "for", languages, chosen.quality)
+
+    def _places(self, toks: list[str]) -> list[tuple[int, int, str, str | None]]:
+        """Every workplace named: (first word, words, role, language)."""
+        found = []
+        for i in range(len(toks)):
+            if toks[i] not in self.place_starts:
+                continue
+            joined = ""
+            best = None
+            for n in range(1, min(self.max_place_parts, len(toks) - i) + 1):
+                joined += toks[i + n - 1]
+                if joined in self.workplaces:
+                    best = (i, n, self.workplaces[joined], self.place_language.get(joined))
+                if joined not in self.place_prefixes:
+                    break
+            if best is not None:
+                found.append(best)
+        return found
+
+    def _place(self, toks: list[str], places: list, bare: bool) -> _RoleFound:
+        """'jeg arbejder i hjemmeplejen' -> frontline (a workplace alone says little)."""
+        languages = tuple(lang for _, _, _, lang in places if lang)
+        for i, n, role, _ in places:
+            k = i
+            while k > 0 and toks[k - 1] in self.articles:
+                k -= 1
+            cued = self._ends_with(toks[max(0, k - TITLE_CONTEXT) : k], self.workplace_cues)
+            if cued or (bare and all(t in self.stops for j, t in enumerate(toks) if not i <= j < i + n)):
+                return _RoleFound(role, frozenset(range(i, i + n)), False, languages, 1.0)
+        return _RoleFound(None, frozenset(), False, languages, 0.0)
 
 
 class _Vocab:
-    """terms.json compiled into lookup tables; built once, on first use."""
+    """terms.json (and job_titles.json) compiled into lookup tables; built once, on first use."""
 
-    def __init__(self, data: dict):
+    def __init__(self, data: dict, titles: dict | None = None):
+        self.resolve: Callable[[str], _Word] = lru_cache(maxsize=16384)(self._resolve)
         self.suffixes = sorted({fold(s) for s in data["suffixes"]}, key=len, reverse=True)
         self.overrides = {fold(k): fold(v) for k, v in data.get("stem_overrides", {}).items()}
         self.intent_flags: dict[str, dict] = data["intents"]
         self.umbrellas = {k for k, v in data["topics"].items() if v.get("umbrella")}
+        competences: dict[str, dict] = data.get("competences", {})
+        glossary: dict[str, dict] = data.get("glossary", {})
+        self.subarea_of = {c: spec["subarea"] for c, spec in competences.items()}
+        self.competence_of = {t: spec["competence"] for t, spec in glossary.items()}
+        self.competences_in: dict[str, set[str]] = {}
+        for c, sub in self.subarea_of.items():
+            self.competences_in.setdefault(sub, set()).add(c)
+        self.terms_in: dict[str, set[str]] = {}
+        for t, c in self.competence_of.items():
+            self.terms_in.setdefault(c, set()).add(t)
+        # what a matched phrase counts for: a term also for its competence and sub-area
+        self.credits: dict[tuple[str, str | None], tuple[tuple[str, str | None], ...]] = {}
+        for c, sub in self.subarea_of.items():
+            self.credits["competence", c] = (("competence", c), ("topic", sub))
+        for t, c in self.competence_of.items():
+            self.credits["term", t] = (("term", t), ("competence", c), ("topic", self.subarea_of[c]))
         langs_of: dict[str, set[str]] = {}
 
         def surfaces(text: str, lang: str) -> list[str]:
@@ -96,10 +377,12 @@ class _Vocab:
                 langs_of.setdefault(t, set()).add(lang)
             return toks
 
-        groups = [("topic", k, v) for k, v in data["topics"].items()]
+        groups: list[tuple[str, str | None, dict]] = [("topic", k, v) for k, v in data["topics"].items()]
+        groups += [("competence", k, v) for k, v in competences.items()]
+        groups += [("term", k, v) for k, v in glossary.items()]
         groups += [("intent", k, v) for k, v in data["intents"].items()]
         groups += [("oos", None, data["out_of_scope"])]
-        self.phrases = []   # (stems, kind, name, weight, lang)
+        self.phrases = []  # (stems, kind, name, weight, lang)
         for kind, name, spec in groups:
             for lang in ("da", "en", "any"):
                 for phrase, weight in spec.get(lang, {}).items():
@@ -109,9 +392,35 @@ class _Vocab:
             for lang, items in data[key].items():
                 for w in items:
                     surfaces(w, lang)
+        # cue words are known words too (never 'corrected' into vocabulary), but they only tell
+        # the language when nothing else has claimed them and they belong to one language
+        cues = data.get("cues", {})
+        cue_langs: dict[str, set[str]] = {}
+        self.cue_phrases = []  # (stems, kind, weight): matched in a pass of their own
+        for kind, spec in cues.items():
+            if kind.startswith("_") or kind == "title_context":
+                continue
+            for lang in ("da", "en"):
+                for phrase, weight in spec.get(lang, {}).items():
+                    toks = words(phrase)
+                    for t in toks:
+                        cue_langs.setdefault(t, set()).add(lang)
+                    self.cue_phrases.append((tuple(self.stem(t) for t in toks), kind, float(weight)))
+        context = cues.get("title_context", {})
+        self.for_weight = float(context.get("for_weight", 0.6))
+        # 'indkøb af velfærdsteknologi hvordan': a fragment ending in 'hvordan' asks how to
+        self.ends_improve = {fold(w) for w in context.get("ends_improve", [])}
+        for key in ("self", "for", "other", "workplace", "articles", "skip", "ends_improve"):
+            for w in context.get(key, []):
+                for t in words(w):
+                    cue_langs.setdefault(t, set()).update(("da", "en"))
+        for t, ls in cue_langs.items():
+            langs_of.setdefault(t, ls)
 
         self.stops = {self.stem(t) for lang in data["stopwords"].values() for w in lang for t in words(w)}
         self.labelled = {s for p in self.phrases for s in p[0]} - self.stops
+        self.plain = {self.stem(w) for w in words(" ".join(data["language_hints"].get("da", [])))} - self.labelled
+        self.plain = {s for s in self.plain if len(s) >= COMPOUND_PART}
         self.surface_stem = {s: self.stem(s) for s in langs_of}
         self.known = set(self.surface_stem.values())
         # language evidence only from words that belong to exactly one language
@@ -124,10 +433,17 @@ class _Vocab:
         self.by_first: dict[str, list] = {}
         for p in self.phrases:
             self.by_first.setdefault(p[0][0], []).append(p)
+        self.cue_by_first: dict[str, list] = {}
+        for cue in self.cue_phrases:
+            self.cue_by_first.setdefault(cue[0][0], []).append(cue)
         self.fuzzy_pool: dict[str, list[str]] = {}
         for s in self.surface_stem:
             if len(s) >= FUZZY_MIN_LEN:
                 self.fuzzy_pool.setdefault(s[0], []).append(s)
+        if titles is None:
+            titles = json.loads(JOB_TITLES_PATH.read_text(encoding="utf-8"))
+        self.titles = _Titles(titles, context, set(self.surface_stem))
+        self.titles.stops |= {s for s in self.surface_stem if self.surface_stem[s] in self.stops}
 
     def stem(self, token: str) -> str:
         """Strip up to two inflection endings: 'implementeringen' -> 'implement'.
@@ -145,8 +461,7 @@ class _Vocab:
             token = token[:-1]  # 'slett(es)' -> 'slet', 'process' -> 'proces'
         return token
 
-    @lru_cache(maxsize=16384)
-    def resolve(self, surface: str) -> _Word:
+    def _resolve(self, surface: str) -> _Word:
         """Map one input word to the vocabulary: exact, compound part, or typo."""
         if surface in self.surface_stem:
             stem = self.surface_stem[surface]
@@ -160,15 +475,18 @@ class _Vocab:
             if stem[:k] in self.labelled:
                 best = _Word(stem[:k], HEAD_FACTOR, None, False, False)
                 break
-        if best.quality < TAIL_FACTOR:                              # compound tail
+            if stem[:k] in self.plain:  # 'personale|møde' is not about 'persona'
+                break
+        if best.quality < TAIL_FACTOR:  # compound tail
             for k in range(COMPOUND_REST, len(stem) - COMPOUND_PART + 1):
                 if stem[k:] in self.labelled:
                     best = _Word(stem[k:], TAIL_FACTOR, None, False, False)
                     break
-        if len(surface) >= FUZZY_MIN_LEN:                           # typo
+        if len(surface) >= FUZZY_MIN_LEN:  # typo
             cutoff = 88 if len(surface) <= 6 else 87 if len(surface) <= 9 else 86
-            hits = process.extract(surface, self.fuzzy_pool.get(surface[0], ()),
-                                   scorer=fuzz.ratio, score_cutoff=cutoff, limit=3)
+            hits = process.extract(
+                surface, self.fuzzy_pool.get(surface[0], ()), scorer=fuzz.ratio, score_cutoff=cutoff, limit=3
+            )
             # equal scores: a swapped letter pair is one slip ('foranrding' is forandring)
             hit = max(hits, key=lambda h: (h[1], -OSA.distance(surface, h[0])), default=None)
             if hit and hit[1] / 100 > best.quality:
@@ -189,12 +507,13 @@ def _load() -> _Vocab:
 
 # ------------------------------------------------------------------ matching
 
+
 def _find(msg: list[_Word], phrase: tuple[str, ...], free: list[bool], whole_only: bool) -> list[int] | None:
     """Positions of `phrase` in order, at most MAX_GAP words apart, on unclaimed words."""
+
     def usable(pos: int, stem: str) -> bool:
         w = msg[pos]
         return free[pos] and w.quality > 0 and w.stem == stem and (w.whole or not whole_only)
-
 
     def from_(i: int, start: int) -> list[int] | None:
         stop = len(msg) if i == 0 else min(len(msg), start + MAX_GAP + 1)
@@ -204,14 +523,18 @@ def _find(msg: list[_Word], phrase: tuple[str, ...], free: list[bool], whole_onl
                 if rest is not None:
                     return [pos] + rest
         return None
+
     return from_(0, 0)
 
 
 class _Scores(NamedTuple):
-    scores: dict            # (kind, name) -> summed weight
-    first: dict             # (kind, name) -> position of its first word, to break ties
-    languages: list[str]    # language of each matched multi-word phrase ('start over')
-    unexplained: int        # content words no phrase claimed
+    scores: dict  # (kind, name) -> summed weight; a term also counts for its competence and sub-area
+    first: dict  # (kind, name) -> position of its first word, to break ties
+    languages: list[str | None]  # language of each matched multi-word phrase ('start over')
+    unexplained: int  # content words no phrase claimed
+    free: list[bool]  # the words no phrase claimed
+    content: list[bool]  # the words a topic, competence, term or out-of-scope phrase claimed
+    concepts: set  # the (kind, name) of every matched topic, competence and term phrase
 
 
 def _score(msg: list[_Word], vocab: _Vocab) -> _Scores:
@@ -221,21 +544,49 @@ def _score(msg: list[_Word], vocab: _Vocab) -> _Scores:
     candidates = [p for s in present for p in vocab.by_first.get(s, ()) if present.issuperset(p[0])]
     candidates.sort(key=lambda p: (-len(p[0]), -p[3]))
     free = [True] * len(msg)
+    content = [False] * len(msg)
     scores: dict = {}
     first: dict = {}
-    languages: list[str] = []
+    languages: list[str | None] = []
+    concepts: set = set()
     for stems, kind, name, weight, lang in candidates:
         pos = _find(msg, stems, free, whole_only=kind == "intent")
         if pos is None:
             continue
         for i in pos:
             free[i] = False
-        scores[kind, name] = scores.get((kind, name), 0.0) + weight * min(msg[i].quality for i in pos)
-        first[kind, name] = min(first.get((kind, name), pos[0]), pos[0])
+            content[i] = kind != "intent"
+        gained = weight * min(msg[i].quality for i in pos)
+        for key in vocab.credits.get((kind, name), ((kind, name),)):
+            scores[key] = scores.get(key, 0.0) + gained
+            first[key] = min(first.get(key, pos[0]), pos[0])
+        if kind in ("topic", "competence", "term"):
+            concepts.add((kind, name))
         if len(stems) > 1:
             languages.append(lang)
-    unexplained = sum(1 for w, f in zip(msg, free) if f and not w.stop)
-    return _Scores(scores, first, languages, unexplained)
+    unexplained = sum(1 for w, f in zip(msg, free, strict=True) if f and not w.stop)
+    return _Scores(scores, first, languages, unexplained, free, content, concepts)
+
+
+def _cues(msg: list[_Word], vocab: _Vocab, found: _Scores) -> tuple[dict[str, float], int]:
+    """Weights of the question-kind cues ('hvad er', 'hvordan kan jeg', 'for mig'), in a pass
+    of their own on the words no content phrase took ('lessons learned' is no 'learn'); and how
+    many content words neither the vocabulary nor a cue explains."""
+    present = {w.stem for w in msg if w.quality > 0}
+    candidates = [c for s in present for c in vocab.cue_by_first.get(s, ()) if present.issuperset(c[0])]
+    candidates.sort(key=lambda c: (-len(c[0]), -c[2]))
+    open_ = [not c for c in found.content]
+    free = found.free
+    weights: dict[str, float] = {}
+    for stems, kind, weight in candidates:
+        pos = _find(msg, stems, open_, whole_only=True)
+        if pos is None:
+            continue
+        for i in pos:
+            open_[i] = False
+        weights[kind] = weights.get(kind, 0.0) + weight
+    left = sum(1 for w, f, o in zip(msg, free, open_, strict=True) if f and o and not w.stop)
+    return weights, left
 
 
 def _language(text: str, votes_from: list[str | None]) -> str | None:
@@ -255,45 +606,138 @@ def _confidence(best: float, runner_up: float) -> float:
     return round(min(1.0, best) * margin, 3)
 
 
+def _best(found: _Scores, kind: str, names: set[str]) -> tuple[str | None, float]:
+    """The highest scoring name of one kind among `names` (the first named on a tie)."""
+    ranked = sorted(
+        ((v, -found.first[k, n], n) for (k, n), v in found.scores.items() if k == kind and n in names), reverse=True
+    )
+    if not ranked or ranked[0][0] < COMPETENCE_THRESHOLD:
+        return None, 0.0
+    return ranked[0][2], ranked[0][0]
+
+
+def _first_term(found: _Scores, names: set[str]) -> str | None:
+    """Of the glossary terms named with weight enough, the first: 'hvad er en prototype i
+    servicedesign' asks about the prototype, 'forskellen på lean og ...' starts from lean."""
+    named = [
+        (found.first[k, n], n)
+        for (k, n), v in found.scores.items()
+        if k == "term" and n in names and v >= COMPETENCE_THRESHOLD
+    ]
+    return min(named)[1] if named else None
+
+
+def _competence(found: _Scores, names: set[str], t_score: float) -> str | None:
+    """The competence a sub-area question is about: one with a weight of its own, or else the
+    only one named when the sub-area would not be recognised without it ('købe et nyt it-system
+    ind' is about procurement; 'innovation i hverdagen' is about innovation as a whole)."""
+    best, _ = _best(found, "competence", names)
+    if best is not None:
+        return best
+    named = [(v, n) for (k, n), v in found.scores.items() if k == "competence" and n in names]
+    if len(named) == 1 and named[0][0] >= WEAK_COMPETENCE and t_score - named[0][0] < TOPIC_THRESHOLD:
+        return named[0][1]
+    return None
+
+
+def _question_kind(cues: dict[str, float], for_weight: float, term: str | None, bare: bool) -> str:
+    """'improve' (how to), 'term' (what does it mean) or 'question' (anything else about it)."""
+    relevance = cues.get("relevance", 0.0) + for_weight
+    improve = cues.get("improve", 0.0)
+    if improve > relevance and improve >= cues.get("define", 0.0):  # 'hvad er gode råd til ...' is a how-to
+        return "improve"
+    if relevance or cues.get("compare"):
+        return "question"
+    if term is not None and (cues.get("define") or bare):
+        return "term"
+    return "question"
+
+
+def match_role(text: str) -> str | None:
+    """The role id a typed job title means ('jeg er sygeplejerske', 'Pædagog',
+    'teamleder i hjemmeplejen', 'SOSU assistent', 'jeg arbejder i jobcentret'),
+    or None ('jeg er syg'). For the onboarding dialog's free-text answer."""
+    return _load().titles.find(words(text), bare_place=True).role
+
+
 def understand(text: str) -> Understanding:
     """Classify one message. Out of scope (lunch, salary, IT support...) gives
-    topic and intent None: the bot must never pretend such a question is about
-    a sub-area."""
+    topic, intent and role None: the bot must never pretend such a question is
+    about a sub-area."""
     vocab = _load()
-    msg = [vocab.resolve(s) for s in words(text)]
+    toks = words(text)
+    named = vocab.titles.find(toks)
+    msg = [_TAKEN if i in named.taken else vocab.resolve(s) for i, s in enumerate(toks)]
     found = _score(msg, vocab)
     scores = found.scores
-    language = _language(text, [w.language for w in msg] + found.languages)
+    language = _language(text, [w.language for w in msg] + found.languages + list(named.languages))
+    role = named.role
 
     # equal scores: the topic named first leads ('innovation eller udvikling?')
-    topics = sorted(((v, -found.first[k, n], n) for (k, n), v in scores.items() if k == "topic"),
-                    reverse=True)
+    topics = sorted(
+        ((v, -found.first[k, n], n) for (k, n), v in scores.items() if k == "topic"),
+        reverse=True,
+    )
     if any(v >= TOPIC_THRESHOLD and n not in vocab.umbrellas for v, _, n in topics):
         topics = [t for t in topics if t[2] not in vocab.umbrellas]  # 'innovation i kompetencehjulet'
     # hej/tak give way to any other command ('engelsk tak'); on a tie the specific
     # command beats start/help/...: 'start assessment'
     flags = vocab.intent_flags
-    intents = sorted(((not flags[n].get("courtesy"), v, not flags[n].get("yields_to_topic"), n)
-                      for (k, n), v in scores.items() if k == "intent" and v >= INTENT_THRESHOLD),
-                     reverse=True)
+    intents = sorted(
+        (
+            (not flags[n].get("courtesy"), v, not flags[n].get("yields_to_topic"), n)
+            for (k, n), v in scores.items()
+            if k == "intent" and v >= INTENT_THRESHOLD
+        ),
+        reverse=True,
+    )
     t_score, _, topic = topics[0] if topics else (0.0, 0, None)
     _, i_score, _, intent = intents[0] if intents else (True, 0.0, False, None)
     oos = scores.get(("oos", None), 0.0)
     has_topic = t_score >= TOPIC_THRESHOLD
+    competence, term = None, None
+    if has_topic and topic is not None and topic not in vocab.umbrellas:
+        competence = _competence(found, vocab.competences_in.get(topic, set()), t_score)
+        if competence is not None:
+            term = _first_term(found, vocab.terms_in.get(competence, set()))
 
     if intent is not None:
         spec = flags[intent]
         topic_wins = has_topic and (spec.get("yields_to_topic") or i_score < t_score)
+        role_wins = role is not None and spec.get("yields_to_topic") and i_score < STRONG_INTENT and not oos
         explains = i_score >= STRONG_INTENT or found.unexplained <= MAX_UNEXPLAINED
-        if not topic_wins and explains and oos <= i_score:
+        if not topic_wins and not role_wins and explains and oos <= i_score:
             runner_up = intents[1][1] if len(intents) > 1 else 0.0
-            carried = topic if has_topic and spec.get("keeps_topic") else None
-            return Understanding(carried, intent, language, _confidence(i_score, runner_up))
+            if has_topic and spec.get("keeps_topic"):
+                return Understanding(
+                    topic, intent, language, _confidence(i_score, runner_up), (), competence, role, term
+                )
+            return Understanding(None, intent, language, _confidence(i_score, runner_up), role=role)
+    # a job title is the person the question is about: 'hvordan kan en pædagog ...' reads as
+    # 'hvordan kan jeg ...', 'hvad skal en tandplejer kunne' as 'hvad skal jeg kunne'
+    person = vocab.resolve("i" if language == "en" else "jeg")
+    cues, left = _cues([person if i in named.taken else w for i, w in enumerate(msg)], vocab, found)
+    if toks and toks[-1] in vocab.ends_improve:
+        cues["improve"] = cues.get("improve", 0.0) + 1.0
     if not has_topic or oos >= t_score:
+        if not oos and (role is not None or (cues.get("role") and not left)):
+            # 'jeg er pædagog', 'hvad skal jeg kunne som leder?', 'hvad forventes der af mig?'
+            return Understanding(None, "role", language, round(named.quality if role else 0.7, 3), role=role)
         # confidence here: how sure we are that it is out of scope (surer with a 'løn' or 'vejret')
         return Understanding(None, None, language, _confidence(max(oos, 0.6), t_score))
 
+    confidence = _confidence(t_score, topics[1][0] if len(topics) > 1 else 0.0)
+    if topic in vocab.umbrellas and role is not None:
+        # the area as a whole for a job: 'er det her relevant for mig som pædagog?'
+        return Understanding(None, "role", language, confidence, role=role)
     close = tuple(n for v, _, n in topics if v >= TOPIC_THRESHOLD and v >= AMBIGUITY_RATIO * t_score)
-    runner_up = topics[1][0] if len(topics) > 1 else 0.0
-    return Understanding(topic, "question", language, _confidence(t_score, runner_up),
-                         close if len(close) > 1 else ())
+    kind = "question"
+    if topic not in vocab.umbrellas:
+        # 'gevinstrealisering?', 'en business case': nothing but the term (and an article)
+        bare = (
+            term is not None
+            and found.concepts == {("term", term)}
+            and all(not f or t in vocab.titles.articles for t, f in zip(toks, found.free, strict=True))
+        )
+        kind = _question_kind(cues, vocab.for_weight if named.via_for else 0.0, term, bare)
+    return Understanding(topic, kind, language, confidence, close if len(close) > 1 else (), competence, role, term)
