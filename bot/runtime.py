@@ -28,7 +28,6 @@ from .sdk.adapter import create_adapter
 from .sdk.state_storage import DocStoreStorage, JsonConversationState
 from .turn_errors import apologising_error_handler
 
-
 OFF = ("off", "0", "false", "no")
 RETENTION_FIRST_RUN_AFTER = 300.0  # seconds after start: the daily scan waits until start-up has settled
 

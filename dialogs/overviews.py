@@ -61,8 +61,8 @@ def counted_text(lang: str, doc: dict, mode: str) -> str:
 
 def _team_id(context: TurnContext) -> str | None:
     data = context.activity.channel_data if isinstance(context.activity.channel_data, dict) else {}
-    team = data.get("team") if isinstance(data.get("team"), dict) else {}
-    return team.get("id") or None
+    team = data.get("team")
+    return (team.get("id") or None) if isinstance(team, dict) else None
 
 
 async def roster_keys(context: TurnContext, team_id: str) -> list[str] | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
@@ -12,11 +12,13 @@ from botbuilder.dialogs.prompts import ChoicePrompt, PromptValidatorContext
 
 from model import content, schedule
 from model.choices import match_choice
+from model.reminders import parse as schedule_parse
 
 from .common import button_prompt, message
 from .turn import lang_of, now_of, services, turn_of, user_key_of
 
 REMINDERS = "reminders"
+SNOOZE_WINDOW = timedelta(hours=24)  # "remind me tomorrow" answers a nudge sent within this
 TIMES = ["08:00", "09:00", "10:00", "12:00", "14:00", "15:30"]
 WORKDAYS = list(schedule.WORKDAYS)
 _TIME = re.compile(r"^\D*(\d{1,2})(?:[:.](\d{2}))?\D*$")
@@ -187,6 +189,18 @@ async def snooze(context: TurnContext) -> None:
     prefs = (doc.get("reminder") or {}).get("prefs") or {}
     if prefs.get("frequency", "off") == "off":
         await context.send_activity(message(context, "reminders.nothing_to_snooze"))
+        return
+    reminder = doc.get("reminder") or {}
+    sent = schedule_parse(reminder.get("last_sent"))
+    if sent is None or now_of(context) - sent > SNOOZE_WINDOW:  # no nudge to put off: never move one earlier
+        upcoming = schedule_parse(reminder.get("next"))
+        await context.send_activity(
+            message(
+                context,
+                "reminders.nothing_to_snooze_yet",
+                next=when_text(lang, upcoming, prefs.get("tz") or schedule.DEFAULT_TZ) if upcoming else "",
+            )
+        )
         return
     nxt = await services(context).reminders.snooze(key, now_of(context))
     await context.send_activity(

@@ -193,10 +193,11 @@ class Router:
         if understood.intent == "role" and role:
             return coaching.role_reply(lang, role, profile)
         if understood.intent == "improve" and (competence or understood.topic in content.subarea_ids()):
-            if competence is None:
+            if competence is None and understood.topic:
                 p = profile or {}
                 competence = answers.focus_competences(understood.topic, p.get("role"), p.get("level"))[0]
-            return coaching.improve_reply(lang, competence, profile, checks, resources)
+            if competence:
+                return coaching.improve_reply(lang, competence, profile, checks, resources)
         if competence:
             return coaching.competence_reply(lang, competence, profile, checks, resources, invite=invite)
         return answers.topic_reply(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from . import content, relevance
 from .choices import plain_answer
@@ -16,14 +17,19 @@ from .choices import plain_answer
 @dataclass
 class Reply:
     text: str
-    buttons: list[tuple[str, str]] = field(default_factory=list)  # (title, value typed back)
+    # (title, value): a string is what a click says for the person, a dict the data of a
+    # button that does something (see dialogs/cards.py and model/coaching.py)
+    buttons: list[tuple[str, Any]] = field(default_factory=list)
 
 
 def _read_more(lang: str, topic: str) -> tuple[str, str]:
     """'Read more' about a sub-area (its short button title) or the whole area."""
     name = topic_name(lang, topic)
-    title = (content.t(lang, f"subareas.{topic}.button") if topic in content.subarea_ids()
-             else content.t(lang, "msg.read_more_button", name=name))
+    title = (
+        content.t(lang, f"subareas.{topic}.button")
+        if topic in content.subarea_ids()
+        else content.t(lang, "msg.read_more_button", name=name)
+    )
     return title, content.t(lang, "msg.read_more_value", name=name)
 
 

@@ -114,10 +114,10 @@ class Reminders:
         bucket once instead of once per person)."""
         old_next: list[str | None] = [None]
 
-        def change(reminder: Doc) -> None:
+        def change(reminder: Doc, doc: Doc) -> None:
             old_next[0] = reminder.get("next")
             edit(reminder)
-            nxt = self._next(reminder, now)
+            nxt = self._next(reminder, now, last_assessment_at(doc))
             reminder["next"] = iso(nxt) if nxt else None
 
         doc = await change_part(self.store, key, "reminder", change)
@@ -129,12 +129,17 @@ class Reminders:
         return parse(new_next)
 
     @staticmethod
-    def _next(reminder: Doc, now: datetime) -> datetime | None:
+    def _next(reminder: Doc, now: datetime, last_check: datetime | None = None) -> datetime | None:
+        """The next slot that will really be sent: after the last one handled, and not in
+        the days after a check (a recent check makes a nudge moot), so the date the person
+        is told is the date they get."""
         if reminder.get("paused"):
             return None
         prefs = prefs_of({"reminder": reminder})
         handled = parse(reminder.get("last_handled_slot"))
         after = max(now, handled) if handled else now
+        if last_check is not None:
+            after = max(after, last_check + schedule.RECENT_ASSESSMENT)
         return schedule.next_slot(prefs, after)
 
     # -- index ------------------------------------------------------------------------
@@ -231,7 +236,7 @@ class Reminders:
         """Mark the slot as being sent; False if it was claimed or handled meanwhile."""
         won = [False]
 
-        def change(reminder: Doc) -> None:
+        def change(reminder: Doc, _doc: Doc) -> None:
             if iso(slot) in (reminder.get("claimed_slot"), reminder.get("last_handled_slot")) or reminder.get("paused"):
                 return
             reminder["claimed_slot"] = iso(slot)
@@ -264,6 +269,6 @@ class Reminders:
         if await read_person(self.store, key) is None:  # deleted meanwhile: nothing to record
             return None
         if outcome == "failed":  # keep the index on this slot, so the next run retries it
-            await change_part(self.store, key, "reminder", edit)
+            await change_part(self.store, key, "reminder", lambda reminder, _doc: edit(reminder))
             return slot
         return await self._change(key, now, edit, moves)

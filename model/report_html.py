@@ -32,8 +32,10 @@ def _bars(counts: list[int], people: int) -> str:
     for score, count in enumerate(counts, start=1):
         if count:
             width = 100 * count / max(people, 1)
-            cells.append(f'<span class="bar" style="width:{width:.1f}%;background:{BAR_COLOURS[score - 1]}"'
-                         f' title="{score}: {count}">{score}: {count}</span>')
+            cells.append(
+                f'<span class="bar" style="width:{width:.1f}%;background:{BAR_COLOURS[score - 1]}"'
+                f' title="{score}: {count}">{score}: {count}</span>'
+            )
     return f'<div class="bars">{"".join(cells)}</div>'
 
 
@@ -56,30 +58,39 @@ def render(report: dict[str, Any], previous: dict[str, Any], lang: str = "da") -
         rows = []
         for sub, data in group["subareas"].items():
             earlier = ((before.get(group["key"]) or {}).get("subareas") or {}).get(sub) or {}
-            mean = "–" if data["mean"] is None else str(data["mean"]).replace(".", ",") if lang == "da" else str(
-                data["mean"])
+            mean = (
+                "–"
+                if data["mean"] is None
+                else str(data["mean"]).replace(".", ",")
+                if lang == "da"
+                else str(data["mean"])
+            )
             rows.append(
                 f"<tr><th>{html.escape(content.subarea_name(lang, sub))}</th><td>{mean}"
                 f"{_change(lang, data['mean'], earlier.get('mean'))}</td>"
                 f"<td>{_bars(data['counts'], sum(data['counts']))}</td></tr>"
             )
         sections.append(
-            f'<section><h2>{html.escape(_group_name(lang, by, group))}</h2>'
+            f"<section><h2>{html.escape(_group_name(lang, by, group))}</h2>"
             f'<p class="people">{_t(lang, "people", people=group["people"])}</p>'
             f'<img src="data:image/png;base64,{image}" alt="{_t(lang, "wheel_alt")}" width="320">'
-            f'<table><tr><th></th><th>{_t(lang, "mean")}</th><th>{_t(lang, "distribution")}</th></tr>'
-            f'{"".join(rows)}</table></section>'
+            f"<table><tr><th></th><th>{_t(lang, 'mean')}</th><th>{_t(lang, 'distribution')}</th></tr>"
+            f"{''.join(rows)}</table></section>"
         )
     if not sections:
         sections.append(f"<p>{_t(lang, 'no_groups', k=report['k'])}</p>")
-    previous_note = (f"<p>{_t(lang, 'previous_note', quarter=previous['quarter'])}</p>"
-                     if previous and previous.get("groups") else "")
+    previous_note = (
+        f"<p>{_t(lang, 'previous_note', quarter=previous['quarter'])}</p>"
+        if previous and previous.get("groups")
+        else ""
+    )
     explanation = "".join(f"<li>{html.escape(line)}</li>" for line in content.lookup(lang, "report.explanation"))
     return f"""<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{_t(lang, "title", by=content.t(lang, f"report.dimensions.{by}"))}</title>
 <style>
-body{{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}}
+body{{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:60rem;margin:2rem auto;
+padding:0 1rem;color:#1a1a1a}}
 section{{border-top:1px solid #ccc;padding:1rem 0}} img{{float:right;margin-left:1rem}}
 table{{border-collapse:collapse}} th,td{{text-align:left;padding:.3rem .6rem;vertical-align:middle}}
 .bars{{display:flex;width:18rem;height:1.4rem;border:1px solid #999}} .bar{{font-size:.7rem;overflow:hidden;

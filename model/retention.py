@@ -59,8 +59,12 @@ class Outcome:
     by_action: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, int]:
-        return {"scanned": self.scanned, "warned": self.warned, "deleted": self.deleted,
-                "warning_not_sent": self.unreachable}
+        return {
+            "scanned": self.scanned,
+            "warned": self.warned,
+            "deleted": self.deleted,
+            "warning_not_sent": self.unreachable,
+        }
 
 
 Warn = Callable[[str, Doc], Awaitable[bool]]  # send the warning; True when it was delivered

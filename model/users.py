@@ -57,13 +57,14 @@ async def read_person(store: DocStore, key: str) -> Doc | None:
     return doc
 
 
-async def change_part(store: DocStore, key: str, part: str, edit: Callable[[Doc], None]) -> Doc | None:
-    """How another owner edits its own part of the document (a dict, created when missing);
-    returns the whole document as stored."""
+async def change_part(store: DocStore, key: str, part: str, edit: Callable[[Doc, Doc], None]) -> Doc | None:
+    """How another owner edits its own part of the document (a dict, created when missing):
+    `edit(part, doc)` changes `part` and may read the rest of `doc`; returns the whole
+    document as stored."""
 
     def change(doc: Doc) -> None:
         doc.setdefault("schema", SCHEMA_VERSION)
-        edit(doc.setdefault(part, {}))
+        edit(doc.setdefault(part, {}), doc)
 
     return await store.update(USERS, key, change)
 

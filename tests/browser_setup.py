@@ -386,9 +386,9 @@ def onboard(chat: WebChatPage, person: Person, greeted: bool = True) -> None:
     if not greeted:
         chat.send("start")
     chat.expect_text(content.t(lang, "msg.ask_role"))
-    chat.click(content.lookup(lang, f"roles.{person.role}")["name"])
+    chat.click(content.lookup(lang, f"roles.{person.role}")["button"])
     chat.expect_text(content.t(lang, "msg.ask_level"))
-    chat.click(content.lookup(lang, f"levels.{person.level}")["name"])
+    chat.click(content.lookup(lang, f"levels.{person.level}")["button"])
     for sub in content.subarea_ids():
         chat.expect_text(content.subarea_name(lang, sub))
     chat.expect_text(_first_paragraph(_overview(lang, person)))

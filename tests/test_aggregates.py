@@ -17,13 +17,27 @@ from model.users import Users, user_key
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
 
 
-async def _person(users: Users, n: int, role: str, scores: tuple[int, int, int], at="2026-11-20T10:00:00+00:00",
-                  check: str | None = None, **profile) -> str:
+async def _person(
+    users: Users,
+    n: int,
+    role: str,
+    scores: tuple[int, int, int],
+    at="2026-11-20T10:00:00+00:00",
+    check: str | None = None,
+    **profile,
+) -> str:
     key = user_key("tenant-1", f"aad-{n}")
     await users.save_profile(key, NOW, role=role, level="use", **profile)
-    await users.add_assessment(key, {
-        "id": check or f"c-{n}-{at}", "at": at, "role": role, "level": "use",
-        "scores": dict(zip(("implementation", "development", "innovation"), scores, strict=True))})
+    await users.add_assessment(
+        key,
+        {
+            "id": check or f"c-{n}-{at}",
+            "at": at,
+            "role": role,
+            "level": "use",
+            "scores": dict(zip(("implementation", "development", "innovation"), scores, strict=True)),
+        },
+    )
     return key
 
 
@@ -71,9 +85,16 @@ async def test_two_overviews_a_week_apart_never_differ_by_one_persons_check(stor
     released, _ = await overviews.report("role", NOW)
     assert released["groups"][0]["people"] == 12
     # a re-check by someone already counted is held back the same way
-    await users.add_assessment(user_key("tenant-1", "aad-0"), {
-        "id": "again", "at": "2026-11-29T10:00:00+00:00", "role": "frontline", "level": "use",
-        "scores": {"implementation": 5, "development": 5, "innovation": 5}})
+    await users.add_assessment(
+        user_key("tenant-1", "aad-0"),
+        {
+            "id": "again",
+            "at": "2026-11-29T10:00:00+00:00",
+            "role": "frontline",
+            "level": "use",
+            "scores": {"implementation": 5, "development": 5, "innovation": 5},
+        },
+    )
     assert (await overviews.report("role", NOW))[0] == released
 
 
@@ -91,8 +112,16 @@ async def test_only_the_latest_check_counts_and_quarters_keep_their_own(store):
     users = Users(store)
     for n in range(5):
         key = await _person(users, n, "it", (1, 1, 1), at="2026-08-10T10:00:00+00:00")
-        await users.add_assessment(key, {"id": f"q4-{n}", "at": "2026-11-10T10:00:00+00:00", "role": "it",
-                                         "level": "use", "scores": {"implementation": 4}})
+        await users.add_assessment(
+            key,
+            {
+                "id": f"q4-{n}",
+                "at": "2026-11-10T10:00:00+00:00",
+                "role": "it",
+                "level": "use",
+                "scores": {"implementation": 4},
+            },
+        )
     by_role, previous = await Overviews(store).report("role", NOW)
     assert by_role["groups"][0]["subareas"]["implementation"]["mean"] == 4.0
     assert previous["quarter"] == "2026-Q3" and previous["groups"][0]["subareas"]["implementation"]["mean"] == 1.0

@@ -146,7 +146,7 @@ def test_language_switch_restarts_in_english(tools, context, tmp_path):
         chat.expect_text(content.t("en", "msg.ask_role"))
         assert page.locator("html").get_attribute("lang") == "en"
         assert page.locator(bs.SEND_BOX).get_attribute("placeholder") == "Type your message"
-        chat.click(content.lookup("en", "roles.it")["name"])
+        chat.click(content.lookup("en", "roles.it")["button"])
         chat.expect_text(content.t("en", "msg.ask_level"))
         chat.screenshot(OUTPUT / "language-switch-en.png")
         page.get_by_role("button", name="Dansk", exact=True).click()

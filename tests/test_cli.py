@@ -33,7 +33,7 @@ def test_ask_json_prints_one_object_per_question_and_writes_nothing(tmp_path):
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["topic"] for r in rows] == ["innovation", "implementation", None]
     assert [r["language"] for r in rows] == ["en", "da", "da"]
-    assert set(rows[0]) == {"question", "topic", "intent", "language", "confidence", "answer"}
+    assert set(rows[0]) == {"question", "topic", "competence", "role", "intent", "language", "confidence", "answer"}
     assert "Innovation" in rows[0]["answer"] and "Implementering og anskaffelse" in rows[1]["answer"]
     assert "kan jeg desværre ikke hjælpe med" in rows[2]["answer"]
     assert all(0 <= r["confidence"] <= 1 for r in rows)
@@ -43,7 +43,7 @@ def test_ask_json_prints_one_object_per_question_and_writes_nothing(tmp_path):
 def test_ask_personalises_with_role_and_level():
     result = run("ask", "--json", "--role", "manager", "--level", "steer", "what does Innovation mean for me?")
     answer = json.loads(result.stdout)["answer"]
-    assert answer.startswith("As a manager who steers development and implementation")
+    assert answer.startswith("You are a manager, and you steer the work")
 
 
 def test_ask_rejects_an_unknown_role_clearly():

@@ -20,10 +20,12 @@ NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
 
 
 def _check(implementation=None, development=None, innovation=None, competences=None, at="2026-11-30T10:00:00+00:00"):
-    scores = {k: v for k, v in (("implementation", implementation), ("development", development),
-                                ("innovation", innovation)) if v is not None}
-    return {"id": at, "at": at, "scores": scores, "competences": competences or {}, "role": "frontline",
-            "level": "use"}
+    scores = {
+        k: v
+        for k, v in (("implementation", implementation), ("development", development), ("innovation", innovation))
+        if v is not None
+    }
+    return {"id": at, "at": at, "scores": scores, "competences": competences or {}, "role": "frontline", "level": "use"}
 
 
 @pytest.mark.parametrize("lang", content.LANGUAGES)
@@ -67,22 +69,32 @@ def test_every_danish_coaching_text_is_plain():
 
 def test_stages_follow_the_scale():
     assert [coaching.stage_of(s) for s in (None, 1, 2, 3, 4, 5)] == [
-        "beginner", "beginner", "beginner", "practised", "practised", "expert"]
+        "beginner",
+        "beginner",
+        "beginner",
+        "practised",
+        "practised",
+        "expert",
+    ]
 
 
 def test_a_competence_score_comes_from_the_deeper_round_else_its_sub_area():
-    checks = [_check(implementation=2), _check(implementation=4, competences={"procurement": 1},
-                                               at="2026-12-01T10:00:00+00:00")]
+    checks = [
+        _check(implementation=2),
+        _check(implementation=4, competences={"procurement": 1}, at="2026-12-01T10:00:00+00:00"),
+    ]
     assert coaching.competence_score(checks, "procurement") == 1
     assert coaching.competence_score(checks, "expertise_across") == 4
     assert coaching.competence_score(checks, "trends") is None
 
 
 def test_improve_gives_the_steps_for_where_the_person_stands():
-    beginner = coaching.improve_reply("da", "business_cases", {"role": "manager", "level": "steer"},
-                                      [_check(development=1)])
-    expert = coaching.improve_reply("da", "business_cases", {"role": "manager", "level": "steer"},
-                                    [_check(development=5)])
+    beginner = coaching.improve_reply(
+        "da", "business_cases", {"role": "manager", "level": "steer"}, [_check(development=1)]
+    )
+    expert = coaching.improve_reply(
+        "da", "business_cases", {"role": "manager", "level": "steer"}, [_check(development=5)]
+    )
     first = coaching.steps("da", "business_cases", "beginner")[0].title
     assert first in beginner.text and first not in expert.text
     assert coaching.steps("da", "business_cases", "expert")[0].title in expert.text
@@ -108,15 +120,19 @@ def test_a_term_answer_points_to_its_competence_and_sub_area():
 
 def test_a_role_answer_names_what_matters_most_and_offers_to_save_the_role():
     reply = coaching.role_reply("da", "frontline", None)
-    assert reply.text.startswith("Som borgernær medarbejder")
+    assert reply.text.startswith("Når du er borgernær medarbejder")
     assert reply.buttons[0] == ("Gem som min rolle", {"kh": "role", "role": "frontline"})
     saved = coaching.role_reply("da", "frontline", {"role": "frontline", "level": "use"})
     assert all(b[1] != {"kh": "role", "role": "frontline"} for b in saved.buttons)
 
 
 def test_the_municipalitys_offers_replace_the_general_course_and_network_steps():
-    offers = Resources([Resource("procurement", "Kursus i indkøb", "En halv dag.", "https://intra.example.dk/k", "course"),
-                        Resource("procurement", "Indkøbsteamet", "Spørg dem.", None, "contact")])
+    offers = Resources(
+        [
+            Resource("procurement", "Kursus i indkøb", "En halv dag.", "https://intra.example.dk/k", "course"),
+            Resource("procurement", "Indkøbsteamet", "Spørg dem.", None, "contact"),
+        ]
+    )
     found = coaching.steps("da", "procurement", "beginner", offers)
     assert [s.title for s in found][1:] == ["Indkøbsteamet", "Kursus i indkøb"]
     assert found[2].url == "https://intra.example.dk/k" and found[2].own
@@ -136,14 +152,17 @@ def test_the_example_resources_file_loads():
     assert len(found) == 4 and found.for_competence("trends")[0].kind == "elearning"
 
 
-@pytest.mark.parametrize("text,line,words", [
-    ("procurement:\n  - title: Kursus\n\ttext: Godt.\n", 3, "not valid YAML"),
-    ("procurement:\n  - title: Kursus\n    text: Godt.\n    url: http://x.dk\n", 4, "https"),
-    ("cooking:\n  - title: Kursus\n    text: Godt.\n", 1, "unknown competence"),
-    ("procurement:\n  - title: Et alt for langt navn på et kursus om indkøb\n    text: Godt.\n", 2, "28"),
-    ("procurement:\n  - text: Godt.\n", 2, "needs a title"),
-    ("procurement:\n  - title: K\n    text: T\n    colour: red\n", 4, "unknown field"),
-])
+@pytest.mark.parametrize(
+    "text,line,words",
+    [
+        ("procurement:\n  - title: Kursus\n\ttext: Godt.\n", 3, "not valid YAML"),
+        ("procurement:\n  - title: Kursus\n    text: Godt.\n    url: http://x.dk\n", 4, "https"),
+        ("cooking:\n  - title: Kursus\n    text: Godt.\n", 1, "unknown competence"),
+        ("procurement:\n  - title: Et alt for langt navn på et kursus om indkøb\n    text: Godt.\n", 2, "28"),
+        ("procurement:\n  - text: Godt.\n", 2, "needs a title"),
+        ("procurement:\n  - title: K\n    text: T\n    colour: red\n", 4, "unknown field"),
+    ],
+)
 def test_a_malformed_resources_file_names_the_line(tmp_path, text, line, words):
     path = tmp_path / "offers.yaml"
     path.write_text(text, encoding="utf-8")

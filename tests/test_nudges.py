@@ -51,7 +51,7 @@ async def test_set_by_chat_sent_once_then_stopped(server, connector):
     assert report.outcomes["sent"] == 1 and len(sent) == 1
     card = sent[0]["attachments"][0]["content"]
     assert [b["title"] for b in buttons_of(card)] == [
-        "Tag et 2-minutters tjek",
+        "Tag en kort vurdering",
         "Mind mig om det i morgen",
         "Stop påmindelser",
     ]

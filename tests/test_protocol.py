@@ -40,7 +40,7 @@ async def test_profile_and_a_half_finished_onboarding_survive_a_restart(tmp_path
     await second.start()
     try:
         reply = await say(second, connector, user.message("3"))
-        assert "As a manager who steers" in reply
+        assert "You are a manager, and you steer" in reply
         before = await say(second, connector, user.message("profile"))
     finally:
         await second.stop()
@@ -162,7 +162,8 @@ async def test_manager_who_steers_gets_a_personal_english_answer_over_http(serve
     await say(server, connector, user.message("Leder"))
     await say(server, connector, user.message("Jeg styrer udvikling og implementering"))
     reply = await say(server, connector, user.message("what does Innovation mean for me?"))
-    assert "As a manager who steers development and implementation, **Innovation** matters to you" in reply
+    assert "You are a manager, and you steer the work when new solutions are developed and put into use." in reply
+    assert "That is why **Innovation** matters to you" in reply
 
 
 async def test_a_failing_turn_apologises_in_the_persons_language_and_resets_the_dialog(

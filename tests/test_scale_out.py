@@ -45,7 +45,7 @@ async def test_a_conversation_alternating_between_two_instances_keeps_its_dialog
         assert "professional position" in await say(a, connector, user.install())
         assert "How are you usually involved" in await say(b, connector, user.message("Manager"))
         reply = await say(a, connector, user.message("3"))
-        assert "As a manager who steers" in reply
+        assert "You are a manager, and you steer" in reply
         assert "Manager" in await say(b, connector, user.message("profile"))
         await asyncio.gather(*(say(x, connector, user.message("what is innovation?")) for x in (a, b, a, b)))
         assert not list((tmp_path / "a").rglob("*.json")) and not list((tmp_path / "b").rglob("*.json"))
