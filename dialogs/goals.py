@@ -22,6 +22,7 @@ from .presenting import as_activity
 from .turn import lang_of, now_of, services, user_key_of
 
 OWN_GOAL = "own_goal"
+OWN_GOAL_TEXT = "own_goal_text"
 
 
 def _new_goal_button(lang: str) -> tuple[str, dict]:
@@ -159,7 +160,7 @@ class OwnGoalDialog(ComponentDialog):
 
     def __init__(self) -> None:
         super().__init__(OWN_GOAL)
-        self.add_dialog(TextPrompt("own_goal_text"))
+        self.add_dialog(TextPrompt(OWN_GOAL_TEXT))
         self.add_dialog(WaterfallDialog("steps", [self.ask, self.save]))
         self.initial_dialog_id = "steps"
 
@@ -167,9 +168,7 @@ class OwnGoalDialog(ComponentDialog):
         step.values["competence"] = (step.options or {}).get("competence")
         lang = lang_of(step.context)
         name = coaching.competence_name(lang, step.values["competence"])
-        return await step.prompt(
-            "own_goal_text", PromptOptions(prompt=message(step.context, "goals.ask_own", name=name))
-        )
+        return await step.prompt(OWN_GOAL_TEXT, PromptOptions(prompt=message(step.context, "goals.ask_own", name=name)))
 
     async def save(self, step: WaterfallStepContext) -> DialogTurnResult:
         text = goals.clean_text(step.result)

@@ -18,7 +18,7 @@ from model.understanding import Understanding, understand
 from .assessment import ASSESSMENT, AssessmentDialog
 from .cards import SAY
 from .common import message, text, with_buttons, yes_or_no
-from .goals import OWN_GOAL, OwnGoalDialog
+from .goals import OWN_GOAL, OWN_GOAL_TEXT, OwnGoalDialog
 from .goals import on_click as goal_click
 from .goals import show as show_goals
 from .history import show_history, show_mus_summary
@@ -31,6 +31,7 @@ from .reminders import snooze as snooze_reminders
 from .reminders import stop as stop_reminders
 from .turn import is_personal, lang_of, services, set_lang, user_key_of
 
+FREE_TEXT_PROMPTS = {OWN_GOAL_TEXT}  # prompts that take any text (an own goal in the person's words)
 MAX_CLICKED_TEXT = 300  # a button's text is ours; anything longer was not sent by our card
 Handler = Callable[["Router", DialogContext, Understanding], Awaitable[None]]
 
@@ -111,7 +112,9 @@ class Router:
         """True when the text picks one of the waiting prompt's choices (so never an interruption)."""
         if dc.active_dialog is None:
             return False
-        state = innermost_state(dc)
+        waiting, state = innermost(dc)
+        if waiting in FREE_TEXT_PROMPTS:  # whatever is typed there is the answer, not a command
+            return True
         expects = state.get("expects")
         if expects == "text":
             return True
@@ -282,12 +285,14 @@ def clicked_text(activity) -> bool:
     return False
 
 
-def innermost_state(dc: DialogContext) -> dict:
-    """State of the dialog that is actually waiting (inside component dialogs)."""
-    state = dc.active_dialog.state
+def innermost(dc: DialogContext) -> tuple[str, dict]:
+    """Id and state of the dialog that is actually waiting (inside component dialogs)."""
+    instance = dc.active_dialog
+    state = instance.state
     while isinstance(state, dict) and state.get("dialogs") is not None and state["dialogs"].dialog_stack:
-        state = state["dialogs"].dialog_stack[0].state
-    return state
+        instance = state["dialogs"].dialog_stack[0]
+        state = instance.state
+    return instance.id, state
 
 
 # -- commands --------------------------------------------------------------------------
