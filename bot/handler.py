@@ -11,9 +11,10 @@ import logging
 import re
 import weakref
 
-from botbuilder.core import ActivityHandler, ConversationState, TurnContext
+from botbuilder.core import ActivityHandler, ConversationState, InvokeResponse, TurnContext
 from botbuilder.schema import ChannelAccount, ConversationReference
 
+from dialogs.files import on_file_consent
 from dialogs.router import Router
 from dialogs.services import Services
 from dialogs.turn import TURN, Turn, lang_of, turn_of
@@ -113,6 +114,12 @@ class KompetenceBot(ActivityHandler):
             if activity.text:  # a mention Teams sent without a matching entity
                 activity.text = _AT_TAG.sub(" ", activity.text).strip()
         await self.router.on_message(turn_context)
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
+        """Teams' file consent (the person accepted or declined a file); the rest is the SDK's."""
+        if turn_context.activity.name == "fileConsent/invoke" and is_personal_conversation(turn_context.activity):
+            return InvokeResponse(status=await on_file_consent(turn_context))
+        return await super().on_invoke_activity(turn_context)
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         if is_personal_conversation(turn_context.activity):

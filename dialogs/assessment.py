@@ -15,6 +15,7 @@ from botbuilder.dialogs import Dialog, DialogContext, DialogInstance, DialogTurn
 
 from model import assessment as model
 from model import content, goals, relevance
+from model.reminders import reminders_on
 
 from .cards import card_activity, deep_card, quick_check_card
 from .common import message, text, with_buttons, yes_or_no
@@ -294,7 +295,7 @@ class AssessmentDialog(Dialog):
         doc = await services(context).users.get(user_key_of(context)) or {}
         if not goals.open_goals(doc):
             await offer_goal(context)
-        if state.get("first") and ((doc.get("reminder") or {}).get("prefs") or {}).get("frequency", "off") == "off":
+        if state.get("first") and not reminders_on(doc):
             await context.send_activity(
                 with_buttons(
                     content.t(lang, "reminders.offer"),

@@ -16,6 +16,7 @@ from botbuilder.dialogs.prompts import PromptOptions, TextPrompt
 
 from model import coaching, content, goals
 from model.answers import Reply
+from model.reminders import reminders_on
 
 from .common import message, with_buttons
 from .presenting import as_activity
@@ -47,7 +48,7 @@ async def offer(context: TurnContext) -> None:
     if reply is None:
         reply = Reply(
             content.t(lang, "goals.need_a_check"),
-            [(content.t(lang, "msg.assessment_button"), content.t(lang, "commands.3.command"))],
+            [(content.t(lang, "msg.assessment_button"), content.t(lang, "commands.assessment.command"))],
         )
     await context.send_activity(as_activity(reply))
 
@@ -111,7 +112,7 @@ async def on_click(context: TurnContext, value: dict, begin_own: Any) -> None:
                     content.t(lang, "goals.congratulations", title=goal["title"]),
                     [
                         _new_goal_button(lang),
-                        (content.t(lang, "msg.assessment_button"), content.t(lang, "commands.3.command")),
+                        (content.t(lang, "msg.assessment_button"), content.t(lang, "commands.assessment.command")),
                     ],
                 )
             )
@@ -138,8 +139,7 @@ async def _confirm(context: TurnContext, goal: dict | None, dropped: dict | None
     if dropped:
         lines.append(content.t(lang, "goals.made_room", title=dropped["title"]))
     doc = await services(context).users.get(user_key_of(context)) or {}
-    reminders_on = ((doc.get("reminder") or {}).get("prefs") or {}).get("frequency", "off") != "off"
-    if reminders_on:
+    if reminders_on(doc):
         lines.append(content.t(lang, "goals.followed_up"))
         await context.send_activity(with_buttons("\n".join(lines), []))
         return

@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 
 from botbuilder.core import MessageFactory, TurnContext
-from botbuilder.schema import Attachment
 
 from model import assessment, content, history
 from model.wheel_picture import alt_text, render_wheel_compact
 
 from .cards import card_activity
+from .files import offer_file
 from .turn import lang_of, services, user_key_of
 
 MUS_ACTION = {"kh": "mus"}
@@ -47,16 +47,9 @@ async def show_history(context: TurnContext) -> None:
 
 
 async def show_mus_summary(context: TurnContext) -> None:
+    """The summary as text to copy, and as a file (in Teams through its file consent flow)."""
     lang = lang_of(context)
     doc = await services(context).users.get(user_key_of(context)) or {}
     text = history.mus_summary(lang, doc.get("profile") or {}, doc.get("assessments", []), doc.get("goals") or [])
-    activity = MessageFactory.text(text)
-    if context.activity.channel_id != "msteams":  # Teams bots can't attach files without a consent flow
-        activity.attachments = [
-            Attachment(
-                content_type="text/markdown",
-                name=content.t(lang, "history.mus_filename"),
-                content_url="data:text/markdown;base64," + base64.b64encode(text.encode("utf-8")).decode("ascii"),
-            )
-        ]
-    await context.send_activity(activity)
+    await context.send_activity(MessageFactory.text(text))
+    await offer_file(context, "mus")

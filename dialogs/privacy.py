@@ -2,51 +2,47 @@
 
 from __future__ import annotations
 
-import base64
-import json
-
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
 from botbuilder.dialogs.choices import FoundChoice
 from botbuilder.dialogs.prompts import ChoicePrompt, PromptValidatorContext
-from botbuilder.schema import Attachment
 
 from model import content
+from model.reminders import reminders_on
 
-from .cards import card_activity
 from .common import button_prompt, message, yes_or_no
+from .files import offer_file
 from .turn import lang_of, services, turn_of, user_key_of
 
 DELETE = "delete"
 
 
 async def export(context: TurnContext) -> None:
-    """Teams can't take a file from a bot without a consent flow, so there it is a card."""
+    """A readable summary in the chat, and everything as a JSON file (in Teams through its
+    file consent flow: Teams collapses long text and caps a message's size)."""
     lang = lang_of(context)
-    data = await services(context).export(user_key_of(context))
-    text = json.dumps(data, ensure_ascii=False, indent=2)
-    intro = content.t(lang, "privacy.export_intro", size=len(text))
-    if context.activity.channel_id == "msteams":
-        card = {
-            "type": "AdaptiveCard",
-            "version": "1.4",
-            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-            "body": [
-                {"type": "TextBlock", "text": content.t(lang, "privacy.export_card_title"), "weight": "Bolder"},
-                {"type": "TextBlock", "text": text, "wrap": True, "fontType": "Monospace", "size": "Small"},
-            ],
-        }
-        await context.send_activity(card_activity(card, intro))
-        return
-    activity = MessageFactory.text(intro)
-    activity.attachments = [
-        Attachment(
-            content_type="application/json",
-            name=content.t(lang, "privacy.export_filename"),
-            content_url="data:application/json;base64," + base64.b64encode(text.encode("utf-8")).decode("ascii"),
-        )
-    ]
-    await context.send_activity(activity)
+    doc = await services(context).users.get(user_key_of(context)) or {}
+    await context.send_activity(MessageFactory.text(export_summary(lang, doc)))
+    await offer_file(context, "export")
+
+
+def export_summary(lang: str, doc: dict) -> str:
+    """What is stored, in words: the parts and how many of each, never as raw JSON."""
+    from model import relevance
+
+    profile = doc.get("profile") or {}
+    checks = doc.get("assessments") or []
+    goal_list = doc.get("goals") or []
+    return content.t(
+        lang,
+        "privacy.export_intro",
+        role=relevance.role_name(lang, profile.get("role")) or content.t(lang, "privacy.nothing"),
+        assessments=len(checks),
+        latest=content.format_date(lang, checks[-1]["at"]) if checks else content.t(lang, "privacy.nothing"),
+        notes=sum(1 for c in checks if c.get("note")),
+        goals=len(goal_list),
+        reminders=content.t(lang, "msg.reminders_on" if reminders_on(doc) else "msg.reminders_off"),
+    )
 
 
 async def _validate(prompt: PromptValidatorContext) -> bool:

@@ -13,6 +13,7 @@ from botbuilder.dialogs.prompts import PromptOptions
 from model import answers, coaching, content
 from model.assessment import parse_answer
 from model.choices import match_choice, plain_answer
+from model.reminders import reminders_on
 from model.understanding import Understanding, understand
 
 from .assessment import ASSESSMENT, AssessmentDialog
@@ -318,7 +319,6 @@ def profile_text(context: TurnContext, doc: dict | None) -> str:
         return content.t(lang, "msg.profile_none")
     from model import relevance
 
-    prefs = ((doc or {}).get("reminder") or {}).get("prefs") or {}
     return content.t(
         lang,
         "msg.profile",
@@ -328,9 +328,7 @@ def profile_text(context: TurnContext, doc: dict | None) -> str:
         created=content.format_date(lang, profile["created"]) if profile.get("created") else "",
         updated=content.format_date(lang, profile["updated"]) if profile.get("updated") else "",
         assessments=len((doc or {}).get("assessments", [])),
-        reminders=content.t(
-            lang, "msg.reminders_on" if prefs.get("frequency", "off") != "off" else "msg.reminders_off"
-        ),
+        reminders=content.t(lang, "msg.reminders_on" if reminders_on(doc or {}) else "msg.reminders_off"),
         counted=counted_text(lang, doc or {}, services(context).overviews.mode),
     )
 

@@ -34,7 +34,7 @@ def _read_more(lang: str, topic: str) -> tuple[str, str]:
 
 
 def _assessment_button(lang: str) -> tuple[str, str]:
-    return content.t(lang, "msg.assessment_button"), content.t(lang, "commands.3.command")
+    return content.t(lang, "msg.assessment_button"), content.t(lang, "commands.assessment.command")
 
 
 def topic_name(lang: str, topic: str) -> str:

@@ -241,7 +241,7 @@ def role_reply(lang: str, role: str, profile: dict | None) -> Reply:
             {"kh": "ask", "intent": "question", "competence": top[0]},
         )
     )
-    buttons.append((content.t(lang, "msg.assessment_button"), content.t(lang, "commands.3.command")))
+    buttons.append((content.t(lang, "msg.assessment_button"), content.t(lang, "commands.assessment.command")))
     return Reply("\n".join(lines), buttons)
 
 

@@ -54,6 +54,11 @@ def prefs_of(doc: Doc | None) -> schedule.ReminderPrefs:
         return schedule.ReminderPrefs()
 
 
+def reminders_on(doc: Doc | None) -> bool:
+    """Has the person chosen reminders (any frequency but off)?"""
+    return prefs_of(doc).frequency != "off"
+
+
 def last_assessment_at(doc: Doc | None) -> datetime | None:
     items = (doc or {}).get("assessments") or []
     return parse(items[-1]["at"]) if items and items[-1].get("at") else None

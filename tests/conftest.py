@@ -53,6 +53,7 @@ class Connector:
 
     def __init__(self) -> None:
         self.activities: list[dict] = []
+        self.uploads: dict[str, tuple[bytes, dict]] = {}
         self.requests: list[tuple[str, str]] = []
         self.responses: list[tuple[int, dict]] = []  # scripted answers, consumed in order
         self._ids = itertools.count(1)
@@ -76,6 +77,9 @@ class Connector:
 
     async def _handle(self, request: web.Request) -> web.Response:
         self.requests.append((request.method, request.path))
+        if request.method == "PUT" and request.path.startswith("/upload/"):  # a file the bot uploads (Teams' OneDrive)
+            self.uploads[request.path] = (await request.read(), dict(request.headers))
+            return web.json_response({"id": "file-1", "name": request.path.rsplit("/", 1)[-1]}, status=201)
         if self.responses:
             status, headers = self.responses.pop(0)
             if status >= 300:
@@ -87,6 +91,33 @@ class Connector:
             self.activities.append(body)
             self._event.set()
         return web.json_response({"id": f"reply-{next(self._ids)}"})
+
+    def accept_file(self, user: "TeamsUser", since: int = 0) -> dict:
+        """The person accepts the file consent card sent since `since`, as Teams would: the
+        `fileConsent/invoke` activity to post back, with an upload URL on this connector."""
+        card = next(
+            att
+            for act in self.activities[since:]
+            for att in act.get("attachments") or []
+            if att.get("contentType") == "application/vnd.microsoft.teams.card.file.consent"
+        )
+        name = card["name"]
+        return user.activity(
+            "invoke",
+            name="fileConsent/invoke",
+            value={
+                "type": "fileUpload",
+                "action": "accept",
+                "context": card["content"]["acceptContext"],
+                "uploadInfo": {
+                    "name": name,
+                    "uploadUrl": f"{self.url}upload/{name}",
+                    "contentUrl": f"{self.url}files/{name}",
+                    "uniqueId": "file-1",
+                    "fileType": name.rsplit(".", 1)[-1],
+                },
+            },
+        )
 
     def texts(self, since: int = 0) -> list[str]:
         """What a person reads in each message: its text, card texts and button titles."""

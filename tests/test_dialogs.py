@@ -233,7 +233,9 @@ async def test_history_export_and_delete(en):
     reply = await en.send("history")
     assert "Latest scores" in reply and "4/5" in reply and "Suggestion" in reply
     reply = await en.send("export")
-    assert "everything I keep about you" in reply
+    assert "This is what I have stored about you" in reply and "Self-assessments: 1" in reply
+    attached = next(att for a in en.last for att in a.attachments or [] if att.content_type == "application/json")
+    assert attached.content_url.startswith("data:application/json;base64,")  # outside Teams: the file itself
     reply = await en.send("delete my data")
     assert "cannot be undone" in reply
     reply = await en.send("no")

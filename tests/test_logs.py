@@ -9,7 +9,6 @@ token, a malformed activity). Then the captured text is searched for every secre
 
 from __future__ import annotations
 
-import json
 import logging
 from contextlib import contextmanager
 
@@ -130,8 +129,10 @@ async def test_a_whole_conversation_logs_no_text_scores_notes_or_tokens(tmp_path
             await send(user.message("no"))
             history = await send(user.message("history"))
             assert "5/5" in history
+            before = len(connector.activities)
             await send(user.message("export"))
-            assert NOTE in json.dumps(connector.activities[-1], ensure_ascii=False)
+            await server.post(connector.accept_file(user, before), headers=auth())
+            assert any(NOTE in body.decode("utf-8") for body, _ in connector.uploads.values())
 
             # refused requests are logged too; what they carried must not be
             forged = keys.token(connector.url, aud="someone-else")

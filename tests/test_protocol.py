@@ -125,10 +125,15 @@ async def test_assessment_history_export_and_delete_over_http(server, connector,
     history = connector.activities[before]
     image = history["attachments"][0]["content"]["body"][1]
     assert image["url"].startswith("data:image/png;base64,") and "Development 4 out of 5" in image["altText"]
+    before = len(connector.activities)
     reply = await say(server, connector, user.message("export"))
-    export = connector.activities[-1]
-    assert export["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
-    assert '"development": 4' in json.dumps(export, ensure_ascii=False).replace('\\"', '"')
+    assert "Self-assessments: 1" in reply and "as a file" in reply  # a readable summary in the chat
+    status, _ = await server.post(connector.accept_file(user, before))
+    assert status == 200
+    ((data, headers),) = connector.uploads.values()
+    assert headers["Content-Range"] == f"bytes 0-{len(data) - 1}/{len(data)}"
+    assert json.loads(data)["assessments"][0]["scores"]["development"] == 4
+    assert connector.activities[-1]["attachments"][0]["contentType"] == "application/vnd.microsoft.teams.card.file.info"
     await say(server, connector, user.message("delete my data"))
     reply = await say(server, connector, user.message("Yes, delete everything"))
     assert "deleted everything" in reply

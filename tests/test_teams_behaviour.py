@@ -150,7 +150,6 @@ async def test_team_members_removed_and_uninstall_are_quiet(server, connector):
         "tab/fetch",
         "message/submitAction",
         "actionableMessage/executeAction",
-        "fileConsent/invoke",
         "signin/verifyState",
         "made/up",
         None,
@@ -320,9 +319,8 @@ async def test_the_activity_local_timezone_is_used_when_there_is_no_client_info(
 
 # --- the package's commands -------------------------------------------------------------------
 
-EXPECTED = {
-    "da": ["help", "start", "profile", "assessment", "history", "reminders", "export", "delete"],
-    "en": ["help", "start", "profile", "assessment", "history", "reminders", "export", "delete"],
+EXPECTED = {  # every command in the content files is understood as itself
+    lang: list(content.texts(lang)["commands"]) for lang in ("da", "en")
 }
 COMMAND_WORDS = {
     "hjælp": "help",
@@ -340,12 +338,22 @@ COMMAND_WORDS = {
     "export": "export",
     "slet mine data": "delete",
     "delete my data": "delete",
+    "mål": "goals",
+    "goals": "goals",
+    "sprog": "language",
+    "language": "language",
+    "tæl mig ikke med": "leave_out",
+    "leave me out": "leave_out",
+    "tæl mig med": "count_in",
+    "count me in": "count_in",
+    "holdets billede": "team_overview",
+    "team overview": "team_overview",
 }
 
 
 @pytest.mark.parametrize("lang", ["da", "en"])
 def test_every_command_in_the_content_is_understood(lang):
-    commands = [c["command"] for c in content.texts(lang)["commands"]]
+    commands = [c["command"] for c in content.texts(lang)["commands"].values()]
     assert [understand(c).intent for c in commands] == EXPECTED[lang], commands
     for command in commands:
         assert COMMAND_WORDS[command] == understand(command).intent
@@ -365,7 +373,7 @@ def test_every_command_in_the_teams_package_is_understood(tmp_path):
 
 @pytest.mark.parametrize("command", sorted(COMMAND_WORDS))
 async def test_each_command_gets_a_real_answer_over_http(server, connector, command):
-    danish = {c["command"] for c in content.texts("da")["commands"]}
+    danish = {c["command"] for c in content.texts("da")["commands"].values()} | {"tæl mig ikke med", "tæl mig med"}
     user = TeamsUser(connector, locale="da-DK" if command in danish else "en-US")
     await say(server, connector, user.install())
     await say(server, connector, user.message("Leder" if user.locale == "da-DK" else "Manager"))
@@ -375,3 +383,15 @@ async def test_each_command_gets_a_real_answer_over_http(server, connector, comm
     for lang in ("da", "en"):
         assert content.t(lang, "msg.out_of_scope") not in reply
         assert content.t(lang, "msg.error") not in reply
+
+
+async def test_a_malformed_file_consent_invoke_is_a_400_never_a_500(server, connector):
+    user = TeamsUser(connector, locale="en-US")
+    for value in (
+        {"anything": 1},
+        {"action": "accept", "context": {"kind": "export"}, "uploadInfo": {"uploadUrl": "file:///etc/passwd"}},
+        {"action": "accept", "context": {"kind": "secrets"}},
+    ):
+        status, body = await server.post(user.activity("invoke", name="fileConsent/invoke", value=value))
+        assert status == 400, (value, body)
+    assert connector.uploads == {}

@@ -109,7 +109,7 @@ def test_each_scope_has_a_command_list_of_content_commands(manifest):
     (bot,) = manifest["bots"]
     covered = [scope for cl in bot["commandLists"] for scope in cl["scopes"]]
     assert sorted(covered) == sorted(bot["scopes"])
-    da_commands = {c["command"]: c["description"] for c in texts("da")["commands"]}
+    da_commands = {c["command"]: c["description"] for c in texts("da")["commands"].values()}
     for cl in bot["commandLists"]:
         assert 0 < len(cl["commands"]) <= tp.COMMANDS_MAX
         for cmd in cl["commands"]:
@@ -118,7 +118,7 @@ def test_each_scope_has_a_command_list_of_content_commands(manifest):
 
 
 def test_english_translations_match_manifest_paths(manifest, localization):
-    en_commands = {c["command"]: c["description"] for c in texts("en")["commands"]}
+    en_commands = {c["command"]: c["description"] for c in texts("en")["commands"].values()}
     lists = manifest["bots"][0]["commandLists"]
     command_keys = [k for k in localization if k.startswith("bots[")]
     assert len(command_keys) == 2 * sum(len(cl["commands"]) for cl in lists)
@@ -211,3 +211,27 @@ def test_cli_malformed_app_id(tmp_path, capsys):
 
 def test_cli_default_out_is_in_build_folder():
     assert tp.DEFAULT_OUT == REPO / "build" / "kompetencehjulet-teams.zip"
+
+
+def test_shared_chat_menus_offer_only_what_the_bot_answers_there_and_language_everywhere(manifest):
+    from dialogs.router import PERSONAL_ONLY
+    from model.understanding import understand
+
+    lists = {cl["scopes"][0]: cl["commands"] for cl in manifest["bots"][0]["commandLists"]}
+    for scope, commands in lists.items():
+        intents = [understand(c["title"]).intent for c in commands]
+        assert "language" in intents, scope
+        if scope != "personal":
+            assert not set(intents) & PERSONAL_ONLY, (scope, intents)
+    assert "team_overview" in [understand(c["title"]).intent for c in lists["team"]]
+
+
+def test_building_without_real_urls_warns_loudly(tmp_path, monkeypatch, capsys):
+    for env, _ in tp.URL_ENV.values():
+        monkeypatch.delenv(env, raising=False)
+    assert tp.main(["--app-id", "12345678-1234-1234-1234-123456789abc", "--out", str(tmp_path / "a.zip")]) == 0
+    assert "WARNING" in capsys.readouterr().err
+    for env, _ in tp.URL_ENV.values():
+        monkeypatch.setenv(env, "https://kommune.example.dk/bot")
+    assert tp.main(["--app-id", "12345678-1234-1234-1234-123456789abc", "--out", str(tmp_path / "b.zip")]) == 0
+    assert "WARNING" not in capsys.readouterr().err

@@ -36,6 +36,24 @@ ENGLISH_FILE = "en-us.json"
 COLOR_ICON, OUTLINE_ICON = "color.png", "outline.png"
 
 SCOPES = ("personal", "team", "groupChat")
+# The command menu Teams shows per scope (ids of content "commands"): in a team or group chat
+# only what the bot answers there; personal data stays in the 1:1 chat (dialogs/router.py).
+MENUS = {
+    "personal": [
+        "help",
+        "start",
+        "profile",
+        "assessment",
+        "history",
+        "goals",
+        "reminders",
+        "export",
+        "delete",
+        "language",
+    ],
+    "team": ["help", "team_overview", "language"],
+    "groupChat": ["help", "language"],
+}
 DEVELOPER_NAME = "Kompetencehjulet-projektet"
 URL_BASE = "https://example.org/kompetencehjulet/"
 URL_ENV = {  # manifest developer field -> (environment override, placeholder)
@@ -94,9 +112,10 @@ def _strings(lang: str) -> dict[str, str]:
     return strings
 
 
-def _commands(lang: str) -> list[dict[str, str]]:
-    """The bot's command menu from the content file, checked against the Teams limits."""
-    commands = [{"title": c["command"], "description": c["description"]} for c in texts(lang)["commands"]]
+def _commands(lang: str, scope: str = "personal") -> list[dict[str, str]]:
+    """One scope's command menu from the content file, checked against the Teams limits."""
+    known = texts(lang)["commands"]
+    commands = [{"title": known[c]["command"], "description": known[c]["description"]} for c in MENUS[scope]]
     if not 0 < len(commands) <= COMMANDS_MAX:
         raise ValueError(f"{lang}: Teams shows 1-{COMMANDS_MAX} commands per list, not {len(commands)}.")
     for cmd in commands:
@@ -118,10 +137,14 @@ def _developer() -> dict[str, str]:
     return developer
 
 
+def placeholder_urls() -> list[str]:
+    """The TEAMS_*_URL settings not given: their example.org placeholders go into the package."""
+    return [env for env, _ in URL_ENV.values() if not os.environ.get(env)]
+
+
 def build_manifest(app_id: str, version: str) -> dict[str, Any]:
     """manifest.json in Danish (the default language); English comes from en-us.json."""
     da = _strings("da")
-    commands = _commands("da")
     return {
         "$schema": MANIFEST_SCHEMA,
         "manifestVersion": MANIFEST_VERSION,
@@ -142,7 +165,7 @@ def build_manifest(app_id: str, version: str) -> dict[str, Any]:
                 "scopes": list(SCOPES),
                 "supportsFiles": False,
                 "isNotificationOnly": False,
-                "commandLists": [{"scopes": [scope], "commands": commands} for scope in SCOPES],
+                "commandLists": [{"scopes": [scope], "commands": _commands("da", scope)} for scope in SCOPES],
             }
         ],
         "validDomains": [],
@@ -152,8 +175,8 @@ def build_manifest(app_id: str, version: str) -> dict[str, Any]:
 def build_localization(lang: str = "en") -> dict[str, str]:
     """en-us.json: flat 'path.in.manifest' -> translation, as the localization schema wants."""
     loc = {"$schema": LOCALIZATION_SCHEMA, **_strings(lang)}
-    for i, _scope in enumerate(SCOPES):
-        for j, cmd in enumerate(_commands(lang)):
+    for i, scope in enumerate(SCOPES):
+        for j, cmd in enumerate(_commands(lang, scope)):
             loc[f"bots[0].commandLists[{i}].commands[{j}].title"] = cmd["title"]
             loc[f"bots[0].commandLists[{i}].commands[{j}].description"] = cmd["description"]
     return loc
@@ -237,6 +260,14 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    missing = placeholder_urls()
+    if missing:
+        print(
+            "WARNING: the package says its privacy policy, terms of use and website are at "
+            f"{URL_BASE}..., placeholders that are not yours. Set {', '.join(missing)} to your "
+            "municipality's https pages before you upload it for real (README: Configuration).",
+            file=sys.stderr,
+        )
     print(path)
     return 0
 
