@@ -65,15 +65,18 @@ class Router:
         if context.activity.value is not None and not said:
             await self._stale_card(dc)
             return
+        if clicked and is_personal(context) and not await self._has_profile(context):
+            # a button from before: the person was deleted since, or never finished the questions
+            await context.send_activity(message(context, "msg.unknown_click"))
+            await self.start_onboarding(dc, greet=False)
+            return
         understood = understand(said)
         if understood.intent in COMMANDS:
             await self._command(dc, understood)
         elif _answerable(understood):
             await self._answer(dc, understood)
         elif not await self._has_profile(context) and is_personal(context):
-            if clicked:  # a button of an old card, from someone the bot no longer knows (deleted)
-                await context.send_activity(message(context, "msg.unknown_click"))
-            elif understood.intent is None and said:  # say what the bot can do before asking its questions
+            if understood.intent is None and said:  # say what the bot can do before asking its questions
                 await context.send_activity(message(context, "msg.out_of_scope"))
             await self.start_onboarding(dc)
         else:
