@@ -154,6 +154,22 @@ def test_language_switch_restarts_in_english(tools, context, tmp_path):
         bs.WebChatPage(page, "da").expect_text(content.t("da", "msg.ask_role"))
 
 
+def test_on_a_phone_the_header_is_one_compact_row_and_times_are_danish(tools, playwright, tmp_path):
+    """375 px wide: the header stays small (the subtitle wrapped one word per line before), and
+    Web Chat shows no 12-hour clock ("kl. 6.57 AM") to a Danish user."""
+    from model import content
+
+    with bs.app_server(tmp_path / "data", tmp_path / "logs", tools["webchat_js"]) as url:
+        with bs.browser(playwright, viewport={"width": 375, "height": 700}) as phone:
+            page = phone.new_page()
+            page.goto(url + "/")
+            bs.WebChatPage(page, "da").expect_text(content.t("da", "msg.ask_role"))
+            header = page.locator(".kh-header").bounding_box()
+            assert header["height"] <= 100, header
+            status = " ".join(page.locator(".webchat__stacked-layout__status, time").all_inner_texts())
+            assert "AM" not in status and "PM" not in status
+
+
 def test_missing_tools_skip_locally_and_fail_under_ci(monkeypatch):
     def missing():
         raise bs.Unavailable("Chromium is not installed")
@@ -172,9 +188,9 @@ def test_page_loads_web_chat_from_the_cdn_by_default_and_says_so_when_it_cannot(
         page.goto(url + "/")
         status = page.locator("#kh-status")
         status.wait_for(state="visible", timeout=bs.WAIT_MS)  # the CDN is blocked in these tests
-        assert "https://cdn.botframework.com/botframework-webchat/latest/webchat.js" in status.inner_text()
+        assert "https://cdn.botframework.com/botframework-webchat/4.18.1/webchat.js" in status.inner_text()
         assert "WEBCHAT_JS" in status.inner_text()
-    assert "https://cdn.botframework.com/botframework-webchat/latest/webchat.js" in context.requests
+    assert "https://cdn.botframework.com/botframework-webchat/4.18.1/webchat.js" in context.requests
 
 
 def test_a_remote_direct_line_in_the_link_is_ignored(tools, context, tmp_path):

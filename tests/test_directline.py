@@ -288,7 +288,7 @@ async def test_page_icon_and_local_webchat_js(tmp_path):
 async def test_page_uses_the_official_cdn_by_default(server):
     async with server.session.get(server.url + "/") as resp:
         page = await resp.text()
-    assert "https://cdn.botframework.com/botframework-webchat/latest/webchat.js" in page
+    assert "https://cdn.botframework.com/botframework-webchat/4.18.1/webchat.js" in page
     async with server.session.get(server.url + "/webchat.js") as resp:
         assert resp.status == 404
 

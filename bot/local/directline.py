@@ -46,7 +46,8 @@ PREFIX = "/v3/directline"
 CONNECTOR = PREFIX + "/_connector"
 CHANNEL_ID = "directline"
 BOT_ID = "kompetencehjulet-bot"
-WEBCHAT_CDN = "https://cdn.botframework.com/botframework-webchat/latest/webchat.js"
+WEBCHAT_VERSION = "4.18.1"  # the version the browser tests run; the CDN's "latest" could change under us
+WEBCHAT_CDN = f"https://cdn.botframework.com/botframework-webchat/{WEBCHAT_VERSION}/webchat.js"
 PAGE_DIR = Path(__file__).resolve().parent / "webchat"
 
 MAX_CONVERSATIONS = 100  # the least recently used one goes first

@@ -87,7 +87,11 @@
       directLine: directLine,
       userID: userId(),
       locale: locale,
+      // Web Chat formats absolute times with a 12-hour clock even for da-DK ("kl. 6.57 AM"):
+      // keep times relative ("For 5 minutter siden"), in words from Web Chat's own da-DK strings.
+      overrideLocalizedStrings: lang === 'da' ? { ACTIVITY_STATUS_SEND_STATUS_ALT_SENT_AT: 'Sendt' } : undefined,
       styleOptions: {
+        timestampFormat: 'relative',
         accent: '#1F5C99',
         botAvatarImage: '/icon.png',
         botAvatarInitials: 'KH',
