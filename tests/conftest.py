@@ -54,6 +54,7 @@ class Connector:
     def __init__(self) -> None:
         self.activities: list[dict] = []
         self.uploads: dict[str, tuple[bytes, dict]] = {}
+        self.rosters: dict[str, list[dict]] = {}  # team id -> members, as Teams' pagedmembers gives them
         self.requests: list[tuple[str, str]] = []
         self.responses: list[tuple[int, dict]] = []  # scripted answers, consumed in order
         self._ids = itertools.count(1)
@@ -77,6 +78,12 @@ class Connector:
 
     async def _handle(self, request: web.Request) -> web.Response:
         self.requests.append((request.method, request.path))
+        if request.method == "GET" and request.path.endswith("/pagedmembers"):  # a team's roster, one page
+            team = request.path.split("/")[-2]
+            members = self.rosters.get(team)
+            if members is None:
+                return web.json_response({"error": {"code": "ConversationNotFound"}}, status=404)
+            return web.json_response({"members": members})
         if request.method == "PUT" and request.path.startswith("/upload/"):  # a file the bot uploads (Teams' OneDrive)
             self.uploads[request.path] = (await request.read(), dict(request.headers))
             return web.json_response({"id": "file-1", "name": request.path.rsplit("/", 1)[-1]}, status=201)
