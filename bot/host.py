@@ -87,8 +87,9 @@ def create_app(config: Config, adapter: CloudAdapter, bot: Bot) -> web.Applicati
         try:
             auth_result = await authenticate(activity, request.headers.get("Authorization"))
         except Exception as err:  # noqa: BLE001 - see the module docstring
-            if isinstance(err, AuthUnavailable) or unavailable(err):
-                log.warning("could not check a token: signing keys unavailable (%s)", type(err).__name__)
+            if unavailable(err):
+                why = str(err) if isinstance(err, AuthUnavailable) else type(err).__name__  # our own words
+                log.warning("could not check a token: signing keys unavailable (%s)", why)
                 return _problem(503, "authentication is temporarily unavailable", {"Retry-After": "10"})
             log.info("refused a request (401): %s", refusal(err, request.headers.get("Authorization") or ""))
             return _problem(401, "unauthorized", {"WWW-Authenticate": "Bearer"})
@@ -107,11 +108,7 @@ def create_app(config: Config, adapter: CloudAdapter, bot: Bot) -> web.Applicati
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
-    async def close_auth(_: web.Application) -> None:
-        authenticate.close()
-
     app = web.Application(client_max_size=config.MAX_BODY_BYTES)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
-    app.on_cleanup.append(close_auth)
     return app

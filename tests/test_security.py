@@ -44,6 +44,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jwt.algorithms import RSAAlgorithm
 
+from bot import auth
 from bot.config import Config
 from bot.runtime import build
 
@@ -76,14 +77,16 @@ def sign_rs256(claims: dict, key: rsa.RSAPrivateKey, header: dict) -> str:
 class KeyServer:
     """login.botframework.com on loopback: OpenID metadata and signing keys.
 
-    It runs on its own thread and event loop, because the SDK fetches keys with blocking
-    `requests` calls. Each instance serves under a fresh random path, so the SDK's
-    process-wide key cache (keyed by URL) never mixes instances."""
+    It runs on its own thread and event loop, apart from the bot as the real one is, so
+    that `hang` (accept, read the request, never answer: a tarpit) stalls only the key
+    server. Each instance serves under a fresh random path, so the process-wide key cache
+    (keyed by URL) never mixes instances."""
 
     def __init__(self) -> None:
         self.keys: dict[str, tuple[rsa.RSAPrivateKey, list[str]]] = {}
         self.hits: collections.Counter = collections.Counter()
         self.delay = 0.0
+        self.hang = False
         self.prefix = f"/{uuid.uuid4().hex}"
         self.base = ""
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -116,6 +119,8 @@ class KeyServer:
     async def _serve(self) -> None:
         async def metadata(request: web.Request) -> web.Response:
             self.hits["metadata"] += 1
+            while self.hang:
+                await asyncio.sleep(0.05)
             if self.delay:
                 await asyncio.sleep(self.delay)
             return web.json_response(
@@ -173,6 +178,7 @@ class KeyServer:
     def stop(self) -> None:
         if self._loop is None:
             return
+        self.hang = False
         asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
@@ -494,6 +500,191 @@ async def test_a_slow_key_server_does_not_block_other_requests(secure, keys, con
     assert keys.hits["metadata"] == 1
     status, _ = await slow
     assert status == 201
+
+
+# --- signing keys: rotation, a storm of unknown key ids, a key server that never answers ------
+
+
+class FakeClock:
+    """The key store's clock, moved on by hand instead of waiting minutes."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(keys):
+    fake = FakeClock()
+    auth.key_store(keys.metadata_url).clock = fake
+    return fake
+
+
+def forged(keys: KeyServer, url: str, kid: str) -> dict:
+    return bearer(keys.token(url, kid=kid, key=rsa_key("attacker")))
+
+
+async def test_a_rotated_signing_key_is_accepted_without_a_restart(secure, keys, connector, clock):
+    """The SDK's own cache raised IndexError for any kid it did not know and never fetched
+    again before its daily refresh: a rotation meant 401s until a restart."""
+    user = TeamsUser(connector, locale="en-US")
+    status, _ = await secure.post(user.message("help"), headers=bearer(keys.token(connector.url)))
+    assert status == 201 and keys.hits["metadata"] == 1
+    keys.add_key("key-2")
+    del keys.keys["key-1"]  # Microsoft rotates: key-2 in, key-1 out
+    clock.now += auth.UNKNOWN_KID_INTERVAL + 1
+    status, _ = await secure.post(user.message("help"), headers=bearer(keys.token(connector.url, kid="key-2")))
+    assert status == 201, "the rotated key was refused"
+    assert keys.hits["metadata"] == 2 and keys.hits["keys"] == 2
+    # the retired key is gone with the new key set, and asking for it fetches nothing
+    status, _ = await secure.post(
+        user.message("help"), headers=bearer(keys.token(connector.url, kid="key-1", key=rsa_key("key-1")))
+    )
+    assert status == 401 and keys.hits["metadata"] == 2
+
+
+async def test_a_storm_of_unknown_key_ids_fetches_the_keys_at_most_once(secure, keys, connector, clock):
+    user = TeamsUser(connector, locale="en-US")
+    status, _ = await secure.post(user.message("help"), headers=bearer(keys.token(connector.url)))
+    assert status == 201 and keys.hits["metadata"] == 1
+    keys.add_key("key-2")
+
+    async def storm(n: int) -> list[int]:
+        posts = [
+            secure.post(user.message("help"), headers=forged(keys, connector.url, f"forged-{i}")) for i in range(n)
+        ]
+        return [status for status, _ in await asyncio.gather(*posts)]
+
+    # just after a fetch: every unknown kid is a 401, nothing is fetched (not even for key-2)
+    assert set(await storm(30)) == {401}
+    status, _ = await secure.post(user.message("help"), headers=bearer(keys.token(connector.url, kid="key-2")))
+    assert status == 401 and keys.hits["metadata"] == 1
+    # minutes later: the storm causes one fetch; the rest got 503 at once while it ran, or 401 after it
+    clock.now += auth.UNKNOWN_KID_INTERVAL + 1
+    assert set(await storm(30)) <= {401, 503}
+    assert keys.hits["metadata"] == 2 and keys.hits["keys"] == 2
+    # and that one fetch brought key-2
+    status, _ = await secure.post(user.message("help"), headers=bearer(keys.token(connector.url, kid="key-2")))
+    assert status == 201 and keys.hits["metadata"] == 2
+
+
+async def test_the_endorsements_of_a_new_key_are_enforced(secure, keys, connector, clock, caplog):
+    user = TeamsUser(connector, locale="en-US")
+    status, _ = await secure.post(user.message("help"), headers=bearer(keys.token(connector.url)))
+    assert status == 201
+    keys.add_key("webchat-only", endorsements=["webchat"])
+    clock.now += auth.UNKNOWN_KID_INTERVAL + 1
+    with caplog.at_level(logging.INFO, logger="kompetencehjulet.web"):
+        status, _ = await secure.post(
+            user.message("help"), headers=bearer(keys.token(connector.url, kid="webchat-only"))
+        )
+    assert status == 401 and keys.hits["metadata"] == 2  # fetched, found, and refused for msteams
+    assert "Could not validate endorsement key" in caplog.text
+    assert auth.key_store(keys.metadata_url).keys["webchat-only"].endorsements == ["webchat"]
+
+
+async def test_stale_keys_are_refreshed_in_the_background_while_they_keep_working(secure, keys, connector, clock):
+    user = TeamsUser(connector, locale="en-US")
+    status, _ = await secure.post(user.message("help"), headers=bearer(keys.token(connector.url)))
+    assert status == 201
+    clock.now += auth.KEY_MAX_AGE + 1
+    keys.delay = 1.0
+    started = time.monotonic()
+    status, _ = await secure.post(user.message("help"), headers=bearer(keys.token(connector.url)))
+    assert status == 201 and time.monotonic() - started < 0.8  # not waiting for the refresh
+    for _ in range(50):
+        if keys.hits["keys"] == 2:
+            break
+        await asyncio.sleep(0.05)
+    assert keys.hits["metadata"] == 2 and keys.hits["keys"] == 2
+
+
+async def test_a_key_server_that_never_answers_is_503_within_5_s_and_others_503_at_once(tmp_path, connector):
+    """A tarpit (it accepts, reads the request and never answers): the old thread pool
+    waited 20 s per request, longer than Teams waits, and its stuck threads never came back."""
+    keys = KeyServer()
+    keys.add_key("key-1")
+    keys.hang = True
+    keys.start()
+    server = AuthBotServer(tmp_path / "data", keys)
+    await server.start()
+    fake = FakeClock()
+    auth.key_store(keys.metadata_url).clock = fake
+    user = TeamsUser(connector, locale="en-US")
+
+    async def post() -> tuple[int, str | None, float]:
+        started = time.monotonic()
+        async with server.session.post(
+            server.url + "/api/messages",
+            data=json.dumps(user.message("help")),
+            headers={"Content-Type": "application/json", **bearer(keys.token(connector.url))},
+        ) as resp:
+            return resp.status, resp.headers.get("Retry-After"), time.monotonic() - started
+
+    try:
+        first = asyncio.create_task(post())
+        await asyncio.sleep(0.3)  # the first request is waiting for the key server
+        others = await asyncio.gather(*(post() for _ in range(5)))
+        assert all(status == 503 and retry and took < 1.0 for status, retry, took in others), others
+        status, retry, took = await first
+        assert status == 503 and retry and took < auth.KEY_FETCH_TIMEOUT + 1.5, (status, took)
+        assert keys.hits["metadata"] == 1  # the others did not ask again
+        status, _, took = await post()  # right after the failure: 503 at once, no new fetch
+        assert status == 503 and took < 1.0 and keys.hits["metadata"] == 1
+        # the key server answers again: after FAILED_FETCH_RETRY the bot recovers, no restart
+        keys.hang = False
+        fake.now += auth.FAILED_FETCH_RETRY + 1
+        status, _, _ = await post()
+        assert status == 201 and keys.hits["metadata"] == 2
+    finally:
+        await server.stop()
+        keys.stop()
+
+
+async def test_known_keys_keep_working_while_the_key_server_hangs(secure, keys, connector, clock, monkeypatch):
+    monkeypatch.setattr(auth, "KEY_FETCH_TIMEOUT", 1.0)
+    user = TeamsUser(connector, locale="en-US")
+    status, _ = await secure.post(user.message("help"), headers=bearer(keys.token(connector.url)))
+    assert status == 201
+    keys.hang = True
+    keys.add_key("key-2")
+    clock.now += auth.UNKNOWN_KID_INTERVAL + 1
+    waiting = asyncio.create_task(
+        secure.post(user.message("help"), headers=bearer(keys.token(connector.url, kid="key-2")))
+    )
+    await asyncio.sleep(0.2)  # a fetch for key-2 is in flight and hanging
+    started = time.monotonic()
+    status, _ = await secure.post(user.message("help"), headers=bearer(keys.token(connector.url)))
+    assert status == 201 and time.monotonic() - started < 0.8
+    status, _ = await secure.post(user.message("help"), headers=bearer(keys.token(connector.url, kid="key-2")))
+    assert status == 503 and time.monotonic() - started < 0.8
+    status, _ = await waiting
+    assert status == 503
+    status, _ = await secure.post(user.message("help"), headers=bearer(keys.token(connector.url)))
+    assert status == 201  # the failed fetch kept the keys already known
+    keys.hang = False
+    clock.now += auth.FAILED_FETCH_RETRY + 1
+    status, _ = await secure.post(user.message("help"), headers=bearer(keys.token(connector.url, kid="key-2")))
+    assert status == 201
+
+
+def test_start_up_fails_loudly_if_the_sdk_no_longer_has_its_key_cache(tmp_path, keys, monkeypatch):
+    from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
+
+    monkeypatch.delattr(JwtTokenExtractor, "metadataCache")
+    with pytest.raises(RuntimeError, match="metadataCache"):
+        build(auth_config(tmp_path / "data", keys))
+
+
+async def test_the_sdk_validates_with_our_key_store_on_the_event_loop(secure, keys, connector):
+    from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
+
+    status, _ = await secure.post(TeamsUser(connector).message("hi"), headers=bearer(keys.token(connector.url)))
+    assert status == 201
+    assert isinstance(JwtTokenExtractor.metadataCache[keys.metadata_url], auth.SigningKeys)
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("bf-auth")]
 
 
 async def test_local_mode_ignores_authorization_headers(server, connector):
