@@ -22,13 +22,24 @@ with aiohttp under one time limit for both documents, one fetch at a time per UR
 on an unknown key id at most every UNKNOWN_KID_INTERVAL, and while a fetch is in flight
 other requests needing it get a 503 at once instead of queueing. A failed fetch keeps the
 keys already known. Logs name the reason for a refusal, never the token.
+
+**Before the body.** With an app id, `header_problem` refuses from the Authorization
+header alone what the SDK would refuse on every path (channel, emulator, skill) anyway:
+no header, not `Bearer <token>`, not three base64url segments, header or claims not a
+JSON object, a signing algorithm other than RS256 (the SDK's PyJWT call allows only
+that), no key id, expired beyond the SDK's 5 minutes of clock skew. It costs microseconds
+and comes before the body is read, parsed or checked, so junk without a token costs no
+CPU; everything else is still the SDK's decision.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 import logging
+import re
 import time
 import traceback
 from dataclasses import dataclass
@@ -232,6 +243,44 @@ def key_store(url: str) -> SigningKeys:
     return install_key_store().get(url)
 
 
+_SEGMENT = re.compile(r"[A-Za-z0-9_-]+={0,2}\Z")  # base64url, padded or not (PyJWT takes both)
+CLOCK_SKEW = 5 * 60  # the SDK's clock_tolerance on every path
+
+
+def _json_segment(segment: str) -> Any:
+    try:
+        return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (binascii.Error, ValueError):  # also UnicodeDecodeError
+        return None
+
+
+def header_problem(header: str | None, now: float | None = None) -> str | None:
+    """Why this Authorization header cannot carry a token the SDK would accept, or None.
+    Only rules the SDK applies on every path (see the module docstring): a None here is
+    no acceptance, only "ask the SDK"."""
+    header = (header or "").strip()
+    if not header:
+        return "no Authorization header"
+    parts = header.split(" ")  # the SDK's own split
+    if len(parts) != 2 or parts[0] != "Bearer" or not parts[1]:
+        return "not 'Bearer <token>'"
+    segments = parts[1].split(".")
+    if len(segments) != 3 or not all(_SEGMENT.match(s) for s in segments):
+        return "not a signed JWT"
+    head, claims = _json_segment(segments[0]), _json_segment(segments[1])
+    if not isinstance(head, dict) or not isinstance(claims, dict):
+        return "not a signed JWT"
+    if head.get("alg") != "RS256":
+        return "signing algorithm is not RS256"
+    if not isinstance(head.get("kid"), str) or not head["kid"]:
+        return "no key id"
+    exp = claims.get("exp")
+    now = time.time() if now is None else now
+    if isinstance(exp, (int, float)) and not isinstance(exp, bool) and exp + CLOCK_SKEW < now - 1:
+        return "Signature has expired"
+    return None
+
+
 class Authenticator:
     """Runs the SDK's request authentication and sorts its outcomes into 401 / 503."""
 
@@ -241,6 +290,11 @@ class Authenticator:
         if not config.local_mode:
             install_key_store()
 
+    def refuse_early(self, header: str | None) -> str | None:
+        """A reason for a 401 from the header alone (before the body is read), or None.
+        Never in local mode, where headers are ignored."""
+        return None if self.config.local_mode else header_problem(header)
+
     async def __call__(self, activity: Activity, header: str | None) -> AuthenticateRequestResult:
         auth = self.adapter.bot_framework_authentication
         if self.config.local_mode:
@@ -248,10 +302,10 @@ class Authenticator:
             # is ignored (with no app id it could never be valid, and checking it would
             # make the SDK fetch Microsoft's keys for nothing).
             return await auth.authenticate_request(activity, None)
-        header = (header or "").strip()
-        if not header:
-            raise PermissionError("no Authorization header")
-        return await auth.authenticate_request(activity, header)
+        problem = header_problem(header)
+        if problem:
+            raise PermissionError(problem)
+        return await auth.authenticate_request(activity, (header or "").strip())
 
 
 def unavailable(err: BaseException) -> bool:

@@ -1,12 +1,14 @@
 """The HTTP host: /api/messages with strict input checks, /healthz.
 
-A request goes through three steps, and each step answers for itself:
+A request goes through these steps, and each step answers for itself:
 
-1. **read** (`activity_checks`): content type (415), size (413), JSON (400), activity
-   shape (400);
-2. **authenticate** (`auth`): 401 for a bad or missing token, 503 when the signing keys
-   cannot be fetched;
-3. **turn**: the already-authenticated activity goes to the adapter; failures inside the
+1. **the Authorization header** (`auth.header_problem`, with an app id): 401 for what can
+   never be a valid token, before a byte of the body is read;
+2. **read** (`activity_checks`): content type (415), size (413), JSON (400), list lengths
+   and size, activity shape (400);
+3. **authenticate** (`auth`, the SDK): 401 for a bad or missing token, 503 when the
+   signing keys cannot be fetched;
+4. **turn**: the already-authenticated activity goes to the adapter; failures inside the
    bot are the adapter's on_turn_error's job (an apology, 2xx).
 """
 
@@ -30,6 +32,10 @@ log = logging.getLogger("kompetencehjulet.web")
 
 def _problem(status: int, reason: str, headers: dict | None = None) -> web.Response:
     return web.json_response({"error": reason}, status=status, headers=headers)
+
+
+def _unauthorized() -> web.Response:
+    return _problem(401, "unauthorized", {"WWW-Authenticate": "Bearer"})
 
 
 def invoke_body(body: Any) -> Any:
@@ -68,6 +74,10 @@ def create_app(config: Config, adapter: CloudAdapter, bot: Bot) -> web.Applicati
     authenticate = Authenticator(config, adapter)
 
     async def messages(request: web.Request) -> web.StreamResponse:
+        early = authenticate.refuse_early(request.headers.get("Authorization"))
+        if early:  # nothing of the body is read: junk without a token costs nothing
+            log.info("refused a request (401): %s [before reading the body]", early)
+            return _unauthorized()
         if request.content_type != "application/json":
             return _problem(415, "send the activity as application/json")
         if request.content_length is not None and request.content_length > config.MAX_BODY_BYTES:
@@ -92,7 +102,7 @@ def create_app(config: Config, adapter: CloudAdapter, bot: Bot) -> web.Applicati
                 log.warning("could not check a token: signing keys unavailable (%s)", why)
                 return _problem(503, "authentication is temporarily unavailable", {"Retry-After": "10"})
             log.info("refused a request (401): %s", refusal(err, request.headers.get("Authorization") or ""))
-            return _problem(401, "unauthorized", {"WWW-Authenticate": "Bearer"})
+            return _unauthorized()
 
         try:
             invoke_response = await adapter.process_activity(auth_result, activity, bot.on_turn)

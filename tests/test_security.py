@@ -694,6 +694,118 @@ async def test_local_mode_ignores_authorization_headers(server, connector):
     assert status == 201 and connector.activities
 
 
+# --- work before authentication ------------------------------------------------------------
+
+
+def _junk(connector, field: str) -> bytes:
+    """240 KB of empty objects in one list: 150-290 ms of CPU each when checked and read."""
+    activity = TeamsUser(connector).activity("conversationUpdate")
+    activity[field] = [{}] * 80_000
+    return json.dumps(activity, separators=(",", ":")).encode()
+
+
+@pytest.mark.parametrize("field", ["entities", "attachments", "membersAdded"])
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer not-a-jwt"}, {"Authorization": "Basic dXNlcjpwYXNz"}],
+    ids=["no token", "junk token", "basic"],
+)
+async def test_junk_without_a_token_is_401_before_its_body_is_read(secure, connector, monkeypatch, field, headers):
+    import bot.host
+
+    calls = collections.Counter()
+    for name in ("parse_json", "validate_activity"):
+        original = getattr(bot.host, name)
+        monkeypatch.setattr(
+            bot.host, name, lambda *a, _name=name, _f=original, **k: (calls.update([_name]), _f(*a, **k))[1]
+        )
+    raw = _junk(connector, field)
+    assert 230_000 < len(raw) < 256 * 1024
+    started = time.process_time()
+    status, body = await secure.post(None, raw=raw, headers=headers)
+    assert status == 401 and json.loads(body) == {"error": "unauthorized"}
+    assert not calls, f"the body was parsed or checked before the token: {dict(calls)}"
+    assert time.process_time() - started < 0.1  # the test's own client included
+    assert connector.requests == []
+
+
+async def test_a_well_formed_token_still_gets_its_body_checked_first(secure, keys, connector):
+    """Past the header check the order is unchanged: a bad body is 400 before the SDK."""
+    status, body = await secure.post(None, raw=_junk(connector, "entities"), headers=bearer(keys.token(connector.url)))
+    assert status == 400 and "'entities'" in json.loads(body)["error"]
+
+
+def _sdk_refuses(server, activity, header: str) -> bool:
+    from bot.activity_checks import validate_activity
+
+    parsed, _ = validate_activity(activity, 2000)
+    auth_ = server.runtime.adapter.bot_framework_authentication
+    loop = asyncio.get_event_loop()
+    try:
+        loop.run_until_complete(auth_.authenticate_request(parsed, header))
+    except Exception:  # noqa: BLE001 - any refusal
+        return True
+    return False
+
+
+def test_every_early_refusal_is_one_the_sdk_makes_too(tmp_path):
+    """header_problem may only refuse what the SDK refuses anyway: random changes to a real
+    token's header, claims and scheme, checked against the SDK itself (with the real key)."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    keys = KeyServer()
+    keys.add_key("key-1")
+    keys.start()
+    connector = Connector()
+    loop.run_until_complete(connector.start())
+    server = AuthBotServer(tmp_path / "data", keys)
+    loop.run_until_complete(server.start())
+    activity = TeamsUser(connector).message("help")
+    url = connector.url
+    now = int(time.time())
+    # mostly near-valid tokens, so that every rule (algorithm, key id, expiry) is reached
+    algs = st.sampled_from(["RS256", "RS256", "RS256", "RS384", "HS256", "none", ""])
+    kids = st.one_of(st.just("key-1"), st.just("key-1"), st.just(""), CLAIM_VALUES)
+    expiries = st.one_of(
+        st.integers(now - 1000, now + 1000), st.sampled_from([now - 302, now - 299, now - 400.5]), CLAIM_VALUES
+    )
+    tokens = st.builds(
+        lambda alg, kid, exp, drop_kid: sign_rs256(
+            keys.claims(url, exp=exp),
+            keys.keys["key-1"][0],
+            {"alg": alg} if drop_kid else {"alg": alg, "kid": kid},
+        ),
+        algs,
+        kids,
+        expiries,
+        st.sampled_from([False, False, False, True]),
+    )
+    headers = st.one_of(
+        st.builds(lambda token: f"Bearer {token}", tokens),
+        st.builds(lambda token: f"Bearer {token}", tokens),
+        st.builds(lambda scheme, token: f"{scheme} {token}", st.sampled_from(["bearer", "Basic", ""]), tokens),
+        st.builds(lambda token: f"Bearer {token.rstrip('.')}", tokens),
+        st.builds(lambda token, cut: f"Bearer {token[:cut]}", tokens, st.integers(0, 60)),
+    )
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(headers)
+    def check(header: str) -> None:
+        if auth.header_problem(header):
+            assert _sdk_refuses(server, json.loads(json.dumps(activity)), header), header
+
+    try:
+        assert auth.header_problem("Bearer " + keys.token(url)) is None
+        assert not _sdk_refuses(server, json.loads(json.dumps(activity)), "Bearer " + keys.token(url))
+        check()
+    finally:
+        loop.run_until_complete(server.stop())
+        loop.run_until_complete(connector.stop())
+        asyncio.set_event_loop(None)
+        loop.close()
+        keys.stop()
+
+
 # --- random headers and tokens --------------------------------------------------------------
 
 CLAIM_VALUES = st.one_of(
@@ -904,6 +1016,58 @@ async def test_wrong_types_and_bad_values_are_400(server, connector, change):
 async def test_malformed_json_is_400(server, raw):
     status, body = await server.post(None, raw=raw)
     assert status == 400 and "error" in json.loads(body)
+
+
+@pytest.mark.parametrize(
+    "field,limit",
+    [
+        ("entities", 256),
+        ("attachments", 50),
+        ("membersAdded", 1000),
+        ("membersRemoved", 1000),
+        ("reactionsAdded", 100),
+        ("reactionsRemoved", 100),
+        ("textHighlights", 100),
+        ("listenFor", 100),
+        ("suggestedActions.actions", 100),
+        ("suggestedActions.to", 100),
+    ],
+)
+async def test_a_list_over_its_bound_is_400_naming_the_field(server, connector, field, limit):
+    from bot import activity_checks
+
+    activity = _valid(connector)
+    if field.startswith("suggestedActions."):
+        activity["suggestedActions"] = {field.split(".")[1]: [{}] * (limit + 1)}
+    else:
+        activity[field] = [{}] * (limit + 1)
+    status, body = await server.post(activity)
+    assert status == 400, (field, status, body)
+    assert json.loads(body)["error"] == f"'{field}' has more than {limit} items"
+    assert connector.requests == []
+    bounds = {
+        **activity_checks.MAX_ITEMS,
+        **{f"suggestedActions.{k}": v for k, v in activity_checks.MAX_SUGGESTED.items()},
+    }
+    assert bounds[field] == limit
+
+
+async def test_lists_at_their_bound_are_read(server, connector):
+    activity = _valid(connector)
+    activity["entities"] += [{"type": "x"}] * 255
+    activity["attachments"] = [{"contentType": "text/plain"}] * 50
+    status, _ = await server.post(activity)
+    assert status == 201 and "I can help you" in connector.all_text()
+
+
+@pytest.mark.parametrize("field", ["value", "channelData", "somethingNew"])
+async def test_an_activity_with_too_many_parts_is_400(server, connector, field):
+    activity = _valid(connector)
+    activity[field] = {"list": [{}] * 30_000}
+    started = time.process_time()
+    status, body = await server.post(activity)
+    assert status == 400 and "too many parts" in json.loads(body)["error"]
+    assert time.process_time() - started < 0.1
 
 
 async def test_unknown_fields_are_ignored(server, connector):
