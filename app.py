@@ -15,8 +15,6 @@ import logging
 import os
 import sys
 
-from aiohttp import web
-
 from bot.config import Config
 
 
@@ -33,6 +31,8 @@ def create_runtime(config: Config):
 
 
 def serve() -> None:
+    from bot.host import serve as serve_app
+
     config = Config.from_env()
     runtime = create_runtime(config)
     logging.getLogger("kompetencehjulet").info("listening on http://localhost:%s/api/messages", config.PORT)
@@ -43,13 +43,9 @@ def serve() -> None:
     gc.freeze()
     # One line per request costs a few per cent of a turn; the platform in front (App Service,
     # a reverse proxy) usually logs requests already. ACCESS_LOG=1 turns it on.
-    web.run_app(
-        runtime.app,
-        host=config.HOST,
-        port=config.PORT,
-        print=None,
-        access_log=logging.getLogger("aiohttp.access") if config.ACCESS_LOG else None,
-    )
+    # bot.host.serve is web.run_app with deadlines for slow clients, a connection cap and the
+    # open-files limit raised (see bot/host.py).
+    serve_app(runtime.app, config, access_log=logging.getLogger("aiohttp.access") if config.ACCESS_LOG else None)
 
 
 def main(argv: list[str]) -> int:

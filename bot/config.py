@@ -36,6 +36,11 @@ class Config:
     NUDGE_INTERVAL_SECONDS: float = 60.0
     NUDGE_RATE_PER_SECOND: float = 50.0
     MAX_BODY_BYTES: int = 256 * 1024
+    # Slow clients (bot/host.py): a request head must be complete this long after the
+    # connection (or the request) began, a body arrive this long after its head (408).
+    HTTP_HEADER_TIMEOUT_SECONDS: float = 10.0
+    HTTP_BODY_TIMEOUT_SECONDS: float = 10.0
+    HTTP_MAX_CONNECTIONS: int = 1000  # lowered to fit the open-files limit
     MAX_TEXT_CHARS: int = 2000
     FSYNC: bool = True
     ACCESS_LOG: bool = False
@@ -78,6 +83,9 @@ class Config:
             NUDGES=(_env("NUDGES", "on") or "on").lower(),
             NUDGE_INTERVAL_SECONDS=float(_env("NUDGE_INTERVAL_SECONDS", "60") or 60),
             NUDGE_RATE_PER_SECOND=float(_env("NUDGE_RATE_PER_SECOND", "50") or 50),
+            HTTP_HEADER_TIMEOUT_SECONDS=float(_env("HTTP_HEADER_TIMEOUT_SECONDS", "10") or 10),
+            HTTP_BODY_TIMEOUT_SECONDS=float(_env("HTTP_BODY_TIMEOUT_SECONDS", "10") or 10),
+            HTTP_MAX_CONNECTIONS=int(_env("HTTP_MAX_CONNECTIONS", "1000") or 1000),
             FSYNC=_env("BOT_FSYNC", "1") not in ("0", "false", "no"),
             ACCESS_LOG=(_env("ACCESS_LOG", "0") or "0").lower() in ("1", "true", "yes", "on"),
             WEBCHAT_JS=_env("WEBCHAT_JS"),
