@@ -35,7 +35,9 @@ def serve() -> None:
 
     config = Config.from_env()
     runtime = create_runtime(config)
-    logging.getLogger("kompetencehjulet").info("listening on http://localhost:%s/api/messages", config.PORT)
+    logging.getLogger("kompetencehjulet").info(
+        "listening on %s port %s: http://localhost:%s/api/messages", config.HOST, config.PORT, config.PORT
+    )
     # What startup built (content, the SDK's models, recognisers) lives as long as the process.
     # Frozen, a full collection no longer walks it all: the longest such pause during a
     # turn went from about 18 ms to 8 ms under bench/turns.py.

@@ -14,6 +14,7 @@ anything looks at an item.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from typing import Any
 from urllib.parse import urlsplit
@@ -189,6 +190,25 @@ def _is_http_url(value: str) -> bool:
         return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
     except ValueError:
         return False
+
+
+def is_loopback_url(url: str) -> bool:
+    """Does this URL point at this machine: 127.0.0.0/8, ::1 (also IPv4-mapped) or
+    `localhost`? Other spellings (127.1, 2130706433, *.localhost) are not taken: a refusal
+    is safe, a wrong acceptance is not."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
 
 
 def validate_activity(body: Any, max_text: int) -> tuple[Activity | None, str | None]:

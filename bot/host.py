@@ -5,7 +5,7 @@ A request goes through these steps, and each step answers for itself:
 1. **the Authorization header** (`auth.header_problem`, with an app id): 401 for what can
    never be a valid token, before a byte of the body is read;
 2. **read** (`activity_checks`): content type (415), size (413), JSON (400), list lengths
-   and size, activity shape (400);
+   and size, activity shape (400); in local mode a loopback `serviceUrl` (400);
 3. **authenticate** (`auth`, the SDK): 401 for a bad or missing token, 503 when the
    signing keys cannot be fetched;
 4. **turn**: the already-authenticated activity goes to the adapter; failures inside the
@@ -41,7 +41,7 @@ from botbuilder.core import Bot
 from botbuilder.core.serializer_helper import serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
 
-from .activity_checks import parse_json, validate_activity
+from .activity_checks import is_loopback_url, parse_json, validate_activity
 from .auth import Authenticator, AuthUnavailable, refusal, unavailable, where
 from .config import Config
 
@@ -90,6 +90,7 @@ def invoke_body(body: Any) -> Any:
 
 def create_app(config: Config, adapter: CloudAdapter, bot: Bot) -> web.Application:
     authenticate = Authenticator(config, adapter)
+    local_only = config.local_mode and config.LOCAL_SERVICE_URLS != "any"
 
     async def messages(request: web.Request) -> web.StreamResponse:
         early = authenticate.refuse_early(request.headers.get("Authorization"))
@@ -116,6 +117,10 @@ def create_app(config: Config, adapter: CloudAdapter, bot: Bot) -> web.Applicati
         activity, reason = validate_activity(body, config.MAX_TEXT_CHARS)
         if activity is None:
             return _problem(400, reason or "bad activity")
+        if local_only and not is_loopback_url(activity.service_url):
+            # No token binds serviceUrl here: without this the bot would post (and keep for
+            # nudges) wherever a request said, a cloud metadata address included.
+            return _problem(400, "in local mode 'serviceUrl' must be a loopback address (see LOCAL_SERVICE_URLS)")
 
         try:
             auth_result = await authenticate(activity, request.headers.get("Authorization"))

@@ -687,6 +687,17 @@ async def test_the_sdk_validates_with_our_key_store_on_the_event_loop(secure, ke
     assert not [t.name for t in threading.enumerate() if t.name.startswith("bf-auth")]
 
 
+async def test_with_an_app_id_the_token_binds_the_service_url_not_the_loopback_rule(secure, keys):
+    """The local-mode rule (loopback service URLs only) does not apply: Teams' service URLs
+    are public, and the signed serviceurl claim already decides."""
+    elsewhere = "http://0.0.0.0:1/"  # not loopback by the rule; nothing listens there
+    user = TeamsUser(Connector(), locale="en-US")
+    activity = user.message("help")
+    activity["serviceUrl"] = elsewhere
+    status, _ = await secure.post(activity, headers=bearer(keys.token(elsewhere)))
+    assert status == 201
+
+
 async def test_local_mode_ignores_authorization_headers(server, connector):
     """Without an app id auth is off; a header is not checked (and fetches nothing)."""
     user = TeamsUser(connector, locale="en-US")
