@@ -1,6 +1,6 @@
 """Entry point: `python app.py` serves the bot; sub-commands run the same bot offline.
 
-python app.py                          serve POST /api/messages and GET /healthz on PORT
+python app.py                          serve POST /api/messages, GET /healthz and /readyz on PORT
 python app.py ask [--json] QUESTION... answer questions without a chat client
 python app.py send-nudges [--at ISO]   send the reminder nudges due at that instant, once
 python app.py package --app-id GUID    build the Teams app package

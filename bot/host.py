@@ -1,4 +1,5 @@
-"""The HTTP host: /api/messages with strict input checks, /healthz.
+"""The HTTP host: /api/messages with strict input checks, /healthz (alive), /readyz (can
+store: see Readiness).
 
 A request goes through these steps, and each step answers for itself:
 
@@ -27,11 +28,13 @@ default), longer than a reverse proxy's, so the proxy closes them first.
 from __future__ import annotations
 
 import asyncio
+import errno
 import inspect
 import json
 import logging
 import resource
 import time
+import uuid
 from typing import Any
 
 from aiohttp import web
@@ -40,6 +43,8 @@ from aiohttp.web_server import Server
 from botbuilder.core import Bot
 from botbuilder.core.serializer_helper import serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
+
+from model.docstore import DocStore
 
 from .activity_checks import is_loopback_url, parse_json, validate_activity
 from .auth import Authenticator, AuthUnavailable, refusal, unavailable, where
@@ -88,8 +93,81 @@ def invoke_body(body: Any) -> Any:
     }
 
 
-def create_app(config: Config, adapter: CloudAdapter, bot: Bot) -> web.Application:
+READY_TIMEOUT = 3.0  # a write and a delete of a tiny document; far longer means trouble
+READY_CACHE_SECONDS = 5.0  # probes every few seconds from several load balancers cost one write
+PROBE_COLLECTION = "health"
+
+
+class Readiness:
+    """GET /readyz: can the store write? /healthz only says the process answers; with a full
+    disk it stayed 200 while a new person's install got no reply at all. A probe writes and
+    deletes one small document through the store, within READY_TIMEOUT; its answer is
+    kept READY_CACHE_SECONDS, and concurrent probes share one. A write still hanging from
+    the last probe is not joined by another: that is "not ready" at once."""
+
+    def __init__(self, store: DocStore) -> None:
+        self.store = store
+        self.timeout = READY_TIMEOUT
+        self.ttl = READY_CACHE_SECONDS
+        self.key = f"readyz-{uuid.uuid4().hex}"  # one per process: instances never collide
+        self.writes = 0
+        self._answer: tuple[bool, str | None] | None = None
+        self._answered_at = 0.0
+        self._probe: asyncio.Task | None = None  # the write and delete, shielded from the timeout
+        self._check: asyncio.Task | None = None  # one check at a time, shared
+
+    async def check(self) -> tuple[bool, str | None]:
+        if self._answer is not None and time.monotonic() - self._answered_at < self.ttl:
+            return self._answer
+        if self._check is None or self._check.done():
+            self._check = asyncio.get_running_loop().create_task(self._run())
+        return await asyncio.shield(self._check)
+
+    async def _run(self) -> tuple[bool, str | None]:
+        answer: tuple[bool, str | None]
+        if self._probe is not None and not self._probe.done():
+            answer = (False, "storage: the last probe write has not finished")
+        else:
+            self._probe = asyncio.get_running_loop().create_task(self._write_and_delete())
+            self._probe.add_done_callback(_retrieved)  # a late failure is the next probe's news
+            try:
+                await asyncio.wait_for(asyncio.shield(self._probe), self.timeout)
+                answer = (True, None)
+            except TimeoutError:
+                answer = (False, f"storage: no answer within {self.timeout:g} s")
+            except Exception as err:  # noqa: BLE001 - whatever the backend raises: not ready
+                answer = (False, f"storage: {_error_name(err)}")
+        if answer != self._answer:
+            if answer[0]:
+                log.info("ready: the store writes again")
+            else:
+                log.warning("not ready: %s", answer[1])
+        self._answer, self._answered_at = answer, time.monotonic()
+        return answer
+
+    async def _write_and_delete(self) -> None:
+        self.writes += 1
+        await self.store.write(PROBE_COLLECTION, self.key, {"probe": "readyz"})
+        await self.store.delete(PROBE_COLLECTION, self.key)
+
+
+def _retrieved(task: asyncio.Task) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+def _error_name(err: BaseException) -> str:
+    """OSError ENOSPC, BlobStore's own error type...: never the message (paths, URLs)."""
+    code = errno.errorcode.get(err.errno) if isinstance(err, OSError) and err.errno else None
+    return f"{type(err).__name__} {code}" if code else type(err).__name__
+
+
+READINESS = web.AppKey("kh.readiness", Readiness)
+
+
+def create_app(config: Config, adapter: CloudAdapter, bot: Bot, store: DocStore) -> web.Application:
     authenticate = Authenticator(config, adapter)
+    readiness = Readiness(store)
     local_only = config.local_mode and config.LOCAL_SERVICE_URLS != "any"
 
     async def messages(request: web.Request) -> web.StreamResponse:
@@ -146,9 +224,19 @@ def create_app(config: Config, adapter: CloudAdapter, bot: Bot) -> web.Applicati
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
+    async def readyz(_: web.Request) -> web.Response:
+        ready, reason = await readiness.check()
+        if ready:
+            return web.json_response({"status": "ready"}, headers={"Cache-Control": "no-store"})
+        return web.json_response(
+            {"status": "not ready", "reason": reason}, status=503, headers={"Cache-Control": "no-store"}
+        )
+
     app = web.Application(client_max_size=config.MAX_BODY_BYTES)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app[READINESS] = readiness
     return app
 
 

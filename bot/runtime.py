@@ -59,7 +59,7 @@ def build(config: Config, credentials_factory: ServiceClientCredentialsFactory |
     adapter = create_adapter(config, credentials_factory)
     adapter.on_turn_error = apologising_error_handler(conversation_state)
     bot = KompetenceBot(conversation_state, services)
-    app = create_app(config, adapter, bot)
+    app = create_app(config, adapter, bot, store)
     sender = NudgeSender(adapter, services, app_id=config.APP_ID, rate=config.NUDGE_RATE_PER_SECOND)
     if config.NUDGES not in ("off", "0", "false", "no"):
         app.cleanup_ctx.append(scheduler(sender.run, leader_for(store), config.NUDGE_INTERVAL_SECONDS))
