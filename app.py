@@ -1,6 +1,6 @@
 """Entry point: `python app.py` serves the bot; sub-commands run the same bot offline.
 
-python app.py                          serve POST /api/messages and GET /healthz on PORT
+python app.py                          serve POST /api/messages, GET /healthz and /readyz on PORT
 python app.py ask [--json] QUESTION... answer questions without a chat client
 python app.py send-nudges [--at ISO]   send the reminder nudges due at that instant, once
 python app.py package --app-id GUID    build the Teams app package
@@ -14,8 +14,6 @@ import gc
 import logging
 import os
 import sys
-
-from aiohttp import web
 
 from bot.config import Config
 
@@ -33,9 +31,13 @@ def create_runtime(config: Config):
 
 
 def serve() -> None:
+    from bot.host import serve as serve_app
+
     config = Config.from_env()
     runtime = create_runtime(config)
-    logging.getLogger("kompetencehjulet").info("listening on http://localhost:%s/api/messages", config.PORT)
+    logging.getLogger("kompetencehjulet").info(
+        "listening on %s port %s: http://localhost:%s/api/messages", config.HOST, config.PORT, config.PORT
+    )
     # What startup built (content, the SDK's models, recognisers) lives as long as the process.
     # Frozen, a full collection no longer walks it all: the longest such pause during a
     # turn went from about 18 ms to 8 ms under bench/turns.py.
@@ -43,13 +45,9 @@ def serve() -> None:
     gc.freeze()
     # One line per request costs a few per cent of a turn; the platform in front (App Service,
     # a reverse proxy) usually logs requests already. ACCESS_LOG=1 turns it on.
-    web.run_app(
-        runtime.app,
-        host=config.HOST,
-        port=config.PORT,
-        print=None,
-        access_log=logging.getLogger("aiohttp.access") if config.ACCESS_LOG else None,
-    )
+    # bot.host.serve is web.run_app with deadlines for slow clients, a connection cap and the
+    # open-files limit raised (see bot/host.py).
+    serve_app(runtime.app, config, access_log=logging.getLogger("aiohttp.access") if config.ACCESS_LOG else None)
 
 
 def main(argv: list[str]) -> int:

@@ -1,7 +1,7 @@
 """Nudge wave benchmark: N people due in the same minute, a connector that enforces the
 Teams rate limit with 429 + Retry-After, and normal turns running at the same time.
 
-    python bench/nudges.py --users 5000 --rate 50
+    python bench/nudges.py --users 5000 --rate 30
 
 Prints achieved sends/s, retries, lost and duplicated nudges, and the turn p50/p99 of a
 person chatting during the wave, beside the same turns with no wave (same run). Writes
@@ -176,7 +176,7 @@ async def main(args: argparse.Namespace) -> dict:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=5000)
-    parser.add_argument("--rate", type=float, default=50.0)
+    parser.add_argument("--rate", type=float, default=30.0)
     parser.add_argument(
         "--quiet-seconds",
         type=float,

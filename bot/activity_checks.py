@@ -5,10 +5,16 @@ non-empty strings, `serviceUrl` an http(s) URL with a host, text is cut to MAX_T
 before anything reads it; unknown fields are ignored. The stock sample hands bad input to
 CloudAdapter.process, which answers 500; here every problem is a reason for a 400.
 Reasons name the field, never its value.
+
+Size before shape: 256 KB hold 65,000 empty objects, and checking and reading them one
+by one cost 150-290 ms of CPU per request. So the schema's lists have a length bound
+(MAX_ITEMS) and the whole activity a budget of parts (MAX_PARTS), both checked before
+anything looks at an item.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +26,22 @@ from .sdk.activity_codec import read_activity
 # channelId too: the SDK keys conversation state by it and checks token endorsements against it.
 REQUIRED = ("type", "conversation", "from", "serviceUrl", "channelId")
 MAX_DEPTH = 64  # real Teams activities are < 20 levels deep; deeper is garbage
+# The schema's lists, bounded far above what Teams sends (a message has a few entities and
+# at most 10 attachments; membersAdded lists the members added in one go).
+MAX_ITEMS = {
+    "entities": 256,
+    "attachments": 50,
+    "membersAdded": 1000,
+    "membersRemoved": 1000,
+    "reactionsAdded": 100,
+    "reactionsRemoved": 100,
+    "textHighlights": 100,
+    "listenFor": 100,
+}
+MAX_SUGGESTED = {"actions": 100, "to": 100}  # suggestedActions.actions / .to
+# Every object, list and value in the activity: a real one has under 100; 1000 members
+# of a team with their ids and names about 5000.
+MAX_PARTS = 20_000
 # Fields of Teams' own entities and channelData that the bot reads; the Bot Framework
 # schema types them as "object", so they are checked here.
 ENTITY_FIELDS = {
@@ -36,17 +58,39 @@ CHANNEL_DATA_FIELDS = {
 }
 
 
-def _too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            return True
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-    return False
+def _too_many(body: dict) -> str | None:
+    """A schema list over its bound, named; checked before any item is looked at."""
+    for name, limit in MAX_ITEMS.items():
+        value = body.get(name)
+        if isinstance(value, list) and len(value) > limit:
+            return f"'{name}' has more than {limit} items"
+    suggested = body.get("suggestedActions")
+    if isinstance(suggested, dict):
+        for name, limit in MAX_SUGGESTED.items():
+            value = suggested.get(name)
+            if isinstance(value, list) and len(value) > limit:
+                return f"'suggestedActions.{name}' has more than {limit} items"
+    return None
+
+
+def _too_big(value: Any, depth_limit: int = MAX_DEPTH, parts_limit: int = MAX_PARTS) -> str | None:
+    """Too deep or too many parts? One level at a time, so that a flat list of 65,000
+    items is refused after one C-level extend instead of 65,000 steps."""
+    level, depth, parts = [value], 1, 1
+    while level:
+        below: list = []
+        for item in level:
+            if isinstance(item, dict):
+                below.extend(item.values())
+            elif isinstance(item, list):
+                below.extend(item)
+        parts += len(below)
+        if parts > parts_limit:
+            return "the activity has too many parts"
+        if below and depth >= depth_limit:
+            return "the activity is nested too deeply"
+        level, depth = below, depth + 1
+    return None
 
 
 def _models() -> dict[str, Any]:
@@ -148,10 +192,32 @@ def _is_http_url(value: str) -> bool:
         return False
 
 
+def is_loopback_url(url: str) -> bool:
+    """Does this URL point at this machine: 127.0.0.0/8, ::1 (also IPv4-mapped) or
+    `localhost`? Other spellings (127.1, 2130706433, *.localhost) are not taken: a refusal
+    is safe, a wrong acceptance is not."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
 def validate_activity(body: Any, max_text: int) -> tuple[Activity | None, str | None]:
     """Parse and check an incoming activity; (activity, None) or (None, reason)."""
     if not isinstance(body, dict):
         return None, "the body must be a JSON object (an activity)"
+    problem = _too_many(body)
+    if problem:
+        return None, problem
     for name in REQUIRED:
         if not body.get(name):
             return None, f"the activity has no '{name}'"
@@ -165,9 +231,7 @@ def validate_activity(body: Any, max_text: int) -> tuple[Activity | None, str | 
     service_url = body["serviceUrl"]
     if not isinstance(service_url, str) or not _is_http_url(service_url):
         return None, "'serviceUrl' must be an http(s) URL"
-    if _too_deep(body):
-        return None, "the activity is nested too deeply"
-    problem = _shape_problem(body)
+    problem = _too_big(body) or _shape_problem(body)
     if problem:
         return None, problem
     text = body.get("text")

@@ -11,6 +11,13 @@ def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip()
 
 
+def _choice(name: str, allowed: tuple[str, ...]) -> str:
+    value = (_env(name, allowed[0]) or allowed[0]).lower()
+    if value not in allowed:
+        raise SystemExit(f"{name} must be {' or '.join(repr(a) for a in allowed)}, not {value!r}")
+    return value
+
+
 PUBLIC_CLOUD = {
     "TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL": "https://login.botframework.com/v1/.well-known/openidconfiguration",
     "TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL": "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration",
@@ -25,7 +32,8 @@ PUBLIC_CLOUD = {
 @dataclass
 class Config:
     PORT: int = 3978
-    HOST: str = "0.0.0.0"
+    # Empty: 0.0.0.0 with an app id, 127.0.0.1 in local mode (authentication is off there).
+    HOST: str = ""
     DATA_DIR: Path = Path("./data")
     APP_ID: str = ""
     APP_PASSWORD: str = ""
@@ -34,9 +42,17 @@ class Config:
     STORAGE: str = "tinydb"
     NUDGES: str = "on"
     NUDGE_INTERVAL_SECONDS: float = 60.0
-    NUDGE_RATE_PER_SECOND: float = 50.0
+    NUDGE_RATE_PER_SECOND: float = 30.0  # Teams: 30 requests/s per app per tenant
     MAX_BODY_BYTES: int = 256 * 1024
+    # Slow clients (bot/host.py): a request head must be complete this long after the
+    # connection (or the request) began, a body arrive this long after its head (408).
+    HTTP_HEADER_TIMEOUT_SECONDS: float = 10.0
+    HTTP_BODY_TIMEOUT_SECONDS: float = 10.0
+    HTTP_MAX_CONNECTIONS: int = 1000  # lowered to fit the open-files limit
     MAX_TEXT_CHARS: int = 2000
+    # Local mode: where the bot may post replies (and keep for nudges). "loopback":
+    # 127.0.0.0/8, ::1 and localhost only; "any": every http(s) URL.
+    LOCAL_SERVICE_URLS: str = "loopback"
     FSYNC: bool = True
     ACCESS_LOG: bool = False
     WEBCHAT_JS: str = ""
@@ -60,6 +76,8 @@ class Config:
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if not self.HOST:
+            self.HOST = "127.0.0.1" if self.local_mode else "0.0.0.0"
         if any(getattr(self, name) for name in PUBLIC_CLOUD):
             for name, value in PUBLIC_CLOUD.items():
                 if not getattr(self, name):
@@ -74,7 +92,7 @@ class Config:
     def from_env(cls) -> "Config":
         return cls(
             PORT=int(_env("PORT", "3978") or 3978),
-            HOST=_env("HOST", "0.0.0.0") or "0.0.0.0",
+            HOST=_env("HOST"),
             DATA_DIR=Path(_env("BOT_DATA_DIR", "./data") or "./data"),
             APP_ID=_env("MicrosoftAppId"),
             APP_PASSWORD=_env("MicrosoftAppPassword"),
@@ -83,7 +101,11 @@ class Config:
             STORAGE=(_env("STORAGE", "tinydb") or "tinydb").lower(),
             NUDGES=(_env("NUDGES", "on") or "on").lower(),
             NUDGE_INTERVAL_SECONDS=float(_env("NUDGE_INTERVAL_SECONDS", "60") or 60),
-            NUDGE_RATE_PER_SECOND=float(_env("NUDGE_RATE_PER_SECOND", "50") or 50),
+            NUDGE_RATE_PER_SECOND=float(_env("NUDGE_RATE_PER_SECOND", "30") or 30),
+            HTTP_HEADER_TIMEOUT_SECONDS=float(_env("HTTP_HEADER_TIMEOUT_SECONDS", "10") or 10),
+            HTTP_BODY_TIMEOUT_SECONDS=float(_env("HTTP_BODY_TIMEOUT_SECONDS", "10") or 10),
+            HTTP_MAX_CONNECTIONS=int(_env("HTTP_MAX_CONNECTIONS", "1000") or 1000),
+            LOCAL_SERVICE_URLS=_choice("LOCAL_SERVICE_URLS", ("loopback", "any")),
             FSYNC=_env("BOT_FSYNC", "1") not in ("0", "false", "no"),
             ACCESS_LOG=(_env("ACCESS_LOG", "0") or "0").lower() in ("1", "true", "yes", "on"),
             WEBCHAT_JS=_env("WEBCHAT_JS"),

@@ -51,7 +51,8 @@ class Report:
 
 
 class TokenBucket:
-    """Paces requests to `rate` per second (Teams: about 50 per second per tenant)."""
+    """Paces requests to `rate` per second (Teams allows 30 per second per app per tenant,
+    and 7 per second per conversation; a nudge run sends one message per conversation)."""
 
     def __init__(self, rate: float, burst: float | None = None) -> None:
         self.rate = max(rate, 0.1)
@@ -96,7 +97,7 @@ class NudgeSender:
         adapter: Any,
         services: Services,
         app_id: str = "",
-        rate: float = 50.0,
+        rate: float = 30.0,
         concurrency: int = 16,
         max_attempts: int = 6,
         base_delay: float = 0.5,

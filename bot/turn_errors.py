@@ -1,6 +1,11 @@
 """What happens when a turn fails: an apology in the person's language, the stack in the
 log (never the message text), and the conversation's dialog state cleared so the next
-message starts clean."""
+message starts clean.
+
+A failed install (installationUpdate add, or conversationUpdate with members added in a
+personal chat) gets the static welcome instead of the apology, unless the turn already
+said something: the greeting writes the person's document first, so with a full disk a
+new person used to get no answer at all, and the welcome needs no write."""
 
 from __future__ import annotations
 
@@ -31,12 +36,29 @@ def apologising_error_handler(
         except Exception as cleanup_error:  # noqa: BLE001 - the apology matters more than the cleanup
             log.error("could not clear conversation state: %s", without_message(cleanup_error))
         if context.activity.type == "message":
-            try:
-                await context.send_activity(content.t(lang_of(context), "msg.error"))
-            except Exception as send_error:  # noqa: BLE001
-                log.error("could not send the apology: %s", without_message(send_error))
+            key = "msg.error"
+        else:
+            key = welcome_for(context.activity) if not context.responded else None
+        if key is None:
+            return
+        try:
+            await context.send_activity(content.t(lang_of(context), key))
+        except Exception as send_error:  # noqa: BLE001
+            log.error(
+                "could not send the %s: %s", "apology" if key == "msg.error" else "welcome", without_message(send_error)
+            )
 
     return on_error
+
+
+def welcome_for(activity) -> str | None:
+    """The welcome a failed greeting turn should still give, as the handler would greet."""
+    personal = getattr(activity.conversation, "conversation_type", None) in (None, "", "personal")
+    if activity.type == "installationUpdate" and activity.action in ("add", "add-upgrade"):
+        return "msg.welcome" if personal else "msg.welcome_team"
+    if activity.type == "conversationUpdate" and activity.members_added and personal:
+        return "msg.welcome"
+    return None
 
 
 def without_message(error: BaseException) -> str:

@@ -191,3 +191,100 @@ async def test_a_failing_turn_apologises_in_the_persons_language_and_resets_the_
     monkeypatch.undo()
     reply = await say(server, connector, user.message("3"))  # the old prompt is gone: a fresh start
     assert "How are you usually involved" not in reply and "As a manager" not in reply
+
+
+# -- local mode is not an open relay (issue 14, defect 9) ------------------------------------
+
+
+def test_local_mode_listens_on_loopback_unless_told_otherwise(monkeypatch):
+    from bot.config import Config
+
+    for name in ("HOST", "MicrosoftAppId", "LOCAL_SERVICE_URLS"):
+        monkeypatch.delenv(name, raising=False)
+    assert Config.from_env().HOST == "127.0.0.1"  # authentication is off: this machine only
+    assert Config().HOST == "127.0.0.1"
+    monkeypatch.setenv("HOST", "0.0.0.0")
+    assert Config.from_env().HOST == "0.0.0.0"  # asked for: a container, a LAN demo
+    monkeypatch.delenv("HOST")
+    monkeypatch.setenv("MicrosoftAppId", "00000000-0000-0000-0000-000000000001")
+    assert Config.from_env().HOST == "0.0.0.0"  # with an app id: every interface, as before
+
+
+def test_an_unknown_local_service_urls_setting_stops_start_up(monkeypatch):
+    from bot.config import Config
+
+    monkeypatch.setenv("LOCAL_SERVICE_URLS", "everything")
+    with pytest.raises(SystemExit, match="LOCAL_SERVICE_URLS"):
+        Config.from_env()
+
+
+@pytest.mark.parametrize(
+    "service_url",
+    [
+        "http://169.254.169.254/latest/meta-data/",  # a cloud metadata address
+        "http://[fd00:ec2::254]/",
+        "https://smba.trafficmanager.net/emea/",
+        "http://10.0.0.5:8080/",
+        "http://0.0.0.0:9/",
+        "http://localhost.evil.example/",
+        "http://127.0.0.1.nip.io/",
+        "http://2130706433/",
+        "http://127.1/",
+        "http://[::ffff:10.0.0.1]/",
+    ],
+)
+async def test_local_mode_refuses_a_service_url_off_this_machine(server, connector, service_url):
+    user = TeamsUser(connector)
+    for activity in (user.install(), user.message("hjælp")):
+        activity["serviceUrl"] = service_url
+        status, body = await server.post(activity)
+        assert status == 400, (service_url, status, body)
+        assert "'serviceUrl'" in json.loads(body)["error"]
+    assert connector.requests == []
+    assert not list(server.data_dir.rglob("*.json")), "something was stored"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "LOCALHOST"])
+async def test_local_mode_answers_a_loopback_service_url(server, connector, host):
+    user = TeamsUser(connector, locale="en-US")
+    activity = user.message("help")
+    activity["serviceUrl"] = connector.url.replace("127.0.0.1", host)
+    status, _ = await server.post(activity)
+    assert status == 201 and "I can help you" in connector.all_text()
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1/", "http://127.8.9.10:1/x", "http://[::1]:3978/", "http://[::ffff:127.0.0.1]/"]
+)
+def test_loopback_addresses(url):
+    from bot.activity_checks import is_loopback_url
+
+    assert is_loopback_url(url)
+
+
+async def test_local_service_urls_any_lets_other_service_urls_through(tmp_path, connector):
+    server = BotServer(tmp_path / "data", LOCAL_SERVICE_URLS="any")
+    await server.start()
+    try:
+        activity = TeamsUser(connector).message("hjælp")
+        activity["serviceUrl"] = "http://0.0.0.0:1/"  # not loopback by the rule; nothing listens there
+        status, _ = await server.post(activity)
+        assert status == 201  # taken (the reply then fails to send)
+    finally:
+        await server.stop()
+
+
+async def test_the_web_chats_own_direct_line_keeps_working_in_local_mode(server):
+    """bot/local/directline.py hands the bot a loopback serviceUrl of its own."""
+    async with server.session.post(server.url + "/v3/directline/conversations") as resp:
+        assert resp.status == 201
+        conversation = await resp.json()
+    headers = {"Authorization": f"Bearer {conversation['token']}"}
+    url = f"{server.url}/v3/directline/conversations/{conversation['conversationId']}/activities"
+    async with server.session.post(
+        url, json={"type": "message", "text": "help", "locale": "en-US"}, headers=headers
+    ) as resp:
+        assert resp.status == 200
+    async with server.session.get(url, headers=headers) as resp:
+        texts = [a.get("text") or "" for a in (await resp.json())["activities"]]
+    assert any("I can help you" in t for t in texts), texts

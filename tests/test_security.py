@@ -44,6 +44,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jwt.algorithms import RSAAlgorithm
 
+from bot import auth
 from bot.config import Config
 from bot.runtime import build
 
@@ -76,14 +77,16 @@ def sign_rs256(claims: dict, key: rsa.RSAPrivateKey, header: dict) -> str:
 class KeyServer:
     """login.botframework.com on loopback: OpenID metadata and signing keys.
 
-    It runs on its own thread and event loop, because the SDK fetches keys with blocking
-    `requests` calls. Each instance serves under a fresh random path, so the SDK's
-    process-wide key cache (keyed by URL) never mixes instances."""
+    It runs on its own thread and event loop, apart from the bot as the real one is, so
+    that `hang` (accept, read the request, never answer: a tarpit) stalls only the key
+    server. Each instance serves under a fresh random path, so the process-wide key cache
+    (keyed by URL) never mixes instances."""
 
     def __init__(self) -> None:
         self.keys: dict[str, tuple[rsa.RSAPrivateKey, list[str]]] = {}
         self.hits: collections.Counter = collections.Counter()
         self.delay = 0.0
+        self.hang = False
         self.prefix = f"/{uuid.uuid4().hex}"
         self.base = ""
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -116,6 +119,8 @@ class KeyServer:
     async def _serve(self) -> None:
         async def metadata(request: web.Request) -> web.Response:
             self.hits["metadata"] += 1
+            while self.hang:
+                await asyncio.sleep(0.05)
             if self.delay:
                 await asyncio.sleep(self.delay)
             return web.json_response(
@@ -173,6 +178,7 @@ class KeyServer:
     def stop(self) -> None:
         if self._loop is None:
             return
+        self.hang = False
         asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
@@ -496,11 +502,319 @@ async def test_a_slow_key_server_does_not_block_other_requests(secure, keys, con
     assert status == 201
 
 
+# --- signing keys: rotation, a storm of unknown key ids, a key server that never answers ------
+
+
+class FakeClock:
+    """The key store's clock, moved on by hand instead of waiting minutes."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(keys):
+    fake = FakeClock()
+    auth.key_store(keys.metadata_url).clock = fake
+    return fake
+
+
+def forged(keys: KeyServer, url: str, kid: str) -> dict:
+    return bearer(keys.token(url, kid=kid, key=rsa_key("attacker")))
+
+
+async def test_a_rotated_signing_key_is_accepted_without_a_restart(secure, keys, connector, clock):
+    """The SDK's own cache raised IndexError for any kid it did not know and never fetched
+    again before its daily refresh: a rotation meant 401s until a restart."""
+    user = TeamsUser(connector, locale="en-US")
+    status, _ = await secure.post(user.message("help"), headers=bearer(keys.token(connector.url)))
+    assert status == 201 and keys.hits["metadata"] == 1
+    keys.add_key("key-2")
+    del keys.keys["key-1"]  # Microsoft rotates: key-2 in, key-1 out
+    clock.now += auth.UNKNOWN_KID_INTERVAL + 1
+    status, _ = await secure.post(user.message("help"), headers=bearer(keys.token(connector.url, kid="key-2")))
+    assert status == 201, "the rotated key was refused"
+    assert keys.hits["metadata"] == 2 and keys.hits["keys"] == 2
+    # the retired key is gone with the new key set, and asking for it fetches nothing
+    status, _ = await secure.post(
+        user.message("help"), headers=bearer(keys.token(connector.url, kid="key-1", key=rsa_key("key-1")))
+    )
+    assert status == 401 and keys.hits["metadata"] == 2
+
+
+async def test_a_storm_of_unknown_key_ids_fetches_the_keys_at_most_once(secure, keys, connector, clock):
+    user = TeamsUser(connector, locale="en-US")
+    status, _ = await secure.post(user.message("help"), headers=bearer(keys.token(connector.url)))
+    assert status == 201 and keys.hits["metadata"] == 1
+    keys.add_key("key-2")
+
+    async def storm(n: int) -> list[int]:
+        posts = [
+            secure.post(user.message("help"), headers=forged(keys, connector.url, f"forged-{i}")) for i in range(n)
+        ]
+        return [status for status, _ in await asyncio.gather(*posts)]
+
+    # just after a fetch: every unknown kid is a 401, nothing is fetched (not even for key-2)
+    assert set(await storm(30)) == {401}
+    status, _ = await secure.post(user.message("help"), headers=bearer(keys.token(connector.url, kid="key-2")))
+    assert status == 401 and keys.hits["metadata"] == 1
+    # minutes later: the storm causes one fetch; the rest got 503 at once while it ran, or 401 after it
+    clock.now += auth.UNKNOWN_KID_INTERVAL + 1
+    assert set(await storm(30)) <= {401, 503}
+    assert keys.hits["metadata"] == 2 and keys.hits["keys"] == 2
+    # and that one fetch brought key-2
+    status, _ = await secure.post(user.message("help"), headers=bearer(keys.token(connector.url, kid="key-2")))
+    assert status == 201 and keys.hits["metadata"] == 2
+
+
+async def test_the_endorsements_of_a_new_key_are_enforced(secure, keys, connector, clock, caplog):
+    user = TeamsUser(connector, locale="en-US")
+    status, _ = await secure.post(user.message("help"), headers=bearer(keys.token(connector.url)))
+    assert status == 201
+    keys.add_key("webchat-only", endorsements=["webchat"])
+    clock.now += auth.UNKNOWN_KID_INTERVAL + 1
+    with caplog.at_level(logging.INFO, logger="kompetencehjulet.web"):
+        status, _ = await secure.post(
+            user.message("help"), headers=bearer(keys.token(connector.url, kid="webchat-only"))
+        )
+    assert status == 401 and keys.hits["metadata"] == 2  # fetched, found, and refused for msteams
+    assert "Could not validate endorsement key" in caplog.text
+    assert auth.key_store(keys.metadata_url).keys["webchat-only"].endorsements == ["webchat"]
+
+
+async def test_stale_keys_are_refreshed_in_the_background_while_they_keep_working(secure, keys, connector, clock):
+    user = TeamsUser(connector, locale="en-US")
+    status, _ = await secure.post(user.message("help"), headers=bearer(keys.token(connector.url)))
+    assert status == 201
+    clock.now += auth.KEY_MAX_AGE + 1
+    keys.delay = 1.0
+    started = time.monotonic()
+    status, _ = await secure.post(user.message("help"), headers=bearer(keys.token(connector.url)))
+    assert status == 201 and time.monotonic() - started < 0.8  # not waiting for the refresh
+    for _ in range(50):
+        if keys.hits["keys"] == 2:
+            break
+        await asyncio.sleep(0.05)
+    assert keys.hits["metadata"] == 2 and keys.hits["keys"] == 2
+
+
+async def test_a_key_server_that_never_answers_is_503_within_5_s_and_others_503_at_once(tmp_path, connector):
+    """A tarpit (it accepts, reads the request and never answers): the old thread pool
+    waited 20 s per request, longer than Teams waits, and its stuck threads never came back."""
+    keys = KeyServer()
+    keys.add_key("key-1")
+    keys.hang = True
+    keys.start()
+    server = AuthBotServer(tmp_path / "data", keys)
+    await server.start()
+    fake = FakeClock()
+    auth.key_store(keys.metadata_url).clock = fake
+    user = TeamsUser(connector, locale="en-US")
+
+    async def post() -> tuple[int, str | None, float]:
+        started = time.monotonic()
+        async with server.session.post(
+            server.url + "/api/messages",
+            data=json.dumps(user.message("help")),
+            headers={"Content-Type": "application/json", **bearer(keys.token(connector.url))},
+        ) as resp:
+            return resp.status, resp.headers.get("Retry-After"), time.monotonic() - started
+
+    try:
+        first = asyncio.create_task(post())
+        await asyncio.sleep(0.3)  # the first request is waiting for the key server
+        others = await asyncio.gather(*(post() for _ in range(5)))
+        assert all(status == 503 and retry and took < 1.0 for status, retry, took in others), others
+        status, retry, took = await first
+        assert status == 503 and retry and took < auth.KEY_FETCH_TIMEOUT + 1.5, (status, took)
+        assert keys.hits["metadata"] == 1  # the others did not ask again
+        status, _, took = await post()  # right after the failure: 503 at once, no new fetch
+        assert status == 503 and took < 1.0 and keys.hits["metadata"] == 1
+        # the key server answers again: after FAILED_FETCH_RETRY the bot recovers, no restart
+        keys.hang = False
+        fake.now += auth.FAILED_FETCH_RETRY + 1
+        status, _, _ = await post()
+        assert status == 201 and keys.hits["metadata"] == 2
+    finally:
+        await server.stop()
+        keys.stop()
+
+
+async def test_known_keys_keep_working_while_the_key_server_hangs(secure, keys, connector, clock, monkeypatch):
+    monkeypatch.setattr(auth, "KEY_FETCH_TIMEOUT", 1.0)
+    user = TeamsUser(connector, locale="en-US")
+    status, _ = await secure.post(user.message("help"), headers=bearer(keys.token(connector.url)))
+    assert status == 201
+    keys.hang = True
+    keys.add_key("key-2")
+    clock.now += auth.UNKNOWN_KID_INTERVAL + 1
+    waiting = asyncio.create_task(
+        secure.post(user.message("help"), headers=bearer(keys.token(connector.url, kid="key-2")))
+    )
+    await asyncio.sleep(0.2)  # a fetch for key-2 is in flight and hanging
+    started = time.monotonic()
+    status, _ = await secure.post(user.message("help"), headers=bearer(keys.token(connector.url)))
+    assert status == 201 and time.monotonic() - started < 0.8
+    status, _ = await secure.post(user.message("help"), headers=bearer(keys.token(connector.url, kid="key-2")))
+    assert status == 503 and time.monotonic() - started < 0.8
+    status, _ = await waiting
+    assert status == 503
+    status, _ = await secure.post(user.message("help"), headers=bearer(keys.token(connector.url)))
+    assert status == 201  # the failed fetch kept the keys already known
+    keys.hang = False
+    clock.now += auth.FAILED_FETCH_RETRY + 1
+    status, _ = await secure.post(user.message("help"), headers=bearer(keys.token(connector.url, kid="key-2")))
+    assert status == 201
+
+
+def test_start_up_fails_loudly_if_the_sdk_no_longer_has_its_key_cache(tmp_path, keys, monkeypatch):
+    from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
+
+    monkeypatch.delattr(JwtTokenExtractor, "metadataCache")
+    with pytest.raises(RuntimeError, match="metadataCache"):
+        build(auth_config(tmp_path / "data", keys))
+
+
+async def test_the_sdk_validates_with_our_key_store_on_the_event_loop(secure, keys, connector):
+    from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
+
+    status, _ = await secure.post(TeamsUser(connector).message("hi"), headers=bearer(keys.token(connector.url)))
+    assert status == 201
+    assert isinstance(JwtTokenExtractor.metadataCache[keys.metadata_url], auth.SigningKeys)
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("bf-auth")]
+
+
+async def test_with_an_app_id_the_token_binds_the_service_url_not_the_loopback_rule(secure, keys):
+    """The local-mode rule (loopback service URLs only) does not apply: Teams' service URLs
+    are public, and the signed serviceurl claim already decides."""
+    elsewhere = "http://0.0.0.0:1/"  # not loopback by the rule; nothing listens there
+    user = TeamsUser(Connector(), locale="en-US")
+    activity = user.message("help")
+    activity["serviceUrl"] = elsewhere
+    status, _ = await secure.post(activity, headers=bearer(keys.token(elsewhere)))
+    assert status == 201
+
+
 async def test_local_mode_ignores_authorization_headers(server, connector):
     """Without an app id auth is off; a header is not checked (and fetches nothing)."""
     user = TeamsUser(connector, locale="en-US")
     status, _ = await server.post(user.message("help"), headers={"Authorization": "Bearer whatever"})
     assert status == 201 and connector.activities
+
+
+# --- work before authentication ------------------------------------------------------------
+
+
+def _junk(connector, field: str) -> bytes:
+    """240 KB of empty objects in one list: 150-290 ms of CPU each when checked and read."""
+    activity = TeamsUser(connector).activity("conversationUpdate")
+    activity[field] = [{}] * 80_000
+    return json.dumps(activity, separators=(",", ":")).encode()
+
+
+@pytest.mark.parametrize("field", ["entities", "attachments", "membersAdded"])
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer not-a-jwt"}, {"Authorization": "Basic dXNlcjpwYXNz"}],
+    ids=["no token", "junk token", "basic"],
+)
+async def test_junk_without_a_token_is_401_before_its_body_is_read(secure, connector, monkeypatch, field, headers):
+    import bot.host
+
+    calls = collections.Counter()
+    for name in ("parse_json", "validate_activity"):
+        original = getattr(bot.host, name)
+        monkeypatch.setattr(
+            bot.host, name, lambda *a, _name=name, _f=original, **k: (calls.update([_name]), _f(*a, **k))[1]
+        )
+    raw = _junk(connector, field)
+    assert 230_000 < len(raw) < 256 * 1024
+    started = time.process_time()
+    status, body = await secure.post(None, raw=raw, headers=headers)
+    assert status == 401 and json.loads(body) == {"error": "unauthorized"}
+    assert not calls, f"the body was parsed or checked before the token: {dict(calls)}"
+    assert time.process_time() - started < 0.1  # the test's own client included
+    assert connector.requests == []
+
+
+async def test_a_well_formed_token_still_gets_its_body_checked_first(secure, keys, connector):
+    """Past the header check the order is unchanged: a bad body is 400 before the SDK."""
+    status, body = await secure.post(None, raw=_junk(connector, "entities"), headers=bearer(keys.token(connector.url)))
+    assert status == 400 and "'entities'" in json.loads(body)["error"]
+
+
+def _sdk_refuses(server, activity, header: str) -> bool:
+    from bot.activity_checks import validate_activity
+
+    parsed, _ = validate_activity(activity, 2000)
+    auth_ = server.runtime.adapter.bot_framework_authentication
+    loop = asyncio.get_event_loop()
+    try:
+        loop.run_until_complete(auth_.authenticate_request(parsed, header))
+    except Exception:  # noqa: BLE001 - any refusal
+        return True
+    return False
+
+
+def test_every_early_refusal_is_one_the_sdk_makes_too(tmp_path):
+    """header_problem may only refuse what the SDK refuses anyway: random changes to a real
+    token's header, claims and scheme, checked against the SDK itself (with the real key)."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    keys = KeyServer()
+    keys.add_key("key-1")
+    keys.start()
+    connector = Connector()
+    loop.run_until_complete(connector.start())
+    server = AuthBotServer(tmp_path / "data", keys)
+    loop.run_until_complete(server.start())
+    activity = TeamsUser(connector).message("help")
+    url = connector.url
+    now = int(time.time())
+    # mostly near-valid tokens, so that every rule (algorithm, key id, expiry) is reached
+    algs = st.sampled_from(["RS256", "RS256", "RS256", "RS384", "HS256", "none", ""])
+    kids = st.one_of(st.just("key-1"), st.just("key-1"), st.just(""), CLAIM_VALUES)
+    expiries = st.one_of(
+        st.integers(now - 1000, now + 1000), st.sampled_from([now - 302, now - 299, now - 400.5]), CLAIM_VALUES
+    )
+    tokens = st.builds(
+        lambda alg, kid, exp, drop_kid: sign_rs256(
+            keys.claims(url, exp=exp),
+            keys.keys["key-1"][0],
+            {"alg": alg} if drop_kid else {"alg": alg, "kid": kid},
+        ),
+        algs,
+        kids,
+        expiries,
+        st.sampled_from([False, False, False, True]),
+    )
+    headers = st.one_of(
+        st.builds(lambda token: f"Bearer {token}", tokens),
+        st.builds(lambda token: f"Bearer {token}", tokens),
+        st.builds(lambda scheme, token: f"{scheme} {token}", st.sampled_from(["bearer", "Basic", ""]), tokens),
+        st.builds(lambda token: f"Bearer {token.rstrip('.')}", tokens),
+        st.builds(lambda token, cut: f"Bearer {token[:cut]}", tokens, st.integers(0, 60)),
+    )
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(headers)
+    def check(header: str) -> None:
+        if auth.header_problem(header):
+            assert _sdk_refuses(server, json.loads(json.dumps(activity)), header), header
+
+    try:
+        assert auth.header_problem("Bearer " + keys.token(url)) is None
+        assert not _sdk_refuses(server, json.loads(json.dumps(activity)), "Bearer " + keys.token(url))
+        check()
+    finally:
+        loop.run_until_complete(server.stop())
+        loop.run_until_complete(connector.stop())
+        asyncio.set_event_loop(None)
+        loop.close()
+        keys.stop()
 
 
 # --- random headers and tokens --------------------------------------------------------------
@@ -713,6 +1027,58 @@ async def test_wrong_types_and_bad_values_are_400(server, connector, change):
 async def test_malformed_json_is_400(server, raw):
     status, body = await server.post(None, raw=raw)
     assert status == 400 and "error" in json.loads(body)
+
+
+@pytest.mark.parametrize(
+    "field,limit",
+    [
+        ("entities", 256),
+        ("attachments", 50),
+        ("membersAdded", 1000),
+        ("membersRemoved", 1000),
+        ("reactionsAdded", 100),
+        ("reactionsRemoved", 100),
+        ("textHighlights", 100),
+        ("listenFor", 100),
+        ("suggestedActions.actions", 100),
+        ("suggestedActions.to", 100),
+    ],
+)
+async def test_a_list_over_its_bound_is_400_naming_the_field(server, connector, field, limit):
+    from bot import activity_checks
+
+    activity = _valid(connector)
+    if field.startswith("suggestedActions."):
+        activity["suggestedActions"] = {field.split(".")[1]: [{}] * (limit + 1)}
+    else:
+        activity[field] = [{}] * (limit + 1)
+    status, body = await server.post(activity)
+    assert status == 400, (field, status, body)
+    assert json.loads(body)["error"] == f"'{field}' has more than {limit} items"
+    assert connector.requests == []
+    bounds = {
+        **activity_checks.MAX_ITEMS,
+        **{f"suggestedActions.{k}": v for k, v in activity_checks.MAX_SUGGESTED.items()},
+    }
+    assert bounds[field] == limit
+
+
+async def test_lists_at_their_bound_are_read(server, connector):
+    activity = _valid(connector)
+    activity["entities"] += [{"type": "x"}] * 255
+    activity["attachments"] = [{"contentType": "text/plain"}] * 50
+    status, _ = await server.post(activity)
+    assert status == 201 and "I can help you" in connector.all_text()
+
+
+@pytest.mark.parametrize("field", ["value", "channelData", "somethingNew"])
+async def test_an_activity_with_too_many_parts_is_400(server, connector, field):
+    activity = _valid(connector)
+    activity[field] = {"list": [{}] * 30_000}
+    started = time.process_time()
+    status, body = await server.post(activity)
+    assert status == 400 and "too many parts" in json.loads(body)["error"]
+    assert time.process_time() - started < 0.1
 
 
 async def test_unknown_fields_are_ignored(server, connector):
