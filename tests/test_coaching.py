@@ -231,11 +231,12 @@ async def test_check_goal_nudge_done_goals_export_and_delete_over_http(tmp_path,
         assert "Godt gået" in reply
         reply = await say(server, connector, user.message("mål"))
         assert "klaret" in reply and step["title"] in reply
-        await say(server, connector, user.message("eksport"))
-        exported = json.dumps(connector.activities[-1], ensure_ascii=False)
-        assert (
-            step["title"] in exported and '\\"status\\": \\"done\\"' in exported.replace("'", '"') or "done" in exported
-        )
+        before = len(connector.activities)
+        reply = await say(server, connector, user.message("eksport"))
+        assert "Mål: 1" in reply
+        await server.post(connector.accept_file(user, before))
+        exported = json.loads(next(iter(connector.uploads.values()))[0])
+        assert [(g["title"], g["status"]) for g in exported["goals"]] == [(step["title"], "done")]
         await say(server, connector, user.message("slet mine data"))
         await say(server, connector, user.message("Ja, slet alt"))
     finally:

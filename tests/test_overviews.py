@@ -93,8 +93,10 @@ async def test_report_by_role_shows_groups_of_five_or_more_and_follows_leaving_o
         await say(server, connector, frontline[1].message("Ja, slet alt"))
     finally:
         await server.stop()
-    people = {by: [g["people"] for g in json.loads(_report(tmp_path / "data", "--by", by).stdout)["groups"]]
-              for by in ("role", "level", "quarter")}
+    people = {
+        by: [g["people"] for g in json.loads(_report(tmp_path / "data", "--by", by).stdout)["groups"]]
+        for by in ("role", "level", "quarter")
+    }
     assert people == {"role": [5], "level": [8], "quarter": [8]}  # 7 (or 10) minus the one out, the one deleted
     from model.docstore import doc_name
 

@@ -87,7 +87,7 @@ async def test_readyz_is_bounded_when_the_store_hangs(server, monkeypatch):
     assert status == 200
 
 
-@pytest.mark.parametrize("locale,welcome", [("da-DK", "To hurtige spørgsmål"), ("en-US", "two quick questions")])
+@pytest.mark.parametrize("locale,welcome", [("da-DK", "to korte spørgsmål"), ("en-US", "two short questions")])
 async def test_an_install_with_a_full_disk_still_gets_the_welcome(server, connector, monkeypatch, locale, welcome):
     from model import content
 
@@ -95,7 +95,7 @@ async def test_an_install_with_a_full_disk_still_gets_the_welcome(server, connec
     user = TeamsUser(connector, locale=locale)
     status, _ = await server.post(user.install())
     assert status == 201
-    texts = connector.texts()
+    texts = [t.replace("  \n", "\n") for t in connector.texts()]  # Markdown hard breaks, as sent
     lang = "da" if locale.startswith("da") else "en"
     assert texts == [content.t(lang, "msg.welcome")], texts
     assert welcome.lower() in texts[0].lower()
@@ -108,7 +108,8 @@ async def test_a_conversation_update_with_a_full_disk_still_gets_the_welcome(ser
     user = TeamsUser(connector, locale="en-US")
     status, _ = await server.post(user.activity("conversationUpdate", membersAdded=[{"id": "28:bot-id"}]))
     assert status == 201
-    texts = connector.texts()  # it writes nothing before greeting, so the whole greeting goes out
+    # it writes nothing before greeting, so the whole greeting goes out (with Markdown hard breaks)
+    texts = [t.replace("  \n", "\n") for t in connector.texts()]
     assert texts[0] == content.t("en", "msg.welcome") and texts.count(content.t("en", "msg.welcome")) == 1, texts
 
 
@@ -133,7 +134,7 @@ async def test_a_failed_install_that_already_greeted_does_not_greet_twice(server
     status, _ = await server.post(user.install())
     assert status == 201
     texts = connector.all_text()
-    assert texts.count("two quick questions") == 1, texts
+    assert texts.count("two short questions") == 1, texts
 
 
 async def test_other_failing_non_message_turns_stay_quiet(server, connector, monkeypatch):
