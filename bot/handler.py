@@ -102,7 +102,7 @@ class KompetenceBot(ActivityHandler):
             reference = TurnContext.get_conversation_reference(activity)
             turn.state_key = self.conversation_state.get_storage_key(context) if personal else None
             await users.remember_conversation(
-                key, _reference_dict(reference), turn.state_key, personal, doc, now=self.services.now()
+                key, _reference_dict(reference, tenant), turn.state_key, personal, doc, now=self.services.now()
             )
             if personal and activity.type == "message":
                 await self.services.reminders.resume_if_paused(key, doc, self.services.now())
@@ -155,13 +155,18 @@ async def _hard_line_breaks(context: TurnContext, activities: list, next_send):
 REFERENCE_DROPS = ("name", "role")  # of user and bot: a nudge needs the ids, never anyone's name
 
 
-def _reference_dict(reference: ConversationReference) -> dict:
-    """What a nudge needs to reach the person, and no more: ids, tenant, channel, service URL."""
+def _reference_dict(reference: ConversationReference, tenant: str | None) -> dict:
+    """What a nudge needs to reach the person, and no more: ids, tenant, channel, service URL.
+    The tenant is written as `conversation.tenantId` (the SDK would write `tenantID` or
+    nothing), where the nudge sender paces per tenant and retention finds whose it is."""
     data = to_json_dict(reference)
     data.pop("activityId", None)  # changes every turn; not needed to write first
     for who in ("user", "bot"):
         for field in REFERENCE_DROPS:
             (data.get(who) or {}).pop(field, None)
-    conversation = data.get("conversation") or {}
+    conversation = data.setdefault("conversation", {})
     conversation.pop("name", None)
+    conversation.pop("tenantID", None)
+    if tenant:
+        conversation["tenantId"] = tenant
     return data

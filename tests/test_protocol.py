@@ -288,3 +288,13 @@ async def test_the_web_chats_own_direct_line_keeps_working_in_local_mode(server)
     async with server.session.get(url, headers=headers) as resp:
         texts = [a.get("text") or "" for a in (await resp.json())["activities"]]
     assert any("I can help you" in t for t in texts), texts
+
+
+async def test_the_stored_conversation_reference_names_the_tenant_and_no_names(server, connector):
+    """Nudges are paced per tenant and retention finds whose a document is by this tenant id;
+    the SDK's own serialisation drops Teams' `tenantId`. Names are not needed to reach anyone."""
+    user = TeamsUser(connector, tenant="tenant-xyz")
+    await say(server, connector, user.install())
+    reference = (await server.runtime.services.users.get(user.key))["conversation"]
+    assert reference["conversation"]["tenantId"] == "tenant-xyz" and "tenantID" not in reference["conversation"]
+    assert "name" not in reference["user"] and "name" not in reference.get("bot", {})
