@@ -65,7 +65,7 @@ sys.path.insert(0, str(ROOT))
 from aiohttp import ClientSession, web  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Person, free_port  # noqa: E402
+from common import Person, _proc_cpu, free_port, system_busy  # noqa: E402
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)  # the time profiles are saved at
 MONDAY = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)  # when the reminders were set
@@ -299,7 +299,7 @@ async def main(args: argparse.Namespace) -> dict:
             chat_url = service_url + "chat/"  # the chatter is in another tenant: its own rate budget
             quiet = await chat_latencies(session, bot_url, chat_url, args.quiet_seconds)
             profiler = cProfile.Profile() if args.profile else None
-            cpu0 = cpu_seconds()
+            cpu0, busy0, connector0 = cpu_seconds(), system_busy(), _proc_cpu(connector.pid)
             if profiler:
                 profiler.enable()
             wave = asyncio.create_task(runtime.nudges.run(WAVE_AT))
@@ -310,6 +310,8 @@ async def main(args: argparse.Namespace) -> dict:
                 profiler.disable()
                 profiler.dump_stats(args.profile)
             wave_cpu = cpu_seconds() - cpu0
+            connector_cpu = _proc_cpu(connector.pid) - connector0
+            others = max(system_busy() - busy0 - wave_cpu - connector_cpu, 0.0)
             again = await runtime.nudges.run(WAVE_AT)
             async with session.get(service_url + "report") as resp:
                 seen = await resp.json()
@@ -351,6 +353,8 @@ async def main(args: argparse.Namespace) -> dict:
         "second_run_sent": again.outcomes["sent"],
         "cpu_ms_per_nudge": round(wave_cpu * 1000 / max(report.due, 1), 2),
         "cores_used_by_wave": round(wave_cpu / report.seconds, 2) if report.seconds else None,
+        "cores_used_by_connector": round(connector_cpu / report.seconds, 2) if report.seconds else None,
+        "other_load_cores": round(others / report.seconds, 2) if report.seconds else None,
         "turn_p50_ms_quiet": round(pct(quiet, 50), 2),
         "turn_p99_ms_quiet": round(pct(quiet, 99), 2),
         "turn_p50_ms_during_wave": round(pct(busy, 50), 2),
