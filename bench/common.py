@@ -209,7 +209,8 @@ def serve_connector(port: int) -> None:
     the last self-assessment card a bot sent (an activity whose card data carries a
     "nonce"): GET /_last/<conversation id> answers {"nonce": ..., "kind": ..., "inputs":
     [the card's Input.ChoiceSet ids]} once, then 404 until the next card, so a virtual user
-    can submit the card it was shown. Only bodies holding b'"nonce"' are parsed."""
+    can submit the card it was shown (GET /_stats?reset=1 forgets them all, between targets).
+    Only bodies holding b'"nonce"' are parsed."""
     from aiohttp import web
 
     ids = itertools.count(1)
@@ -232,7 +233,9 @@ def serve_connector(port: int) -> None:
             return web.Response(status=404)
         return web.Response(body=found, content_type="application/json")
 
-    async def report(_: web.Request) -> web.Response:
+    async def report(request: web.Request) -> web.Response:
+        if request.query.get("reset"):  # a new target: no card of the previous one may be read back
+            last.clear()
         return web.json_response(stats)
 
     async def other(request: web.Request) -> web.Response:
@@ -267,8 +270,9 @@ def card_inputs(body: bytes) -> dict | None:
     return None
 
 
-async def connector_stats(session, connector_url: str) -> dict:
-    async with session.get(connector_url.rstrip("/") + "/_stats") as resp:
+async def connector_stats(session, connector_url: str, reset: bool = False) -> dict:
+    """The connector's counts; reset=True also forgets the cards it keeps."""
+    async with session.get(connector_url.rstrip("/") + "/_stats" + ("?reset=1" if reset else "")) as resp:
         return await resp.json()
 
 

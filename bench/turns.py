@@ -269,7 +269,7 @@ async def run_target(
             wait_quiet(args.wait_quiet)
         before = files_of(data_dir) if name in BOTS else None
         async with aiohttp.ClientSession() as session:
-            replies_before = (await connector_stats(session, connector_url))["replies"]
+            replies_before = (await connector_stats(session, connector_url, reset=True))["replies"]
             result = await drive(
                 name,
                 server.url,
