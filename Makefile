@@ -44,7 +44,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/matcher.py
 	$(BIN)/python bench/picture.py
 	$(BIN)/python bench/turns.py --seconds 6
-	$(BIN)/python bench/turns.py --mix checks --only stock,agents-echo,bot --seconds 4 --latency-users 0
+	$(BIN)/python bench/turns.py --mix checks --only stock,agents-echo,bot --seconds 4 --latency-users 0 --population 1000
 	$(BIN)/python bench/scale.py --users 5000 --seconds 6 --rounds 2
 	$(BIN)/python bench/nudges.py --users 1000 --rate 30 --quiet-seconds 8
 

@@ -267,7 +267,7 @@ async def run_target(
         wait_listening(server)
         if args.wait_quiet:
             wait_quiet(args.wait_quiet)
-        before = files_of(data_dir) if name in BOTS else None
+        before = files_of(data_dir) if name in ("bot", "bot-nofsync") else None  # bot-blob: not files
         async with aiohttp.ClientSession() as session:
             replies_before = (await connector_stats(session, connector_url, reset=True))["replies"]
             result = await drive(
