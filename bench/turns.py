@@ -127,19 +127,25 @@ def agents_sdk_python() -> tuple[Path | None, str]:
         return python, f"cached in {AGENTS_ENV.relative_to(ROOT)}"
     print(f"agents-echo: installing the Agents SDK {AGENTS_SDK} into {AGENTS_ENV.relative_to(ROOT)} ...", flush=True)
     steps = [
-        [PYTHON, "-m", "venv", "--clear", str(AGENTS_ENV)],
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--retries", "2"]
-        + ["--timeout", "30", "-r", str(AGENTS_REQUIREMENTS)],
-        [str(python), "-c", "import microsoft_agents.hosting.aiohttp, microsoft_agents.authentication.msal"],
+        ("python -m venv", [PYTHON, "-m", "venv", "--clear", str(AGENTS_ENV)]),
+        (
+            "pip install",
+            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--retries", "2"]
+            + ["--timeout", "30", "-r", str(AGENTS_REQUIREMENTS)],
+        ),
+        (  # pip has been seen to answer 0 having installed nothing: the import decides
+            "importing the SDK",
+            [str(python), "-c", "import microsoft_agents.hosting.aiohttp, microsoft_agents.authentication.msal"],
+        ),
     ]
-    for step in steps:
+    for what, step in steps:
         try:
             done = subprocess.run(step, capture_output=True, text=True, timeout=900)
         except (OSError, subprocess.TimeoutExpired) as err:
-            return None, f"{' '.join(step[:3])}: {err}"
+            return None, f"{what}: {err}"
         if done.returncode != 0:
             tail = [line for line in (done.stderr or done.stdout).splitlines() if "WARNING: Location" not in line]
-            return None, f"{' '.join(step[1:4])} failed: {' | '.join(tail[-3:])}"
+            return None, f"{what} failed: {' | '.join(tail[-2:])}"
     stamp.write_text(want + "\n")
     return python, f"installed into {AGENTS_ENV.relative_to(ROOT)}"
 
