@@ -50,6 +50,7 @@ import json
 import multiprocessing
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -319,6 +320,7 @@ async def main(args: argparse.Namespace) -> dict:
     finally:
         connector.terminate()
         connector.wait()
+        shutil.rmtree(data_dir, ignore_errors=True)  # 50,000 people are about 200 MB
     counts = Counter(seen["counts"])
     nudged = [counts.get(c, 0) for c in conversations]
     rates = []
