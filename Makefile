@@ -6,7 +6,7 @@ PIP := $(BIN)/pip --quiet --disable-pip-version-check
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test test-fast lint format bench clean chat screenshots
+.PHONY: run test test-fast lint format bench bench-wave clean chat screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,8 +44,15 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/matcher.py
 	$(BIN)/python bench/picture.py
 	$(BIN)/python bench/turns.py --seconds 6
+	$(BIN)/python bench/turns.py --mix checks --only stock,agents-echo,bot --seconds 4 --latency-users 0 --population 1000
 	$(BIN)/python bench/scale.py --users 5000 --seconds 6 --rounds 2
 	$(BIN)/python bench/nudges.py --users 1000 --rate 30 --quiet-seconds 8
+
+# A sector-wide nudge wave (50 tenants of 1,000 people; bench/nudges.py says what it prints):
+# with the tenant in the conversation references, then as the bot stores them today.
+bench-wave: $(DEV_STAMP)
+	$(BIN)/python bench/nudges.py --tenants 50 --users-per-tenant 1000 --reference tenant
+	$(BIN)/python bench/nudges.py --tenants 50 --users-per-tenant 20 --reference bot
 
 chat: $(RUN_STAMP)
 	$(BIN)/python app.py chat

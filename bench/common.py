@@ -204,18 +204,76 @@ def start_bot(
 
 # -- the stand-in connector, the stock echo bot and the floor ------------------------------
 def serve_connector(port: int) -> None:
-    """As fast as aiohttp allows: read the activity, answer a resource id."""
+    """As fast as aiohttp allows: read the activity, answer a resource id. It counts the
+    replies it gets (GET /_stats: {"replies": n, "cards": m}) and keeps, per conversation,
+    the last self-assessment card a bot sent (an activity whose card data carries a
+    "nonce"): GET /_last/<conversation id> answers {"nonce": ..., "kind": ..., "inputs":
+    [the card's Input.ChoiceSet ids]} once, then 404 until the next card, so a virtual user
+    can submit the card it was shown (GET /_stats?reset=1 forgets them all, between targets).
+    Only bodies holding b'"nonce"' are parsed."""
     from aiohttp import web
 
     ids = itertools.count(1)
+    stats = {"replies": 0, "cards": 0}
+    last: dict[str, bytes] = {}
 
     async def activities(request: web.Request) -> web.Response:
+        body = await request.read()
+        stats["replies"] += 1
+        if b'"nonce"' in body:
+            card = card_inputs(body)
+            if card:
+                stats["cards"] += 1
+                last[request.match_info["conv"]] = json.dumps(card).encode()
+        return web.Response(body=b'{"id":"r-%d"}' % next(ids), content_type="application/json")
+
+    async def last_card(request: web.Request) -> web.Response:
+        found = last.pop(request.match_info["conv"], None)
+        if found is None:
+            return web.Response(status=404)
+        return web.Response(body=found, content_type="application/json")
+
+    async def report(request: web.Request) -> web.Response:
+        if request.query.get("reset"):  # a new target: no card of the previous one may be read back
+            last.clear()
+        return web.json_response(stats)
+
+    async def other(request: web.Request) -> web.Response:
         await request.read()
         return web.Response(body=b'{"id":"r-%d"}' % next(ids), content_type="application/json")
 
     app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", activities)
+    app.router.add_post("/v3/conversations/{conv}/activities", activities)
+    app.router.add_post("/v3/conversations/{conv}/activities/{reply}", activities)
+    app.router.add_get("/_last/{conv}", last_card)
+    app.router.add_get("/_stats", report)
+    app.router.add_route("*", "/{tail:.*}", other)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+def card_inputs(body: bytes) -> dict | None:
+    """The nonce, kind and input ids of the first Adaptive Card in an activity whose
+    submit data holds a "nonce" (the bot's quick-check and deeper-check cards)."""
+    try:
+        activity = json.loads(body)
+    except ValueError:
+        return None
+    for attachment in activity.get("attachments") or []:
+        card = attachment.get("content") if isinstance(attachment, dict) else None
+        if not isinstance(card, dict):
+            continue
+        for action in card.get("actions") or []:
+            data = action.get("data") if isinstance(action, dict) else None
+            if isinstance(data, dict) and data.get("nonce"):
+                inputs = [e.get("id") for e in card.get("body") or [] if e.get("type") == "Input.ChoiceSet"]
+                return {"nonce": data["nonce"], "kind": data.get("kh"), "inputs": inputs}
+    return None
+
+
+async def connector_stats(session, connector_url: str, reset: bool = False) -> dict:
+    """The connector's counts; reset=True also forgets the cards it keeps."""
+    async with session.get(connector_url.rstrip("/") + "/_stats" + ("?reset=1" if reset else "")) as resp:
+        return await resp.json()
 
 
 def sample_config(port: int) -> type:
@@ -402,6 +460,13 @@ class Person:
     def message(self, text: str) -> dict:
         return self.activity("message", text=text)
 
+    def submit(self, value: dict) -> dict:
+        """An Adaptive Card's Action.Submit as Teams sends it: a message with `value` (the
+        button's data merged with the card's inputs), no text, channelData.postBack."""
+        act = self.activity("message", value=value)
+        act["channelData"]["postBack"] = True
+        return act
+
 
 def new_person_turns(person: Person, rng: random.Random, cycles: int = 2) -> list[tuple[str, dict]]:
     """A new person: install, onboarding by typed numbers, questions, self-assessments by
@@ -439,6 +504,7 @@ class Result:
     by_kind: dict = field(default_factory=dict)
     cpu_seconds: float = 0.0
     foreign_cores: float = 0.0  # CPU others (not this benchmark) used meanwhile, in cores
+    posted: int = 0  # turns answered 200/201 from the first one, warm-up included
 
     @property
     def rate(self) -> float:
@@ -490,7 +556,10 @@ async def drive(
     """`users` concurrent people, each posting its next turn as soon as the previous HTTP
     response arrived (replies reach the connector during the turn, before the response).
     `make_turns(i, rng)` gives a list of (kind, activity) for virtual user i; when it runs
-    out the user asks for a new list. Latency: POST to the end of the /api/messages response."""
+    out the user asks for a new list. An activity may be a coroutine function taking the
+    client session: it is awaited just before its turn is posted (outside the turn's time),
+    for turns that depend on what the bot said before, such as submitting the card it sent.
+    Latency: POST to the end of the /api/messages response."""
     import aiohttp
 
     result = Result(name)
@@ -518,15 +587,18 @@ async def drive(
                 if not queue:
                     queue = list(make_turns(i, rng))
                 kind, activity = queue.pop(0)
+                if callable(activity):
+                    activity = await activity(session)
                 body = json.dumps(activity).encode()
                 t0 = time.perf_counter()
                 try:
                     async with session.post(url, data=body, headers=headers) as resp:
                         await resp.read()
-                        ok = resp.status in (200, 201)
+                        ok = resp.status in (200, 201, 202)  # the Agents SDK answers 202
                 except aiohttp.ClientError:
                     ok = False
                 t1 = time.perf_counter()
+                result.posted += ok
                 if loop.time() >= measure_from:
                     if not measuring:
                         measuring = True
