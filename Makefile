@@ -48,11 +48,10 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/scale.py --users 5000 --seconds 6 --rounds 2
 	$(BIN)/python bench/nudges.py --users 1000 --rate 30 --quiet-seconds 8
 
-# A sector-wide nudge wave (50 tenants of 1,000 people; bench/nudges.py says what it prints):
-# with the tenant in the conversation references, then as the bot stores them today.
+# A sector-wide nudge wave (50 tenants of 1,000 people; bench/nudges.py says what it prints),
+# with the conversation references as the bot stores them.
 bench-wave: $(DEV_STAMP)
-	$(BIN)/python bench/nudges.py --tenants 50 --users-per-tenant 1000 --reference tenant
-	$(BIN)/python bench/nudges.py --tenants 50 --users-per-tenant 20 --reference bot
+	$(BIN)/python bench/nudges.py --tenants 50 --users-per-tenant 1000
 
 chat: $(RUN_STAMP)
 	$(BIN)/python app.py chat

@@ -20,12 +20,11 @@ setting up reminders over time would be (`--order grouped` puts each tenant's pe
 together). 50,000 people take about a minute to build.
 
 Each person's conversation reference is made as the bot makes it from a Teams message
-(`--reference bot`, the default: bot/handler.py's path). botbuilder 4.17.1 reads a
-conversation's tenant from "tenantID" while Teams sends "tenantId", so these references
-hold no conversation.tenantId, and the nudge sender, which paces per
-reference["conversation"]["tenantId"], paces every tenant in one shared bucket.
-`--reference tenant` adds the tenant id, to measure the sender as its per-tenant pacing
-is meant to work. `make bench-wave` runs both (the second with 20 people per tenant: at one
+(`--reference bot`, the default: bot/handler.py's path, which writes the tenant as
+conversation.tenantId, where the nudge sender paces per tenant). `--reference legacy`
+leaves it out, as references stored before that fix were (botbuilder 4.17.1 reads a
+conversation's tenant from "tenantID" while Teams sends "tenantId"): every tenant is then
+paced in one shared bucket. `make bench-wave` runs both (the second with 20 people per tenant: at one
 shared 30/s it would otherwise take half an hour).
 
 Then the bot's runtime (bot.runtime.build, as app.py serves it, in this process) serves a
@@ -139,9 +138,10 @@ def person_of(n: int, tenants: int) -> tuple[str, str, str]:
 
 def reference_of(n: int, tenants: int, service_url: str, with_tenant: bool) -> dict:
     """Person n's conversation reference as the bot stores it from their last Teams message
-    (bot/handler.py: TurnContext.get_conversation_reference, then _reference_dict). With
-    botbuilder 4.17.1 it has no conversation.tenantId (the schema reads "tenantID", Teams
-    sends "tenantId"); with_tenant=True adds it, as the nudge sender's pacing expects."""
+    (bot/handler.py: TurnContext.get_conversation_reference, then _reference_dict, which
+    writes the tenant from channelData as conversation.tenantId). with_tenant=False takes it
+    out again, as references stored before that fix were (botbuilder 4.17.1 reads "tenantID",
+    Teams sends "tenantId"), to show what sharing one pace costs."""
     from botbuilder.core import TurnContext
     from botbuilder.schema import Activity
 
@@ -149,9 +149,11 @@ def reference_of(n: int, tenants: int, service_url: str, with_tenant: bool) -> d
 
     tenant, aad, conversation = person_of(n, tenants)
     person = Person(service_url, tenant=tenant, aad=aad, user_id=f"29:u{n}", conversation_id=conversation)
-    reference = _reference_dict(TurnContext.get_conversation_reference(Activity().deserialize(person.message("hej"))))
-    if with_tenant:
-        reference["conversation"]["tenantId"] = tenant
+    reference = _reference_dict(
+        TurnContext.get_conversation_reference(Activity().deserialize(person.message("hej"))), tenant
+    )
+    if not with_tenant:
+        reference["conversation"].pop("tenantId", None)
     return reference
 
 
@@ -280,7 +282,7 @@ async def main(args: argparse.Namespace) -> dict:
     try:
         print(f"building {people} people in {tenants} tenant(s) ...", flush=True)
         built = await build_store(
-            data_dir, service_url, tenants, per_tenant, args.workers, args.order, args.reference == "tenant"
+            data_dir, service_url, tenants, per_tenant, args.workers, args.order, args.reference == "bot"
         )
         conversations = built["conversations"]
         print(f"built in {built['seconds']:.1f} s; the wave starts", flush=True)
@@ -391,10 +393,10 @@ if __name__ == "__main__":
     parser.add_argument("--order", choices=("random", "grouped"), default="random", help="tenants' people in the index")
     parser.add_argument(
         "--reference",
-        choices=("bot", "tenant"),
+        choices=("bot", "legacy"),
         default="bot",
-        help="bot: conversation references as the bot stores them from a Teams message (no "
-        "conversation.tenantId with botbuilder 4.17.1); tenant: with the tenant id added",
+        help="bot: conversation references as the bot stores them from a Teams message (with "
+        "conversation.tenantId); legacy: without it, as stored before the fix (one shared pace)",
     )
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the wave here")
     parser.add_argument("--json", action="store_true", help="also print the result as one JSON object")
