@@ -138,18 +138,18 @@ def person_of(n: int, tenants: int) -> tuple[str, str, str]:
 
 def reference_of(n: int, tenants: int, service_url: str, with_tenant: bool) -> dict:
     """Person n's conversation reference as the bot stores it from their last Teams message
-    (bot/handler.py: TurnContext.get_conversation_reference, then _reference_dict, which
+    (bot/handler.py: TurnContext.get_conversation_reference, then stored_reference, which
     writes the tenant from channelData as conversation.tenantId). with_tenant=False takes it
     out again, as references stored before that fix were (botbuilder 4.17.1 reads "tenantID",
     Teams sends "tenantId"), to show what sharing one pace costs."""
     from botbuilder.core import TurnContext
     from botbuilder.schema import Activity
 
-    from bot.handler import _reference_dict
+    from bot.handler import stored_reference
 
     tenant, aad, conversation = person_of(n, tenants)
     person = Person(service_url, tenant=tenant, aad=aad, user_id=f"29:u{n}", conversation_id=conversation)
-    reference = _reference_dict(
+    reference = stored_reference(
         TurnContext.get_conversation_reference(Activity().deserialize(person.message("hej"))), tenant
     )
     if not with_tenant:

@@ -141,6 +141,7 @@ async def _compose(i: int, service_url: str, now: datetime) -> tuple[dict, dict]
     from botbuilder.dialogs import DialogState
     from botbuilder.schema import Activity
 
+    from bot.handler import stored_reference
     from bot.sdk.state_storage import DocStoreStorage
     from model import assessment
     from model.users import USERS, Users, user_key
@@ -155,9 +156,8 @@ async def _compose(i: int, service_url: str, now: datetime) -> tuple[dict, dict]
     role, level = rng.choice(ROLES), rng.choice(LEVELS)
     await users.save_profile(key, now=start, role=role, level=level, language="da")
     state_key = f"msteams/conversations/{person.conversation_id}"
-    reference = TurnContext.get_conversation_reference(activity).serialize()
-    reference.pop("activityId", None)
-    await users.remember_conversation(key, reference, state_key, True)
+    reference = stored_reference(TurnContext.get_conversation_reference(activity), TENANT)
+    await users.remember_conversation(key, reference, state_key, True, now=now)  # as the bot keeps it, seen today
     await DocStoreStorage(mem).write({state_key: {"DialogState": DialogState()}})
     profile = {"role": role, "level": level}
     records = []

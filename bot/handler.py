@@ -19,6 +19,7 @@ from dialogs.router import Router
 from dialogs.services import Services
 from dialogs.turn import TURN, Turn, lang_of, turn_of
 from model import content
+from model.docstore import one_read_per_turn
 from model.users import user_key
 
 from .sdk.activity_codec import to_json_dict
@@ -67,13 +68,17 @@ class KompetenceBot(ActivityHandler):
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         async with self._lock(activity.conversation.id if activity.conversation else ""):
-            turn_context.on_send_activities(_hard_line_breaks)
-            await self._prepare(turn_context)
-            await super().on_turn(turn_context)
-            if turn_of(turn_context).deleted:
-                await self.conversation_state.delete(turn_context)  # nothing of the person may survive
-            else:
-                await self.conversation_state.save_changes(turn_context)
+            with one_read_per_turn():  # the person's document is read once, not by every step
+                await self._turn(turn_context)
+
+    async def _turn(self, turn_context: TurnContext) -> None:
+        turn_context.on_send_activities(_hard_line_breaks)
+        await self._prepare(turn_context)
+        await super().on_turn(turn_context)
+        if turn_of(turn_context).deleted:
+            await self.conversation_state.delete(turn_context)  # nothing of the person may survive
+        else:
+            await self.conversation_state.save_changes(turn_context)
 
     async def _prepare(self, context: TurnContext) -> None:
         activity = context.activity
@@ -102,7 +107,7 @@ class KompetenceBot(ActivityHandler):
             reference = TurnContext.get_conversation_reference(activity)
             turn.state_key = self.conversation_state.get_storage_key(context) if personal else None
             await users.remember_conversation(
-                key, _reference_dict(reference, tenant), turn.state_key, personal, doc, now=self.services.now()
+                key, stored_reference(reference, tenant), turn.state_key, personal, doc, now=self.services.now()
             )
             if personal and activity.type == "message":
                 await self.services.reminders.resume_if_paused(key, doc, self.services.now())
@@ -155,7 +160,7 @@ async def _hard_line_breaks(context: TurnContext, activities: list, next_send):
 REFERENCE_DROPS = ("name", "role")  # of user and bot: a nudge needs the ids, never anyone's name
 
 
-def _reference_dict(reference: ConversationReference, tenant: str | None) -> dict:
+def stored_reference(reference: ConversationReference, tenant: str | None) -> dict:
     """What a nudge needs to reach the person, and no more: ids, tenant, channel, service URL.
     The tenant is written as `conversation.tenantId` (the SDK would write `tenantID` or
     nothing), where the nudge sender paces per tenant and retention finds whose it is."""

@@ -30,6 +30,7 @@ from botbuilder.schema import ConversationReference
 from dialogs.presenting import as_activity
 from dialogs.services import Services
 from model import content, goals, nudges
+from model.docstore import one_read_per_turn
 
 log = logging.getLogger("kompetencehjulet.nudges")
 
@@ -134,7 +135,8 @@ class NudgeSender:
                 # otherwise start 50,000 tasks in one loop pass and stall every chat meanwhile.
                 for key in pending:
                     try:
-                        report.outcomes[await self._one(key, now, report, moves)] += 1
+                        with one_read_per_turn():  # the person is read once per nudge, not per step
+                            report.outcomes[await self._one(key, now, report, moves)] += 1
                     except Exception:  # noqa: BLE001 - one person's failure must not stop the wave
                         log.exception("nudge for one person failed")
                         report.outcomes["error"] += 1

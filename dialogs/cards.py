@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from botbuilder.core import CardFactory, MessageFactory
-from botbuilder.schema import Activity
+from botbuilder.schema import Activity, Attachment
 
 from model import content
 from model.assessment import SCALE, scale_label
@@ -102,8 +102,22 @@ def _choice_set(lang: str, input_id: str, label: str, hint: str | None = None) -
     return blocks
 
 
+class SentAttachment(Attachment):
+    """A card attachment once built. Nothing changes a card after it is built, yet the SDK
+    deep-copies every outgoing activity (TurnContext.send_activities), which for a card
+    with buttons was one of the largest costs of a question's turn: the copy shares it."""
+
+    def __deepcopy__(self, memo: dict) -> "SentAttachment":
+        return self
+
+
+def card_attachment(card: dict[str, Any]) -> Attachment:
+    plain = CardFactory.adaptive_card(card)
+    return SentAttachment(content_type=plain.content_type, content=plain.content)
+
+
 def card_activity(card: dict[str, Any], text: str | None = None) -> Activity:
-    activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
+    activity = MessageFactory.attachment(card_attachment(card))
     if text:
         activity.text = text
     return activity

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs.choices import Choice, ListStyle
 from botbuilder.dialogs.prompts import PromptOptions
 from botbuilder.schema import Activity
 
 from model import content
 
-from .cards import message_card
+from .cards import card_attachment, message_card
 from .turn import lang_of
 
 
@@ -28,7 +28,7 @@ def with_buttons(body: str, buttons: list[tuple[str, Any]]) -> Activity:
     """Text and its buttons as one message (see dialogs/cards.py); without buttons, plain text."""
     if not buttons:
         return MessageFactory.text(body)
-    return MessageFactory.attachment(CardFactory.adaptive_card(message_card(body, buttons)))
+    return MessageFactory.attachment(card_attachment(message_card(body, buttons)))
 
 
 def button_prompt(text: str, options: list[tuple[str, list[str], str]], retry: str | None = None) -> PromptOptions:

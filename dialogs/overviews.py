@@ -8,14 +8,14 @@ from __future__ import annotations
 import base64
 import logging
 
-from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsInfo
 
 from model import content, relevance
 from model.users import user_key
 from model.wheel_picture import render_wheel_compact
 
-from .cards import CARD_VERSION, text_blocks
+from .cards import CARD_VERSION, card_attachment, text_blocks
 from .common import message
 from .turn import lang_of, services, tenant_of, user_key_of
 
@@ -135,7 +135,7 @@ async def team_overview(context: TurnContext) -> None:
             }
         ],
     }
-    await context.send_activity(MessageFactory.attachment(CardFactory.adaptive_card(card)))
+    await context.send_activity(MessageFactory.attachment(card_attachment(card)))
 
 
 def _role_name(lang: str, role: str) -> str:

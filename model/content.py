@@ -7,7 +7,6 @@ only place that knows the file layout.
 from __future__ import annotations
 
 import json
-import string
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -68,7 +67,7 @@ def t(lang: str, key: str, **values: Any) -> str:
     raw = lookup(lang, key)
     if isinstance(raw, list):
         raw = "\n".join(raw)
-    return string.Formatter().vformat(str(raw), (), _Blank(values))
+    return str(raw).format_map(_Blank(values))
 
 
 def format_date(lang: str, when: datetime | str) -> str:

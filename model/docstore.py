@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import contextlib
+import contextvars
 import hashlib
 import inspect
+import json
 import logging
 import weakref
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Iterator
 
 Doc = dict[str, Any]
 log = logging.getLogger("kompetencehjulet.storage")
@@ -35,6 +38,32 @@ UNCHANGED: Any = object()  # returned by an update's `change`: nothing to write
 def doc_name(key: str) -> str:
     """A file/blob-safe name for any key; hashing keeps ids (and crazy keys) out of names."""
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:40]
+
+
+Cached = tuple[Doc | None, str | None]
+_turn_reads: contextvars.ContextVar[dict[tuple[int, str, str], Cached] | None] = contextvars.ContextVar(
+    "kompetencehjulet_turn_reads", default=None
+)
+
+
+@contextlib.contextmanager
+def one_read_per_turn() -> Iterator[None]:
+    """Within this block (a turn, one person's nudge) a document is read from the backend
+    once: the handler, the router and the dialog each ask for the person's document, and on
+    Azure Blob each read is an HTTP request. Writes through `update` keep the copy current;
+    a write that finds the document changed elsewhere (its ETag moved) reads it afresh.
+    Readers share the turn's copy and treat it as read-only; only `update`'s `change`
+    edits a document, and it gets a copy of its own."""
+    token = _turn_reads.set({})
+    try:
+        yield
+    finally:
+        _turn_reads.reset(token)
+
+
+def _clone(doc: Doc | None) -> Doc | None:
+    # Documents are JSON by construction; the C codec copies them faster than deepcopy.
+    return None if doc is None else json.loads(json.dumps(doc))
 
 
 class DocStore(abc.ABC):
@@ -72,11 +101,37 @@ class DocStore(abc.ABC):
         """`read`, but a corrupt document is quarantined and reads as missing, so whoever
         reads next starts afresh instead of failing on it forever."""
         try:
-            return await self.read(collection, key)
+            return await self.read_once(collection, key)
         except CorruptDocument:
             log.warning("quarantined an unreadable document in %s", collection)
             await self.quarantine(collection, key)
+            self._remember(collection, key, None, None)
             return None, None
+
+    async def read_once(self, collection: str, key: str) -> tuple[Doc | None, str | None]:
+        """`read`, from this turn's copy when the document was read in it already (see
+        `one_read_per_turn`): read-only for the caller."""
+        reads = _turn_reads.get()
+        if reads is None:
+            return await self.read(collection, key)
+        hit = reads.get((id(self), collection, key))
+        if hit is not None:
+            return hit
+        doc, etag = await self.read(collection, key)
+        reads[(id(self), collection, key)] = (doc, etag)
+        return doc, etag
+
+    def _remember(self, collection: str, key: str, doc: Doc | None, etag: str | None) -> None:
+        """This turn's copy after a write (or a delete: None), so later reads see it."""
+        reads = _turn_reads.get()
+        if reads is not None:
+            reads[(id(self), collection, key)] = (doc, etag)
+
+    def forget_read(self, collection: str, key: str) -> None:
+        """Drop this turn's copy: the document was written or deleted past `update`."""
+        reads = _turn_reads.get()
+        if reads is not None:
+            reads.pop((id(self), collection, key), None)
 
     @abc.abstractmethod
     async def write_named(self, collection: str, name: str, doc: Doc) -> str:
@@ -114,17 +169,29 @@ class DocStore(abc.ABC):
         async with self._lock(collection, key):
             for _ in range(attempts):
                 doc, etag = await self.read_or_quarantine(collection, key)
+                if _turn_reads.get() is not None:
+                    doc = _clone(doc)  # the turn's readers share the read; `change` edits its own
                 current = doc if doc is not None else {}
-                outcome = change(current)
-                result: Doc | None = await outcome if inspect.isawaitable(outcome) else outcome
+                try:
+                    outcome = change(current)
+                    result: Doc | None = await outcome if inspect.isawaitable(outcome) else outcome
+                except BaseException:
+                    self.forget_read(collection, key)  # `change` may have half-changed a copy
+                    raise
                 if result is UNCHANGED:
                     return doc
                 new = current if result is None else result
                 if doc is None and not new:
                     return None
                 try:
-                    await self.write(collection, key, new, if_match=etag, if_none_match=etag is None)
-                    return new
+                    new_etag = await self.write(collection, key, new, if_match=etag, if_none_match=etag is None)
                 except ConflictError:
+                    self.forget_read(collection, key)  # changed elsewhere: the next attempt reads afresh
                     await asyncio.sleep(0.005)
+                    continue
+                except BaseException:
+                    self.forget_read(collection, key)  # written or not: unknown, so read again
+                    raise
+                self._remember(collection, key, new, new_etag)
+                return new
             raise ConflictError(f"gave up updating {collection} after {attempts} attempts")

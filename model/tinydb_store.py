@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import ctypes
 import fcntl
 import itertools
 import json
@@ -25,6 +26,7 @@ import logging
 import os
 import re
 import time
+import weakref
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
@@ -84,6 +86,11 @@ class TinyDBStore(DocStore):
     def __init__(self, root: str | os.PathLike, fsync: bool = True) -> None:
         self.root = Path(root)
         self.fsync = fsync
+        self.flushes = 0  # how many flushes the group commits made (a test counts them)
+        self._committers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Committer]" = (
+            weakref.WeakKeyDictionary()
+        )
+        self._root_descriptor: int | None = None
         self.root.mkdir(parents=True, exist_ok=True)
         swept = sweep_dead_temporaries(self.root)
         if swept:
@@ -125,42 +132,122 @@ class TinyDBStore(DocStore):
     async def write(
         self, collection: str, key: str, doc: Doc, if_match: str | None = None, if_none_match: bool = False
     ) -> str:
-        return await self._write(self.path(collection, key), doc, if_match, if_none_match)
+        return await self._submit(_Job(self.path(collection, key), doc, if_match, if_none_match))
 
     async def write_named(self, collection: str, name: str, doc: Doc) -> str:
-        return await self._write(self._path(collection, name), doc, None, False)
+        return await self._submit(_Job(self._path(collection, name), doc, None, False))
 
-    async def _write(self, path: Path, doc: Doc, if_match: str | None, if_none_match: bool) -> str:
+    async def _submit(self, job: "_Job") -> Any:
+        """Hand a write (or a delete) to this loop's committer and wait until it is durable.
+        Without fsync (tests, BOT_FSYNC=0) it is done at once, on the loop."""
         if not self.fsync:
-            return self._write_sync(path, doc, if_match, if_none_match)
-        # On a worker thread: the event loop serves other turns while fsync waits for the
-        # disk, and while a large index document is encoded (the GIL is handed back every
-        # few milliseconds). The caller awaits this write; nobody changes `doc` meanwhile.
-        return await asyncio.get_running_loop().run_in_executor(
-            _writers(), self._write_sync, path, doc, if_match, if_none_match
-        )
+            self._commit([job])
+            return job.result()
+        loop = asyncio.get_running_loop()
+        committer = self._committers.get(loop)
+        if committer is None:
+            committer = self._committers[loop] = _Committer(self, loop)
+        return await committer.submit(job)
 
-    def _write_sync(self, path: Path, doc: Doc, if_match: str | None, if_none_match: bool) -> str:
-        encoded = encode_layout(doc)
-        # The ETag check and the rename must be one step, also against a second process on
-        # this data dir (e.g. `send-nudges` from cron beside the server) and the other
-        # writer threads: lock the shard.
-        with _open_lock(path.parent) as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+    def _commit(self, batch: list["_Job"]) -> None:
+        """Write a batch of documents so that one flush before and one after the renames
+        cover them all (group commit): every temporary is written, the file system is
+        flushed, the temporaries are renamed over the documents, and it is flushed again,
+        so each is durable, and whole, before any writer is answered. Under the folders'
+        locks, so the ETag checks and renames are one step for other processes too (e.g.
+        `send-nudges` from cron beside the server). Each job gets its own outcome: one
+        refused ETag does not fail the others."""
+        for job in batch:
+            if job.doc is not None:
+                try:
+                    job.encoded = encode_layout(job.doc)
+                except Exception as err:  # noqa: BLE001 - not JSON: that writer's error alone
+                    job.error = err
+        locks = []
+        staged: list[tuple[_Job, str]] = []
+        try:
+            for folder in sorted({job.path.parent for job in batch}):  # one order: no deadlock between processes
+                lock = _open_lock(folder)
+                locks.append(lock)
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            revs: dict[Path, str | None] = {}  # revisions as this batch leaves them
+            for job in batch:
+                if job.error is None:
+                    self._stage(job, revs, staged)
+            deleted = any(job.doc is None and job.error is None for job in batch)
+            if not (staged or deleted) or not self.fsync:
+                for job, tmp in staged:
+                    self._rename(job, tmp)
+                return
             try:
-                current = self._current_rev(path)
-                if if_none_match and current is not None:
-                    raise ConflictError(path.name)
-                if if_match not in (None, "*") and if_match != current:
-                    raise ConflictError(path.name)
-                rev = int(current or 0) + 1
-                lists, tables = encoded
-                AtomicJSONStorage(path, self.fsync).write_bytes(
-                    b'{"_meta":{"1":{"rev":%d,"lists":%s}},%s' % (rev, lists, tables)
-                )
-                return str(rev)
-            finally:
+                self._flush([tmp for _, tmp in staged], before_rename=True)
+                for job, tmp in staged:
+                    self._rename(job, tmp)
+                self._flush([str(job.path) for job in batch if job.error is None], before_rename=False)
+            except OSError as err:  # the disk refused the flush: nobody's write is known durable
+                for job in batch:
+                    job.error = job.error or err
+        finally:
+            for job, tmp in staged:
+                if job.error is not None:
+                    _unlink(tmp)
+            for lock in locks:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+                lock.close()
+
+    def _stage(self, job: "_Job", revs: dict[Path, str | None], staged: list) -> None:
+        """Check one job's ETag and write its temporary (or delete its files)."""
+        path = job.path
+        try:
+            if job.doc is None:  # a delete: the document, its quarantined copies, crash leftovers
+                for leftover in [path, *_leftovers(path)]:
+                    _unlink(leftover)
+                revs[path] = None
+                job.rev = None
+                return
+            current = revs[path] if path in revs else self._current_rev(path)
+            if job.if_none_match and current is not None:
+                raise ConflictError(path.name)
+            if job.if_match not in (None, "*") and job.if_match != current:
+                raise ConflictError(path.name)
+            rev = int(current or 0) + 1
+            lists, tables = job.encoded
+            tmp = _temp_path(path)
+            _write_new(tmp, path.parent, b'{"_meta":{"1":{"rev":%d,"lists":%s}},%s' % (rev, lists, tables))
+            staged.append((job, tmp))
+            revs[path] = job.rev = str(rev)
+        except Exception as err:  # noqa: BLE001 - this job's outcome
+            job.error = err
+
+    def _rename(self, job: "_Job", tmp: str) -> None:
+        try:
+            os.replace(tmp, job.path)
+        except OSError as err:
+            job.error = err
+
+    def _flush(self, paths: list[str], before_rename: bool) -> None:
+        """Make what this batch wrote durable: one `syncfs` for the whole batch when there
+        are several files (one journal commit, however many files), else an fsync of the
+        file (before the rename) or of its folder (after it)."""
+        if not paths:
+            return
+        self.flushes += 1
+        if len(paths) >= SYNCFS_FROM and _syncfs is not None:
+            if _syncfs(self._root_fd()) != 0:
+                raise OSError(ctypes.get_errno(), "syncfs failed")
+            return
+        targets = paths if before_rename else sorted({os.path.dirname(p) for p in paths})
+        for target in targets:
+            fd = os.open(target, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    def _root_fd(self) -> int:
+        if self._root_descriptor is None:
+            self._root_descriptor = os.open(self.root, os.O_RDONLY)
+        return self._root_descriptor
 
     def _current_rev(self, path: Path) -> str | None:
         """The stored revision (None: no document). Files this store writes begin with
@@ -179,14 +266,15 @@ class TinyDBStore(DocStore):
             raise CorruptDocument(path.name) from err
 
     async def delete(self, collection: str, key: str) -> None:
-        """The document, its quarantined copies and any temporary a killed writer left."""
-        path = self.path(collection, key)
+        """The document, its quarantined copies and any temporary a killed writer left,
+        flushed like a write (a deletion that a power cut undid would be no deletion)."""
         async with self._lock(collection, key):  # not beside an update of the same document
-            for leftover in [path, *_leftovers(path)]:
-                try:
-                    os.unlink(leftover)
-                except FileNotFoundError:
-                    pass
+            await self._submit(_Job(self.path(collection, key), None, None, False))
+
+    async def close(self) -> None:
+        if self._root_descriptor is not None:
+            os.close(self._root_descriptor)
+            self._root_descriptor = None
 
     async def keys(self, collection: str) -> list[str]:
         base = self.root / collection
@@ -304,6 +392,111 @@ def _create(tmp: str, folder: Path) -> int:
             return os.open(tmp, flags, 0o644)
 
     return _in_folder(folder, make)
+
+
+def _write_new(tmp: str, folder: Path, raw: bytes) -> None:
+    """A temporary, written whole (flushed later, with the rest of its batch)."""
+    fd = _create(tmp, folder)
+    try:
+        view = memoryview(raw)
+        while view:
+            view = view[os.write(fd, view) :]
+    except BaseException:
+        os.close(fd)
+        _unlink(tmp)
+        raise
+    os.close(fd)
+
+
+def _unlink(path: Path | str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _load_syncfs() -> Callable[[int], int] | None:
+    """Linux's syncfs(2): flushes one file system in one journal commit; elsewhere, None
+    (each file and folder is then fsynced on its own)."""
+    try:
+        function = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int]
+    function.restype = ctypes.c_int
+    return function
+
+
+_syncfs = _load_syncfs()
+SYNCFS_FROM = 3  # files in a batch: from here one syncfs beats an fsync per file (bench/commit.py)
+
+
+class _Job:
+    """One write (doc) or delete (doc None) waiting for its batch; its outcome is the new
+    revision, or the error that stopped it."""
+
+    __slots__ = ("path", "doc", "if_match", "if_none_match", "encoded", "rev", "error")
+
+    def __init__(self, path: Path, doc: Doc | None, if_match: str | None, if_none_match: bool) -> None:
+        self.path = path
+        self.doc = doc
+        self.if_match = if_match
+        self.if_none_match = if_none_match
+        self.encoded: tuple[bytes, bytes] = (b"", b"")
+        self.rev: str | None = None
+        self.error: BaseException | None = None
+
+    def result(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.rev
+
+
+class _Committer:
+    """Collects one event loop's writes and commits them in batches on one worker thread:
+    while a batch is being flushed, the writes that arrive wait and go together in the
+    next one, so N concurrent turns share a flush instead of paying one each."""
+
+    def __init__(self, store: TinyDBStore, loop: asyncio.AbstractEventLoop) -> None:
+        self.store = store
+        self.loop = loop
+        self.waiting: list[tuple[_Job, asyncio.Future]] = []
+        self.busy = False
+
+    async def submit(self, job: _Job) -> Any:
+        done = self.loop.create_future()
+        self.waiting.append((job, done))
+        if not self.busy:
+            self._next()
+        await asyncio.shield(done)  # a cancelled turn still gets its write finished, not torn
+        return job.result()
+
+    def _next(self) -> None:
+        batch, self.waiting = self.waiting, []
+        self.busy = True
+        work = self.loop.run_in_executor(_committer_thread(), self.store._commit, [job for job, _ in batch])
+        work.add_done_callback(lambda finished: self._finished(batch, finished))
+
+    def _finished(self, batch: list[tuple[_Job, asyncio.Future]], finished: asyncio.Future) -> None:
+        self.busy = False
+        failure = finished.exception() if not finished.cancelled() else asyncio.CancelledError()
+        for job, done in batch:
+            if failure is not None and job.error is None:
+                job.error = failure
+            if not done.done():
+                done.set_result(None)
+        if self.waiting:
+            self._next()
+
+
+_COMMITTER: concurrent.futures.ThreadPoolExecutor | None = None
+
+
+def _committer_thread() -> concurrent.futures.ThreadPoolExecutor:
+    global _COMMITTER
+    if _COMMITTER is None:
+        _COMMITTER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="tinydb-commit")
+    return _COMMITTER
 
 
 _TMP = re.compile(r"^\.tmp-(\d+)-\d+-(.+)$")

@@ -83,10 +83,11 @@ class Users:
         """The document, and whether an unreadable one was just set aside (so the bot can
         tell the person plainly that it starts over, instead of failing on every turn)."""
         try:
-            doc, _ = await self.store.read(USERS, key)
+            doc, _ = await self.store.read_once(USERS, key)
             return doc, False
         except CorruptDocument:
             await self.store.quarantine(USERS, key)
+            self.store.forget_read(USERS, key)
             return None, True
 
     async def profile(self, key: str) -> Doc | None:
@@ -226,4 +227,5 @@ class Users:
         for hook in self._on_delete:
             await hook(key, doc)
         await self.store.delete(USERS, key)
+        self.store.forget_read(USERS, key)
         return bool(doc)

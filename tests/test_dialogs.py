@@ -323,3 +323,24 @@ async def test_multi_line_texts_use_hard_line_breaks_for_markdown_clients(da):
     assert any(block["text"].startswith("Hvorfor") for block in card["body"])  # its own line in a card
     profile = await da.send("profil")
     assert "  \nRolle" in profile  # a plain text keeps its lines in Markdown clients
+
+
+async def test_each_turn_reads_the_persons_document_once(da):
+    """The handler, the router and the dialogs all ask for the person's document; the
+    backend is asked once a turn (on Azure Blob each read is an HTTP request)."""
+    await _onboard(da)
+    reads: list[str] = []
+    plain_read = da.store.read
+
+    async def counting_read(collection, key):
+        reads.append(collection)
+        return await plain_read(collection, key)
+
+    da.store.read = counting_read
+    per_turn = {}
+    for text in ["historik", "profil", "mål", "hvad er udvikling", "vurdering", "3", "2", "4", "spring over"]:
+        reads.clear()
+        await da.send(text)
+        per_turn[text] = reads.count("users")
+    assert per_turn == dict.fromkeys(per_turn, 1), per_turn
+    assert (await da.users.assessments(da.key))[-1]["scores"], "the check was saved all the same"

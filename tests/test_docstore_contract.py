@@ -15,7 +15,7 @@ import pytest
 from botbuilder.testing import StorageBaseTests
 
 from bot.sdk.state_storage import DocStoreStorage
-from model.docstore import UNCHANGED, ConflictError, DocStore, doc_name
+from model.docstore import UNCHANGED, ConflictError, DocStore, doc_name, one_read_per_turn
 from model.tinydb_store import TinyDBStore
 
 BACKENDS = ["tinydb", "blob"]
@@ -229,6 +229,23 @@ async def test_update_from_two_store_instances_loses_nothing(backend):
     doc, _ = await one.read(C, "counter")
     assert doc["n"] == 20
     assert sorted(doc["seen"]) == list(range(1, 21))
+
+
+async def test_a_turns_copy_is_refreshed_when_another_instance_wrote_meanwhile(backend):
+    """Within a turn the document is read once; an update on a copy that another
+    instance has since changed is refused by the ETag, read afresh and loses nothing."""
+    one, two = backend.open(), backend.open()
+    await one.update(C, "counter", _increment)
+    with one_read_per_turn():
+        first, _ = await one.read_or_quarantine(C, "counter")
+        await two.update(C, "counter", _increment)  # another bot instance, outside this turn
+        again, _ = await one.read_or_quarantine(C, "counter")
+        assert first["n"] == again["n"] == 1, "one read per turn: the turn's copy"
+        await one.update(C, "counter", _increment)
+        latest, _ = await one.read_or_quarantine(C, "counter")
+    assert latest["n"] == 3 and latest["seen"] == [1, 2, 3]
+    stored, _ = await two.read(C, "counter")
+    assert stored == latest
 
 
 async def test_conditional_writes_from_two_instances_let_exactly_one_win(backend):

@@ -4,6 +4,7 @@ import asyncio
 import json
 import os
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -198,3 +199,65 @@ async def test_a_written_file_is_the_tinydb_layout_with_its_revision(tmp_path):
     assert await store.write("users", "k", doc, if_match="1") == "2"
     assert json.loads(store.path("users", "k").read_bytes()) == tinydb_layout(2, doc)
     assert await store.read("users", "k") == (doc, "2")
+
+
+@pytest.mark.parametrize("syncfs", [True, False], ids=["syncfs", "fsync-each"])
+async def test_concurrent_writes_share_flushes_and_each_is_durable_before_it_is_answered(tmp_path, monkeypatch, syncfs):
+    """Group commit: 24 turns writing at once cause far fewer than 24 flushes, yet no
+    writer is answered before a flush that came after its document's rename."""
+    import model.tinydb_store as tinydb_store
+
+    store = TinyDBStore(tmp_path / "data", fsync=True)
+    events: list[tuple[str, str]] = []
+    real_replace, real_fsync, real_syncfs = os.replace, os.fsync, tinydb_store._syncfs
+
+    def replace(src, dst):
+        real_replace(src, dst)
+        events.append(("renamed", Path(dst).stem))
+
+    def fsync(fd):
+        real_fsync(fd)
+        events.append(("flushed", ""))
+
+    def counted_syncfs(fd):
+        events.append(("flushed", ""))
+        return real_syncfs(fd) if real_syncfs else 0
+
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(tinydb_store, "_syncfs", counted_syncfs if syncfs else None)
+    names = {}
+
+    async def one(i: int) -> None:
+        key = f"person-{i}"
+        names[store.path("users", key).stem] = key
+        await store.write("users", key, {"n": i, "assessments": [{"at": str(i)}]})
+        events.append(("answered", store.path("users", key).stem))
+
+    await asyncio.gather(*(one(i) for i in range(24)))
+    assert 2 <= store.flushes < 24 / 2, store.flushes
+    for name in names:
+        renamed = events.index(("renamed", name))
+        answered = events.index(("answered", name))
+        flushes = [n for n, event in enumerate(events) if event[0] == "flushed"]
+        assert any(n < renamed for n in flushes), "its content was flushed before the rename"
+        assert any(renamed < n < answered for n in flushes), "and the rename before it was answered"
+    for i in range(24):
+        doc, _ = await store.read("users", f"person-{i}")
+        assert doc == {"n": i, "assessments": [{"at": str(i)}]}
+    await store.close()
+
+
+async def test_a_refused_etag_in_a_batch_fails_only_its_own_writer(tmp_path):
+    store = TinyDBStore(tmp_path / "data", fsync=True)
+    etag = await store.write("users", "a", {"v": 1})
+    results = await asyncio.gather(
+        store.write("users", "a", {"v": 2}, if_match="999"),
+        store.write("users", "b", {"v": 1}),
+        store.write("users", "a", {"v": 3}, if_match=etag),
+        return_exceptions=True,
+    )
+    assert isinstance(results[0], ConflictError) and results[1] == "1" and results[2] == "2"
+    assert (await store.read("users", "a"))[0] == {"v": 3}
+    assert not [p for p in (tmp_path / "data").rglob(".tmp-*")], "no temporary is left behind"
+    await store.close()
