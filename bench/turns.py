@@ -242,7 +242,16 @@ def changed_documents(path: Path, before: dict) -> dict[str, int]:
 
 
 async def run_target(
-    name: str, mix: str, connector_url: str, args, tmp: Path, users: int, seconds: float, round_: int, store
+    name: str,
+    mix: str,
+    connector_url: str,
+    args,
+    tmp: Path,
+    users: int,
+    seconds: float,
+    round_: int,
+    store,
+    proxy=None,
 ):
     import aiohttp
 
@@ -265,6 +274,10 @@ async def run_target(
                 "AZURE_STORAGE_CONNECTION_STRING": args.blob_connection,
                 "AZURE_STORAGE_CONTAINER": f"bench-{mix}-{round_}-{users}",
             }
+            if store is not None:  # the stored people, copied as `python app.py migrate` would
+                await copy_to_blob(store, args.blob_connection, extra["AZURE_STORAGE_CONTAINER"])
+            if proxy is not None:
+                extra["NUDGES"] = "off"  # the turns' requests, not the due scans' (bench/nudges.py)
         elif store is not None:
             shutil.copytree(store, data_dir)
         server = start_bot(data_dir, fsync=name != "bot-nofsync", log=log, profile=profile, extra_env=extra)
@@ -274,6 +287,8 @@ async def run_target(
         if args.wait_quiet:
             wait_quiet(args.wait_quiet)
         before = files_of(data_dir) if name in ("bot", "bot-nofsync") else None  # bot-blob: not files
+        if proxy is not None:
+            proxy.counts.clear()  # the turns' requests only, not the start-up's
         async with aiohttp.ClientSession() as session:
             replies_before = (await connector_stats(session, connector_url, reset=True))["replies"]
             result = await drive(
@@ -292,6 +307,42 @@ async def run_target(
     finally:
         server.stop()
     return result
+
+
+async def count_blob_requests(mix: str, connector_url: str, args, tmp: Path, azurite, store) -> dict[str, float]:
+    """A short pass of bot-blob with one person at a time, through a counting proxy:
+    the storage requests per turn (reads, writes, deletes, lists)."""
+    from blob_requests import CountingProxy
+
+    proxy = CountingProxy(f"http://127.0.0.1:{azurite.port}")
+    await proxy.start()
+    saved = args.blob_connection
+    args.blob_connection = azurite.connection_string.replace(f":{azurite.port}/", f":{proxy.port}/")
+    try:
+        stored = store if mix in STORED_MIXES else None
+        result = await run_target("bot-blob", mix, connector_url, args, tmp, 1, 3.0, 99, stored, proxy=proxy)
+    finally:
+        args.blob_connection = saved
+        await proxy.stop()
+    turns = max(result.posted, 1)
+    return {k: v / turns for k, v in sorted(proxy.counts.items())} | {"turns": result.posted}
+
+
+def format_requests(counts: dict[str, float]) -> str:
+    parts = [f"{k} {v:.2f}" for k, v in counts.items() if k != "turns"]
+    return ", ".join(parts) + f"  ({counts.get('turns', 0)} turns)"
+
+
+async def copy_to_blob(store: Path, connection: str, container: str) -> None:
+    from model.blob_store import BlobStore
+    from model.migrate import copy_all
+    from model.tinydb_store import TinyDBStore
+
+    target = BlobStore(connection, container)
+    try:
+        await copy_all(TinyDBStore(store, fsync=False), target)
+    finally:
+        await target.close()
 
 
 def extras(result) -> str:
@@ -447,12 +498,11 @@ async def main(argv: list[str] | None = None) -> int:
             print(f"bot-blob skipped: Azurite unavailable ({err})")
             names.remove("bot-blob")
             azurite = None
-    if "bot-blob" in names and any(m in STORED_MIXES for m in mixes):
-        print("bot-blob runs the mixed mix only (the stored people are built on TinyDB)")
     connector = start_connector()
     connector_url = connector.url + "/"
     runs: dict[str, dict[str, list]] = {m: {n: [] for n in names} for m in mixes}
     latency: dict[str, dict[str, object]] = {m: {} for m in mixes}
+    counted: dict[str, dict[str, float]] = {}
     try:
         with tempfile.TemporaryDirectory(prefix="bench-turns-") as tmp:
             store = None
@@ -461,12 +511,9 @@ async def main(argv: list[str] | None = None) -> int:
                 took = await asyncio.to_thread(build_people, store, connector_url, args.population)  # it runs a loop
                 print(f"built {args.population} stored people in {took:.1f} s", flush=True)
 
-            def wanted(mix: str) -> list[str]:
-                return [n for n in names if not (n == "bot-blob" and mix in STORED_MIXES)]
-
             for round_ in range(args.rounds):
                 for mix in mixes:
-                    for name in wanted(mix):
+                    for name in names:
                         result = await run_target(
                             name,
                             mix,
@@ -500,6 +547,10 @@ async def main(argv: list[str] | None = None) -> int:
                         result.name = f"[{mix}] {name} ({users})"
                         latency[mix][name] = result
                         print(result.line(), flush=True)
+            if azurite is not None:  # storage requests per turn, counted on the wire
+                for mix in mixes:
+                    counted[mix] = await count_blob_requests(mix, connector_url, args, Path(tmp), azurite, store)
+                    print(f"[{mix}] bot-blob storage requests per turn: {format_requests(counted[mix])}", flush=True)
     finally:
         connector.stop()
         if azurite:
@@ -508,6 +559,8 @@ async def main(argv: list[str] | None = None) -> int:
     stats = {m: {n: summary(r) for n, r in by_name.items() if r} for m, by_name in runs.items()}
     for mix in mixes:
         report(mix, stats[mix], latency[mix], args)
+        if mix in counted:
+            print(f"bot-blob storage requests per turn ({mix}, one person at a time): {format_requests(counted[mix])}")
     if args.json:
         print(
             json.dumps(

@@ -25,12 +25,13 @@ from datetime import datetime
 from typing import Any
 
 from botbuilder.core import TurnContext
-from botbuilder.schema import ConversationReference
 
 from dialogs.presenting import as_activity
 from dialogs.services import Services
 from model import content, goals, nudges
 from model.docstore import one_read_per_turn
+
+from .sdk.activity_codec import read_reference
 
 log = logging.getLogger("kompetencehjulet.nudges")
 
@@ -192,7 +193,7 @@ class NudgeSender:
         return await self._deliver(reference, activity, bucket, Report(), no_claim) == "sent"
 
     async def _deliver(self, reference: dict, activity, bucket: TokenBucket, report: Report, claim) -> str:
-        ref = ConversationReference().deserialize(reference)
+        ref = read_reference(reference)
         claimed = False
         for attempt in range(self.max_attempts):
             failure: list[BaseException] = []

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 
 from botbuilder.core import MessageFactory, TurnContext
 
 from model import assessment, content, history
-from model.wheel_picture import alt_text, render_wheel_compact
+from model.wheel_picture import alt_text, made_wheel, render_wheel_compact
 
 from .cards import card_activity
 from .files import offer_file
@@ -26,7 +27,9 @@ async def show_history(context: TurnContext) -> None:
         await context.send_activity(MessageFactory.text(body))
         return
     scores = assessment.latest_scores(items)
-    png = render_wheel_compact(scores, lang)
+    png = made_wheel(scores, lang)
+    if png is None:  # a new picture: drawn beside the loop, which keeps serving other turns
+        png = await asyncio.to_thread(render_wheel_compact, scores, lang)
     card = {
         "type": "AdaptiveCard",
         "version": "1.4",

@@ -7,11 +7,14 @@ re-run after an interruption.
 
 from __future__ import annotations
 
+from .aggregates import REPORTS, TEAMS
 from .docstore import DocStore
 from .reminders import SCHEDULE
 from .users import STATE, USERS
 
-COLLECTIONS = (USERS, STATE, SCHEDULE)
+# Every collection that holds data (the health probe's documents are made and removed by
+# each readiness check). The source is left as it was: remove it once the target is checked.
+COLLECTIONS = (USERS, STATE, SCHEDULE, REPORTS, TEAMS)
 
 
 async def copy_all(source: DocStore, target: DocStore) -> dict[str, int]:

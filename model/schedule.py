@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Iterator
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -217,21 +218,27 @@ def _slot_for(prefs: ReminderPrefs, d: date, zone: ZoneInfo) -> datetime:
 
 
 def _regular_slots(prefs: ReminderPrefs, first: date, last: date) -> list[datetime]:
-    """Regular slots whose nominal date is in [first, last], ascending.
+    """Regular slots whose nominal date is in [first, last], ascending."""
+    return list(_slots_from(prefs, first, last))
 
-    The adjustment is monotone, so the list is sorted; duplicates (two
-    nominal dates pushed onto the same day) are dropped.
+
+def _slots_from(prefs: ReminderPrefs, first: date, last: date) -> Iterator[datetime]:
+    """The same, one at a time, so a caller that needs only the next one stops there
+    (a wave of 50,000 nudges asks each person's next slot).
+
+    The adjustment is monotone, so they come sorted; duplicates (two nominal dates
+    pushed onto the same day) are dropped.
     """
     zone = ZoneInfo(prefs.tz)
-    slots: list[datetime] = []
+    previous: datetime | None = None
     d = first
     while d <= last:
         if _is_nominal(prefs, d):
             s = _slot_for(prefs, d, zone)
-            if not slots or s > slots[-1]:
-                slots.append(s)
+            if previous is None or s > previous:
+                previous = s
+                yield s
         d += timedelta(days=1)
-    return slots
 
 
 def _snooze_slot(prefs: ReminderPrefs) -> datetime | None:
@@ -258,7 +265,7 @@ def next_slot(prefs: ReminderPrefs, after: datetime) -> datetime | None:
         return snooze
     local_day = after.astimezone(ZoneInfo(prefs.tz)).date()
     first = local_day - timedelta(days=_MAX_SHIFT_DAYS)
-    for s in _regular_slots(prefs, first, local_day + timedelta(days=_LOOKAHEAD_DAYS)):
+    for s in _slots_from(prefs, first, local_day + timedelta(days=_LOOKAHEAD_DAYS)):
         if s > after:
             return s
     return None

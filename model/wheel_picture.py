@@ -8,9 +8,9 @@ The picture is drawn at 640 px so it stays readable when Teams shows it 320 px w
 
 from __future__ import annotations
 
-import functools
 import io
 import math
+import threading
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -213,13 +213,31 @@ def _picture(scores: Mapping[str, float | None], lang: str, size: int) -> Image.
 
 def render_wheel_compact(scores: Mapping[str, float | None], lang: str, size: int = 480) -> bytes:
     """The wheel with a small palette: about 9 KB, so it fits inside a Teams message (~28 KB).
-    Cached: there are only a few hundred distinct pictures. A new one takes about 6 ms on the
-    event loop (drawing 2 ms, octree palette 3 ms, zlib level 6); median-cut palette, a PNG
-    round trip and optimize=True took 31 ms for a picture 0.2 KB smaller."""
-    return _compact(tuple(sorted(scores.items())), lang, size)
+    Kept once made: there are only a few hundred distinct pictures. A new one takes about
+    6-12 ms (drawing, octree palette, zlib level 6); median-cut palette, a PNG round trip
+    and optimize=True took 4-5 times as long for a picture 0.2 KB smaller."""
+    key = (tuple(sorted(scores.items())), lang, size)
+    png = _made.get(key)
+    if png is None:
+        with _making:  # one drawing at a time (worker threads share the fonts)
+            png = _made.get(key) or _compact(*key)
+            _made[key] = png
+            if len(_made) > MADE_PICTURES:
+                _made.pop(next(iter(_made)))  # the oldest goes
+    return png
 
 
-@functools.lru_cache(maxsize=512)
+def made_wheel(scores: Mapping[str, float | None], lang: str, size: int = 480) -> bytes | None:
+    """The compact picture when it was made already, else None: a caller on the event loop
+    makes a new one on a worker thread, so other turns are not held up meanwhile."""
+    return _made.get((tuple(sorted(scores.items())), lang, size))
+
+
+MADE_PICTURES = 1024  # 6^3 score combinations per language, and some room for report means
+_made: dict[tuple, bytes] = {}
+_making = threading.Lock()
+
+
 def _compact(scores: tuple, lang: str, size: int) -> bytes:
     image = _picture(dict(scores), lang, size).quantize(colors=48, method=Image.Quantize.FASTOCTREE)
     out = io.BytesIO()

@@ -54,6 +54,45 @@ async def test_a_conversation_alternating_between_two_instances_keeps_its_dialog
         await b.stop()
 
 
+async def test_on_blob_a_question_reads_the_person_and_the_dialog_once_and_writes_nothing(
+    tmp_path, azurite, container, connector
+):
+    """Each storage request is an HTTP round trip (about 3.5 ms of the Azure SDK's CPU):
+    a turn that changes nothing must only read, once per document."""
+    bot = BotServer(tmp_path / "a", **blob_config(azurite, container))
+    await bot.start()
+    try:
+        store = bot.runtime.services.store
+        user = TeamsUser(connector, locale="en-US")
+        for text in ("hi", "Manager", "3"):
+            await say(bot, connector, user.message(text))
+        requests: list[tuple[str, str]] = []
+        read_named, write, delete = store.read_named, store._write, store.delete
+
+        async def counted_read(collection, name):
+            requests.append(("read", collection))
+            return await read_named(collection, name)
+
+        async def counted_write(blob_name, *args):
+            requests.append(("write", blob_name.split("/")[0]))
+            return await write(blob_name, *args)
+
+        async def counted_delete(collection, key):
+            requests.append(("delete", collection))
+            return await delete(collection, key)
+
+        store.read_named, store._write, store.delete = counted_read, counted_write, counted_delete
+        for question in ("what is innovation?", "how do I get better at business cases?", "profile"):
+            requests.clear()
+            assert await say(bot, connector, user.message(question))
+            assert sorted(requests) == [("read", "state"), ("read", "users")], (question, requests)
+        requests.clear()
+        await say(bot, connector, user.message("assessment"))  # a check begins: its dialog is written, once
+        assert [r for r in requests if r[0] != "read"] == [("write", "state")]
+    finally:
+        await bot.stop()
+
+
 async def _due_people(store, connector, count: int, now: datetime) -> list[TeamsUser]:
     """People whose weekly 08:00 slot fell in the last few days, so they are due `now`."""
     due = []

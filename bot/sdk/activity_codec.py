@@ -18,7 +18,7 @@ import datetime
 import enum
 from typing import Any
 
-from botbuilder.schema import Activity
+from botbuilder.schema import Activity, ConversationReference
 from msrest.serialization import Deserializer, Model, Serializer
 
 
@@ -192,6 +192,14 @@ def read_activity(body: dict[str, Any]) -> Activity:
         return codec().from_dict(Activity, body)
     except Unsupported:
         return Activity().deserialize(body)
+
+
+def read_reference(data: dict[str, Any]) -> ConversationReference:
+    """`ConversationReference().deserialize(data)`, fast: a nudge wave reads one per person."""
+    try:
+        return codec().from_dict(ConversationReference, data)
+    except Unsupported:
+        return ConversationReference().deserialize(data)
 
 
 def to_json_dict(model: Model) -> dict[str, Any]:
