@@ -425,11 +425,23 @@ def quiet_repeats(interval: float = 60.0) -> None:
             logger.addFilter(RepeatFilter(interval))
 
 
+# ACCESS_LOG=1: the request line, status, size and seconds; not aiohttp's default, which
+# adds the client's address, Referer and User-Agent.
+ACCESS_LOG_FORMAT = '"%r" %s %b %Tf'
+
+
 def serve(app: web.Application, config: Config, access_log: logging.Logger | None = None) -> None:
     """Serve `app` on HOST:PORT until SIGINT or SIGTERM, as web.run_app would, guarded."""
     open_files = raise_open_files_limit()
     quiet_repeats()
-    served = runner(app, config, open_files=open_files, access_log=access_log, handle_signals=True)
+    served = runner(
+        app,
+        config,
+        open_files=open_files,
+        access_log=access_log,
+        access_log_format=ACCESS_LOG_FORMAT,
+        handle_signals=True,
+    )
     log.info(
         "at most %d connections (open-files limit %d); request heads within %g s, bodies within %g s",
         served.guard.max_connections,

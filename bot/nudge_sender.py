@@ -30,6 +30,7 @@ from dialogs.presenting import as_activity
 from dialogs.services import Services
 from model import content, goals, nudges
 from model.docstore import one_read_per_turn
+from model.safe_log import without_message
 
 from .sdk.activity_codec import read_reference
 
@@ -138,8 +139,8 @@ class NudgeSender:
                     try:
                         with one_read_per_turn():  # the person is read once per nudge, not per step
                             report.outcomes[await self._one(key, now, report, moves)] += 1
-                    except Exception:  # noqa: BLE001 - one person's failure must not stop the wave
-                        log.exception("nudge for one person failed")
+                    except Exception as err:  # noqa: BLE001 - one person's failure must not stop the wave
+                        log.error("nudge for one person failed: %s", without_message(err))
                         report.outcomes["error"] += 1
                     if len(moves) >= INDEX_BATCH:
                         batch, moves[:] = list(moves), []

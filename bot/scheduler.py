@@ -14,6 +14,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 from aiohttp import web
 
 from model.leadership import run_as_leader
+from model.safe_log import without_message
 
 log = logging.getLogger("kompetencehjulet")
 
@@ -32,8 +33,8 @@ def scheduler(
             while True:
                 try:
                     await run_as_leader(leader, job)
-                except Exception:  # noqa: BLE001 - keep the scheduler alive
-                    log.exception("%s failed", name)
+                except Exception as err:  # noqa: BLE001 - keep the scheduler alive
+                    log.error("%s failed: %s", name, without_message(err))
                 await asyncio.sleep(interval)
 
         task = asyncio.create_task(loop())

@@ -10,13 +10,13 @@ new person used to get no answer at all, and the welcome needs no write."""
 from __future__ import annotations
 
 import logging
-import traceback
 from typing import Awaitable, Callable
 
 from botbuilder.core import ConversationState, TurnContext
 
 from dialogs.turn import lang_of
 from model import content
+from model.safe_log import without_message
 
 log = logging.getLogger("kompetencehjulet.adapter")
 
@@ -59,9 +59,3 @@ def welcome_for(activity) -> str | None:
     if activity.type == "conversationUpdate" and activity.members_added and personal:
         return "msg.welcome"
     return None
-
-
-def without_message(error: BaseException) -> str:
-    """Exception type and stack frames, never the message: messages (int("…"),
-    KeyError('…')) can quote what the person typed."""
-    return f"{type(error).__name__}\n" + "".join(traceback.format_tb(error.__traceback__))

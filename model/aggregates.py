@@ -21,7 +21,6 @@ Figures per group and sub-area: the mean and the number of people per score 1-5.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 from dataclasses import dataclass, field
@@ -37,7 +36,6 @@ DIMENSIONS = ("role", "level", "team", "quarter")
 REPORTS = "reports"  # the release ledger, one document per dimension
 TEAMS = "teams"  # team rosters (hashed member names), for --by team and the team overview
 MODES = ("opt-out", "opt-in", "off")
-SCAN_PAUSE_EVERY = 200  # documents: a scan hands the event loop back this often
 
 
 def counted(doc: Doc, mode: str) -> bool:
@@ -125,11 +123,8 @@ async def load_people(store: DocStore, mode: str, teams: dict[str, list[str]] | 
         for member in members:
             member_teams.setdefault(member, []).append(team)
     people = []
-    for number, name in enumerate(await store.keys(USERS), start=1):
-        if number % SCAN_PAUSE_EVERY == 0:
-            await asyncio.sleep(0)
-        doc, _ = await store.read_named(USERS, name)
-        if not doc or not counted(doc, mode):
+    async for name, doc in store.scan(USERS):  # an unreadable document is set aside, not fatal
+        if not counted(doc, mode):
             continue
         checks = [c for c in doc.get("assessments") or [] if c.get("scores") and c.get("at")]
         if checks:

@@ -22,6 +22,7 @@ import logging
 import re
 import time
 import uuid
+from datetime import datetime
 from typing import Any
 
 from azure.core import MatchConditions
@@ -42,6 +43,7 @@ _JSON = ContentSettings(content_type="application/json; charset=utf-8")
 _CONFLICT_STATUS = (409, 412)
 LEASE_PREFIX = "_leases/"
 QUARANTINE_PREFIX = "_quarantine/"  # + <collection>/<name>-<ns>.json: unreadable documents, set aside
+_QUARANTINED = re.compile(r"-(\d+)\.json$")
 
 
 def _is_conflict(err: HttpResponseError) -> bool:
@@ -133,19 +135,44 @@ class BlobStore(DocStore):
             raise CorruptDocument(f"{collection}/{name}")
         return doc, downloader.properties.etag
 
-    async def quarantine(self, collection: str, key: str) -> None:
+    async def quarantine_named(self, collection: str, name: str) -> None:
         container = await self.container_client()
-        blob = container.get_blob_client(self.blob_name(collection, key))
+        blob = container.get_blob_client(self._named(collection, name))
         try:
             raw = await (await blob.download_blob()).readall()
         except ResourceNotFoundError:
             return
-        aside = f"{QUARANTINE_PREFIX}{collection}/{doc_name(key)}-{time.time_ns()}.json"
+        aside = f"{QUARANTINE_PREFIX}{collection}/{name}-{time.time_ns()}.json"
         await container.get_blob_client(aside).upload_blob(raw, overwrite=True)
         try:
             await blob.delete_blob(delete_snapshots="include")
         except ResourceNotFoundError:
             pass
+
+    async def stale(self, collection: str, before: datetime) -> list[str]:
+        container = await self.container_client()
+        prefix = f"{collection}/"
+        names = []
+        async for props in container.list_blobs(name_starts_with=prefix):
+            name = props.name[len(prefix) :]
+            if "/" not in name and name.endswith(".json") and props.last_modified < before:
+                names.append(name[: -len(".json")])
+        return sorted(names)
+
+    async def expire_quarantined(self, before: datetime) -> int:
+        container = await self.container_client()
+        limit = before.timestamp() * 1e9
+        old = []
+        async for props in container.list_blobs(name_starts_with=QUARANTINE_PREFIX):
+            match = _QUARANTINED.search(props.name)
+            if match and int(match.group(1)) < limit:
+                old.append(props.name)
+        for name in old:
+            try:
+                await container.get_blob_client(name).delete_blob(delete_snapshots="include")
+            except ResourceNotFoundError:
+                pass
+        return len(old)
 
     async def write(
         self, collection: str, key: str, doc: Doc, if_match: str | None = None, if_none_match: bool = False
@@ -180,10 +207,13 @@ class BlobStore(DocStore):
         return result["etag"]
 
     async def delete(self, collection: str, key: str) -> None:
+        await self.delete_named(collection, doc_name(key))
+
+    async def delete_named(self, collection: str, name: str) -> None:
         """The document and any quarantined copy of it."""
         container = await self.container_client()
-        names = [self.blob_name(collection, key)]
-        async for props in container.list_blobs(name_starts_with=f"{QUARANTINE_PREFIX}{collection}/{doc_name(key)}-"):
+        names = [self._named(collection, name)]
+        async for props in container.list_blobs(name_starts_with=f"{QUARANTINE_PREFIX}{collection}/{name}-"):
             names.append(props.name)
         for name in names:
             try:

@@ -17,7 +17,8 @@ import inspect
 import json
 import logging
 import weakref
-from typing import Any, Awaitable, Callable, Iterator
+from datetime import datetime
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterator
 
 Doc = dict[str, Any]
 log = logging.getLogger("kompetencehjulet.storage")
@@ -32,6 +33,7 @@ class CorruptDocument(Exception):
     The message names the collection and the hashed name, never the content."""
 
 
+SCAN_PAUSE_EVERY = 100  # documents: a scan hands the event loop back this often
 UNCHANGED: Any = object()  # returned by an update's `change`: nothing to write
 
 
@@ -91,11 +93,47 @@ class DocStore(abc.ABC):
     async def read_named(self, collection: str, name: str) -> tuple[Doc | None, str | None]:
         """Read by stored name (from keys()); migration copies documents without their keys."""
 
-    @abc.abstractmethod
     async def quarantine(self, collection: str, key: str) -> None:
         """Move an unreadable document aside, whole, where reads no longer find it and
         `delete` still does: one bad file must cost at most its own person, and deleting
         that person must remove the set-aside copy too."""
+        await self.quarantine_named(collection, doc_name(key))
+
+    @abc.abstractmethod
+    async def quarantine_named(self, collection: str, name: str) -> None:
+        """`quarantine` by stored name (a scan found it unreadable and cannot know its key)."""
+
+    @abc.abstractmethod
+    async def delete_named(self, collection: str, name: str) -> None:
+        """`delete` by stored name: retention removing a document nobody can name."""
+
+    @abc.abstractmethod
+    async def stale(self, collection: str, before: datetime) -> list[str]:
+        """Names of the documents last written before `before` (retention of documents
+        that no person's document points to any more, e.g. an old chat's dialog state)."""
+
+    @abc.abstractmethod
+    async def expire_quarantined(self, before: datetime) -> int:
+        """Delete the copies set aside before `before`; how many. They are kept a while
+        for an operator to look at, not for ever: they hold personal data too."""
+
+    async def scan(self, collection: str, unreadable: list[str] | None = None) -> AsyncIterator[tuple[str, Doc]]:
+        """Every readable document of a collection with its stored name, handing the loop
+        back every few documents (chats go on meanwhile). An unreadable one is set aside
+        and its name added to `unreadable`: one bad file costs at most its own person."""
+        for number, name in enumerate(await self.keys(collection), start=1):
+            if number % SCAN_PAUSE_EVERY == 0:
+                await asyncio.sleep(0)
+            try:
+                doc, _ = await self.read_named(collection, name)
+            except CorruptDocument:
+                log.warning("set aside an unreadable document in %s", collection)
+                await self.quarantine_named(collection, name)
+                if unreadable is not None:
+                    unreadable.append(name)
+                continue
+            if doc is not None:
+                yield name, doc
 
     async def read_or_quarantine(self, collection: str, key: str) -> tuple[Doc | None, str | None]:
         """`read`, but a corrupt document is quarantined and reads as missing, so whoever

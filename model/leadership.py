@@ -13,6 +13,7 @@ import logging
 from typing import AsyncIterator, Awaitable, Callable
 
 from .docstore import DocStore
+from .safe_log import without_message
 
 log = logging.getLogger("kompetencehjulet.leadership")
 
@@ -51,8 +52,8 @@ async def run_as_leader(leader, work: Callable[[], Awaitable[object]]) -> tuple[
     try:
         if not await leader.acquire():
             return False, None
-    except Exception:  # noqa: BLE001 - storage trouble: not the leader this round
-        log.exception("could not take the nudge-sender lease")
+    except Exception as err:  # noqa: BLE001 - storage trouble: not the leader this round
+        log.error("could not take the nudge-sender lease: %s", without_message(err))
         return False, None
     task = asyncio.ensure_future(work())
     try:

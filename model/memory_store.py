@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import copy
 import itertools
+import time
+from datetime import datetime
 
 from .docstore import ConflictError, Doc, DocStore, doc_name
 
@@ -13,7 +15,8 @@ from .docstore import ConflictError, Doc, DocStore, doc_name
 class MemoryStore(DocStore):
     def __init__(self) -> None:
         self._docs: dict[tuple[str, str], tuple[Doc, str]] = {}
-        self._set_aside: dict[tuple[str, str], tuple[Doc, str]] = {}
+        self._set_aside: dict[tuple[str, str], tuple[Doc, str, float]] = {}
+        self._written: dict[tuple[str, str], float] = {}  # when each document was last written
         self._revisions = itertools.count(1)
 
     async def read(self, collection: str, key: str) -> tuple[Doc | None, str | None]:
@@ -37,16 +40,31 @@ class MemoryStore(DocStore):
     async def write_named(self, collection: str, name: str, doc: Doc) -> str:
         etag = str(next(self._revisions))
         self._docs[(collection, name)] = (copy.deepcopy(doc), etag)
+        self._written[(collection, name)] = time.time()
         return etag
 
-    async def quarantine(self, collection: str, key: str) -> None:
-        found = self._docs.pop((collection, doc_name(key)), None)
+    async def quarantine_named(self, collection: str, name: str) -> None:
+        found = self._docs.pop((collection, name), None)
         if found:
-            self._set_aside[(collection, doc_name(key))] = found
+            self._set_aside[(collection, name)] = (*found, time.time())
 
     async def delete(self, collection: str, key: str) -> None:
-        self._docs.pop((collection, doc_name(key)), None)
-        self._set_aside.pop((collection, doc_name(key)), None)
+        await self.delete_named(collection, doc_name(key))
+
+    async def delete_named(self, collection: str, name: str) -> None:
+        self._docs.pop((collection, name), None)
+        self._set_aside.pop((collection, name), None)
+        self._written.pop((collection, name), None)
+
+    async def stale(self, collection: str, before: datetime) -> list[str]:
+        limit = before.timestamp()
+        return sorted(n for (c, n), at in self._written.items() if c == collection and at < limit)
+
+    async def expire_quarantined(self, before: datetime) -> int:
+        old = [k for k, (_, _, at) in self._set_aside.items() if at < before.timestamp()]
+        for k in old:
+            del self._set_aside[k]
+        return len(old)
 
     async def keys(self, collection: str) -> list[str]:
         return sorted(name for coll, name in self._docs if coll == collection)

@@ -18,6 +18,7 @@ import asyncio
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from . import schedule
 from .docstore import UNCHANGED, Doc, DocStore
@@ -166,6 +167,7 @@ class Reminders:
         for name in sorted(set(removals) | set(additions)):
 
             def change(doc: Doc, name=name) -> Doc | None:
+                doc["bucket"] = name  # its own key, so a sweep that finds it by scanning can update it
                 due = doc.setdefault("due", {})
                 adding = additions.get(name, {})
                 changed = False
@@ -181,10 +183,28 @@ class Reminders:
             await self.store.update(SCHEDULE, name, change)
 
     async def forget(self, key: str, doc: Doc | None) -> None:
-        """Deletion: remove the person from the index (the user document goes separately)."""
-        nxt = parse(((doc or {}).get("reminder") or {}).get("next"))
+        """Deletion: remove the person from the index (the user document goes separately).
+        `doc` None: their document could not be read, so where they are indexed is not
+        known; every index document is looked through (rare: only such a deletion)."""
+        if doc is None:
+            await self._sweep(key)
+            return
+        nxt = parse((doc.get("reminder") or {}).get("next"))
         if nxt:
             await self.reindex(key, nxt, None)
+
+    async def _sweep(self, key: str) -> None:
+        def drop(index: Doc) -> Any:
+            return None if index.get("due", {}).pop(key, None) is not None else UNCHANGED
+
+        async for name, index in self.store.scan(SCHEDULE):
+            if key not in index.get("due", {}):
+                continue
+            if index.get("bucket"):
+                await self.store.update(SCHEDULE, index["bucket"], drop)
+            else:  # written before index documents named themselves
+                index["due"].pop(key)
+                await self.store.write_named(SCHEDULE, name, index)
 
     async def due(self, now: datetime) -> list[str]:
         """People whose indexed due time is at or before `now` (within the catch-up window).

@@ -9,20 +9,21 @@ so the model stays free of any bot SDK.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Awaitable, Callable
 
+from .aggregates import TEAMS
 from .docstore import Doc, DocStore
-from .users import USERS, Users, key_of
+from .users import STATE, USERS, Users, key_of
 
 log = logging.getLogger("kompetencehjulet.retention")
 
 DEFAULT_DAYS = 730  # two years without a word from the person
 WARNING_DAYS = 30  # told this long before, once
-SCAN_PAUSE_EVERY = 100  # documents: the scan hands the loop back this often (chats go on meanwhile)
+QUARANTINE_DAYS = 30  # an unreadable document is kept aside this long, for an operator to look at
+OLD_WITH_TIME = (STATE, TEAMS)  # collections whose documents expire by the time they were last written
 
 KEEP, WARN, DELETE = "keep", "warn", "delete"
 
@@ -56,6 +57,9 @@ class Outcome:
     warned: int = 0
     deleted: int = 0
     unreachable: int = 0  # due a warning, but no conversation to send it to (or the send failed)
+    unreadable: int = 0  # person documents that could not be read: set aside, deleted after QUARANTINE_DAYS
+    old_documents: int = 0  # dialog states and team rosters not written for the retention period
+    set_aside_removed: int = 0  # unreadable copies older than QUARANTINE_DAYS
     by_action: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, int]:
@@ -64,6 +68,9 @@ class Outcome:
             "warned": self.warned,
             "deleted": self.deleted,
             "warning_not_sent": self.unreachable,
+            "unreadable_set_aside": self.unreadable,
+            "old_dialog_states_and_rosters": self.old_documents,
+            "set_aside_copies_removed": self.set_aside_removed,
         }
 
 
@@ -79,13 +86,10 @@ class Retention:
     async def run(self, now: datetime, warn: Warn | None, dry_run: bool = False) -> Outcome:
         """One pass over everyone. A dry run counts what would happen and changes nothing."""
         outcome = Outcome()
-        names = await self.store.keys(USERS)
-        for number, name in enumerate(names, start=1):
-            if number % SCAN_PAUSE_EVERY == 0:
-                await asyncio.sleep(0)
-            doc, _ = await self.store.read_named(USERS, name)
-            if doc is None:
-                continue
+        if not dry_run:  # first, so what this run sets aside stays its QUARANTINE_DAYS
+            outcome.set_aside_removed = await self.store.expire_quarantined(now - timedelta(days=QUARANTINE_DAYS))
+        unreadable: list[str] = []
+        async for _name, doc in self.store.scan(USERS, unreadable):
             outcome.scanned += 1
             action = decide(doc, now, self.days)
             if action == KEEP:
@@ -111,8 +115,22 @@ class Retention:
             else:
                 outcome.unreachable += 1
                 await self.users.mark_retention_warned(key, None)
+        outcome.unreadable = len(unreadable)
+        await self._documents_nobody_names(now, outcome, dry_run)
         log.info("retention run: %s", outcome.as_dict())
         return outcome
+
+    async def _documents_nobody_names(self, now: datetime, outcome: Outcome, dry_run: bool) -> None:
+        """What a person's document no longer leads to: the dialog state of a chat silent
+        for the whole retention period (also one whose person's document was unreadable),
+        and team rosters nobody refreshed in that time."""
+        before = now - timedelta(days=self.days)
+        for collection in OLD_WITH_TIME:
+            names = await self.store.stale(collection, before)
+            outcome.old_documents += len(names)
+            if not dry_run:
+                for name in names:
+                    await self.store.delete_named(collection, name)
 
     def due_date(self, doc: Doc) -> date | None:
         seen = last_activity(doc)

@@ -27,6 +27,7 @@ import os
 import re
 import time
 import weakref
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
@@ -121,13 +122,37 @@ class TinyDBStore(DocStore):
         except (ValueError, TypeError, AttributeError, KeyError) as err:  # not JSON, or not our layout
             raise CorruptDocument(f"{collection}/{path.name}") from err
 
-    async def quarantine(self, collection: str, key: str) -> None:
-        path = self.path(collection, key)
+    async def quarantine_named(self, collection: str, name: str) -> None:
+        path = self._path(collection, name)
         aside = path.with_name(f".quarantine-{path.stem}-{time.time_ns()}.json")
         try:
             os.replace(path, aside)
         except FileNotFoundError:
             pass
+
+    async def delete_named(self, collection: str, name: str) -> None:
+        await self._submit(_Job(self._path(collection, name), None, None, False))
+
+    async def stale(self, collection: str, before: datetime) -> list[str]:
+        limit = before.timestamp()
+        found = []
+        for path in (self.root / collection).glob("*/*.json"):
+            try:
+                if not path.name.startswith(".") and path.stat().st_mtime < limit:
+                    found.append(path.stem)
+            except FileNotFoundError:
+                continue
+        return sorted(found)
+
+    async def expire_quarantined(self, before: datetime) -> int:
+        limit = before.timestamp() * 1e9
+        removed = 0
+        for path in self.root.glob("*/*/.quarantine-*.json"):
+            match = _QUARANTINED.match(path.name)
+            if match and int(match.group(1)) < limit:
+                _unlink(path)
+                removed += 1
+        return removed
 
     async def write(
         self, collection: str, key: str, doc: Doc, if_match: str | None = None, if_none_match: bool = False
@@ -382,14 +407,15 @@ def _open_lock(folder: Path):
 
 
 def _create(tmp: str, folder: Path) -> int:
+    """A new temporary, readable by this user only: it holds a person's data."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
 
     def make() -> int:
         try:
-            return os.open(tmp, flags, 0o644)
+            return os.open(tmp, flags, 0o600)
         except FileExistsError:  # left by an earlier process with this pid (pid 1 in a container)
             os.unlink(tmp)
-            return os.open(tmp, flags, 0o644)
+            return os.open(tmp, flags, 0o600)
 
     return _in_folder(folder, make)
 
@@ -500,6 +526,7 @@ def _committer_thread() -> concurrent.futures.ThreadPoolExecutor:
 
 
 _TMP = re.compile(r"^\.tmp-(\d+)-\d+-(.+)$")
+_QUARANTINED = re.compile(r"^\.quarantine-[0-9a-f]+-(\d+)\.json$")
 _STARTED = time.time()  # a temporary of this pid from before this moment is a dead namesake's
 STALE_TEMPORARY = 3600.0  # seconds: no write takes this long, whoever started it
 

@@ -48,7 +48,7 @@ def iso(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
-DeleteHook = Callable[[str, Doc], Awaitable[None]]
+DeleteHook = Callable[[str, Doc | None], Awaitable[None]]  # None: the document was unreadable
 
 
 async def read_person(store: DocStore, key: str) -> Doc | None:
@@ -60,11 +60,15 @@ async def read_person(store: DocStore, key: str) -> Doc | None:
 async def change_part(store: DocStore, key: str, part: str, edit: Callable[[Doc, Doc], None]) -> Doc | None:
     """How another owner edits its own part of the document (a dict, created when missing):
     `edit(part, doc)` changes `part` and may read the rest of `doc`; returns the whole
-    document as stored."""
+    document as stored. A person who is not stored (deleted a moment ago, e.g. while
+    their nudge was being sent) is not brought back: nothing is written, None returned."""
 
-    def change(doc: Doc) -> None:
+    def change(doc: Doc) -> Any:
+        if not doc:
+            return UNCHANGED
         doc.setdefault("schema", SCHEMA_VERSION)
         edit(doc.setdefault(part, {}), doc)
+        return None
 
     return await store.update(USERS, key, change)
 
@@ -205,12 +209,20 @@ class Users:
     async def export(self, key: str, now: datetime) -> Doc:
         """Everything stored about the person, as plain JSON-safe data."""
         doc = await self.get(key) or {}
+        dialogs = []
+        for state_key in doc.get("state_keys", []):  # a half-finished check, onboarding, ...
+            state, _ = await self.store.read_or_quarantine(STATE, state_key)
+            if state:
+                dialogs.append(state)
         return {
             "profile": doc.get("profile"),
             "assessments": doc.get("assessments", []),
             "reminder": doc.get("reminder"),
             "goals": doc.get("goals", []),
             "conversation_reference": doc.get("conversation"),
+            "last_seen": doc.get("seen"),
+            "retention_warned": doc.get("retention_warned"),
+            "dialog_state": dialogs,
             "exported": iso(now),
             "schema": doc.get("schema", SCHEMA_VERSION),
         }
@@ -220,12 +232,15 @@ class Users:
         leftovers, which the store removes with it), the dialog state it points to, and what
         other owners keep about them (the schedule index, report contributions). True when
         there was anything stored; deleting someone twice is fine."""
-        doc, _ = await self.store.read_or_quarantine(USERS, key)
-        doc = doc or {}
-        for state_key in set(doc.get("state_keys", [])) | set(extra_state_keys):
+        try:
+            found, _ = await self.store.read(USERS, key)
+            doc: Doc | None = found or {}
+        except CorruptDocument:  # what it pointed to is unknown: the owners look everywhere
+            doc = None
+        for state_key in set((doc or {}).get("state_keys", [])) | set(extra_state_keys):
             await self.store.delete(STATE, state_key)
         for hook in self._on_delete:
             await hook(key, doc)
-        await self.store.delete(USERS, key)
+        await self.store.delete(USERS, key)  # with its set-aside copies
         self.store.forget_read(USERS, key)
-        return bool(doc)
+        return doc is None or bool(doc)

@@ -11,7 +11,7 @@ import pytest
 from model import schedule
 from model.reminders import SCHEDULE, SHARDS, Reminders, hour_of
 from model.tinydb_store import TinyDBStore
-from model.users import USERS, iso
+from model.users import USERS, Users, iso
 
 MONDAY = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
 TUESDAY_NINE = datetime(2026, 12, 1, 8, 0, 30, tzinfo=timezone.utc)  # 09:00:30 in Copenhagen
@@ -26,7 +26,9 @@ async def store(tmp_path):
 
 async def _everyone_on_tuesday_nine(reminders: Reminders) -> list[str]:
     keys = [f"tenant-1|person-{n}" for n in range(PEOPLE)]
+    users = Users(reminders.store)
     for key in keys:
+        await users.save_profile(key, MONDAY, role="it", level="use")  # reminders belong to stored people
         await reminders.configure(key, WEEKLY, MONDAY)
     return keys
 

@@ -72,3 +72,72 @@ async def test_a_warning_that_could_not_be_sent_is_tried_another_day():
     first = await job.run(START + timedelta(days=701), unreachable)
     await job.run(START + timedelta(days=702), unreachable)
     assert first.unreachable == 1 and len(attempts) == 2
+
+
+# -- what a person's document no longer leads to ------------------------------------------
+def _files_mentioning(root, needle: str) -> list[str]:
+    return [str(p) for p in root.rglob("*") if p.is_file() and needle.encode() in p.read_bytes()]
+
+
+async def test_one_unreadable_person_does_not_stop_retention_and_is_gone_a_month_later(tmp_path):
+    from model.tinydb_store import TinyDBStore
+
+    store = TinyDBStore(tmp_path / "data", fsync=False)
+    users = Users(store)
+    keys = [user_key("t", f"aad-{n}") for n in range(3)]
+    for key in keys:
+        await users.remember_conversation(key, REFERENCE, None, True, now=START)
+    store.path("users", keys[1]).write_bytes(
+        b'{"_meta": {"1": {"rev": 3}}, "document": {"1": {"key": "t|aad-1"'
+    )  # torn
+    outcome = await Retention(store, users).run(START + timedelta(days=800), None)
+    assert outcome.deleted == 2 and outcome.unreadable == 1, "the others were handled all the same"
+    assert await users.get(keys[0]) is None and await users.get(keys[2]) is None
+    assert _files_mentioning(tmp_path / "data", "aad-1"), "set aside for an operator to look at"
+    later = datetime.now(timezone.utc) + timedelta(days=retention.QUARANTINE_DAYS + 1)
+    assert (await Retention(store, users).run(later, None)).set_aside_removed == 1
+    assert not _files_mentioning(tmp_path / "data", "aad-1"), "and deleted a month later"
+
+
+async def test_deleting_an_unreadable_person_also_takes_them_out_of_the_nudge_index(tmp_path):
+    from model import schedule
+    from model.reminders import Reminders
+    from model.tinydb_store import TinyDBStore
+
+    store = TinyDBStore(tmp_path / "data", fsync=False)
+    users = Users(store, on_delete=(Reminders(store).forget,))
+    key = user_key("t", "aad-index")
+    await users.remember_conversation(key, REFERENCE, None, True, now=START)
+    await Reminders(store).configure(key, schedule.ReminderPrefs(frequency="weekly", weekday=1, time="09:00"), START)
+    assert _files_mentioning(tmp_path / "data" / "schedule", key)
+    store.path("users", key).write_bytes(b"\x00\x00garbled")
+    assert await users.delete(key) is True
+    assert not _files_mentioning(tmp_path / "data", "aad-index"), "no file names them any more"
+
+
+async def test_a_nudge_claimed_after_deletion_does_not_bring_the_person_back():
+    from model.reminders import Reminders
+
+    store = MemoryStore()
+    users = Users(store)
+    key = user_key("t", "aad-gone")
+    await users.remember_conversation(key, REFERENCE, None, True, now=START)
+    await users.delete(key)
+    assert await Reminders(store).claim(key, START + timedelta(days=1)) is False
+    assert await users.get(key) is None
+
+
+async def test_old_dialog_states_and_team_rosters_expire_with_the_retention_period():
+    from model.aggregates import TEAMS
+    from model.users import STATE
+
+    store = MemoryStore()
+    await store.write(STATE, "msteams/conversations/a:old", {"DialogState": {}})
+    await store.write(TEAMS, "team-1", {"id": "team-1", "members": ["abc"]})
+    job = Retention(store, Users(store))
+    now = datetime.now(timezone.utc)
+    assert (await job.run(now + timedelta(days=100), None)).old_documents == 0
+    dry = await job.run(now + timedelta(days=731), None, dry_run=True)
+    assert dry.old_documents == 2 and await store.keys(STATE), "a dry run only counts"
+    assert (await job.run(now + timedelta(days=731), None)).old_documents == 2
+    assert await store.keys(STATE) == [] and await store.keys(TEAMS) == []

@@ -261,3 +261,9 @@ async def test_a_refused_etag_in_a_batch_fails_only_its_own_writer(tmp_path):
     assert (await store.read("users", "a"))[0] == {"v": 3}
     assert not [p for p in (tmp_path / "data").rglob(".tmp-*")], "no temporary is left behind"
     await store.close()
+
+
+async def test_stored_documents_are_readable_by_the_bots_user_only(store):
+    await Users(store).save_profile(user_key("t1", "aad-1"), NOW, role="it", level="use")
+    path = store.path("users", user_key("t1", "aad-1"))
+    assert path.stat().st_mode & 0o077 == 0, oct(path.stat().st_mode)

@@ -102,7 +102,8 @@ def test_bot_settings(manifest):
     (bot,) = manifest["bots"]
     assert bot["botId"] == APP_ID
     assert set(bot["scopes"]) == {"personal", "team", "groupChat"}
-    assert bot["supportsFiles"] is False and bot["isNotificationOnly"] is False
+    # Teams sends the file consent card only to bots that declare files (eksport, MUS summary)
+    assert bot["supportsFiles"] is True and bot["isNotificationOnly"] is False
 
 
 def test_each_scope_has_a_command_list_of_content_commands(manifest):

@@ -38,6 +38,8 @@ from typing import Any, Callable
 
 from aiohttp import web
 
+from model.safe_log import without_message
+
 from ..config import Config
 
 log = logging.getLogger("kompetencehjulet.directline")
@@ -250,8 +252,10 @@ class DirectLine:
         """Hand one activity to the bot, as the Bot Framework would; False when the turn failed."""
         try:
             await self.adapter.process_activity("", activity, self.bot.on_turn)
-        except Exception:  # noqa: BLE001 - the turn error handler already apologised
-            log.exception("the bot failed on a %s activity from the local Direct Line", activity.type)
+        except Exception as err:  # noqa: BLE001 - the turn error handler already apologised
+            log.error(
+                "the bot failed on a %s activity from the local Direct Line: %s", activity.type, without_message(err)
+            )
             return False
         return True
 

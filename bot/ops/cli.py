@@ -94,6 +94,13 @@ def expire(args: argparse.Namespace) -> int:
         print(err, file=sys.stderr)
         return 2
 
+    from ..config import Config
+
+    days = Config.from_env().RETENTION_DAYS
+    if days <= 0:  # the served bot reads this as "no retention job"; here it would delete everyone
+        print(f"RETENTION_DAYS is {days}: retention is off, so nothing expires", file=sys.stderr)
+        return 2
+
     async def job(runtime) -> dict:
         outcome = await runtime.retention.run(at, dry_run=args.dry_run)
         return {**outcome.as_dict(), "dry_run": bool(args.dry_run), "retention_days": runtime.retention.days}
@@ -155,9 +162,8 @@ def _people(args: argparse.Namespace):
         if not getattr(args, "all", False):
             return [user_key(args.tenant, args.user)]
         found = []
-        for name in await services.store.keys(USERS):
-            doc, _ = await services.store.read_named(USERS, name)
-            key = key_of(doc or {})
+        async for _name, doc in services.store.scan(USERS):
+            key = key_of(doc)
             if key and key.startswith(f"{args.tenant}|"):
                 found.append(key)
         return found

@@ -163,7 +163,7 @@ def build_manifest(app_id: str, version: str) -> dict[str, Any]:
             {
                 "botId": app_id,
                 "scopes": list(SCOPES),
-                "supportsFiles": False,
+                "supportsFiles": True,  # the export and MUS files go through Teams' file consent flow
                 "isNotificationOnly": False,
                 "commandLists": [{"scopes": [scope], "commands": _commands("da", scope)} for scope in SCOPES],
             }
