@@ -123,10 +123,12 @@ async def _reminder_for(key: str, now: datetime) -> tuple[dict, dict]:
     'now', so the result is computed once per worker and reused with the key swapped."""
     from model import schedule
     from model.reminders import Reminders, bucket
+    from model.users import Users
 
     if "template" not in _REMINDER_CACHE:
         mem = MemoryStore()
         probe = "probe-key"
+        await Users(mem).save_profile(probe, now, role="it", level="use")  # reminders belong to stored people
         await Reminders(mem).configure(probe, schedule.ReminderPrefs.from_dict(dict(REMINDER)), now)
         doc = (await mem.read("users", probe))[0]
         _REMINDER_CACHE["template"] = doc["reminder"]
