@@ -46,6 +46,13 @@ def _validator(kind: str, ids: list[str]):
     return validate
 
 
+def privacy_line(context):
+    """What is kept and for how long, in one line (retention can be off: then until deleted)."""
+    if services(context).retention_days <= 0:
+        return message(context, "msg.privacy_line_no_expiry")
+    return message(context, "msg.privacy_line", period=retention_period(context))
+
+
 def retention_period(context) -> str:
     """RETENTION_DAYS in words: whole years as years, anything else as days."""
     days = services(context).retention_days
@@ -76,9 +83,7 @@ class OnboardingDialog(ComponentDialog):
                 await step.context.send_activity(message(step.context, "msg.welcome_back"))
             else:
                 await step.context.send_activity(message(step.context, "msg.welcome"))
-                await step.context.send_activity(
-                    message(step.context, "msg.privacy_line", period=retention_period(step.context))
-                )
+                await step.context.send_activity(privacy_line(step.context))
         return await step.prompt(
             ROLE_PROMPT, self._prompt(step, "roles", relevance.roles(), "msg.ask_role", "msg.ask_role_retry")
         )

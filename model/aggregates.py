@@ -196,10 +196,8 @@ class Overviews:
 
     async def rosters(self) -> dict[str, list[str]]:
         found = {}
-        for name in await self.store.keys(TEAMS):
-            doc, _ = await self.store.read_named(TEAMS, name)
-            if doc:
-                found[doc.get("id") or name] = list(doc.get("members") or [])
+        async for name, doc in self.store.scan(TEAMS):  # an unreadable roster is set aside, not fatal
+            found[doc.get("id") or name] = list(doc.get("members") or [])
         return found
 
     async def report(self, by: str, now: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -279,9 +277,8 @@ class Overviews:
 
     async def team_names(self) -> dict[str, str]:
         names = {}
-        for name in await self.store.keys(TEAMS):
-            doc, _ = await self.store.read_named(TEAMS, name)
-            if doc and doc.get("name"):
+        async for name, doc in self.store.scan(TEAMS):
+            if doc.get("name"):
                 names[doc.get("id") or name] = doc["name"]
         return names
 
@@ -297,9 +294,8 @@ class Overviews:
                 return {"groups": {k: {m: c for m, c in g.items() if m != member} for k, g in groups.items()}}
 
             await self.store.update(REPORTS, by, drop)
-        for name in await self.store.keys(TEAMS):
-            doc, _ = await self.store.read_named(TEAMS, name)
-            if doc and member in (doc.get("members") or []):
+        async for name, doc in self.store.scan(TEAMS):  # one unreadable roster must not stop a deletion
+            if member in (doc.get("members") or []):
                 team = doc.get("id") or name
                 await self.store.update(
                     TEAMS, team, lambda d: {**d, "members": [m for m in d.get("members", []) if m != member]}

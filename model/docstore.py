@@ -117,18 +117,22 @@ class DocStore(abc.ABC):
         """Delete the copies set aside before `before`; how many. They are kept a while
         for an operator to look at, not for ever: they hold personal data too."""
 
-    async def scan(self, collection: str, unreadable: list[str] | None = None) -> AsyncIterator[tuple[str, Doc]]:
+    async def scan(
+        self, collection: str, unreadable: list[str] | None = None, set_aside: bool = True
+    ) -> AsyncIterator[tuple[str, Doc]]:
         """Every readable document of a collection with its stored name, handing the loop
-        back every few documents (chats go on meanwhile). An unreadable one is set aside
-        and its name added to `unreadable`: one bad file costs at most its own person."""
+        back every few documents (chats go on meanwhile). An unreadable one is skipped and
+        its name added to `unreadable`, and set aside unless `set_aside` is False (a dry
+        run, a migration: they change nothing): one bad file costs at most its own person."""
         for number, name in enumerate(await self.keys(collection), start=1):
             if number % SCAN_PAUSE_EVERY == 0:
                 await asyncio.sleep(0)
             try:
                 doc, _ = await self.read_named(collection, name)
             except CorruptDocument:
-                log.warning("set aside an unreadable document in %s", collection)
-                await self.quarantine_named(collection, name)
+                if set_aside:
+                    log.warning("set aside an unreadable document in %s", collection)
+                    await self.quarantine_named(collection, name)
                 if unreadable is not None:
                     unreadable.append(name)
                 continue

@@ -21,10 +21,8 @@ async def copy_all(source: DocStore, target: DocStore) -> dict[str, int]:
     counts: dict[str, int] = {}
     for collection in COLLECTIONS:
         copied = unchanged = 0
-        for name in await source.keys(collection):
-            doc, _ = await source.read_named(collection, name)
-            if doc is None:
-                continue
+        unreadable: list[str] = []
+        async for name, doc in source.scan(collection, unreadable, set_aside=False):  # the source is not changed
             existing, _ = await target.read_named(collection, name)
             if existing == doc:
                 unchanged += 1
@@ -33,4 +31,5 @@ async def copy_all(source: DocStore, target: DocStore) -> dict[str, int]:
             copied += 1
         counts[f"{collection}_copied"] = copied
         counts[f"{collection}_unchanged"] = unchanged
+        counts[f"{collection}_unreadable"] = len(unreadable)  # left in the source, not copied
     return counts

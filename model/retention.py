@@ -89,7 +89,7 @@ class Retention:
         if not dry_run:  # first, so what this run sets aside stays its QUARANTINE_DAYS
             outcome.set_aside_removed = await self.store.expire_quarantined(now - timedelta(days=QUARANTINE_DAYS))
         unreadable: list[str] = []
-        async for _name, doc in self.store.scan(USERS, unreadable):
+        async for _name, doc in self.store.scan(USERS, unreadable, set_aside=not dry_run):
             outcome.scanned += 1
             action = decide(doc, now, self.days)
             if action == KEEP:

@@ -92,6 +92,8 @@ class Users:
         except CorruptDocument:
             await self.store.quarantine(USERS, key)
             self.store.forget_read(USERS, key)
+            for hook in self._on_delete:  # what it pointed to (its nudges, its overview places) goes too
+                await hook(key, None)
             return None, True
 
     async def profile(self, key: str) -> Doc | None:
@@ -232,15 +234,18 @@ class Users:
         leftovers, which the store removes with it), the dialog state it points to, and what
         other owners keep about them (the schedule index, report contributions). True when
         there was anything stored; deleting someone twice is fine."""
+        unreadable = False
         try:
             found, _ = await self.store.read(USERS, key)
-            doc: Doc | None = found or {}
-        except CorruptDocument:  # what it pointed to is unknown: the owners look everywhere
-            doc = None
+        except CorruptDocument:
+            found, unreadable = None, True
+        # Not readable or not there (set aside earlier, e.g. by a scan): what it pointed to is
+        # unknown, so the other owners look everywhere (rare, and only then).
+        doc: Doc | None = found
         for state_key in set((doc or {}).get("state_keys", [])) | set(extra_state_keys):
             await self.store.delete(STATE, state_key)
         for hook in self._on_delete:
             await hook(key, doc)
         await self.store.delete(USERS, key)  # with its set-aside copies
         self.store.forget_read(USERS, key)
-        return doc is None or bool(doc)
+        return bool(found) or unreadable

@@ -86,6 +86,12 @@ async def test_a_new_person_hears_what_is_stored_for_how_long_and_how_to_see_or_
     assert "2 år" in reply and "eksport" in reply and "slet mine data" in reply
 
 
+async def test_with_retention_off_a_new_person_hears_their_data_stays_until_they_delete_it(da):
+    da.services.retention_days = 0  # RETENTION_DAYS=0: nothing expires
+    reply = await da.send("hej")
+    assert content.t("da", "msg.privacy_line_no_expiry") in reply and "0 år" not in reply
+
+
 async def test_an_old_card_clicked_after_deletion_says_why_it_starts_over(da):
     await _onboard(da)
     await da.send("slet mine data")

@@ -141,3 +141,46 @@ async def test_old_dialog_states_and_team_rosters_expire_with_the_retention_peri
     assert dry.old_documents == 2 and await store.keys(STATE), "a dry run only counts"
     assert (await job.run(now + timedelta(days=731), None)).old_documents == 2
     assert await store.keys(STATE) == [] and await store.keys(TEAMS) == []
+
+
+async def test_one_unreadable_team_roster_does_not_stop_a_deletion(tmp_path):
+    from model.aggregates import TEAMS, Overviews
+    from model.tinydb_store import TinyDBStore
+
+    store = TinyDBStore(tmp_path / "data", fsync=False)
+    users = Users(store, on_delete=(Overviews(store).forget,))
+    key = user_key("t", "aad-roster")
+    await users.remember_conversation(key, REFERENCE, None, True, now=START)
+    await store.write(TEAMS, "team-1", {"id": "team-1", "members": []})
+    store.path(TEAMS, "team-1").write_bytes(b"{garbled")
+    assert await users.delete(key) is True
+    assert await users.get(key) is None
+
+
+async def test_a_person_whose_document_was_set_aside_leaves_the_nudge_index_at_once(tmp_path):
+    from model import schedule
+    from model.reminders import Reminders
+    from model.tinydb_store import TinyDBStore
+
+    store = TinyDBStore(tmp_path / "data", fsync=False)
+    users = Users(store, on_delete=(Reminders(store).forget,))
+    key = user_key("t", "aad-aside")
+    await users.remember_conversation(key, REFERENCE, None, True, now=START)
+    await Reminders(store).configure(key, schedule.ReminderPrefs(frequency="weekly", weekday=1, time="09:00"), START)
+    store.path("users", key).write_bytes(b"\x00garbled")
+    assert await users.load(key) == (None, True)  # their next message: set aside, they start over
+    assert not _files_mentioning(tmp_path / "data" / "schedule", "aad-aside"), "no nudge goes to the old settings"
+
+
+async def test_a_dry_run_changes_no_file_even_when_one_is_unreadable(tmp_path):
+    from model.tinydb_store import TinyDBStore
+
+    store = TinyDBStore(tmp_path / "data", fsync=False)
+    users = Users(store)
+    for n in range(2):
+        await users.remember_conversation(user_key("t", f"aad-{n}"), REFERENCE, None, True, now=START)
+    store.path("users", user_key("t", "aad-1")).write_bytes(b"{torn")
+    before = {p: p.read_bytes() for p in (tmp_path / "data").rglob("*") if p.is_file()}
+    outcome = await Retention(store, users).run(START + timedelta(days=800), None, dry_run=True)
+    assert outcome.deleted == 1 and outcome.unreadable == 1
+    assert {p: p.read_bytes() for p in (tmp_path / "data").rglob("*") if p.is_file()} == before

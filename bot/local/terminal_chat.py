@@ -297,8 +297,9 @@ class TerminalChat:
 
         from dialogs.turn import TURN
         from model import content
+        from model.safe_log import without_message
 
-        logging.getLogger("kompetencehjulet.chat").error("turn failed", exc_info=error)
+        logging.getLogger("kompetencehjulet.chat").error("turn failed: %s", without_message(error))
         try:
             await self.conversation_state.delete(context)
         except Exception:  # noqa: BLE001
