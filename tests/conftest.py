@@ -310,3 +310,18 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
         if module in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture
+def da(tmp_path):
+    """One person chatting in Danish through the TestAdapter (tests/chat.py)."""
+    from chat import Chat
+
+    return Chat(tmp_path, "da-DK")
+
+
+@pytest.fixture
+def en(tmp_path):
+    from chat import Chat
+
+    return Chat(tmp_path, "en-US")

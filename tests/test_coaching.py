@@ -10,22 +10,13 @@ import subprocess
 from datetime import datetime, timezone
 
 import pytest
+from chat import Chat
 from conftest import ROOT, BotServer, Connector, TeamsUser, buttons_of, say
-from test_dialogs import Chat, _card_nonce, _onboard
+from test_dialogs import _onboard
 
 from model import coaching, content
 
 MONDAY = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def da(tmp_path):
-    return Chat(tmp_path, "da-DK")
-
-
-@pytest.fixture
-def en(tmp_path):
-    return Chat(tmp_path, "en-US")
 
 
 def _buttons(chat: Chat) -> list[dict]:
@@ -41,16 +32,7 @@ def _buttons(chat: Chat) -> list[dict]:
 
 
 async def _check(chat: Chat, implementation="2", development="4", innovation="1") -> str:
-    nonce = await _card_nonce(chat)
-    await chat.send(
-        value={
-            "kh": "quick",
-            "nonce": nonce,
-            "implementation": implementation,
-            "development": development,
-            "innovation": innovation,
-        }
-    )
+    await chat.submit_check(implementation, development, innovation)
     return await chat.send("nej" if chat.locale.startswith("da") else "no")
 
 

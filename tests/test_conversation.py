@@ -5,24 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import pytest
 from conftest import Connector, TeamsUser, buttons_of, say
-from test_dialogs import Chat, _card_nonce, _onboard
+from test_dialogs import _card_nonce, _onboard
 
 from model import content
 from model.readability import PLAIN_LIMIT, is_label, lix
 
 MONDAY = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def da(tmp_path):
-    return Chat(tmp_path, "da-DK")
-
-
-@pytest.fixture
-def en(tmp_path):
-    return Chat(tmp_path, "en-US")
 
 
 # -- language ----------------------------------------------------------------------------------

@@ -4,59 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import pytest
-from botbuilder.core import ConversationState
-from botbuilder.core.adapters import TestAdapter
-from botbuilder.schema import Activity, ActivityTypes
-from conftest import readable
+from chat import Chat
 
-from bot.handler import KompetenceBot
-from bot.sdk.state_storage import DocStoreStorage
 from dialogs.cards import card_buttons
-from dialogs.services import Services
-from model.tinydb_store import TinyDBStore
-from model.users import user_key
-
-
-def _texts(activity: Activity) -> str:
-    return "\n".join(readable(activity.serialize()))
-
-
-class Chat:
-    """One person talking to the real bot through the TestAdapter."""
-
-    def __init__(self, tmp_path, locale="da-DK"):
-        self.store = TinyDBStore(tmp_path / "data", fsync=False)
-        self.now = None
-        self.services = Services.create(self.store, clock=lambda: self.now or datetime.now(timezone.utc))
-        self.users = self.services.users
-        state = ConversationState(DocStoreStorage(self.store))
-        self.bot = KompetenceBot(state, self.services)
-        self.adapter = TestAdapter(self.bot.on_turn)
-        self.adapter.locale = locale
-        self.locale = locale
-
-    async def send(self, text: str | None = None, value: dict | None = None) -> str:
-        activity = Activity(type=ActivityTypes.message, text=text, value=value, locale=self.locale)
-        await self.adapter.receive_activity(activity)
-        self.last = []
-        while self.adapter.activity_buffer:
-            self.last.append(self.adapter.activity_buffer.pop(0))
-        return "\n".join(_texts(a) for a in self.last)
-
-    @property
-    def key(self) -> str:
-        return user_key(None, self.adapter.template.from_property.id)
-
-
-@pytest.fixture
-def da(tmp_path):
-    return Chat(tmp_path, "da-DK")
-
-
-@pytest.fixture
-def en(tmp_path):
-    return Chat(tmp_path, "en-US")
 
 
 async def test_full_onboarding_in_danish_by_clicked_labels(da):
@@ -147,27 +97,11 @@ async def test_quick_check_by_typed_numbers_in_five_turns(da):
 async def _quick_check(chat: Chat, implementation: str, development: str, innovation: str) -> str:
     """Onboard, open the check and submit the card; returns the card's nonce."""
     await _onboard(chat)
-    nonce = await _card_nonce(chat)
-    await chat.send(
-        value={
-            "kh": "quick",
-            "nonce": nonce,
-            "implementation": implementation,
-            "development": development,
-            "innovation": innovation,
-        }
-    )
-    return nonce
+    return await chat.submit_check(implementation, development, innovation)
 
 
 async def _card_nonce(chat: Chat) -> str:
-    """Start the check and read the nonce from the card's submit action, as a client would."""
-    await chat.send("vurdering")
-    for activity in chat.last:
-        for att in activity.attachments or []:
-            if att.content_type == "application/vnd.microsoft.card.adaptive":
-                return att.content["actions"][0]["data"]["nonce"]
-    raise AssertionError("no Adaptive Card was sent")
+    return await chat.card_nonce()
 
 
 async def test_quick_check_by_card_submit_and_invalid_submits_are_reasked(en):
