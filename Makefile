@@ -43,8 +43,7 @@ format: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/matcher.py
 	$(BIN)/python bench/picture.py
-	$(BIN)/python bench/turns.py --seconds 6
-	$(BIN)/python bench/turns.py --mix checks --only stock,agents-echo,bot --seconds 4 --latency-users 0 --population 1000
+	$(BIN)/python bench/turns.py --mix mixed,questions,checks --only stock,agents-echo,floor,bot,bot-nofsync,bot-blob --seconds 6 --rounds 2 --population 1000
 	$(BIN)/python bench/scale.py --users 5000 --seconds 6 --rounds 2
 	$(BIN)/python bench/nudges.py --users 1000 --rate 30 --quiet-seconds 8
 

@@ -37,6 +37,34 @@ PYTHON = sys.executable
 
 
 # -- processes ---------------------------------------------------------------------------
+
+
+def describe_machine() -> str:
+    """One line about where the figures come from: they compare only within a run."""
+    import os
+    import platform
+
+    model = ""
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        memory = f", {pages / 2**30:.0f} GiB RAM"
+    except (ValueError, OSError):
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (
+        f"machine: {os.cpu_count()} cores{f' ({model})' if model else ''}{memory}, "
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}, load {load:.2f} at start"
+    )
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -65,7 +65,7 @@ sys.path.insert(0, str(ROOT))
 from aiohttp import ClientSession, web  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Person, _proc_cpu, free_port, system_busy  # noqa: E402
+from common import Person, _proc_cpu, describe_machine, free_port, system_busy  # noqa: E402
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)  # the time profiles are saved at
 MONDAY = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)  # when the reminders were set
@@ -401,6 +401,7 @@ if __name__ == "__main__":
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the wave here")
     parser.add_argument("--json", action="store_true", help="also print the result as one JSON object")
     args = parser.parse_args()
+    print(describe_machine(), flush=True)
     if args.users_per_tenant is None:
         args.users_per_tenant = args.users if args.tenants == 1 else 1000
     result = asyncio.run(main(args))

@@ -86,6 +86,7 @@ from common import (  # noqa: E402
     QUESTIONS,
     ROOT,
     connector_stats,
+    describe_machine,
     drive,
     new_people,
     start,
@@ -470,6 +471,7 @@ async def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", action="store_true", help="also print one JSON object")
     args = parser.parse_args(argv)
+    print(describe_machine(), flush=True)
     names = [n.strip() for n in args.only.split(",") if n.strip()]
     mixes = [m.strip() for m in args.mix.split(",") if m.strip()]
     unknown = [m for m in mixes if m not in MIXES]
