@@ -22,6 +22,7 @@ from model import content
 from model.docstore import one_read_per_turn
 from model.users import user_key
 
+from .captions import hold_captions, release_caption
 from .sdk.activity_codec import to_json_dict
 
 log = logging.getLogger("kompetencehjulet.bot")
@@ -72,9 +73,12 @@ class KompetenceBot(ActivityHandler):
                 await self._turn(turn_context)
 
     async def _turn(self, turn_context: TurnContext) -> None:
-        turn_context.on_send_activities(_hard_line_breaks)
-        await self._prepare(turn_context)
-        await super().on_turn(turn_context)
+        turn_context.on_send_activities(_hard_line_breaks).on_send_activities(hold_captions)
+        try:
+            await self._prepare(turn_context)
+            await super().on_turn(turn_context)
+        finally:
+            await release_caption(turn_context)
         if turn_of(turn_context).deleted:
             await self.conversation_state.delete(turn_context)  # nothing of the person may survive
         else:

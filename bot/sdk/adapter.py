@@ -12,7 +12,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import Activity, ResourceResponse
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
 from .connector import ConnectorPool, PooledBotFrameworkAuthentication
@@ -30,6 +32,16 @@ def create_authentication(
     return PooledBotFrameworkAuthentication(inner, pool)
 
 
+class Adapter(CloudAdapter):
+    """The SDK's CloudAdapter, except that a send with nothing left to send is no error: the
+    handler may hold a text back to join the card that follows it (bot/captions.py)."""
+
+    async def send_activities(self, context: TurnContext, activities: list[Activity]) -> list[ResourceResponse]:
+        if not activities:
+            return []
+        return await super().send_activities(context, activities)
+
+
 def create_adapter(config: Any, credentials_factory: ServiceClientCredentialsFactory | None = None) -> CloudAdapter:
     if not getattr(config, "APP_ID", ""):
         log.warning(
@@ -37,6 +49,6 @@ def create_adapter(config: Any, credentials_factory: ServiceClientCredentialsFac
             "Never expose this instance to the internet."
         )
     auth = create_authentication(config, credentials_factory=credentials_factory)
-    adapter = CloudAdapter(auth)
+    adapter = Adapter(auth)
     adapter.connector_pool = auth.pool  # type: ignore[attr-defined]  # closed on app cleanup
     return adapter
