@@ -102,18 +102,10 @@ def _choice_set(lang: str, input_id: str, label: str, hint: str | None = None) -
     return blocks
 
 
-class SentAttachment(Attachment):
-    """A card attachment once built. Nothing changes a card after it is built, yet the SDK
-    deep-copies every outgoing activity (TurnContext.send_activities), which for a card
-    with buttons was one of the largest costs of a question's turn: the copy shares it."""
-
-    def __deepcopy__(self, memo: dict) -> "SentAttachment":
-        return self
-
-
 def card_attachment(card: dict[str, Any]) -> Attachment:
-    plain = CardFactory.adaptive_card(card)
-    return SentAttachment(content_type=plain.content_type, content=plain.content)
+    """An Adaptive Card as an attachment. Sending it does not deep-copy it (the turn's
+    SharingTurnContext in bot/sdk/adapter.py): nothing changes a card once it is built."""
+    return CardFactory.adaptive_card(card)
 
 
 def card_activity(card: dict[str, Any], text: str | None = None) -> Activity:

@@ -18,6 +18,7 @@ from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthenticati
 from botbuilder.schema import Activity
 from botframework.connector.auth import ClaimsIdentity, MicrosoftAppCredentials
 from conftest import BotServer, Connector, TeamsUser
+from msrest.serialization import Serializer
 
 import bot.sdk.connector as connector_module
 from bot.config import Config
@@ -301,6 +302,54 @@ async def test_nudges_and_replies_share_the_pooled_client(tmp_path, connector, c
         assert connector.activities[before]["text"] == "påmindelse"
         assert adapter.connector_pool.clients_created == 1 and counted["clients"] == 1
         assert counted["sessions"] == 1
+    finally:
+        await server.runtime.adapter.connector_pool.close()
+        await server.stop()
+
+
+async def test_one_card_sent_to_two_people_reaches_each_whole_and_the_callers_copy_is_untouched(
+    tmp_path, connector, monkeypatch
+):
+    """The turn copies an outgoing activity one level deep instead of deep-copying it
+    (bot/sdk/adapter.py): addressing each reply must still not leak into the caller's object
+    or into the other person's reply."""
+    from botbuilder.core import CardFactory, MessageFactory
+    from botbuilder.schema import CardAction, HeroCard
+
+    server = BotServer(tmp_path / "data")
+    await server.start()
+    try:
+        adapter = server.runtime.adapter
+        people = [TeamsUser(connector), TeamsUser(connector)]
+        card = MessageFactory.attachment(
+            CardFactory.hero_card(
+                HeroCard(
+                    title="Din påmindelse", buttons=[CardAction(type="imBack", title="Tag tjekket", value="vurdering")]
+                )
+            )
+        )
+        card.text = "Hej"
+
+        async def send_card(context: TurnContext) -> None:
+            await context.send_activity(card)
+
+        slow = []
+        msrest_body = Serializer.body
+        monkeypatch.setattr(
+            Serializer, "body", lambda self, *a, **k: (slow.append(a[1]), msrest_body(self, *a, **k))[1]
+        )
+        for person in people:
+            reference = TurnContext.get_conversation_reference(Activity().deserialize(person.message("x")))
+            await adapter.continue_conversation(reference, send_card, "")
+        assert slow == [], "the turn's copy of the activity fell back to msrest's slow serializer"
+        assert card.conversation is None and card.recipient is None and card.from_property is None
+        assert card.id is None and card.reply_to_id is None
+        sent = connector.activities[-2:]
+        assert [s["conversation"]["id"] for s in sent] == [p.conversation_id for p in people]
+        assert [s["recipient"]["id"] for s in sent] == [p.user_id for p in people]
+        for s in sent:
+            assert s["text"] == "Hej" and s["attachments"][0]["content"]["title"] == "Din påmindelse"
+            assert s["attachments"][0]["content"]["buttons"][0]["value"] == "vurdering"
     finally:
         await server.runtime.adapter.connector_pool.close()
         await server.stop()

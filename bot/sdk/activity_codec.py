@@ -216,7 +216,7 @@ class FastSerializer(Serializer):
     "Activity")` for every reply."""
 
     def body(self, data: Any, data_type: str, **kwargs: Any) -> Any:
-        if isinstance(data, Model) and not kwargs and type(data).__name__ == data_type:
+        if isinstance(data, Model) and not kwargs and any(c.__name__ == data_type for c in type(data).__mro__):
             try:
                 return codec().to_dict(data)
             except Unsupported:

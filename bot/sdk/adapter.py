@@ -32,14 +32,44 @@ def create_authentication(
     return PooledBotFrameworkAuthentication(inner, pool)
 
 
+class _Addressed(Activity):
+    """An outgoing activity that is already the turn's own copy (see SharingTurnContext)."""
+
+    def __deepcopy__(self, memo: dict) -> "_Addressed":
+        return self
+
+
+class SharingTurnContext(TurnContext):
+    """The SDK's TurnContext, except that an outgoing activity is copied one level deep, not
+    deep-copied. The SDK copies so that addressing the reply (conversation, sender,
+    recipient, reply-to) leaves the caller's activity as it was; it does so by assigning
+    those fields, which a shallow copy keeps apart just as well. Cards, buttons and texts
+    are never changed once sent, so they are shared. A deep copy of a card with buttons
+    was about 90 objects: the largest single cost of a nudge, and 0.1-0.3 ms of every reply."""
+
+    async def send_activities(self, activities: list[Activity]) -> list[ResourceResponse]:
+        own: list[Activity] = []
+        for activity in activities:
+            copy = _Addressed.__new__(_Addressed)
+            copy.__dict__.update(activity.__dict__)
+            own.append(copy)
+        return await super().send_activities(own)
+
+
 class Adapter(CloudAdapter):
-    """The SDK's CloudAdapter, except that a send with nothing left to send is no error: the
-    handler may hold a text back to join the card that follows it (bot/captions.py)."""
+    """The SDK's CloudAdapter with two changes: a send with nothing left to send is no error
+    (the handler may hold a text back to join the card after it, bot/captions.py), and its
+    turns copy outgoing activities one level deep (SharingTurnContext)."""
 
     async def send_activities(self, context: TurnContext, activities: list[Activity]) -> list[ResourceResponse]:
         if not activities:
             return []
         return await super().send_activities(context, activities)
+
+    def _create_turn_context(self, *args: Any, **kwargs: Any) -> TurnContext:
+        context = super()._create_turn_context(*args, **kwargs)
+        context.__class__ = SharingTurnContext  # the same object and state, with the cheaper copy
+        return context
 
 
 def create_adapter(config: Any, credentials_factory: ServiceClientCredentialsFactory | None = None) -> CloudAdapter:
