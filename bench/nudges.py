@@ -287,6 +287,8 @@ async def main(args: argparse.Namespace) -> dict:
         conversations = built["conversations"]
         print(f"built in {built['seconds']:.1f} s; the wave starts", flush=True)
         runtime = build(Config(DATA_DIR=data_dir, NUDGES="off", FSYNC=args.fsync, NUDGE_RATE_PER_SECOND=args.rate))
+        if args.sender_workers:
+            runtime.nudges.concurrency = args.sender_workers
         runner = web.AppRunner(runtime.app)
         await runner.setup()
         bot_port = free_port()
@@ -399,6 +401,7 @@ if __name__ == "__main__":
         "conversation.tenantId); legacy: without it, as stored before the fix (one shared pace)",
     )
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the wave here")
+    parser.add_argument("--sender-workers", type=int, default=0, help="the sender's workers (default: the bot's)")
     parser.add_argument("--json", action="store_true", help="also print the result as one JSON object")
     args = parser.parse_args()
     print(describe_machine(), flush=True)
