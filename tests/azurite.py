@@ -15,7 +15,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from processes import free_port, stop_process
+from processes import free_port, npm_install_command, stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 VERSION = "3.35.0"
@@ -58,16 +58,7 @@ def ensure_installed() -> Path:
     if not npm:
         raise AzuriteUnavailable("npm is not installed; it is needed to install Azurite")
     NODE_DIR.mkdir(parents=True, exist_ok=True)
-    cmd = [
-        npm,
-        "install",
-        "--prefix",
-        str(NODE_DIR),
-        "--no-audit",
-        "--no-fund",
-        "--loglevel=error",
-        f"azurite@{VERSION}",
-    ]
+    cmd = npm_install_command(npm, NODE_DIR, f"azurite@{VERSION}")
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=INSTALL_TIMEOUT, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as err:

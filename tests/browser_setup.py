@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from processes import free_port, stop_process
+from processes import free_port, npm_install_command, stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_DIR = ROOT / ".cache" / "node-browser"
@@ -157,18 +157,7 @@ def ensure_offline_directline() -> Path:
         return script
     npm = _npm()
     NODE_DIR.mkdir(parents=True, exist_ok=True)
-    _run(
-        [
-            npm,
-            "install",
-            "--prefix",
-            str(NODE_DIR),
-            "--no-audit",
-            "--no-fund",
-            "--loglevel=error",
-            f"offline-directline@{OFFLINE_DIRECTLINE_VERSION}",
-        ]
-    )
+    _run(npm_install_command(npm, NODE_DIR, f"offline-directline@{OFFLINE_DIRECTLINE_VERSION}"))
     if not script.is_file():
         raise Unavailable("npm installed offline-directline, but dist/cmdutil.js is missing")
     return script

@@ -1,9 +1,16 @@
-"""Child processes for tests and benchmarks: a free loopback port, a clean stop."""
+"""Child processes for tests and benchmarks: a free loopback port, a clean stop, and the
+`npm install` that brings a pinned Node.js tool into a cache folder."""
 
 from __future__ import annotations
 
 import socket
 import subprocess
+from pathlib import Path
+
+
+def npm_install_command(npm: str, prefix: Path, package: str) -> list[str]:
+    """`npm install` of one pinned package (name@version) under `prefix`, quietly."""
+    return [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--loglevel=error", package]
 
 
 def free_port() -> int:
