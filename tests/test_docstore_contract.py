@@ -360,6 +360,28 @@ async def test_blob_store_reuses_one_client_and_can_be_used_again_after_close(bl
     assert (await store.read(C, "k"))[0] == {"v": 1}
 
 
+async def test_blob_clients_are_made_once_per_document_for_the_documents_used_lately(blob, monkeypatch):
+    import model.blob_store as blob_store
+
+    monkeypatch.setattr(blob_store, "BLOB_CLIENTS_KEPT", 2)
+    store = blob()
+    container = await store.container_client()
+    made: list[str] = []
+    real = type(container).get_blob_client
+    monkeypatch.setattr(type(container), "get_blob_client", lambda self, name: (made.append(name), real(self, name))[1])
+    etag = await store.write(C, "a", {"v": 1})
+    for n in range(5):
+        etag = await store.write(C, "a", {"v": n}, if_match=etag)
+        assert (await store.read(C, "a")) == ({"v": n}, etag)
+    assert len(made) == 1  # one client for all of a's reads and writes
+    await store.write(C, "b", {"v": 1})
+    await store.write(C, "c", {"v": 1})  # a is the oldest: let go
+    await store.read(C, "c")
+    await store.read(C, "a")
+    assert made == [store.blob_name(C, k) for k in ("a", "b", "c", "a")]
+    assert len(store._blob_clients) == 2
+
+
 # -- leases --------------------------------------------------------------------------------
 async def test_only_one_lease_holder_and_release_hands_over(blob):
     from model.blob_store import BlobLease
