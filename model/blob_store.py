@@ -160,10 +160,7 @@ class BlobStore(DocStore):
             return
         aside = f"{QUARANTINE_PREFIX}{collection}/{name}-{time.time_ns()}.json"
         await container.get_blob_client(aside).upload_blob(raw, overwrite=True)
-        try:
-            await blob.delete_blob(delete_snapshots="include")
-        except ResourceNotFoundError:
-            pass
+        await self._delete_blobs([self._named(collection, name)])
 
     async def stale(self, collection: str, before: datetime) -> list[str]:
         container = await self.container_client()
@@ -183,11 +180,7 @@ class BlobStore(DocStore):
             match = _QUARANTINED.search(props.name)
             if match and int(match.group(1)) < limit:
                 old.append(props.name)
-        for name in old:
-            try:
-                await container.get_blob_client(name).delete_blob(delete_snapshots="include")
-            except ResourceNotFoundError:
-                pass
+        await self._delete_blobs(old)
         return len(old)
 
     async def write(
@@ -230,7 +223,14 @@ class BlobStore(DocStore):
         names = [self._named(collection, name)]
         async for props in container.list_blobs(name_starts_with=f"{QUARANTINE_PREFIX}{collection}/{name}-"):
             names.append(props.name)
+        await self._delete_blobs(names)
+
+    async def _delete_blobs(self, names: list[str]) -> None:
+        """Delete each blob and its snapshots; one already gone is no error. Their kept
+        clients go too."""
+        container = await self.container_client()
         for name in names:
+            self._blob_clients.pop(name, None)
             try:
                 await container.get_blob_client(name).delete_blob(delete_snapshots="include")
             except ResourceNotFoundError:

@@ -112,24 +112,21 @@ async def test_report_by_role_shows_groups_of_five_or_more_and_follows_leaving_o
 @pytest.mark.slow
 def test_the_report_refuses_when_the_municipality_turned_overviews_off(tmp_path):
     env = {**os.environ, "BOT_DATA_DIR": str(tmp_path / "data"), "AGGREGATES": "off"}
-    off = subprocess.run(
-        [sys.executable, str(ROOT / "app.py"), "report", "--by", "role"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=60,
-    )
+
+    def report() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, str(ROOT / "app.py"), "report", "--by", "role"],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=60,
+        )
+
+    off = report()
     assert off.returncode == 2 and "AGGREGATES=off" in off.stderr
     env["AGGREGATES"], env["AGGREGATES_MIN_GROUP"] = "opt-out", "3"
-    low = subprocess.run(
-        [sys.executable, str(ROOT / "app.py"), "report", "--by", "role"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=60,
-    )
+    low = report()
     assert low.returncode != 0 and "at least 5" in low.stderr + low.stdout
 
 
