@@ -22,6 +22,7 @@ from .resources import Resource, Resources
 
 STAGES = ("beginner", "practised", "expert")
 KIND_ORDER = ("job", "others", "course")  # on the job, from others, a course: one of each
+AUDIENCES = ("use", "contribute", "steer")  # who the steps are written for (the level ids)
 
 
 def stage_of(score: int | None) -> str:
@@ -60,10 +61,22 @@ class Step:
     own: bool = False  # the municipality's offer (RESOURCES_FILE)
 
 
-def steps(lang: str, competence: str, stage: str, resources: Resources | None = None) -> list[Step]:
-    """Three steps for this stage: on the job, from others, a course; the municipality's own
-    offers take the place of the general ones where it has any."""
-    written = [Step(a["kind"], a["title"], a["text"]) for a in content.lookup(lang, _key(competence, stage))]
+def audience_of(role: str | None, level: str | None) -> str:
+    """Whose steps fit this person: a manager steers whatever level they chose; specialists,
+    IT staff and project leads at least contribute their knowledge; others as they said."""
+    if role == "manager" or level == "steer":
+        return "steer"
+    if role in ("specialist", "it", "project_lead") or level == "contribute":
+        return "contribute"
+    return "use"
+
+
+def steps(
+    lang: str, competence: str, stage: str, resources: Resources | None = None, audience: str = "use"
+) -> list[Step]:
+    """Three steps for this stage and audience: on the job, from others, a course; the
+    municipality's own offers take the place of the general ones where it has any."""
+    written = [Step(a["kind"], a["title"], a["text"]) for a in content.lookup(lang, _key(competence, stage, audience))]
     offers = resources.for_competence(competence) if resources else []
     chosen = []
     for kind in KIND_ORDER:
@@ -78,8 +91,8 @@ def _offer_for(kind: str, offers: list[Resource]) -> Resource | None:
     return next((o for o in offers if o.kind in wanted), None)
 
 
-def _key(competence: str, stage: str) -> str:
-    return f"coaching.competences.{competence}.actions.{stage}"
+def _key(competence: str, stage: str, audience: str) -> str:
+    return f"coaching.competences.{competence}.actions.{stage}.{audience}"
 
 
 def _step_lines(lang: str, found: list[Step]) -> str:
