@@ -4,7 +4,7 @@ model/content/terminology.json names, per concept, the term we use in Danish and
 variants we do not use. These tests read every text people can see (not the word lists they type to
 the bot) in both languages, so a new or rewritten text that slips back into a rejected variant, or
 that asks people to write down what they learn about citizens without a word about names and
-cpr-numre, fails here.
+CPR-numre, fails here.
 """
 
 from __future__ import annotations
@@ -168,18 +168,19 @@ def test_the_privacy_check_knows_a_request_for_citizens_details_when_it_sees_one
         "Du møder borgerne hver dag og ved, hvad de har svært ved.",
         "Skriv dit mål på én linje.",
         "Det er en del af arbejdet med borgerne.",
+        "Skriv kurser i at inddrage borgere ind i teamets plan.",
     ]
     assert all(_asks_about_citizens("da", t) for t in asks)
     assert not any(_asks_about_citizens("da", t) for t in does_not_ask)
     assert _asks_about_citizens("en", "Write down three things citizens often ask about.")
     assert not _asks_about_citizens("en", "Tell your team about a new trend. Say what it could mean for citizens.")
-    assert _says_leave_out("da", "Skriv uden navne, cpr-numre og andet, der kan afsløre borgeren.")
+    assert _says_leave_out("da", "Skriv uden navne, CPR-numre og andet, der kan afsløre borgeren.")
     assert not _says_leave_out("da", "Skriv det ned, men pas på.")
 
 
 @pytest.mark.parametrize("lang", content.LANGUAGES)
 def test_every_text_that_asks_about_citizens_says_to_leave_out_what_identifies_them(lang):
-    """GDPR and tavshedspligt: stories about citizens travel without names, cpr-numre or other clues."""
+    """GDPR and tavshedspligt: stories about citizens travel without names, CPR-numre or other clues."""
     missing = [
         (key, text)
         for key, text in _units(content.texts(lang))
