@@ -21,19 +21,25 @@ from model import content
 TERMINOLOGY = json.loads(
     (Path(__file__).resolve().parents[1] / "model" / "content" / "terminology.json").read_text(encoding="utf-8")
 )
-VOCABULARY = ("aliases", "_words", "words", "language_aliases")  # what people type, not text they read
+VOCABULARY = ("aliases", "words")  # what people type, not text they read
+
+
+def _typed(path: str) -> bool:
+    """A word list people type to the bot (aliases, skip_words, frequency_aliases.weekly …), not text they read."""
+    return any(part.endswith(v) for part in path.split(".") for v in VOCABULARY)
 
 
 def _texts(node, path: str = "") -> Iterator[tuple[str, str]]:
     """(dotted key, text) for every string people can read; word lists people type are left out."""
+    if _typed(path):
+        return
     if isinstance(node, dict):
         for key, value in node.items():
             yield from _texts(value, f"{path}.{key}" if path else key)
     elif isinstance(node, list):
-        if not any(path.split(".")[-1].endswith(v) for v in VOCABULARY):
-            for i, value in enumerate(node):
-                yield from _texts(value, f"{path}.{i}")
-    elif isinstance(node, str) and not any(v in path.split(".")[-1] for v in VOCABULARY):
+        for i, value in enumerate(node):
+            yield from _texts(value, f"{path}.{i}")
+    elif isinstance(node, str):
         yield path, node
 
 
@@ -141,17 +147,16 @@ def _says_leave_out(lang: str, text: str) -> bool:
 
 def _units(node, path: str = "") -> Iterator[tuple[str, str]]:
     """Every text people read; a coaching step (title and text) is one unit, button labels are left out."""
+    if _typed(path) or path.endswith("button"):
+        return
     if isinstance(node, dict) and isinstance(node.get("title"), str) and isinstance(node.get("text"), str):
         yield path, f"{node['title']}. {node['text']}"
-        return
-    if isinstance(node, dict):
+    elif isinstance(node, dict):
         for key, value in node.items():
-            if not key.endswith("button"):
-                yield from _units(value, f"{path}.{key}" if path else key)
+            yield from _units(value, f"{path}.{key}" if path else key)
     elif isinstance(node, list):
-        if not any(path.split(".")[-1].endswith(v) for v in VOCABULARY):
-            for i, value in enumerate(node):
-                yield from _units(value, f"{path}.{i}")
+        for i, value in enumerate(node):
+            yield from _units(value, f"{path}.{i}")
     elif isinstance(node, str):
         yield path, node
 
