@@ -7,7 +7,13 @@ import pytest
 
 from model import answers, content, relevance
 
-SOURCE = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_afbf79d9b71c0bba.txt"
+_SEED = Path("shared") / "seed" / "000_afbf79d9b71c0bba.txt"
+# the source text sits beside the checkout (/work/shared next to /work/main), or beside the
+# folder of worktrees (/work/shared next to /work/wt/NAME)
+SOURCE = next(
+    (p / _SEED for p in Path(__file__).resolve().parents[1:4] if (p / _SEED).exists()),
+    Path(__file__).resolve().parents[2] / _SEED,
+)
 
 
 def _keys(node, prefix=""):
@@ -108,3 +114,41 @@ def test_steering_puts_procurement_first_and_says_why():
 def test_contributing_specialist_gets_development_first():
     assert relevance.ranked_subareas("specialist", "contribute")[0].subarea == "development"
     assert relevance.ranked_subareas("frontline", "use")[0].subarea == "innovation"
+
+
+def test_the_texts_say_what_the_source_says_where_the_review_found_drift():
+    """Key term kept and explained; a benefits plan is not a business case; knowing your field is a need."""
+    impl = " ".join(content.lookup("da", "subareas.implementation.details"))
+    assert "på faglighedens præmisser" in impl and "fagets viden og behov" in impl
+    for lang, plan, how, need in [
+        ("da", "gevinstplan", "hvordan gevinsterne bliver hentet hjem", "brug for at vide"),
+        ("en", "benefits plan", "how the gains will be realised", "need to know"),
+    ]:
+        assert plan in content.t(lang, "subareas.development.competences.business_cases.example")
+        assert how in " ".join(content.lookup(lang, "subareas.development.details"))
+        assert need in " ".join(content.lookup(lang, "subareas.innovation.details"))
+        overview = " ".join(content.lookup(lang, "overview.details")).lower()
+        assert "driv" not in overview  # everyone can contribute to the change; nobody is told to drive it
+
+
+def test_the_glossary_is_right_about_framework_agreements_and_welfare_technology():
+    for lang, tender, mini, areas in [
+        ("da", "udbud", "miniudbud", ("pleje", "sundhed", "sociale")),
+        ("en", "tender", "mini-tender", ("care", "health", "social")),
+    ]:
+        framework = content.t(lang, "coaching.glossary.rammeaftale.text")
+        assert tender in framework.split(".")[0] and mini in framework  # itself the result of a tender
+        welfare = content.t(lang, "coaching.glossary.velfaerdsteknologi.text")
+        first = welfare.split(".")[0].lower()
+        assert all(a in first for a in areas) and "skole" not in first and "school" not in first
+
+
+@pytest.mark.parametrize("lang", content.LANGUAGES)
+def test_the_stage_shown_for_a_score_does_not_claim_more_than_the_scale(lang):
+    """A 3 ('with a little help') is not shown under a name that says the person manages alone."""
+    from model import coaching
+
+    names = content.lookup(lang, "coaching.stage_names")
+    shown_for_3 = names[coaching.stage_of(3)].lower()
+    assert not set(_words(shown_for_3)) & {"øvet", "selv", "erfaren", "practised", "own", "experienced"}
+    assert names[coaching.stage_of(5)].lower() in content.t(lang, "scale.5").lower()

@@ -11,7 +11,7 @@ from dialogs.cards import card_buttons
 
 async def test_full_onboarding_in_danish_by_clicked_labels(da):
     reply = await da.send("hej")
-    assert "faglige position" in reply and "Leder" in reply
+    assert "Hvad arbejder du med" in reply and "Leder" in reply
     reply = await da.send("Leder")
     assert "involveret" in reply and "Jeg styrer arbejdet, når nye løsninger bliver udviklet" in reply
     reply = await da.send("Jeg styrer udvikling og implementering")
@@ -23,7 +23,7 @@ async def test_full_onboarding_in_danish_by_clicked_labels(da):
 
 async def test_full_onboarding_in_english_by_typed_numbers_and_a_typo(en):
     reply = await en.send("hello")
-    assert "professional position" in reply
+    assert "What kind of work do you do" in reply
     reply = await en.send("Projet lead")  # typo
     assert "How are you usually involved" in reply
     reply = await en.send("2")
@@ -43,7 +43,7 @@ async def test_start_midway_restarts_onboarding(da):
     await da.send("hej")
     await da.send("Leder")
     reply = await da.send("start")
-    assert "faglige position" in reply
+    assert "Hvad arbejder du med" in reply
     await da.send("1")
     reply = await da.send("1")
     assert "Innovation" in reply.split("\n\n")[1]  # frontline + uses: innovation first
@@ -53,7 +53,7 @@ async def test_start_midway_restarts_onboarding(da):
 async def test_question_mid_onboarding_is_answered_then_the_prompt_returns(da):
     await da.send("hej")
     reply = await da.send("hvad betyder innovation for mig?")
-    assert "Innovation" in reply and "faglige position" in reply
+    assert "Innovation" in reply and "Hvad arbejder du med" in reply
     reply = await da.send("Leder")
     assert "involveret" in reply
 
@@ -143,7 +143,7 @@ async def test_stop_midway_stores_nothing(en):
 
 async def test_assessment_without_profile_runs_onboarding_first(en):
     reply = await en.send("assessment")
-    assert "professional position" in reply
+    assert "What kind of work do you do" in reply
     await en.send("1")
     reply = await en.send("1")
     assert "Self-assessment: Development" in reply

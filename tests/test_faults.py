@@ -128,7 +128,7 @@ async def test_unreadable_dialog_state_is_dropped_and_the_person_carries_on(serv
         assert "noget gik galt" not in reply and "start" in reply
         assert "dropped dialog state" in caplog.text and "renamed_in_an_upgrade" not in caplog.text
     reply = await say(server, connector, user.message("start"))
-    assert "faglige position" in reply
+    assert "Hvad arbejder du med" in reply
 
 
 # -- 3. a corrupt person document -----------------------------------------------------------------

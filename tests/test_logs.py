@@ -111,7 +111,7 @@ async def test_a_whole_conversation_logs_no_text_scores_notes_or_tokens(tmp_path
 
         try:
             user = TeamsUser(connector, locale="en-US")
-            assert "professional position" in await send(user.install())
+            assert "What kind of work do you do" in await send(user.install())
             await send(user.message(TYPED[0]))
             assert "specialist or consultant" in await send(user.message(TYPED[1]))
             assert "Innovation" in await send(user.message(TYPED[2]))

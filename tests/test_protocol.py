@@ -13,7 +13,7 @@ from conftest import BotServer, TeamsUser, say
 async def test_install_greets_and_onboarding_completes_over_http(server, connector):
     user = TeamsUser(connector)
     reply = await say(server, connector, user.install())
-    assert "Udvikling og implementering" in reply and "faglige position" in reply
+    assert "Udvikling og implementering" in reply and "Hvad arbejder du med" in reply
     sent = connector.activities[-1]
     assert sent["_path"] == f"/v3/conversations/{user.conversation_id}/activities" or sent["_path"].startswith(
         f"/v3/conversations/{user.conversation_id}/activities/"
@@ -167,7 +167,7 @@ async def test_manager_who_steers_gets_a_personal_english_answer_over_http(serve
     await say(server, connector, user.message("Leder"))
     await say(server, connector, user.message("Jeg styrer udvikling og implementering"))
     reply = await say(server, connector, user.message("what does Innovation mean for me?"))
-    assert "You are a manager, and you steer the work when new solutions are developed and put into use." in reply
+    assert "You are a manager, and you steer the work when new solutions are developed and introduced." in reply
     assert "That is why **Innovation** matters to you" in reply
 
 

@@ -42,7 +42,7 @@ async def test_a_conversation_alternating_between_two_instances_keeps_its_dialog
     await b.start()
     try:
         user = TeamsUser(connector, locale="en-US")
-        assert "professional position" in await say(a, connector, user.install())
+        assert "What kind of work do you do" in await say(a, connector, user.install())
         assert "How are you usually involved" in await say(b, connector, user.message("Manager"))
         reply = await say(a, connector, user.message("3"))
         assert "You are a manager, and you steer" in reply

@@ -100,7 +100,7 @@ async def test_installed_in_a_team_or_group_it_greets_once_and_not_each_new_memb
         in_team(install)
     reply = await say(server, connector, install)
     assert len(connector.activities) == 1 and "Hi everyone" in reply
-    assert "professional position" not in reply  # no personal onboarding in a shared conversation
+    assert "What kind of work do you do" not in reply  # no personal onboarding in a shared conversation
 
     # Teams also says the bot itself was added, and later that people joined
     bot_added = user.activity("conversationUpdate", membersAdded=[dict(BOT)])
@@ -121,7 +121,7 @@ async def test_personal_install_greets_once_although_teams_sends_two_updates(ser
     user = TeamsUser(connector, locale="en-US")
     await say(server, connector, user.activity("conversationUpdate", membersAdded=[dict(BOT), {"id": user.user_id}]))
     await say(server, connector, user.install())
-    assert connector.all_text().count("What is your professional position?") == 1
+    assert connector.all_text().count("What kind of work do you do?") == 1
 
 
 async def test_team_members_removed_and_uninstall_are_quiet(server, connector):
@@ -255,12 +255,12 @@ async def test_reactions_and_unknown_activity_types_are_ignored_politely(server,
 @pytest.mark.parametrize(
     "locale,entity_locale,expected",
     [
-        ("en-US", "en-US", "What is your professional position?"),
-        ("en-GB", "en-GB", "What is your professional position?"),
-        ("da-DK", "da-DK", "Hvad er din faglige position?"),
-        (None, "en-US", "What is your professional position?"),  # only the clientInfo entity says it
-        (None, None, "Hvad er din faglige position?"),  # nothing said: Danish first
-        ("nb-NO", "nb-NO", "What is your professional position?"),  # not Danish: English
+        ("en-US", "en-US", "What kind of work do you do?"),
+        ("en-GB", "en-GB", "What kind of work do you do?"),
+        ("da-DK", "da-DK", "Hvad arbejder du med?"),
+        (None, "en-US", "What kind of work do you do?"),  # only the clientInfo entity says it
+        (None, None, "Hvad arbejder du med?"),  # nothing said: Danish first
+        ("nb-NO", "nb-NO", "What kind of work do you do?"),  # not Danish: English
     ],
 )
 async def test_the_greeting_follows_the_users_locale(server, connector, locale, entity_locale, expected):
