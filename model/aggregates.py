@@ -240,16 +240,17 @@ class Group:
     waiting: int = 0  # new checks not released yet (fewer than k)
 
 
-def _differ(now_in: dict[str, Doc], snapshot: set[str], by_member: dict[str, Person]) -> int:
-    """By how many people a team's contributions differ from a released picture: each one
-    who is new, gone, or counts with another check, counts once."""
+def _differ(now_in: dict[str, str], snapshot: set[str], hashes: dict[str, set[str]]) -> int:
+    """By how many people a team's contributions (member -> hash of the check that counts)
+    differ from a released picture: each one who is new, gone, or counts with another
+    check, counts once."""
     kept = differ = 0
-    for member, check in now_in.items():
-        if contribution_hash(member, check) in snapshot:
+    for member, now in now_in.items():
+        if now in snapshot:
             kept += 1
             continue
         differ += 1
-        if any(contribution_hash(member, other) in snapshot for other in by_member[member].checks):
+        if not hashes[member].isdisjoint(snapshot):
             kept += 1  # a changed check: one person, not also one gone
     return differ + (len(snapshot) - kept)
 
@@ -258,8 +259,10 @@ def release(people: list[Person], by: str, ledger: Doc, k: int, quarter: str) ->
     """Each group's figures from its released checks, releasing new ones in batches of k
     (teams: see the module docstring). `ledger` is the stored ledger document, `quarter`
     the quarter now; returns the groups and the new ledger document."""
-    by_member = {p.member: p for p in people}
     index = {contribution_hash(p.member, c): (p.member, c) for p in people for c in p.checks}
+    hashes: dict[str, set[str]] = {}
+    for h, (member, _check) in index.items():
+        hashes.setdefault(member, set()).add(h)
     current: dict[str, dict[str, Doc]] = {}
     for person in people:
         for group, check in contributions(person, by).items():
@@ -277,11 +280,12 @@ def release(people: list[Person], by: str, ledger: Doc, k: int, quarter: str) ->
         pending = [m for m, c in now_in.items() if m not in released or check_id(released[m]) != check_id(c)]
         fresh = False
         if by == "team":
-            now_hashes = {contribution_hash(m, c) for m, c in now_in.items()}
+            now_pairs = {m: contribution_hash(m, c) for m, c in now_in.items()}
+            now_hashes = set(now_pairs.values())
             everyone_still_here = all(h in index and index[h][0] in now_in for h in stored)
             if len(now_in) >= k and (now_hashes == set(stored) or now_hashes in snapshots):
                 shown, stored = list(now_in.values()), sorted(now_hashes)  # a picture shown before
-            elif len(now_in) >= k and all(_differ(now_in, s, by_member) >= k for s in snapshots):
+            elif len(now_in) >= k and all(_differ(now_pairs, s, hashes) >= k for s in snapshots):
                 shown, stored, fresh = list(now_in.values()), sorted(now_hashes), True
                 snapshots.append(now_hashes)
             elif stored and everyone_still_here:
@@ -439,13 +443,13 @@ class Overviews:
         await self.store.update(REPORTS, f"{by}|{tenant}", change)
         return found, result[-1]
 
-    async def team_overview(self, team: str, member_keys: list[str]) -> Group:
+    async def team_overview(self, team: str, member_keys: list[str], now: datetime | None = None) -> Group:
         """One team's picture from its roster (for the team channel): released like the rest,
         and never within k people of an earlier team picture (see the module docstring)."""
         await self.upgrade()
         tenant = tenant_of_key(member_keys[0]) if member_keys else "-"
         people = await read_people(self.store, member_keys, self.mode, team)
-        quarter = quarter_of(datetime.now(timezone.utc).isoformat())
+        quarter = quarter_of((now or datetime.now(timezone.utc)).isoformat())
 
         async def change(doc: Doc) -> Any:
             base = doc
