@@ -345,20 +345,26 @@ class Overviews:
     def enabled(self) -> bool:
         return self.mode != "off"
 
-    async def upgrade(self) -> None:
+    async def upgrade(self, mark_empty: bool = True) -> None:
         """Once per store: hash the ledgers of the first format (they named members) and
-        index the rosters written before the index existed, then mark the store done."""
+        index the rosters written before the index existed, then mark the store done.
+        `mark_empty` False (a deletion): a store with no overview data yet is left unmarked,
+        so a deletion from it leaves no file behind."""
         if self._upgraded:
             return
         marker, _ = await self.store.read_or_quarantine(REPORTS, FORMAT)
         if not (marker and marker.get("version", 0) >= FORMAT_VERSION):
+            found = False
             for by in DIMENSIONS:
-                await self.store.update(REPORTS, by, _hashed)
+                found = bool(await self.store.update(REPORTS, by, _hashed)) or found
             async for name, doc in self.store.scan(TEAMS):  # an unreadable roster is set aside
+                found = True
                 if doc.get("kind") != MEMBER_INDEX:
                     team = doc.get("id") or name
                     for member in doc.get("members") or []:
                         await self._index(member, add=team)
+            if not found and not mark_empty:
+                return  # nothing to upgrade yet: look again next time
             await self.store.update(REPORTS, FORMAT, lambda d: {"version": FORMAT_VERSION})
         self._upgraded = True
 
@@ -508,7 +514,7 @@ class Overviews:
         """Deletion: the person leaves every roster that names them (found through their
         roster index). The ledgers need no change: they hold hashes of check ids that were
         only in the person's document, which goes with them."""
-        await self.upgrade()
+        await self.upgrade(mark_empty=False)
         member = doc_name(key)
         try:
             index, _ = await self.store.read(TEAMS, f"member|{member}")

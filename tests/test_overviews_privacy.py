@@ -231,3 +231,26 @@ async def test_a_deletion_touches_only_what_names_the_person_whatever_the_ledger
     large = await _deletion_ops(people=400, teams=40)
     assert not [op for op in large if op[1] == aggregates.REPORTS], "the ledgers name no one: nothing to change"
     assert large == small and len(large) <= 4  # the index, the one roster naming them (read, write), the index gone
+
+
+async def test_ledgers_and_rosters_of_the_first_format_are_upgraded_and_keep_their_releases(store):
+    """A store written before: ledgers named members ({member: check id}), rosters had no
+    tenant and no index. A deletion still leaves nothing naming the person, and the next
+    report goes on from what was released (a check not released then stays held back)."""
+    from model.docstore import doc_name
+
+    users = Users(store)
+    keys = [await _check(users, n, (3, 3, 3)) for n in range(7)]
+    members = [doc_name(k) for k in keys]
+    released = {m: f"c-{n}-2026-08-20T10:00:00+00:00" for n, m in enumerate(members[:6])}  # not the 7th
+    await store.write(aggregates.REPORTS, "role", {"groups": {"frontline": released}})
+    await store.write(aggregates.TEAMS, "team-1", {"id": "team-1", "name": "Hold", "members": members})
+    overviews = Overviews(store)
+    users = Users(store, on_delete=(overviews.forget,))
+    await users.delete(keys[0])
+    for collection in (aggregates.REPORTS, aggregates.TEAMS):
+        for name in await store.keys(collection):
+            doc, _ = await store.read_named(collection, name)
+            assert members[0] not in str(doc)
+    report, _ = await Overviews(store).report("role", Q4)
+    assert report["groups"][0]["people"] == 5  # the five released still there; the 7th held back
