@@ -287,7 +287,6 @@ def release(people: list[Person], by: str, ledger: Doc, k: int, quarter: str) ->
                 shown, stored = list(now_in.values()), sorted(now_hashes)  # a picture shown before
             elif len(now_in) >= k and all(_differ(now_pairs, s, hashes) >= k for s in snapshots):
                 shown, stored, fresh = list(now_in.values()), sorted(now_hashes), True
-                snapshots.append(now_hashes)
             elif stored and everyone_still_here:
                 shown = list(released.values())  # the last released picture, unchanged
             else:
@@ -300,6 +299,8 @@ def release(people: list[Person], by: str, ledger: Doc, k: int, quarter: str) ->
         if stored:
             new["groups"][group] = stored
         found = figures(shown) if len(shown) >= k else None
+        if by == "team" and found is not None and set(stored) not in snapshots:
+            snapshots.append(set(stored))  # every team picture shown, also one kept from before
         history = dict(old_figures.get(group) or {})
         if found is not None:
             history[quarter] = found.as_dict()

@@ -254,3 +254,17 @@ async def test_ledgers_and_rosters_of_the_first_format_are_upgraded_and_keep_the
             assert members[0] not in str(doc)
     report, _ = await Overviews(store).report("role", Q4)
     assert report["groups"][0]["people"] == 5  # the five released still there; the 7th held back
+
+
+async def test_a_team_picture_released_before_the_upgrade_also_guards_other_rosters(store):
+    from model.docstore import doc_name
+
+    users = Users(store)
+    others = [await _check(users, n, (3, 3, 3)) for n in range(5)]
+    target = await _check(users, 5, (1, 5, 2))
+    team = others + [target]
+    released = {doc_name(k): f"c-{n}-2026-08-20T10:00:00+00:00" for n, k in enumerate(team)}
+    await store.write(aggregates.REPORTS, "team", {"groups": {"team-1": released}})
+    overviews = Overviews(store)
+    assert (await overviews.team_overview("team-1", team)).figures is not None  # shown before, shown again
+    assert (await overviews.team_overview("team-2", others)).figures is None
