@@ -1,7 +1,8 @@
 """The organisation's view in the chat: `tæl mig ikke med` / `tæl mig med` (does my latest
 check count, anonymously, in overviews?), and in a team channel `holdets billede` / `team
-overview`: the team's anonymous picture from its roster, when at least k members count.
-Never any one person's data in a channel."""
+overview`: the team's anonymous picture from its roster, when at least k members count and
+the picture is not within k people of one shown before (`Overviews.team_overview`). Never
+any one person's data in a channel, nor how many in a small team count."""
 
 from __future__ import annotations
 
@@ -103,11 +104,10 @@ async def team_overview(context: TurnContext) -> None:
         return
     team_name = ((context.activity.channel_data or {}).get("team") or {}).get("name")
     await overviews.remember_roster(team_id, team_name, keys)
-    group = await overviews.team_overview(team_id, keys)
-    if group.figures is None:
-        missing = max(overviews.k - group.people, 0)
-        key = "aggregates.team_waiting" if missing == 0 else "aggregates.team_too_few"
-        await context.send_activity(message(context, key, people=group.people, k=overviews.k, missing=missing))
+    group = await overviews.team_overview(team_id, keys, services(context).now())
+    if group.figures is None:  # never how many count: in a small team that says who uses the bot
+        key = "aggregates.team_waiting" if group.people >= overviews.k else "aggregates.team_too_few"
+        await context.send_activity(message(context, key, k=overviews.k))
         return
     means = {sub: data["mean"] for sub, data in group.figures.subareas.items()}
     lines = [content.t(lang, "aggregates.team_title", people=group.figures.people)]

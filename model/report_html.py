@@ -1,6 +1,7 @@
 """The anonymous overview as one self-contained HTML file a manager can open: per group a
-wheel picture, the score distribution per sub-area, the change since the previous quarter
-where both quarters reach k, and a plain explanation of what the numbers mean and don't."""
+wheel picture, the score distribution per sub-area, the change since the previous quarter's
+released figures where a batch was released this quarter (see `aggregates.previous_figures`),
+and a plain explanation of what the numbers mean and don't."""
 
 from __future__ import annotations
 
@@ -39,12 +40,19 @@ def _bars(counts: list[int], people: int) -> str:
     return f'<div class="bars">{"".join(cells)}</div>'
 
 
+def _number(lang: str, value: float) -> str:
+    """A figure as the language writes it: 3,4 in Danish, 3.4 in English."""
+    return str(value).replace(".", ",") if lang == "da" else str(value)
+
+
 def _change(lang: str, now: float | None, before: float | None) -> str:
+    """The change since the previous quarter's released figures (`render` gets those only
+    for a group with a batch released this quarter; otherwise nothing is shown)."""
     if now is None or before is None:
         return ""
     diff = round(now - before, 1)
     sign = "+" if diff > 0 else ""
-    return f' <span class="change">{_t(lang, "change", diff=f"{sign}{diff}")}</span>'
+    return f' <span class="change">{_t(lang, "change", diff=sign + _number(lang, diff))}</span>'
 
 
 def render(report: dict[str, Any], previous: dict[str, Any], lang: str = "da") -> str:
@@ -58,13 +66,7 @@ def render(report: dict[str, Any], previous: dict[str, Any], lang: str = "da") -
         rows = []
         for sub, data in group["subareas"].items():
             earlier = ((before.get(group["key"]) or {}).get("subareas") or {}).get(sub) or {}
-            mean = (
-                "–"
-                if data["mean"] is None
-                else str(data["mean"]).replace(".", ",")
-                if lang == "da"
-                else str(data["mean"])
-            )
+            mean = "–" if data["mean"] is None else _number(lang, data["mean"])
             rows.append(
                 f"<tr><th>{html.escape(content.subarea_name(lang, sub))}</th><td>{mean}"
                 f"{_change(lang, data['mean'], earlier.get('mean'))}</td>"

@@ -110,8 +110,9 @@ async def test_opt_in_mode_counts_only_those_who_said_yes_and_off_counts_nobody(
 
 async def test_only_the_latest_check_counts_and_quarters_keep_their_own(store):
     users = Users(store)
-    for n in range(5):
-        key = await _person(users, n, "it", (1, 1, 1), at="2026-08-10T10:00:00+00:00")
+    keys = [await _person(users, n, "it", (1, 1, 1), at="2026-08-10T10:00:00+00:00") for n in range(5)]
+    await Overviews(store).report("role", datetime(2026, 9, 1, tzinfo=timezone.utc))  # released in Q3
+    for n, key in enumerate(keys):
         await users.add_assessment(
             key,
             {
@@ -145,7 +146,7 @@ async def test_deleting_a_person_removes_them_from_every_overview_and_ledger(sto
     assert (await reminders_free.report("role", NOW))[0]["groups"][0]["people"] == 5
 
 
-async def test_team_overview_counts_only_the_roster_and_says_how_many_are_missing(store):
+async def test_team_overview_counts_only_the_roster(store):
     users = Users(store)
     keys = [await _person(users, n, "frontline", (3, 4, 2)) for n in range(4)]
     group = await Overviews(store).team_overview("team-1", keys + [user_key("tenant-1", "never-checked")])

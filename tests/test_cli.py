@@ -61,3 +61,50 @@ def test_package_fails_clearly_on_a_malformed_guid(tmp_path):
 def test_send_nudges_rejects_a_malformed_time(tmp_path):
     result = run("send-nudges", "--at", "next tuesday", data_dir=tmp_path / "data")
     assert result.returncode == 2 and "ISO time" in result.stderr
+
+
+async def _people_of_two_tenants(data_dir) -> None:
+    """Tenant kommune-a: five people, one more whose check has a bad date, and a team whose
+    name is a spreadsheet formula; tenant kommune-b: five people."""
+    from model.aggregates import Overviews
+    from model.tinydb_store import TinyDBStore
+    from model.users import Users, user_key
+
+    store = TinyDBStore(data_dir, fsync=False)
+    users = Users(store)
+
+    async def person(tenant: str, n: int, score: int, at: str = "2026-11-20T10:00:00+00:00") -> str:
+        key = user_key(tenant, f"aad-{n}")
+        await users.remember_conversation(key, {"user": {"id": f"u-{n}", "aadObjectId": f"aad-{n}"}}, None, True)
+        check = {"id": f"c-{tenant}-{n}", "at": at, "tenant": tenant, "role": "it", "level": "use"}
+        await users.add_assessment(key, {**check, "scores": {"implementation": score, "development": 3}})
+        return key
+
+    team = [await person("kommune-a", n, 3) for n in range(5)]
+    await person("kommune-a", 5, 1, at="2026-13-45T10:00:00+00:00")  # one changed character
+    for n in range(10, 15):
+        await person("kommune-b", n, 5)
+    await Overviews(store).remember_roster("19:a@thread", '=HYPERLINK("https://evil.example","klik")', team)
+    await store.close()
+
+
+async def test_report_is_per_tenant_skips_a_bad_date_and_writes_no_formula(tmp_path):
+    data = tmp_path / "data"
+    await _people_of_two_tenants(data)
+
+    mixed = run("report", "--by", "role", data_dir=data)
+    assert mixed.returncode == 2 and "2 tenants" in mixed.stderr and "--tenant" in mixed.stderr
+    assert "kommune" not in mixed.stderr + mixed.stdout
+
+    b = run("report", "--by", "role", "--tenant", "kommune-b", data_dir=data)
+    (group,) = json.loads(b.stdout)["groups"]
+    assert group["people"] == 5 and group["subareas"]["implementation"]["mean"] == 5.0
+
+    quarters = run("report", "--by", "quarter", "--tenant", "kommune-a", data_dir=data)
+    assert quarters.returncode == 0, quarters.stderr
+    found = json.loads(quarters.stdout)
+    assert [(g["key"], g["people"]) for g in found["groups"]] == [("2026-Q4", 5)] and found["skipped_checks"] == 1
+    assert "left out 1 check" in quarters.stderr
+
+    csv_text = run("report", "--by", "team", "--tenant", "kommune-a", "--format", "csv", data_dir=data).stdout
+    assert "'=HYPERLINK(" in csv_text and ',"=HYPERLINK' not in csv_text

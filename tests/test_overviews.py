@@ -147,7 +147,8 @@ async def test_team_overview_in_a_channel_from_the_teams_roster(server, connecto
         return activity
 
     reply = await say(server, connector, in_channel("holdets billede"))
-    assert "Der er 4 i teamet" in reply and "mangler 1" in reply
+    assert "for lille" in reply and "mindst 5" in reply
+    assert "4" not in reply and "1" not in reply  # how many count in a small team says who uses the bot
     assert all(u.aad not in reply and "Someone" not in reply for u in people)
     connector.rosters[team] = [{"id": u.user_id, "aadObjectId": u.aad} for u in people[:5]]
     before = len(connector.activities)
@@ -158,3 +159,7 @@ async def test_team_overview_in_a_channel_from_the_teams_roster(server, connecto
     assert any(block.get("type") == "Image" for block in card["body"])
     personal = await say(server, connector, people[0].message("holdets billede"))
     assert "kanal i et team" in personal
+    # the owner removes one member and asks again: the difference would be that member's answers
+    connector.rosters[team] = [{"id": u.user_id, "aadObjectId": u.aad} for u in people[:4] + people[5:6]]
+    reply = await say(server, connector, in_channel("holdets billede"))
+    assert "Holdets billede" not in reply and "ligner for meget et billede" in reply

@@ -110,8 +110,9 @@ def expire(args: argparse.Namespace) -> int:
 
 
 def report(args: argparse.Namespace) -> int:
-    """The anonymous overview for HR and competence developers (groups of at least k, never
-    a person), as JSON, CSV or one self-contained HTML file."""
+    """The anonymous overview of one tenant for HR and competence developers (groups of at
+    least k, never a person), as JSON, CSV or one self-contained HTML file. Without --tenant
+    the store's only tenant; a store with several refuses (exit 2) rather than mix them."""
     import os
 
     from dialogs.services import Services
@@ -131,11 +132,20 @@ def report(args: argparse.Namespace) -> int:
         store = create_store(config)
         services = Services.create(store, overviews=create_overviews(config, store))
         try:
-            return await services.overviews.report(args.by, services.now())
+            return await services.overviews.report(args.by, services.now(), args.tenant)
         finally:
             await store.close()
 
-    found, previous = asyncio.run(run())
+    try:
+        found, previous = asyncio.run(run())
+    except aggregates.SeveralTenants as err:  # never mix two municipalities' people in one group
+        print(
+            f"this store holds people of {err.count} tenants: give --tenant TENANT_ID for the one to report on",
+            file=sys.stderr,
+        )
+        return 2
+    if found.get("skipped_checks"):
+        print(f"left out {found['skipped_checks']} check(s) that could not be read (a bad date)", file=sys.stderr)
     if args.format == "csv":
         text = aggregates.as_csv(found)
     elif args.format == "html":
@@ -253,6 +263,17 @@ def package(args: argparse.Namespace) -> int:
     return teams_package.main(argv)
 
 
+def _tenant_option(parser: argparse.ArgumentParser, required: bool) -> None:
+    """--tenant, the same for every command that acts on people: a shared deployment stores
+    several tenants (person keys are `tenant|aadObjectId`), and each command acts on one."""
+    parser.add_argument(
+        "--tenant",
+        required=required,
+        help="the Entra tenant id"
+        + ("" if required else " (needed when the store holds people of more than one tenant)"),
+    )
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="app.py")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -271,19 +292,20 @@ def main(argv: list[str]) -> int:
     p_rep.add_argument("--format", choices=("json", "csv", "html"), default="json")
     p_rep.add_argument("--out", help="write to this file instead of printing")
     p_rep.add_argument("--lang", choices=content.LANGUAGES, default="da", help="language of the HTML report")
+    _tenant_option(p_rep, required=False)
     p_rep.set_defaults(func=report)
     p_exp = sub.add_parser("expire", help="retention once: delete the long silent, warn those close to it")
     p_exp.add_argument("--at", help="ISO time (default: now); without an offset, Danish time")
     p_exp.add_argument("--dry-run", action="store_true", help="count only; change and send nothing")
     p_exp.set_defaults(func=expire)
     p_forget = sub.add_parser("forget", help="delete one person (or a whole tenant) as 'slet mine data' does")
-    p_forget.add_argument("--tenant", required=True, help="the Entra tenant id")
+    _tenant_option(p_forget, required=True)
     who = p_forget.add_mutually_exclusive_group()
     who.add_argument("--user", help="the person's Entra (AAD) object id")
     who.add_argument("--all", action="store_true", help="every person of the tenant")
     p_forget.set_defaults(func=forget)
     p_xu = sub.add_parser("export-user", help="print what is stored about one person (as their own eksport)")
-    p_xu.add_argument("--tenant", required=True)
+    _tenant_option(p_xu, required=True)
     p_xu.add_argument("--user", required=True)
     p_xu.set_defaults(func=export_user)
     p_mig = sub.add_parser("migrate", help="copy all data between storage backends (idempotent)")
