@@ -396,3 +396,23 @@ async def test_more_buttons_answer_in_the_conversation(en):
     assert coaching.steps("en", "process_mapping", "beginner")[1].title in reply
     reply = await en.send(value={"kh": "more", "what": "steps", "competence": "cooking"})
     assert content.t("en", "msg.stale_card") in reply
+
+
+@pytest.mark.parametrize("role,level,audience", [("manager", "steer", "steer"), ("frontline", "use", "use")])
+async def test_ask_chooses_the_steps_written_for_the_role(monkeypatch, role, level, audience):
+    """`python app.py ask --role manager --level steer "..."` shows the steer steps (the
+    content key chosen; the wording is the content's)."""
+    from bot.ops import offline
+
+    chosen: list[str] = []
+    original = coaching.steps
+
+    def recording(lang, competence, stage, resources=None, audience="use"):
+        chosen.append(audience)
+        return original(lang, competence, stage, resources, audience)
+
+    monkeypatch.setattr(coaching, "steps", recording)
+    question = "hvordan bliver jeg bedre til business cases?"
+    [result] = await offline.answer_all([question], None, {"role": role, "level": level})
+    assert chosen and set(chosen) == {audience}
+    assert original("da", "business_cases", "beginner", None, audience)[0].title in result["answer"]
