@@ -471,9 +471,10 @@ def most_to_gain(profile: dict, assessments: list[dict], goal_list: list[dict] |
 
 # -- the goal offer ---------------------------------------------------------------------------
 def _taken(step: Step, competence: str, stage: str, audience: str, goal_list: list[dict]) -> bool:
-    """This step is a goal already, open or done (a dropped one may be picked again)."""
+    """This step was a goal already: open, done, or dropped ("Vælg et andet mål" must not
+    offer the step just dropped)."""
     for goal in goal_list:
-        if goal.get("status") not in ("open", "done") or goal.get("competence") != competence:
+        if goal.get("competence") != competence:
             continue
         if "stage" in goal and not step.own:
             if (goal.get("stage"), goal.get("audience"), goal.get("kind")) == (stage, audience, step.kind):
@@ -500,8 +501,8 @@ def goal_offer(
     goal_list: list[dict] | None = None,
 ) -> Reply | None:
     """After a check, or on `mål`: the steps for the competence with most to gain, as buttons,
-    and a way to write one's own. A step that is a goal already (open or done) is never
-    offered again: then the next stage's steps, or the next competence. When the person
+    and a way to write one's own. A step that was a goal already (open, done or dropped) is
+    never offered again: then the next stage's steps, or the next competence. When the person
     wrote about the competence, the offer says so. None when nothing is rated or written yet."""
     goal_list = goal_list or []
     audience = _audience(profile)

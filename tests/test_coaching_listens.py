@@ -416,3 +416,16 @@ async def test_ask_chooses_the_steps_written_for_the_role(monkeypatch, role, lev
     [result] = await offline.answer_all([question], None, {"role": role, "level": level})
     assert chosen and set(chosen) == {audience}
     assert original("da", "business_cases", "beginner", None, audience)[0].title in result["answer"]
+
+
+async def test_pick_another_goal_does_not_offer_the_step_just_dropped(da):
+    from test_dialogs import _onboard
+
+    await _onboard(da, role="1", level="1")
+    await _check_with_note(da, "")
+    step = next(b for b in _buttons(da) if b["data"].get("do") == "set")
+    await da.send(value=step["data"])
+    goal = (await da.users.get(da.key))["goals"][0]
+    await da.send(value={"kh": "goal", "do": "other", "id": goal["id"]})  # the nudge's "Vælg et andet mål"
+    offered = [b["data"] for b in _buttons(da) if b["data"].get("do") == "set"]
+    assert offered and step["data"] not in offered
