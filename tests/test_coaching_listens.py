@@ -429,3 +429,62 @@ async def test_pick_another_goal_does_not_offer_the_step_just_dropped(da):
     await da.send(value={"kh": "goal", "do": "other", "id": goal["id"]})  # the nudge's "Vælg et andet mål"
     offered = [b["data"] for b in _buttons(da) if b["data"].get("do") == "set"]
     assert offered and step["data"] not in offered
+
+
+# -- over HTTP in Teams shape ------------------------------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.parametrize("locale", ["da-DK", "en-US"])
+async def test_a_note_steers_the_offer_and_more_works_over_http(tmp_path, connector, locale):
+    import json
+
+    from conftest import BotServer, TeamsUser, say
+
+    lang = locale[:2]
+    server = BotServer(tmp_path / "data")
+    await server.start()
+    user = TeamsUser(connector, locale=locale)
+    try:
+        await say(server, connector, user.install())
+        await say(server, connector, user.message("1"))  # frontline
+        await say(server, connector, user.message("1"))  # uses the solutions
+        before = len(connector.activities)
+        await say(server, connector, user.message("vurdering" if lang == "da" else "check"))
+        nonce = next(
+            b["data"]["nonce"]
+            for b in connector.buttons(before)
+            if isinstance(b.get("data"), dict) and "nonce" in b["data"]
+        )
+        note = (
+            "Velfærdsteknologi og tablets hos borgerne"
+            if lang == "da"
+            else "Welfare technology and tablets with citizens"
+        )
+        value = {
+            "kh": "quick",
+            "nonce": nonce,
+            "implementation": "1",
+            "development": "3",
+            "innovation": "3",
+            "note": note,
+        }
+        saved = await say(server, connector, user.message(value=value))
+        assert content.t(lang, "coaching.wishes.see_possibilities") in saved
+        before = len(connector.activities)
+        offer = await say(server, connector, user.message("nej" if lang == "da" else "no"))
+        steps = [b for b in connector.buttons(before) if b["data"].get("do") == "set"]
+        assert steps and {b["data"]["competence"] for b in steps} == {"see_possibilities"}
+        assert all(b["type"] == "Action.Submit" for b in steps)
+        assert coaching.competence_name(lang, "procurement") not in offer
+        before = len(connector.activities)
+        question = (
+            "hvad er procesoptimering og arbejdsgange" if lang == "da" else "why does process mapping matter for me"
+        )
+        first = await say(server, connector, user.message(question))
+        assert len(first.split()) <= coaching.FIRST_ANSWER_WORDS + 10  # the card's text (and a caption at most)
+        more = next(b for b in connector.buttons(before) if b["data"].get("what") == "stages")
+        reply = await say(server, connector, user.message(value=more["data"]))
+        assert content.t(lang, "coaching.competences.process_mapping.stages.beginner") in reply
+    finally:
+        await server.stop()
+    stored = json.dumps([a for a in connector.activities], ensure_ascii=False)
+    assert stored.count(note) == 0  # the note is said back in the bot's words, never echoed
