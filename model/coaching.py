@@ -397,7 +397,8 @@ def pointed_competence(text: str, role: str | None = None, level: str | None = N
 
 def written_competences(profile: dict, assessments: list[dict], goal_list: list[dict] | None = None) -> list[str]:
     """What the person wrote about, newest first: the latest check's note and their own
-    goals (open or done; a dropped one no longer counts)."""
+    goals (open or done; a dropped one no longer counts). A competence whose sub-area has
+    no relevance at all for their role and involvement (relevance.json) is left out."""
     role, level = profile.get("role"), profile.get("level")
     found: list[tuple[str, str]] = []
     latest = assessments[-1] if assessments else {}
@@ -412,7 +413,7 @@ def written_competences(profile: dict, assessments: list[dict], goal_list: list[
             found.append((str(goal.get("set") or ""), goal["competence"]))
     ordered: list[str] = []
     for _, c in sorted(found, key=lambda f: f[0], reverse=True):
-        if c not in ordered and relevance.relevance_of(role, level, subarea_of(c)).score > 0:
+        if c not in ordered and (not level or relevance.relevance_of(role, level, subarea_of(c)).score > 0):
             ordered.append(c)
     return ordered
 
