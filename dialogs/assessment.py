@@ -14,7 +14,7 @@ from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import Dialog, DialogContext, DialogInstance, DialogTurnResult
 
 from model import assessment as model
-from model import content, goals, relevance
+from model import coaching, content, goals, relevance
 from model.reminders import reminders_on
 
 from .cards import card_activity, deep_card, quick_check_card
@@ -29,6 +29,14 @@ ASSESSMENT = "assessment"
 def _expects(state: dict) -> str:
     """Tells the router what this dialog is waiting for: a score, free text, or yes/no."""
     return {"note": "text", "offer_deep": "yes_no"}.get(str(state.get("phase")), "score")
+
+
+def note_line(lang: str, note: str, profile: dict) -> str:
+    """The note acknowledged: with the wish it points to (the goal offer starts there)."""
+    competence = coaching.pointed_competence(note, profile.get("role"), profile.get("level"))
+    if competence is None:
+        return content.t(lang, "coaching.note_thanks")
+    return content.t(lang, "coaching.note_thanks_competence", wish=content.t(lang, f"coaching.wishes.{competence}"))
 
 
 class AssessmentDialog(Dialog):
@@ -238,6 +246,8 @@ class AssessmentDialog(Dialog):
                     change=f" {arrow}" if arrow else "",
                 )
             )
+        if state.get("note"):  # said back in a line: what the note points to, never the note itself
+            lines.append(note_line(lang, state["note"], profile))
         if state["first"] and (line := first_check_line(context)):
             lines += ["", line]  # said once: how the scores count in anonymous overviews
         await context.send_activity(MessageFactory.text("\n".join(lines)))

@@ -3,7 +3,8 @@ the person's own words, followed up in the nudges and marked done, kept or dropp
 
 Goal buttons carry `{"kh": "goal", "do": ...}` data (see model/coaching.py); the router
 hands every such click here, whatever dialog is running, because a nudge's buttons can be
-clicked days later.
+clicked days later. So are an answer's "Flere skridt" / "Mere om ..." buttons
+(`{"kh": "more", ...}`, `show_more`).
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ from botbuilder.core import TurnContext
 from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
 from botbuilder.dialogs.prompts import PromptOptions, TextPrompt
 
-from model import coaching, content, goals
+from model import answers, coaching, content, goals
 from model.answers import Reply
 from model.reminders import reminders_on
 
 from .common import message, with_buttons
 from .presenting import as_activity
-from .turn import lang_of, now_of, services, user_key_of
+from .turn import is_personal, lang_of, now_of, services, user_key_of
 
 OWN_GOAL = "own_goal"
 OWN_GOAL_TEXT = "own_goal_text"
@@ -39,11 +40,16 @@ def _goal_buttons(lang: str, goal: dict) -> list[tuple[str, dict]]:
 
 
 async def offer(context: TurnContext) -> None:
-    """Steps for the competence with most to gain; without a check, an invitation to take one."""
+    """Steps for the competence with most to gain, none already a goal; without a check, an
+    invitation to take one."""
     lang = lang_of(context)
     doc = await services(context).users.get(user_key_of(context)) or {}
     reply = coaching.goal_offer(
-        lang, doc.get("profile") or {}, doc.get("assessments") or [], services(context).resources
+        lang,
+        doc.get("profile") or {},
+        doc.get("assessments") or [],
+        services(context).resources,
+        doc.get("goals") or [],
     )
     if reply is None:
         reply = Reply(
@@ -62,8 +68,8 @@ async def show(context: TurnContext) -> None:
         await offer(context)
         return
     for goal in current:
-        body = content.t(lang, "goals.current_title") + "\n" + goals.goal_line(lang, goal) + "\n" + goal["text"]
-        await context.send_activity(with_buttons(body, _goal_buttons(lang, goal)))
+        lines = [content.t(lang, "goals.current_title"), goals.goal_line(lang, goal), goals.goal_text(lang, goal)]
+        await context.send_activity(with_buttons("\n".join(line for line in lines if line), _goal_buttons(lang, goal)))
     lines = [content.t(lang, "goals.closed_title")] + [goals.goal_line(lang, g) for g in closed[-10:]] if closed else []
     if not current:
         lines.insert(0, content.t(lang, "goals.none_open"))
@@ -78,12 +84,15 @@ async def on_click(context: TurnContext, value: dict, begin_own: Any) -> None:
     key, now = user_key_of(context), now_of(context)
     store = services(context).goals
     do = value.get("do")
-    if do in ("set", "own") and value.get("competence") not in {c for _, c in content.all_competences()}:
+    if do == "set" and value.get("competence") not in {c for _, c in content.all_competences()}:
         await context.send_activity(message(context, "msg.stale_card"))
         return
     if do == "set":
+        audience = value.get("audience") if value.get("audience") in coaching.AUDIENCES else "use"  # older buttons
         found = (
-            coaching.steps(lang, value["competence"], str(value.get("stage")), services(context).resources)
+            coaching.steps(
+                lang, value["competence"], str(value.get("stage")), services(context).resources, str(audience)
+            )
             if value.get("stage") in coaching.STAGES
             else []
         )
@@ -92,10 +101,15 @@ async def on_click(context: TurnContext, value: dict, begin_own: Any) -> None:
             await context.send_activity(message(context, "msg.stale_card"))
             return
         step = found[index]
-        goal, dropped = await store.add(key, value["competence"], step.title, step.text, step.kind, now)
+        what: dict[str, Any] = {"competence": value["competence"], "kind": step.kind}
+        if step.own:  # the municipality's offer: in its own words
+            what.update(title=step.title, text=step.text)
+        else:
+            what.update(stage=value["stage"], audience=audience)
+        goal, dropped = await store.add(key, what, now)
         await _confirm(context, goal, dropped)
     elif do == "own":
-        await begin_own(value["competence"])
+        await begin_own(None)
     elif do in ("done", "drop", "other", "keep"):
         doc = await services(context).users.get(key) or {}
         goal = next((g for g in goals.open_goals(doc) if g["id"] == value.get("id")), None)
@@ -103,13 +117,13 @@ async def on_click(context: TurnContext, value: dict, begin_own: Any) -> None:
             await context.send_activity(message(context, "goals.already_closed"))
             return
         if do == "keep":
-            await context.send_activity(message(context, "goals.kept", title=goal["title"]))
+            await context.send_activity(message(context, "goals.kept", title=goals.goal_title(lang, goal)))
             return
         await store.close(key, goal["id"], goals.DONE if do == "done" else goals.DROPPED, now)
         if do == "done":
             await context.send_activity(
                 with_buttons(
-                    content.t(lang, "goals.congratulations", title=goal["title"]),
+                    content.t(lang, "goals.congratulations", title=goals.goal_title(lang, goal)),
                     [
                         _new_goal_button(lang),
                         (content.t(lang, "msg.assessment_button"), content.t(lang, "commands.assessment.command")),
@@ -118,7 +132,9 @@ async def on_click(context: TurnContext, value: dict, begin_own: Any) -> None:
             )
         elif do == "drop":
             await context.send_activity(
-                with_buttons(content.t(lang, "goals.dropped", title=goal["title"]), [_new_goal_button(lang)])
+                with_buttons(
+                    content.t(lang, "goals.dropped", title=goals.goal_title(lang, goal)), [_new_goal_button(lang)]
+                )
             )
         else:
             await offer(context)
@@ -135,9 +151,11 @@ async def _confirm(context: TurnContext, goal: dict | None, dropped: dict | None
     if goal is None:
         await context.send_activity(message(context, "msg.stale_card"))
         return
-    lines = [content.t(lang, "goals.set", title=goal["title"])]
+    lines = [content.t(lang, "goals.set", title=goals.goal_title(lang, goal))]
+    if goal.get("kind") == "own" and goal.get("competence"):  # where the person's words were filed
+        lines.append(content.t(lang, "goals.own_filed", name=coaching.competence_name(lang, goal["competence"])))
     if dropped:
-        lines.append(content.t(lang, "goals.made_room", title=dropped["title"]))
+        lines.append(content.t(lang, "goals.made_room", title=goals.goal_title(lang, dropped)))
     doc = await services(context).users.get(user_key_of(context)) or {}
     if reminders_on(doc):
         lines.append(content.t(lang, "goals.followed_up"))
@@ -156,7 +174,8 @@ async def _confirm(context: TurnContext, goal: dict | None, dropped: dict | None
 
 
 class OwnGoalDialog(ComponentDialog):
-    """'Skriv mit eget mål': one line in the person's own words."""
+    """'Skriv mit eget mål': one line in the person's own words, filed under the competence
+    the words point to (the same understanding as questions), or under none."""
 
     def __init__(self) -> None:
         super().__init__(OWN_GOAL)
@@ -165,18 +184,39 @@ class OwnGoalDialog(ComponentDialog):
         self.initial_dialog_id = "steps"
 
     async def ask(self, step: WaterfallStepContext) -> DialogTurnResult:
-        step.values["competence"] = (step.options or {}).get("competence")
-        lang = lang_of(step.context)
-        name = coaching.competence_name(lang, step.values["competence"])
-        return await step.prompt(OWN_GOAL_TEXT, PromptOptions(prompt=message(step.context, "goals.ask_own", name=name)))
+        return await step.prompt(OWN_GOAL_TEXT, PromptOptions(prompt=message(step.context, "goals.ask_own_free")))
 
     async def save(self, step: WaterfallStepContext) -> DialogTurnResult:
         text = goals.clean_text(step.result)
         if not text:
             await step.context.send_activity(message(step.context, "goals.later"))
             return await step.end_dialog()
+        key = user_key_of(step.context)
+        profile = await services(step.context).users.profile(key) or {}
+        competence = coaching.pointed_competence(text, profile.get("role"), profile.get("level"))
         goal, dropped = await services(step.context).goals.add(
-            user_key_of(step.context), step.values["competence"], text, text, "own", now_of(step.context)
+            key, {"competence": competence, "kind": "own", "text": text}, now_of(step.context)
         )
         await _confirm(step.context, goal, dropped)
         return await step.end_dialog()
+
+
+async def show_more(context: TurnContext, value: dict) -> None:
+    """The rest of an answer, behind its buttons: a competence's other steps ("Flere
+    skridt") or stages ("Mere om ..."), a sub-area's details without what was just said."""
+    competence, what, topic = value.get("competence"), value.get("what"), value.get("topic")
+    doc = (await services(context).users.get(user_key_of(context)) or {}) if is_personal(context) else {}
+    profile = doc.get("profile") or {}
+    lang = lang_of(context)
+    if what == "subarea" and topic in content.subarea_ids():
+        listed = value.get("shown")
+        shown = [c for c in listed if c in content.competence_ids(str(topic))] if isinstance(listed, list) else []
+        reply = answers.subarea_details(lang, str(topic), profile.get("role"), profile.get("level"), shown=shown)
+    elif what in ("stages", "steps") and competence in {c for _, c in content.all_competences()}:
+        reply = coaching.more_reply(
+            lang, str(what), str(competence), profile, doc.get("assessments") or [], services(context).resources
+        )
+    else:
+        await context.send_activity(message(context, "msg.stale_card"))
+        return
+    await context.send_activity(as_activity(reply))

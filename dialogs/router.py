@@ -19,7 +19,7 @@ from model.understanding import Understanding, understand
 from .assessment import ASSESSMENT, AssessmentDialog
 from .cards import SAY
 from .common import message, text, with_buttons, yes_or_no
-from .goals import OWN_GOAL, OWN_GOAL_TEXT, OwnGoalDialog
+from .goals import OWN_GOAL, OWN_GOAL_TEXT, OwnGoalDialog, show_more
 from .goals import on_click as goal_click
 from .goals import show as show_goals
 from .history import show_history, show_mus_summary
@@ -225,7 +225,7 @@ class Router:
         running = dc.active_dialog is not None
         if kind == "goal":
 
-            async def begin_own(competence: str) -> None:
+            async def begin_own(competence: str | None) -> None:
                 await dc.cancel_all_dialogs()
                 await dc.begin_dialog(OWN_GOAL, {"competence": competence})
 
@@ -242,6 +242,8 @@ class Router:
             await self._answer(dc, understood)
         elif kind == "role":
             running = await self._save_role(dc, value.get("role"))
+        elif kind == "more":
+            await show_more(context, value)
         elif kind == "mus":
             await show_mus_summary(context)
         elif kind == "decline":
@@ -410,7 +412,7 @@ def _answerable(understood: Understanding) -> bool:
 
 # Buttons that do something, by the `kh` of their data, and the command each counts as in
 # the shared-chat guard (goals, roles and the MUS summary are personal).
-CLICKS = ("goal", "ask", "role", "mus", "decline", "keep_data")  # keep_data: the handler already answered
+CLICKS = ("goal", "ask", "more", "role", "mus", "decline", "keep_data")  # keep_data: the handler already answered
 DECLINED = {"reminders": "reminders.declined"}  # "Nej tak" to an offer: what the bot says back
 CLICK_INTENTS = {"goal": "goals", "role": "profile", "mus": "history"}
 

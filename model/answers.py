@@ -22,15 +22,16 @@ class Reply:
     buttons: list[tuple[str, Any]] = field(default_factory=list)
 
 
-def _read_more(lang: str, topic: str) -> tuple[str, str]:
-    """'Read more' about a sub-area (its short button title) or the whole area."""
+def _read_more(lang: str, topic: str, shown: list[str] | None = None) -> tuple[str, Any]:
+    """'Read more' about a sub-area (its short button title) or the whole area. A sub-area's
+    button comes under a message that gave its short text and listed `shown` of its
+    competences: it carries that, so the details leave them out ({"kh": "more", "what":
+    "subarea", ...}, model/coaching.py); typed, "mere om X" gives all of it."""
     name = topic_name(lang, topic)
-    title = (
-        content.t(lang, f"subareas.{topic}.button")
-        if topic in content.subarea_ids()
-        else content.t(lang, "msg.read_more_button", name=name)
-    )
-    return title, content.t(lang, "msg.read_more_value", name=name)
+    if topic in content.subarea_ids():
+        data = {"kh": "more", "what": "subarea", "topic": topic, "shown": list(shown or [])}
+        return content.t(lang, f"subareas.{topic}.button"), data
+    return content.t(lang, "msg.read_more_button", name=name), content.t(lang, "msg.read_more_value", name=name)
 
 
 def _assessment_button(lang: str) -> tuple[str, str]:
@@ -121,15 +122,19 @@ def coverage_text(lang: str) -> str:
     )
 
 
-def subarea_details(lang: str, subarea: str, role: str | None = None, level: str | None = None) -> Reply:
-    """Everything the source says about one sub-area, in our words, with all its examples."""
-    lines = [
-        content.t(lang, "msg.subarea_full_title", name=content.subarea_name(lang, subarea)),
-        content.t(lang, f"subareas.{subarea}.short"),
-        "\n".join(f"- {fact}" for fact in content.lookup(lang, f"subareas.{subarea}.details")),
-        content.t(lang, "msg.examples_title"),
-        _competence_lines(lang, subarea, focus_competences(subarea, role, level)),
-    ]
+def subarea_details(
+    lang: str, subarea: str, role: str | None = None, level: str | None = None, shown: list[str] | None = None
+) -> Reply:
+    """Everything the source says about one sub-area, in our words, with all its examples.
+    `shown`: clicked under a message that already gave the short text and these competences,
+    so neither is said again."""
+    lines = [content.t(lang, "msg.subarea_full_title", name=content.subarea_name(lang, subarea))]
+    if shown is None:
+        lines.append(content.t(lang, f"subareas.{subarea}.short"))
+    lines.append("\n".join(f"- {fact}" for fact in content.lookup(lang, f"subareas.{subarea}.details")))
+    rest = [c for c in focus_competences(subarea, role, level) if c not in (shown or [])]
+    if rest:
+        lines += [content.t(lang, "msg.examples_title"), _competence_lines(lang, subarea, rest)]
     return Reply("\n\n".join(lines), [_assessment_button(lang)])
 
 
@@ -185,4 +190,5 @@ def topic_reply(lang: str, topic: str, profile: dict | None, detail: bool = Fals
         ]
         if invite:
             lines.append(content.t(lang, "msg.answer_next_step_profile"))
-    return Reply("\n\n".join(lines), [_read_more(lang, topic), _assessment_button(lang)])
+    listed = competences[:3] if role and level else competences
+    return Reply("\n\n".join(lines), [_read_more(lang, topic, listed), _assessment_button(lang)])

@@ -6,23 +6,33 @@ the stages and the actions are data; this module only decides which to show. But
 do something carry data the router acts on (see dialogs/cards.py):
 
     {"kh": "ask", "intent": "question" | "improve", "competence": id}   answer about it
-    {"kh": "goal", "do": "set", "competence": id, "stage": s, "step": n} make that step the goal
-    {"kh": "goal", "do": "own", "competence": id}                        write your own goal
+    {"kh": "goal", "do": "set", "competence": id, "stage": s, "audience": a, "step": n}
+                                                                         make that step the goal
+    {"kh": "goal", "do": "own"}                                          write your own goal
     {"kh": "goal", "do": "later"}                                        no goal now
     {"kh": "role", "role": id}                                           save this role in the profile
+    {"kh": "more", "what": "stages" | "steps", "competence": id}         the rest of a competence answer
+
+"Most to gain" is one rule (`gain_order`), used by the goal offer, `historik` and the nudge:
+what the person wrote first (the latest check's note, their own goals), then what matters
+for their role and involvement, then their scores.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from . import assessment, content, relevance
 from .answers import Reply, focus_competences
 from .resources import Resource, Resources
+from .understanding import TOPIC_THRESHOLD, understand
 
 STAGES = ("beginner", "practised", "expert")
 KIND_ORDER = ("job", "others", "course")  # on the job, from others, a course: one of each
 AUDIENCES = ("use", "contribute", "steer")  # who the steps are written for (the level ids)
+FIRST_ANSWER_WORDS = 90  # the first answer about a competence; the rest waits behind buttons
 
 
 def stage_of(score: int | None) -> str:
@@ -95,9 +105,9 @@ def _key(competence: str, stage: str, audience: str) -> str:
     return f"coaching.competences.{competence}.actions.{stage}.{audience}"
 
 
-def _step_lines(lang: str, found: list[Step]) -> str:
+def _step_lines(lang: str, found: list[Step], first: int = 1) -> str:
     lines = []
-    for number, step in enumerate(found, start=1):
+    for number, step in enumerate(found, start=first):
         where = content.t(lang, f"coaching.kinds.{step.kind}")
         line = content.t(lang, "coaching.step_line", number=number, kind=where, title=step.title, text=step.text)
         if step.url:
@@ -106,13 +116,23 @@ def _step_lines(lang: str, found: list[Step]) -> str:
     return "\n".join(lines)
 
 
-def goal_buttons(lang: str, competence: str, stage: str, found: list[Step]) -> list[tuple[str, dict]]:
-    buttons: list[tuple[str, dict]] = [
-        (step.title, {"kh": "goal", "do": "set", "competence": competence, "stage": stage, "step": n})
-        for n, step in enumerate(found)
-    ]
-    buttons.append((content.t(lang, "coaching.own_goal_button"), {"kh": "goal", "do": "own", "competence": competence}))
+def set_button(competence: str, stage: str, audience: str, index: int, step: Step) -> tuple[str, dict]:
+    """'Make this step my goal': the step's ids, so the goal can be shown in any language."""
+    data = {"kh": "goal", "do": "set", "competence": competence, "stage": stage, "audience": audience, "step": index}
+    return step.title, data
+
+
+def goal_buttons(
+    lang: str, competence: str, stage: str, found: list[Step], audience: str = "use"
+) -> list[tuple[str, dict]]:
+    buttons = [set_button(competence, stage, audience, n, step) for n, step in enumerate(found)]
+    buttons.append((content.t(lang, "coaching.own_goal_button"), {"kh": "goal", "do": "own"}))
     return buttons
+
+
+def _audience(profile: dict | None) -> str:
+    profile = profile or {}
+    return audience_of(profile.get("role"), profile.get("level"))
 
 
 def _why(lang: str, competence: str, role: str | None, level: str | None) -> str:
@@ -124,6 +144,27 @@ def _why(lang: str, competence: str, role: str | None, level: str | None) -> str
     return " ".join(parts)
 
 
+def _why_first(lang: str, competence: str, role: str | None, level: str | None) -> str:
+    """The one reason the first answer gives: the job's, else the involvement's."""
+    if role:
+        return content.t(lang, f"coaching.competences.{competence}.why_role.{role}")
+    return content.t(lang, f"coaching.competences.{competence}.why_level.{level}") if level else ""
+
+
+def _more_buttons(lang: str, competence: str, what: tuple[str, ...]) -> list[tuple[str, dict]]:
+    buttons = []
+    for kind in what:
+        if kind == "steps":
+            title = content.t(lang, "coaching.more_steps_button")
+        else:
+            label = content.t(lang, f"coaching.competences.{competence}.button")
+            title = content.t(lang, "coaching.more_button", name=label[:1].lower() + label[1:])
+            if len(title) > 28:
+                title = content.t(lang, "coaching.more_button_short")
+        buttons.append((title, {"kh": "more", "what": kind, "competence": competence}))
+    return buttons
+
+
 def competence_reply(
     lang: str,
     competence: str,
@@ -132,29 +173,97 @@ def competence_reply(
     resources: Resources | None = None,
     invite: bool = True,
 ) -> Reply:
-    """One competence: what it is, why it matters for this person, what it looks like at three
-    stages, and the first steps for where they stand. `invite`: without a profile, suggest
-    the two questions (not while they are being asked)."""
+    """One competence, short: what it is, why it matters for this person and one step for
+    where they stand, in at most FIRST_ANSWER_WORDS words; the stages and the other steps
+    wait behind "Mere om ..." and "Flere skridt". `invite`: without a profile, suggest the
+    two questions (not while they are being asked)."""
+    lines, _, buttons = _first_answer(lang, competence, profile or {}, assessments, resources, invite)
+    return Reply("\n".join(lines), buttons)
+
+
+def _first_answer(
+    lang: str, competence: str, profile: dict, assessments: list[dict], resources: Resources | None, invite: bool
+) -> tuple[list[str], str, list[tuple[str, Any]]]:
+    """(the first answer's lines, the part of what-it-is it left out, its buttons)."""
+    role, level = profile.get("role"), profile.get("level")
+    stage = stage_of(competence_score(assessments, competence))
+    audience = _audience(profile)
+    first = steps(lang, competence, stage, resources, audience)[0]
+    title = content.t(
+        lang,
+        "coaching.competence_title",
+        name=competence_name(lang, competence),
+        subarea=content.subarea_name(lang, subarea_of(competence)),
+    )
+    why = _why_first(lang, competence, role, level)
+    rest = [why] if why else []
+    rest += [content.t(lang, "coaching.one_step_title"), _one_step(lang, first)]
+    if invite and not (role and level):
+        rest.append(content.t(lang, "msg.answer_next_step_profile"))
+    shown, unsaid = _plain_within(lang, competence, FIRST_ANSWER_WORDS - _word_count([title, *rest]))
+    buttons = [set_button(competence, stage, audience, 0, first), *_more_buttons(lang, competence, ("steps", "stages"))]
+    return [title, shown, *rest], unsaid, buttons
+
+
+def _word_count(lines: list[str]) -> int:
+    return sum(len(line.split()) for line in lines)
+
+
+def _sentences(text: str) -> list[str]:
+    parts = re.split(r"(?<=[.!?])\s+", text.strip())
+    return [p for p in parts if p]
+
+
+def _plain_within(lang: str, competence: str, words: int) -> tuple[str, str]:
+    """What the competence is, cut to whole sentences that fit in `words` (at least one):
+    (the part the first answer shows, the rest that "Mere om ..." shows)."""
+    sentences = _sentences(content.t(lang, f"coaching.competences.{competence}.plain"))
+    shown = sentences[:1]
+    for sentence in sentences[1:]:
+        if _word_count([*shown, sentence]) > words:
+            break
+        shown.append(sentence)
+    return " ".join(shown), " ".join(sentences[len(shown) :])
+
+
+def _one_step(lang: str, step: Step) -> str:
+    line = content.t(lang, "coaching.one_step_line", title=step.title, text=step.text)
+    return line + (" " + content.t(lang, "coaching.link", url=step.url) if step.url else "")
+
+
+def more_reply(
+    lang: str,
+    what: str,
+    competence: str,
+    profile: dict | None,
+    assessments: list[dict],
+    resources: Resources | None = None,
+) -> Reply:
+    """Behind the first answer's buttons: "stages" (how it looks at three stages, and the
+    reason the first answer left out) or "steps" (the two steps it did not show)."""
     profile = profile or {}
     role, level = profile.get("role"), profile.get("level")
-    sub = subarea_of(competence)
     base = f"coaching.competences.{competence}"
     score = competence_score(assessments, competence)
     stage = stage_of(score)
-    found = steps(lang, competence, stage, resources)
-    lines = [
-        content.t(
-            lang,
-            "coaching.competence_title",
-            name=competence_name(lang, competence),
-            subarea=content.subarea_name(lang, sub),
-        ),
-        content.t(lang, f"{base}.plain"),
-    ]
-    why = _why(lang, competence, role, level)
-    if why:
-        lines += [content.t(lang, "coaching.why_title"), why]
-    lines += [content.t(lang, "coaching.stages_title")]
+    name = competence_name(lang, competence)
+    if what == "steps":
+        audience = _audience(profile)
+        found = steps(lang, competence, stage, resources, audience)
+        lines = [
+            content.t(lang, "coaching.more_steps_title", name=name),
+            _step_lines(lang, found[1:], first=2),
+            content.t(lang, "coaching.pick_a_step"),
+        ]
+        buttons = goal_buttons(lang, competence, stage, found, audience)[1:]
+        return Reply("\n".join(lines), buttons)
+    lines = [content.t(lang, "coaching.more_title", name=name)]
+    unsaid = _first_answer(lang, competence, profile, assessments, resources, invite=True)[1]
+    if unsaid:
+        lines.append(unsaid)
+    if role and level:  # the first answer gave the job's reason; this is the involvement's
+        lines.append(content.t(lang, f"{base}.why_level.{level}"))
+    lines.append(content.t(lang, "coaching.stages_title"))
     lines += [
         content.t(
             lang,
@@ -164,25 +273,27 @@ def competence_reply(
         )
         for s in STAGES
     ]
-    lines += [
-        content.t(lang, "coaching.first_steps_title", stage=content.t(lang, f"coaching.stage_names.{stage}"))
-        if score is not None
-        else content.t(lang, "coaching.first_steps_title_unrated"),
-        _step_lines(lang, found),
-        content.t(lang, "coaching.pick_a_step"),
-    ]
-    if invite and not (role and level):
-        lines.append(content.t(lang, "msg.answer_next_step_profile"))
-    return Reply("\n".join(lines), goal_buttons(lang, competence, stage, found)[:3])
+    if score is not None:
+        lines.append(
+            content.t(
+                lang,
+                "coaching.you_are_at",
+                score=score,
+                stage=content.t(lang, f"coaching.stage_names.{stage}"),
+            )
+        )
+    return Reply("\n".join(lines), _more_buttons(lang, competence, ("steps",)))
 
 
 def improve_reply(
     lang: str, competence: str, profile: dict | None, assessments: list[dict], resources: Resources | None = None
 ) -> Reply:
-    """'How do I get better at X?': the steps for where the person stands now."""
+    """'How do I get better at X?': the steps for where the person stands now, written for
+    how they take part (a manager who steers gets a manager's steps)."""
     score = competence_score(assessments, competence)
     stage = stage_of(score)
-    found = steps(lang, competence, stage, resources)
+    audience = _audience(profile)
+    found = steps(lang, competence, stage, resources, audience)
     base = f"coaching.competences.{competence}"
     if score is None:
         where = content.t(lang, "coaching.where_unrated")
@@ -200,7 +311,7 @@ def improve_reply(
         _step_lines(lang, found),
         content.t(lang, "coaching.pick_a_step"),
     ]
-    return Reply("\n".join(lines), goal_buttons(lang, competence, stage, found))
+    return Reply("\n".join(lines), goal_buttons(lang, competence, stage, found, audience))
 
 
 def term_reply(lang: str, term: str, competence: str) -> Reply:
@@ -271,43 +382,176 @@ def role_competences(role: str, level: str | None) -> list[str]:
     return ordered
 
 
-def most_to_gain(profile: dict, assessments: list[dict]) -> tuple[str, int] | None:
-    """The competence where relevance and score leave most to gain, and its score; only
-    among rated ones (nothing is said about what was not rated). Ties: the person's focus."""
+# -- what the person wrote ----------------------------------------------------------------
+def pointed_competence(text: str, role: str | None = None, level: str | None = None) -> str | None:
+    """The competence a note or an own goal points to, through the same understanding as a
+    question: a competence named, else the person's first competence of a sub-area named
+    clearly; None when it points at neither. (Not cached: a note is personal data.)"""
+    understood = understand(text or "")
+    if understood.competence:
+        return understood.competence
+    if understood.topic in content.subarea_ids() and understood.confidence >= TOPIC_THRESHOLD:
+        return focus_competences(understood.topic, role, level)[0]
+    return None
+
+
+def written_competences(profile: dict, assessments: list[dict], goal_list: list[dict] | None = None) -> list[str]:
+    """What the person wrote about, newest first: the latest check's note and their own
+    goals (open or done; a dropped one no longer counts). A competence whose sub-area has
+    no relevance at all for their role and involvement (relevance.json) is left out."""
     role, level = profile.get("role"), profile.get("level")
+    found: list[tuple[str, str]] = []
+    latest = assessments[-1] if assessments else {}
+    if isinstance(latest.get("note"), str) and (c := pointed_competence(latest["note"], role, level)):
+        found.append((str(latest.get("at") or ""), c))
+    for goal in goal_list or []:
+        if (
+            goal.get("kind") == "own"
+            and goal.get("status") != "dropped"
+            and goal.get("competence") in _competence_ids()
+        ):
+            found.append((str(goal.get("set") or ""), goal["competence"]))
+    ordered: list[str] = []
+    for _, c in sorted(found, key=lambda f: f[0], reverse=True):
+        if c not in ordered and (not level or relevance.relevance_of(role, level, subarea_of(c)).score > 0):
+            ordered.append(c)
+    return ordered
+
+
+def _competence_ids() -> set[str]:
+    return {c for _, c in content.all_competences()}
+
+
+# -- most to gain: one rule ----------------------------------------------------------------
+class Gain(NamedTuple):
+    competence: str
+    score: int | None  # None only for something written about and not rated
+    written: bool  # chosen because the person wrote about it
+
+
+def _directly_rated(assessments: list[dict], competence: str) -> bool:
+    return any(isinstance((a.get("competences") or {}).get(competence), int) for a in assessments)
+
+
+def gain_order(profile: dict, assessments: list[dict], goal_list: list[dict] | None = None) -> list[Gain]:
+    """Competences to work on, best first. In order of weight: what the person wrote (newest
+    first); then what matters for their role and involvement (their focus competences and
+    the sub-areas that matter most to them), by score; then any other competence they rated
+    themselves in the deeper round. Nothing is said about what was neither written about nor
+    rated, and a competence far from the person's job (procurement for a care worker) only
+    comes up when they rated it or wrote about it. Within a tier a low score weighs most,
+    relevance breaks ties, a 5 comes last."""
+    role, level = profile.get("role"), profile.get("level")
+    written = written_competences(profile, assessments, goal_list)
     order = role_competences(role, level) if role else [c for _, c in content.all_competences()]
-    best: tuple[int, int, str, int] | None = None
+    focus_table = content.relevance_table().get("focus", {})
+    focus = set(focus_table.get("roles", {}).get(role or "", []) + focus_table.get("levels", {}).get(level or "", []))
+    ranked: list[tuple[tuple, Gain]] = []
     for position, competence in enumerate(order):
         score = competence_score(assessments, competence)
+        if competence in written:
+            ranked.append(((0, written.index(competence)), Gain(competence, score, True)))
+            continue
         if score is None:
             continue
-        weight = relevance.relevance_of(role, level, subarea_of(competence)).score or 1
-        candidate = (-assessment.gain(weight, score), position, competence, score)
-        if best is None or candidate < best:
-            best = candidate
-    return (best[2], best[3]) if best else None
+        rel = relevance.relevance_of(role, level, subarea_of(competence))
+        near = not role or competence in focus or rel.band in ("high", "equal")
+        if not near and not _directly_rated(assessments, competence):
+            continue
+        weight = rel.score + (1 if competence in focus else 0)
+        key = (1, score >= assessment.SCALE[-1], 0 if near else 1, -assessment.gain(weight, score), position)
+        ranked.append((key, Gain(competence, score, False)))
+    return [g for _, g in sorted(ranked, key=lambda r: r[0])]
 
 
-def goal_offer(lang: str, profile: dict, assessments: list[dict], resources: Resources | None = None) -> Reply | None:
-    """After a check, or on `mål`: up to three concrete steps for the competence with most to
-    gain, as buttons, and a way to write one's own; None when nothing is rated yet."""
-    found_gain = most_to_gain(profile, assessments)
-    if found_gain is None:
-        return None
-    competence, score = found_gain
-    stage = stage_of(score)
-    found = steps(lang, competence, stage, resources)
+def most_to_gain(profile: dict, assessments: list[dict], goal_list: list[dict] | None = None) -> Gain | None:
+    """The one competence the goal offer, `historik` and the nudge all point to."""
+    found = gain_order(profile, assessments, goal_list)
+    return found[0] if found else None
+
+
+# -- the goal offer ---------------------------------------------------------------------------
+def _taken(step: Step, competence: str, stage: str, audience: str, goal_list: list[dict]) -> bool:
+    """This step was a goal already: open, done, or dropped ("Vælg et andet mål" must not
+    offer the step just dropped)."""
+    for goal in goal_list:
+        if goal.get("competence") != competence:
+            continue
+        if "stage" in goal and not step.own:
+            if (goal.get("stage"), goal.get("audience"), goal.get("kind")) == (stage, audience, step.kind):
+                return True
+        elif goal.get("title") in {
+            step.title,
+            *(_title_in(other, step, competence, stage, audience) for other in content.LANGUAGES),
+        }:
+            return True  # the municipality's own offer, or a goal stored before steps had ids
+    return False
+
+
+def _title_in(lang: str, step: Step, competence: str, stage: str, audience: str) -> str:
+    if step.own:
+        return step.title
+    return next((s.title for s in steps(lang, competence, stage, None, audience) if s.kind == step.kind), step.title)
+
+
+def goal_offer(
+    lang: str,
+    profile: dict,
+    assessments: list[dict],
+    resources: Resources | None = None,
+    goal_list: list[dict] | None = None,
+) -> Reply | None:
+    """After a check, or on `mål`: the steps for the competence with most to gain, as buttons,
+    and a way to write one's own. A step that was a goal already (open, done or dropped) is
+    never offered again: then the next stage's steps, or the next competence. When the person
+    wrote about the competence, the offer says so. None when nothing is rated or written yet."""
+    goal_list = goal_list or []
+    audience = _audience(profile)
+    for gain in gain_order(profile, assessments, goal_list):
+        start = STAGES.index(stage_of(gain.score))
+        for stage in STAGES[start:]:
+            found = steps(lang, gain.competence, stage, resources, audience)
+            free = [(n, s) for n, s in enumerate(found) if not _taken(s, gain.competence, stage, audience, goal_list)]
+            if free:
+                return _offer(lang, gain, stage, stage != STAGES[start], audience, free)
+    return None
+
+
+def _offer(lang: str, gain: Gain, stage: str, moved_on: bool, audience: str, free: list[tuple[int, Step]]) -> Reply:
+    competence = gain.competence
+    names = {
+        "name": competence_name(lang, competence),
+        "subarea": content.subarea_name(lang, subarea_of(competence)),
+        "score": gain.score,
+        "wish": content.t(lang, f"coaching.wishes.{competence}"),
+    }
+    if moved_on:
+        intro = content.t(lang, "coaching.goal_offer_next", **names)
+    elif gain.written:
+        intro = content.t(lang, "coaching.goal_offer_written", **names)
+    else:
+        intro = content.t(lang, "coaching.goal_offer", **names)
     lines = [
-        content.t(
-            lang,
-            "coaching.goal_offer",
-            name=competence_name(lang, competence),
-            subarea=content.subarea_name(lang, subarea_of(competence)),
-            score=score,
-        ),
-        _step_lines(lang, found),
+        intro,
+        "\n".join(_step_lines(lang, [s], first=number) for number, (_, s) in enumerate(free, start=1)),
         content.t(lang, "coaching.goal_offer_pick"),
     ]
-    buttons: list[tuple[str, object]] = list(goal_buttons(lang, competence, stage, found))
+    buttons: list[tuple[str, object]] = [set_button(competence, stage, audience, n, s) for n, s in free]
+    buttons.append((content.t(lang, "coaching.own_goal_button"), {"kh": "goal", "do": "own"}))
     buttons.append((content.t(lang, "coaching.not_now_button"), {"kh": "goal", "do": "later"}))
     return Reply("\n".join(lines), buttons)
+
+
+# -- a goal's words in the language in use ------------------------------------------------------
+def step_of_goal(lang: str, goal: dict) -> Step | None:
+    """The suggested step a goal stands for, in this language; None for an own goal, the
+    municipality's offer, a goal stored before steps had ids, or a step no longer in the content."""
+    competence, stage, audience, kind = (goal.get(k) for k in ("competence", "stage", "audience", "kind"))
+    if competence not in _competence_ids() or stage not in STAGES or audience not in AUDIENCES:
+        return None
+    try:
+        written = content.lookup(lang, _key(str(competence), str(stage), str(audience)))
+    except (KeyError, IndexError):
+        return None
+    found = next((a for a in written if a.get("kind") == kind), None)
+    return Step(str(kind), found["title"], found["text"]) if found else None

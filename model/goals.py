@@ -2,12 +2,19 @@
 up in the reminder nudges, marked done, kept or dropped.
 
 Goals are the `goals` part of the person's document (a list, newest last); this module is
-its only writer. A goal keeps what the person saw when they chose it (title and text), so
-a later change in the content files never rewrites someone's goal.
+its only writer. A suggested step is kept as what it is (competence, stage, audience, kind),
+so it is shown in the language in use when it is shown; an own goal keeps the person's words,
+filed under the competence they point to, or none:
 
-    {"id": "g-…", "competence": id, "title": str, "text": str, "kind": "job"|"others"|"course"|"own",
+    {"id": "g-…", "competence": id | None, "kind": "job"|"others"|"course"|"own",
+     "stage": "beginner"|"practised"|"expert", "audience": "use"|"contribute"|"steer",  # a suggested step
+     "title": str,          # the municipality's own offer only (it is in one language)
+     "text": str,           # an own goal's words; an offer's text
      "set": ISO time, "status": "open"|"done"|"dropped", "closed": ISO time | None,
      "asked": ISO time | None}   # when a nudge last asked how it went
+
+Goals stored before steps had ids hold `title` and `text` as the person saw them; they are
+shown as stored.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ GOALS = "goals"
 OPEN, DONE, DROPPED = "open", "done", "dropped"
 OPEN_MAX = 3  # open goals at a time: more is a to-do list, not a goal
 TEXT_MAX = 280  # an own goal is one line
+GOAL_FIELDS = ("competence", "kind", "stage", "audience", "title", "text")  # what a goal is
 
 
 def open_goals(doc: Doc | None) -> list[Doc]:
@@ -40,13 +48,37 @@ def current_goal(doc: Doc | None) -> Doc | None:
     return found[-1] if found else None
 
 
+def goal_title(lang: str, goal: Doc) -> str:
+    """A goal's title in this language: a suggested step's from the content; an own goal is
+    its words; an offer or an older goal as stored."""
+    from .coaching import step_of_goal
+
+    step = step_of_goal(lang, goal)
+    if step is not None:
+        return step.title
+    return str(goal.get("title") or goal.get("text") or "")
+
+
+def goal_text(lang: str, goal: Doc) -> str:
+    """What to do, when it says more than the title ("" for an own goal: its words are its title)."""
+    from .coaching import step_of_goal
+
+    step = step_of_goal(lang, goal)
+    text = step.text if step is not None else str(goal.get("text") or "")
+    return "" if text == goal_title(lang, goal) else text
+
+
 def goal_line(lang: str, goal: Doc) -> str:
     """One goal as a list line: open with the date it was set, done or dropped with that date."""
     from .coaching import competence_name
 
     when = content.format_date(lang, goal.get("closed") or goal["set"])
     key = {OPEN: "goals.open_line", DONE: "goals.done_line"}.get(goal.get("status", ""), "goals.dropped_line")
-    return content.t(lang, key, title=goal["title"], date=when, competence=competence_name(lang, goal["competence"]))
+    filed = goal.get("competence") in {c for _, c in content.all_competences()}
+    if key == "goals.open_line" and not filed:
+        key = "goals.open_line_own"  # an own goal of its own, under no competence
+    name = competence_name(lang, goal["competence"]) if filed else ""
+    return content.t(lang, key, title=goal_title(lang, goal), date=when, competence=name)
 
 
 def summary_lines(lang: str, goal_list: list[Doc], last: int = 5) -> list[str]:
@@ -65,23 +97,28 @@ def clean_text(text: Any) -> str | None:
     return cleaned or None
 
 
+def _same(goal: Doc, fields: Doc) -> bool:
+    """The same goal: the same suggested step, or the same words."""
+    return all(goal.get(k) == fields.get(k) for k in GOAL_FIELDS)
+
+
 class Goals:
     def __init__(self, store: DocStore) -> None:
         self.store = store
 
-    async def add(
-        self, key: str, competence: str, title: str, text: str, kind: str, now: datetime
-    ) -> tuple[Doc | None, Doc | None]:
-        """Set a goal; a goal with the same title that is still open is kept, not doubled (a
-        button clicked twice). When OPEN_MAX are open, the oldest open one is dropped.
-        Returns (the goal, the one dropped to make room)."""
+    async def add(self, key: str, what: Doc, now: datetime) -> tuple[Doc | None, Doc | None]:
+        """Set a goal: `what` holds `competence` (or None) and `kind`, and a suggested step's
+        `stage` and `audience`, or the words (`text`, an offer's `title`). The same goal still
+        open is kept, not doubled (a button clicked twice). When OPEN_MAX are open, the
+        oldest open one is dropped. Returns (the goal, the one dropped to make room)."""
         made: dict[str, Doc | None] = {"goal": None, "dropped": None}
+        fields: Doc = {k: what[k] for k in GOAL_FIELDS if k in what}
 
         def change(doc: Doc) -> Any:
             if not doc:
                 return None  # no person: nothing to attach a goal to
             goals = doc.setdefault(GOALS, [])
-            same = next((g for g in goals if g.get("status") == OPEN and g.get("title") == title), None)
+            same = next((g for g in goals if g.get("status") == OPEN and _same(g, fields)), None)
             if same:
                 made["goal"] = same
                 return UNCHANGED
@@ -92,10 +129,7 @@ class Goals:
                 made["dropped"] = oldest
             goal = {
                 "id": f"g-{secrets.token_hex(6)}",
-                "competence": competence,
-                "title": title,
-                "text": text,
-                "kind": kind,
+                **fields,
                 "set": iso(now),
                 "status": OPEN,
                 "closed": None,

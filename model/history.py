@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import assessment, content, goals, relevance
+from .coaching import gain_order, most_to_gain, subarea_of
 
 
 def _score(lang: str, value: int | None) -> str:
@@ -46,23 +47,27 @@ def history_text(
         )
         lines.append(content.t(lang, "history.past_line", date=content.format_date(lang, item["at"]), scores=scores))
     lines.append("")
-    lines.append(suggestion_text(lang, profile, assessments))
+    lines.append(suggestion_text(lang, profile, assessments, goal_list))
     if goal_list:
         lines += ["", content.t(lang, "goals.history_title"), *goals.summary_lines(lang, goal_list)]
     return "\n".join(lines)
 
 
-def suggestion_text(lang: str, profile: dict, assessments: list[dict]) -> str:
-    """Where there is most to gain among the rated sub-areas; an unrated one is only named
-    as not rated yet."""
-    sub, comp = assessment.suggestion(lang, profile, assessments)
-    rated = assessment.latest_scores(assessments).get(sub) is not None
+def suggestion_text(lang: str, profile: dict, assessments: list[dict], goal_list: list[dict] | None = None) -> str:
+    """The competence with most to gain, by the one rule the goal offer and the nudge use
+    (model/coaching.py `gain_order`); when nothing rated qualifies, the sub-area not rated yet."""
+    found = most_to_gain(profile, assessments, goal_list)
+    if found is None:
+        sub = assessment.focus_areas(profile, assessments)[0]
+        return content.t(lang, "history.suggestion_unrated", subarea=content.subarea_name(lang, sub))
+    sub, comp = subarea_of(found.competence), found.competence
     return content.t(
         lang,
-        "history.suggestion" if rated else "history.suggestion_unrated",
+        "coaching.suggestion_written" if found.written else "history.suggestion",
         subarea=content.subarea_name(lang, sub),
         competence=content.competence_name(lang, sub, comp),
         example=content.t(lang, f"subareas.{sub}.competences.{comp}.example"),
+        wish=content.t(lang, f"coaching.wishes.{comp}"),
     )
 
 
@@ -107,22 +112,16 @@ def mus_summary(lang: str, profile: dict, assessments: list[dict], goal_list: li
         content.t(lang, "history.mus_note_line", date=content.format_date(lang, a["at"]), note=a["note"]) for a in notes
     ] or [content.t(lang, "history.mus_no_notes")]
     lines += ["", content.t(lang, "history.mus_focus_title")]
-    seen = set()
-    for index in range(len(content.subarea_ids())):
-        sub, comp = assessment.suggestion(lang, profile, assessments, index=index)
-        if (sub, comp) in seen:
-            continue
-        seen.add((sub, comp))
+    for found in gain_order(profile, assessments, goal_list)[:3]:  # the same order as the goal offer
+        sub = subarea_of(found.competence)
         lines.append(
             content.t(
                 lang,
                 "history.mus_focus_line",
-                competence=content.competence_name(lang, sub, comp),
+                competence=content.competence_name(lang, sub, found.competence),
                 subarea=content.subarea_name(lang, sub),
             )
         )
-        if len(seen) == 3:
-            break
     if goal_list:
         lines += ["", content.t(lang, "goals.mus_title"), *goals.summary_lines(lang, goal_list)]
     lines += ["", content.t(lang, "history.mus_footer")]

@@ -1,6 +1,7 @@
 """What a nudge says: short, varied, in the person's language. With an open goal it names
 the goal and asks how it went (done / still working on it / pick another); otherwise it
-points at the sub-area where they have most to gain (or the one they have not rated yet)."""
+points at the competence with most to gain, by the same rule as the goal offer and
+`historik` (model/coaching.py `gain_order`), or at a sub-area they have not rated yet."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from datetime import datetime
 
 from . import assessment, content, goals
 from .answers import Reply, focus_competences
+from .coaching import most_to_gain, subarea_of
 
 
 def nudge_reply(lang: str, doc: dict, slot: datetime) -> Reply:
     goal = goals.current_goal(doc)
     if goal is not None:
         return Reply(
-            content.t(lang, "goals.nudge", title=goal["title"]),
+            content.t(lang, "goals.nudge", title=goals.goal_title(lang, goal)),
             [
                 (content.t(lang, "goals.done_button"), {"kh": "goal", "do": "done", "id": goal["id"]}),
                 (content.t(lang, "goals.keep_button"), {"kh": "goal", "do": "keep", "id": goal["id"]}),
@@ -32,12 +34,16 @@ def nudge_reply(lang: str, doc: dict, slot: datetime) -> Reply:
     else:
         target = content.subarea_ids()[0]
     pool = "gap"
+    found = None if unrated else most_to_gain(profile, items, doc.get("goals") or [])
     if unrated:
         pool, target = "unassessed", (target if target in unrated else unrated[0])
+    if found is not None:
+        target, competence = subarea_of(found.competence), found.competence
+    else:
+        competence = focus_competences(target, profile.get("role"), profile.get("level"))[0]
     variants = content.lookup(lang, f"nudges.{pool}")
     # Varied but stable for a slot: a re-sent slot would say the same thing.
     pick = int(hashlib.sha256(slot.isoformat().encode()).hexdigest(), 16) % len(variants)
-    competence = focus_competences(target, profile.get("role"), profile.get("level"))[0]
     text = variants[pick].format(
         subarea=content.subarea_name(lang, target), competence=content.competence_name(lang, target, competence)
     )

@@ -104,11 +104,11 @@ def test_improve_gives_the_steps_for_where_the_person_stands():
 
 def test_the_goal_goes_where_relevance_and_score_leave_most_to_gain():
     profile = {"role": "frontline", "level": "use"}
-    competence, score = coaching.most_to_gain(profile, [_check(implementation=2, development=4, innovation=1)])
-    assert coaching.subarea_of(competence) == "innovation" and score == 1
+    found = coaching.most_to_gain(profile, [_check(implementation=2, development=4, innovation=1)])
+    assert coaching.subarea_of(found.competence) == "innovation" and found.score == 1 and not found.written
     # nothing is said about what was not rated
     only_one = coaching.most_to_gain(profile, [_check(development=4)])
-    assert coaching.subarea_of(only_one[0]) == "development"
+    assert coaching.subarea_of(only_one.competence) == "development"
     assert coaching.most_to_gain(profile, []) is None
 
 
@@ -187,15 +187,16 @@ async def test_goals_are_set_once_closed_once_and_kept_to_three_open():
     users, store_goals = Users(store), goals.Goals(store)
     key = "t|p"
     await users.save_profile(key, NOW, role="it", level="use")
-    first, _ = await store_goals.add(key, "trends", "Læs om AI", "Læs en artikel.", "course", NOW)
-    again, _ = await store_goals.add(key, "trends", "Læs om AI", "Læs en artikel.", "course", NOW)
+    step = {"competence": "trends", "kind": "course", "stage": "beginner", "audience": "use"}
+    first, _ = await store_goals.add(key, step, NOW)
+    again, _ = await store_goals.add(key, step, NOW)
     assert again["id"] == first["id"]  # a double click sets one goal
-    for title in ("To", "Tre"):
-        await store_goals.add(key, "trends", title, "...", "job", NOW)
-    _, dropped = await store_goals.add(key, "trends", "Fire", "...", "job", NOW)
+    for text in ("To", "Tre"):
+        await store_goals.add(key, {"competence": "trends", "kind": "own", "text": text}, NOW)
+    _, dropped = await store_goals.add(key, {"competence": None, "kind": "own", "text": "Fire"}, NOW)
     assert dropped["id"] == first["id"]
     doc = await users.get(key)
-    assert [g["title"] for g in goals.open_goals(doc)] == ["To", "Tre", "Fire"]
+    assert [goals.goal_title("da", g) for g in goals.open_goals(doc)] == ["To", "Tre", "Fire"]
     fire = goals.current_goal(doc)
     assert (await store_goals.close(key, fire["id"], goals.DONE, NOW))["status"] == "done"
     assert await store_goals.close(key, fire["id"], goals.DONE, NOW) is None
