@@ -137,7 +137,8 @@ ABOUT_CITIZENS = {
         re.I | re.S,
     ),
     "en": re.compile(
-        r"(?=.*citizen)(?=.*(write\w*\b[^.]*\bdown\b|\bnote|stor(y|ies)|example|\bcases?\b|experience|pass\w* on|\bshare|\bsend))",
+        r"(?=.*citizen)"
+        r"(?=.*(write\w*\b[^.]*\bdown\b|\bnote|stor(y|ies)|example|\bcases?\b|experience|pass\w* on|\bshare|\bsend))",
         re.I | re.S,
     ),
 }
@@ -163,7 +164,8 @@ TALK_WITH_CITIZENS = {
         re.I,
     ),
     "en": re.compile(
-        r"interview|talk\w* (to|with) (a )?citizen|user meeting|conversation\w* with|test\w*\b[^.]*\bwith\b[^.]*\b(citizens|users)",
+        r"interview|talk\w* (to|with) (a )?citizen|user meeting|conversation\w* with"
+        r"|test\w*\b[^.]*\bwith\b[^.]*\b(citizens|users)",
         re.I,
     ),
 }
