@@ -11,6 +11,7 @@ from conftest import TeamsUser, say
 from test_dialogs import _card_nonce, _onboard
 from test_teams_behaviour import in_team
 
+from dialogs.cards import card_buttons
 from model import commands, content
 
 # The brief's list: what `hjælp` must name in a personal chat.
@@ -223,3 +224,49 @@ async def test_goal_steps_are_numbered_one_two_three_in_every_client(request, la
     await chat.send(content.t(lang, "commands.goals.command"))
     written, shown = shown_numbers(_rendered_texts(chat.last))
     assert shown == written, _rendered_texts(chat.last)
+
+
+# -- a readable export --------------------------------------------------------------------------
+_CLASS_PATH = re.compile(r"[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)+:[A-Za-z_]\w*")  # module.path:Class
+
+
+async def test_the_export_is_plain_fields_without_sdk_class_names(en):
+    import base64
+    import json
+
+    await _onboard(en, role="1", level="1")
+    nonce = await _card_nonce(en)
+    await en.send(value={"kh": "quick", "nonce": nonce, "implementation": "2", "development": "3", "innovation": "1"})
+    await en.send(content.t("en", "assessment.no"))
+    buttons = [b for a in en.last for att in a.attachments or [] for b in card_buttons(att.content or {})]
+    step = next(b for b in buttons if b["data"].get("do") == "set")
+    await en.send(value=step["data"])  # a suggested step becomes the goal
+    await en.send("reminders")
+    for answer in (content.t("en", "reminders.frequency.monthly"), "Tuesday", "10:00"):
+        await en.send(answer)
+    await en.send("assessment")
+    await en.send("4")  # a second check, one score typed, then left open
+    await en.send("export")
+    attached = next(att for a in en.last for att in a.attachments or [] if att.content_type == "application/json")
+    raw = base64.b64decode(attached.content_url.split(",", 1)[1]).decode("utf-8")
+    assert "botbuilder" not in raw and not _CLASS_PATH.search(raw), _CLASS_PATH.findall(raw)[:3]
+    data = json.loads(raw)
+    assert (data["profile"]["role"], data["profile"]["level"], data["profile"]["language"]) == (
+        "frontline",
+        "use",
+        "en",
+    )
+    assert [a["scores"] for a in data["assessments"]] == [{"implementation": 2, "development": 3, "innovation": 1}]
+    assert [g["title"] for g in data["goals"]] == [step["title"]]
+    reminders = data["reminders"]
+    assert (reminders["on"], reminders["frequency"], reminders["weekday"], reminders["time"]) == (
+        True,
+        "monthly",
+        "tuesday",
+        "10:00",
+    )
+    assert reminders["next"]
+    (open_check,) = data["unfinished_dialogs"]  # the check left open: the score given so far
+    assert open_check["dialog"] == "assessment" and list(open_check["answers_so_far"]["scores"].values()) == [4]
+    assert set(data["technical"]) >= {"conversation_reference", "schema"}  # the bot's bookkeeping, named so
+    assert data["counted_in_overviews"] in (True, False)
