@@ -102,5 +102,6 @@ def help_text(lang: str, chat: str) -> str:
         content.t(lang, "msg.help_line", command=word(lang, c.id), description=description(lang, c.id))
         for c in listed(chat)
     ]
-    lines.append(content.t(lang, "msg.help_outro" if chat == PERSONAL else "msg.help_outro_shared"))
+    # after a blank line, so Markdown does not read it as part of the last item
+    lines += ["", content.t(lang, "msg.help_outro" if chat == PERSONAL else "msg.help_outro_shared")]
     return "\n".join(lines)

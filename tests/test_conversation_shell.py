@@ -110,8 +110,8 @@ async def test_a_switch_at_the_delete_question_asks_it_again_in_the_new_language
 
 # -- help from the one command table ------------------------------------------------------------
 def _listed(reply: str) -> list[str]:
-    """The commands a help text names: its "- **word**: ..." lines."""
-    return re.findall(r"^- \*\*(.+?)\*\*:", reply.replace("  \n", "\n"), flags=re.M)
+    """The commands a help text names: its "- **word** – ..." lines."""
+    return re.findall(r"^- \*\*(.+?)\*\* ", reply.replace("  \n", "\n"), flags=re.M)
 
 
 @pytest.mark.parametrize("lang", content.LANGUAGES)
