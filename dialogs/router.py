@@ -119,11 +119,11 @@ class Router:
         if dc.active_dialog is None:
             return False
         waiting, state = innermost(dc)
-        if waiting in FREE_TEXT_PROMPTS:  # whatever is typed there is the answer, not a command
-            return True
         expects = state.get("expects")
-        if expects == "text":
-            return True
+        if waiting in FREE_TEXT_PROMPTS or expects == "text":
+            # whatever is typed there is the answer, not a command; only a language's name
+            # alone ("english", "sprog") switches language, and the question comes again
+            return not names_a_language_only(said)
         if expects == "score":
             return parse_answer(said) is not None
         if expects == "yes_no":  # "Nej tak" is an answer here, not a thank-you
@@ -356,6 +356,14 @@ def requested_language(text: str) -> str | None:
         if any(f" {plain_answer(alias)} " in words for alias in content.lookup(lang, "language_aliases")):
             return lang
     return None
+
+
+def names_a_language_only(text: str) -> bool:
+    """The whole message is a language's name or the language command ("english", "på dansk", "sprog")."""
+    said = plain_answer(text)
+    words = [plain_answer(commands.word(lang, "language")) for lang in content.LANGUAGES]
+    words += [plain_answer(alias) for lang in content.LANGUAGES for alias in content.lookup(lang, "language_aliases")]
+    return bool(said) and said in words
 
 
 async def _language(router: Router, dc: DialogContext, understood: Understanding) -> None:

@@ -270,3 +270,16 @@ async def test_the_export_is_plain_fields_without_sdk_class_names(en):
     assert open_check["dialog"] == "assessment" and list(open_check["answers_so_far"]["scores"].values()) == [4]
     assert set(data["technical"]) >= {"conversation_reference", "schema"}  # the bot's bookkeeping, named so
     assert data["counted_in_overviews"] in (True, False)
+
+
+async def test_a_language_name_alone_at_the_note_question_switches_instead_of_becoming_the_note(da):
+    await _onboard(da)
+    await da.send("vurdering")
+    for score in ("4", "3", "2"):
+        reply = await da.send(score)
+    assert content.t("da", "assessment.ask_note").split(".")[0] in reply
+    reply = await da.send("english")
+    assert content.t("en", "msg.language_set") in reply and content.t("en", "assessment.ask_note") in reply
+    await da.send("Use tablets with citizens")
+    (check,) = (await da.users.get(da.key))["assessments"]
+    assert check["note"] == "Use tablets with citizens"
