@@ -5,8 +5,8 @@ Adding a command is one `Command` entry here plus its words and texts:
 
 - the phrases that mean it: `intents.<id>` in `model/content/terms.json` (what
   `model.understanding` recognises);
-- its name and one-line description: `commands.<id>.command` / `.description` in
-  `da.json` and `en.json` (shown in `hjælp`/`help` and the Teams menus);
+- for a listed command, its name and one-line description: `commands.<id>.command` /
+  `.description` in `da.json` and `en.json` (shown in `hjælp`/`help` and the Teams menus);
 - what it does: `dialogs/router.py` `ACTIONS[<id>]` (start-up fails when one is missing).
 
 Chat kinds are the Teams scopes: `personal` (the 1:1 chat), `team` (a channel) and
