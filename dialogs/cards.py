@@ -13,6 +13,7 @@ arrives as one message, not a text followed by a card of buttons.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from botbuilder.core import CardFactory, MessageFactory
@@ -25,6 +26,7 @@ CARD_VERSION = "1.4"
 SAY = "say"  # button data kind: "as if the person typed `text`"
 BUTTON_TITLE_MAX = 28  # Teams draws a button title on one line and cuts it at about this many characters
 STACK_OVER = 3  # more buttons than this are stacked one per row, so none is squeezed
+_NUMBERED = re.compile(r"^\s*\d+[.)]\s")  # a numbered list item in Markdown: "1. ..." or "1) ..."
 
 
 def action(title: str, value: str | dict[str, Any]) -> dict[str, Any]:
@@ -35,12 +37,17 @@ def action(title: str, value: str | dict[str, Any]) -> dict[str, Any]:
 
 def text_blocks(text: str) -> list[dict[str, Any]]:
     """Our texts as card text: one block per line (renderers differ on single line
-    breaks), a blank line as a wider gap, Markdown bold and bullets as they are."""
+    breaks), a blank line as a wider gap, Markdown bold and bullets as they are. The items
+    of a numbered list share one block, one item a line: alone in its block, "2. ..." would
+    be a list of its own, and Web Chat numbers every such list from 1 ("1. 1. 1.")."""
     blocks: list[dict[str, Any]] = []
     gap = False
     for line in (text or "").split("\n"):
         if not line.strip():
             gap = True
+            continue
+        if blocks and not gap and _NUMBERED.match(line) and _NUMBERED.match(blocks[-1]["text"].rsplit("\n", 1)[-1]):
+            blocks[-1]["text"] += "\n" + line  # the next item of the same list
             continue
         block: dict[str, Any] = {"type": "TextBlock", "text": line, "wrap": True}
         if blocks:

@@ -1,11 +1,12 @@
 """Small helpers every dialog uses to say things: texts in the turn's language, buttons,
-choices, dates, yes/no."""
+choices, dates, yes/no; and the base of dialogs whose questions are asked again afresh."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.dialogs import ComponentDialog, DialogInstance
 from botbuilder.dialogs.choices import Choice, ListStyle
 from botbuilder.dialogs.prompts import PromptOptions
 from botbuilder.schema import Activity
@@ -68,3 +69,27 @@ def yes_or_no(said: str, extra: dict[str, list[str]] | None = None) -> str | Non
     for answer, words in (extra or {}).items():
         options[answer] = options[answer] + words
     return match_choice(said, options, min_score=90)
+
+
+class AskingDialog(ComponentDialog):
+    """A component dialog (a waterfall and its prompts) whose questions `question()` builds.
+
+    A prompt keeps the question it first sent, in the language of that moment. Asked again
+    (after a question was answered mid-dialog, a button was clicked, or the person switched
+    language with `english`/`sprog`), the waiting question is built afresh by `question()`,
+    so it comes in the language now in use, with its buttons and choices in that language.
+    """
+
+    async def question(self, context: TurnContext, prompt_id: str, steps: dict) -> PromptOptions | None:
+        """The prompt `prompt_id` as it would be asked now; `steps` is the waterfall's state
+        (its "values" and "options"). None keeps the question as first sent."""
+        return None
+
+    async def reprompt_dialog(self, context: TurnContext, instance: DialogInstance) -> None:
+        stack = instance.state[self.persisted_dialog_state].dialog_stack
+        if len(stack) >= 2:  # [the waiting prompt, ..., the waterfall that asked it]
+            waiting, steps = stack[0], stack[-1]
+            fresh = await self.question(context, waiting.id, steps.state)
+            if fresh is not None:
+                waiting.state["options"] = fresh  # botbuilder's Prompt keeps its options here
+        await super().reprompt_dialog(context, instance)

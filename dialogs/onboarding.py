@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
+from botbuilder.core import TurnContext
+from botbuilder.dialogs import DialogInstance, DialogTurnResult, WaterfallDialog, WaterfallStepContext
 from botbuilder.dialogs.choices import FoundChoice
 from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions, PromptValidatorContext
 
@@ -10,7 +11,7 @@ from model import content, relevance
 from model.choices import match_choice
 from model.understanding import match_role
 
-from .common import button_prompt, message, text
+from .common import AskingDialog, button_prompt, message, text, with_buttons
 from .presenting import overview_for
 from .turn import lang_of, services, user_key_of
 
@@ -61,7 +62,29 @@ def retention_period(context) -> str:
     return text(context, "msg.days", n=days)
 
 
-class OnboardingDialog(ComponentDialog):
+def welcome(context: TurnContext):
+    """The first words to a new person, with one button to the other language: a Teams set
+    to English (common in Danish workplaces) gets the welcome in English, and Danish is one
+    click away; the other way round too. The click says the language's name, as if typed."""
+    lang = lang_of(context)
+    other = next(lg for lg in content.LANGUAGES if lg != lang)
+    body = text(context, "msg.welcome") + "\n\n" + content.t(other, "msg.language_offer")
+    button = content.t(other, "msg.language_offer_button")
+    return with_buttons(body, [(button, content.lookup(other, "language_aliases")[0])])
+
+
+def greets_again(instance: DialogInstance) -> dict | None:
+    """While the onboarding waits at its first question after greeting: the options it was
+    begun with, so a switch of language can start it over with the greeting in the new
+    language. None at any other point."""
+    stack = instance.state[OnboardingDialog.persisted_dialog_state].dialog_stack
+    if len(stack) < 2 or stack[0].id != ROLE_PROMPT:
+        return None
+    options = stack[-1].state.get("options") or {}
+    return dict(options) if options.get("greet", True) else None
+
+
+class OnboardingDialog(AskingDialog):
     """At most four turns from hello to a personal overview; `start` re-runs it."""
 
     def __init__(self, dialog_id: str = "onboarding") -> None:
@@ -82,17 +105,13 @@ class OnboardingDialog(ComponentDialog):
             if known and known.get("role"):
                 await step.context.send_activity(message(step.context, "msg.welcome_back"))
             else:
-                await step.context.send_activity(message(step.context, "msg.welcome"))
+                await step.context.send_activity(welcome(step.context))
                 await step.context.send_activity(privacy_line(step.context))
-        return await step.prompt(
-            ROLE_PROMPT, self._prompt(step, "roles", relevance.roles(), "msg.ask_role", "msg.ask_role_retry")
-        )
+        return await step.prompt(ROLE_PROMPT, await self.question(step.context, ROLE_PROMPT, {}))
 
     async def ask_level(self, step: WaterfallStepContext) -> DialogTurnResult:
         step.values["role"] = relevance.roles()[step.result.index]
-        return await step.prompt(
-            LEVEL_PROMPT, self._prompt(step, "levels", relevance.levels(), "msg.ask_level", "msg.ask_level_retry")
-        )
+        return await step.prompt(LEVEL_PROMPT, await self.question(step.context, LEVEL_PROMPT, {}))
 
     async def explain(self, step: WaterfallStepContext) -> DialogTurnResult:
         role = step.values["role"]
@@ -107,13 +126,20 @@ class OnboardingDialog(ComponentDialog):
             return await step.replace_dialog(then)
         return await step.end_dialog({"role": role, "level": level})
 
+    async def question(self, context: TurnContext, prompt_id: str, steps: dict) -> PromptOptions | None:
+        if prompt_id == ROLE_PROMPT:
+            return self._prompt(context, "roles", relevance.roles(), "msg.ask_role", "msg.ask_role_retry")
+        if prompt_id == LEVEL_PROMPT:
+            return self._prompt(context, "levels", relevance.levels(), "msg.ask_level", "msg.ask_level_retry")
+        return None
+
     @staticmethod
-    def _prompt(step: WaterfallStepContext, kind: str, ids: list[str], ask: str, retry: str) -> PromptOptions:
-        lang = lang_of(step.context)
-        options, lines = [], [text(step.context, ask)]
+    def _prompt(context: TurnContext, kind: str, ids: list[str], ask: str, retry: str) -> PromptOptions:
+        lang = lang_of(context)
+        options, lines = [], [text(context, ask)]
         for oid in ids:
             item = content.lookup(lang, f"{kind}.{oid}")
             synonyms = [item.get("in_sentence", "")] + item.get("aliases", [])
             options.append((item["name"], [s for s in synonyms if s], item.get("button") or item["name"]))
             lines.append(content.t(lang, f"msg.option_line_{kind}", name=item["name"], hint=item.get("hint", "")))
-        return button_prompt("\n".join(lines), options, retry=text(step.context, retry, count=len(ids)))
+        return button_prompt("\n".join(lines), options, retry=text(context, retry, count=len(ids)))

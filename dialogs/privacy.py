@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from botbuilder.core import MessageFactory, TurnContext
-from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
+from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepContext
 from botbuilder.dialogs.choices import FoundChoice
-from botbuilder.dialogs.prompts import ChoicePrompt, PromptValidatorContext
+from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions, PromptValidatorContext
 
 from model import content
 from model.reminders import reminders_on
 
-from .common import button_prompt, message, yes_or_no
+from .common import AskingDialog, button_prompt, message, yes_or_no
 from .files import offer_file
 from .turn import lang_of, services, turn_of, user_key_of
 
@@ -61,7 +61,7 @@ async def _validate(prompt: PromptValidatorContext) -> bool:
     return True
 
 
-class DeleteDialog(ComponentDialog):
+class DeleteDialog(AskingDialog):
     """Asks once, then removes every trace of the person."""
 
     def __init__(self) -> None:
@@ -71,16 +71,15 @@ class DeleteDialog(ComponentDialog):
         self.initial_dialog_id = "steps"
 
     async def ask(self, step: WaterfallStepContext) -> DialogTurnResult:
-        context = step.context
+        return await step.prompt("confirm_delete", await self.question(step.context, "confirm_delete", {}))
+
+    async def question(self, context: TurnContext, prompt_id: str, steps: dict) -> PromptOptions | None:
         lang = lang_of(context)
         yes, no = content.t(lang, "privacy.confirm_yes"), content.t(lang, "privacy.confirm_no")
-        return await step.prompt(
-            "confirm_delete",
-            button_prompt(
-                content.t(lang, "privacy.confirm_delete"),
-                [(yes, [], yes), (no, [], no)],
-                retry=content.t(lang, "privacy.confirm_retry"),
-            ),
+        return button_prompt(
+            content.t(lang, "privacy.confirm_delete"),
+            [(yes, [], yes), (no, [], no)],
+            retry=content.t(lang, "privacy.confirm_retry"),
         )
 
     async def act(self, step: WaterfallStepContext) -> DialogTurnResult:

@@ -6,15 +6,15 @@ import re
 from datetime import datetime, timedelta
 
 from botbuilder.core import MessageFactory, TurnContext
-from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
+from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepContext
 from botbuilder.dialogs.choices import FoundChoice
-from botbuilder.dialogs.prompts import ChoicePrompt, PromptValidatorContext
+from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions, PromptValidatorContext
 
 from model import content, schedule
 from model.choices import match_choice
 from model.reminders import parse as schedule_parse
 
-from .common import button_prompt, message
+from .common import AskingDialog, button_prompt, message
 from .turn import lang_of, now_of, services, turn_of, user_key_of
 
 REMINDERS = "reminders"
@@ -84,7 +84,7 @@ def when_text(lang: str, when: datetime | None, tz: str) -> str:
     return schedule.format_when(when, tz, content.lookup(lang, "calendar"))
 
 
-class RemindersDialog(ComponentDialog):
+class RemindersDialog(AskingDialog):
     def __init__(self) -> None:
         super().__init__(REMINDERS)
         self.add_dialog(ChoicePrompt("frequency", _validator(_frequency_options)))
@@ -94,20 +94,7 @@ class RemindersDialog(ComponentDialog):
         self.initial_dialog_id = "steps"
 
     async def ask_frequency(self, step: WaterfallStepContext) -> DialogTurnResult:
-        context = step.context
-        lang = lang_of(context)
-        doc = await services(context).users.get(user_key_of(context)) or {}
-        current = current_text(lang, doc)
-        return await step.prompt(
-            "frequency",
-            button_prompt(
-                current + "\n\n" + content.t(lang, "reminders.ask_frequency"),
-                [
-                    (content.t(lang, f"reminders.frequency.{f}"), [], content.t(lang, f"reminders.frequency.{f}"))
-                    for f in schedule.FREQUENCIES
-                ],
-            ),
-        )
+        return await step.prompt("frequency", await self.question(step.context, "frequency", {}))
 
     async def ask_weekday(self, step: WaterfallStepContext) -> DialogTurnResult:
         frequency = schedule.FREQUENCIES[step.result.index]
@@ -116,27 +103,36 @@ class RemindersDialog(ComponentDialog):
             await services(step.context).reminders.stop(user_key_of(step.context), now_of(step.context))
             await step.context.send_activity(message(step.context, "reminders.off"))
             return await step.end_dialog()
-        lang = lang_of(step.context)
-        names = content.lookup(lang, "calendar.weekdays")
-        return await step.prompt(
-            "weekday",
-            button_prompt(
-                content.t(lang, "reminders.ask_weekday"),
-                [(names[d].capitalize(), [], names[d].capitalize()) for d in WORKDAYS],
-            ),
-        )
+        return await step.prompt("weekday", await self.question(step.context, "weekday", {}))
 
     async def ask_time(self, step: WaterfallStepContext) -> DialogTurnResult:
         step.values["weekday"] = WORKDAYS[step.result.index]
-        lang = lang_of(step.context)
-        return await step.prompt(
-            "time",
-            button_prompt(
+        return await step.prompt("time", await self.question(step.context, "time", {}))
+
+    async def question(self, context: TurnContext, prompt_id: str, steps: dict) -> PromptOptions | None:
+        lang = lang_of(context)
+        if prompt_id == "frequency":
+            doc = await services(context).users.get(user_key_of(context)) or {}
+            return button_prompt(
+                current_text(lang, doc) + "\n\n" + content.t(lang, "reminders.ask_frequency"),
+                [
+                    (content.t(lang, f"reminders.frequency.{f}"), [], content.t(lang, f"reminders.frequency.{f}"))
+                    for f in schedule.FREQUENCIES
+                ],
+            )
+        if prompt_id == "weekday":
+            names = content.lookup(lang, "calendar.weekdays")
+            return button_prompt(
+                content.t(lang, "reminders.ask_weekday"),
+                [(names[d].capitalize(), [], names[d].capitalize()) for d in WORKDAYS],
+            )
+        if prompt_id == "time":
+            return button_prompt(
                 content.t(lang, "reminders.ask_time", start=schedule.WORK_START, end=schedule.WORK_END),
                 [(t, [], t) for t in TIMES],
                 retry=content.t(lang, "reminders.time_retry", start=schedule.WORK_START, end=schedule.WORK_END),
-            ),
-        )
+            )
+        return None
 
     async def save(self, step: WaterfallStepContext) -> DialogTurnResult:
         context = step.context

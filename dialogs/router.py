@@ -1,5 +1,6 @@
 """Decides what a message means for the conversation: a command, a question, or an answer
-to the prompt that is waiting. Commands are a table: adding one is one line.
+to the prompt that is waiting. The commands are model/commands.py's table (where each works,
+which restart a flow, what help says); `ACTIONS` below says what each one does.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from botbuilder.core import ConversationState, MessageFactory, TurnContext
 from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnStatus
 from botbuilder.dialogs.prompts import PromptOptions
 
-from model import answers, coaching, content
+from model import answers, coaching, commands, content
 from model.assessment import parse_answer
 from model.choices import match_choice, plain_answer
 from model.reminders import reminders_on
@@ -23,7 +24,7 @@ from .goals import OWN_GOAL, OWN_GOAL_TEXT, OwnGoalDialog, show_more
 from .goals import on_click as goal_click
 from .goals import show as show_goals
 from .history import show_history, show_mus_summary
-from .onboarding import OnboardingDialog
+from .onboarding import OnboardingDialog, greets_again
 from .overviews import count_in, counted_text, leave_out, team_overview
 from .presenting import as_activity, overview_for
 from .privacy import DELETE, DeleteDialog, export
@@ -71,7 +72,7 @@ class Router:
             await self.start_onboarding(dc, greet=False)
             return
         understood = understand(said)
-        if understood.intent in COMMANDS:
+        if understood.intent in ACTIONS:
             await self._command(dc, understood)
         elif _answerable(understood):
             await self._answer(dc, understood)
@@ -96,12 +97,13 @@ class Router:
     async def _command(self, dc: DialogContext, understood: Understanding) -> None:
         intent = understood.intent or ""
         if await self._allowed(dc.context, intent):
-            await COMMANDS[intent](self, dc, understood)
+            await ACTIONS[intent](self, dc, understood)
 
     @staticmethod
     async def _allowed(context: TurnContext, intent: str) -> bool:
         """The one place that keeps personal data out of shared chats."""
-        if intent in PERSONAL_ONLY and not is_personal(context):
+        command = commands.get(intent)
+        if command is not None and command.personal_only and not is_personal(context):
             await context.send_activity(message(context, "msg.private_only"))
             return False
         return True
@@ -117,11 +119,11 @@ class Router:
         if dc.active_dialog is None:
             return False
         waiting, state = innermost(dc)
-        if waiting in FREE_TEXT_PROMPTS:  # whatever is typed there is the answer, not a command
-            return True
         expects = state.get("expects")
-        if expects == "text":
-            return True
+        if waiting in FREE_TEXT_PROMPTS or expects == "text":
+            # whatever is typed there is the answer, not a command; only a language's name
+            # alone ("english", "sprog") switches language, and the question comes again
+            return not names_a_language_only(said)
         if expects == "score":
             return parse_answer(said) is not None
         if expects == "yes_no":  # "Nej tak" is an answer here, not a thank-you
@@ -135,7 +137,7 @@ class Router:
     async def _interrupt(self, dc: DialogContext, understood: Understanding) -> bool:
         """Commands and questions work mid-dialog: flows restart, answers re-prompt."""
         intent = understood.intent or ""
-        if intent in RESTARTING:
+        if (command := commands.get(intent)) is not None and command.restarts:
             await dc.cancel_all_dialogs()
             await self._command(dc, understood)
             return True
@@ -147,14 +149,21 @@ class Router:
             await dc.context.send_activity(message(dc.context, "msg.greeting_short"))
             await dc.reprompt_dialog()
             return True
-        if intent in COMMANDS:
+        if intent in ACTIONS:
+            before = lang_of(dc.context)
             await self._command(dc, understood)
+            if lang_of(dc.context) != before and dc.active_dialog is not None:
+                again = greets_again(dc.active_dialog) if dc.active_dialog.id == "onboarding" else None
+                if again is not None:  # a first meeting: the greeting again, in the language chosen
+                    await dc.cancel_all_dialogs()
+                    await dc.begin_dialog("onboarding", again)
+                    return True
         elif _answerable(understood) and understood.confidence >= 0.5:
             await self._answer(dc, understood)
         else:
             return False
         await dc.context.send_activity(message(dc.context, "msg.resume"))
-        await dc.reprompt_dialog()
+        await dc.reprompt_dialog()  # built afresh, so in the language now in use (dialogs/common.py)
         return True
 
     async def _answer(self, dc: DialogContext, understood: Understanding) -> None:
@@ -303,7 +312,11 @@ def innermost(dc: DialogContext) -> tuple[str, dict]:
 
 # -- commands --------------------------------------------------------------------------
 async def _help(router: Router, dc: DialogContext, _: Understanding) -> None:
-    await dc.context.send_activity(message(dc.context, "msg.help"))
+    """Every command available in this chat, from the one table."""
+    context = dc.context
+    conversation = context.activity.conversation
+    chat = commands.PERSONAL if is_personal(context) else commands.chat_kind(conversation.conversation_type)
+    await context.send_activity(MessageFactory.text(commands.help_text(lang_of(context), chat)))
 
 
 async def _start(router: Router, dc: DialogContext, _: Understanding) -> None:
@@ -345,6 +358,14 @@ def requested_language(text: str) -> str | None:
         if any(f" {plain_answer(alias)} " in words for alias in content.lookup(lang, "language_aliases")):
             return lang
     return None
+
+
+def names_a_language_only(text: str) -> bool:
+    """The whole message is a language's name or the language command ("english", "på dansk", "sprog")."""
+    said = plain_answer(text)
+    words = [plain_answer(commands.word(lang, "language")) for lang in content.LANGUAGES]
+    words += [plain_answer(alias) for lang in content.LANGUAGES for alias in content.lookup(lang, "language_aliases")]
+    return bool(said) and said in words
 
 
 async def _language(router: Router, dc: DialogContext, understood: Understanding) -> None:
@@ -416,7 +437,9 @@ CLICKS = ("goal", "ask", "more", "role", "mus", "decline", "keep_data")  # keep_
 DECLINED = {"reminders": "reminders.declined"}  # "Nej tak" to an offer: what the bot says back
 CLICK_INTENTS = {"goal": "goals", "role": "profile", "mus": "history"}
 
-COMMANDS: dict[str, Handler] = {
+# What each command of model/commands.py does. Which chats a command works in, whether it
+# restarts a running flow and what `hjælp` says about it is the registry's business.
+ACTIONS: dict[str, Handler] = {
     "help": _help,
     "start": _start,
     "profile": _profile,
@@ -437,20 +460,5 @@ COMMANDS: dict[str, Handler] = {
     "cancel": _say("msg.nothing_to_cancel"),
     "skip": _say("msg.nothing_to_cancel"),
 }
-# Commands about the person's own data: answered only in a personal chat.
-PERSONAL_ONLY = {
-    "goals",
-    "leave_out",
-    "count_in",
-    "start",
-    "profile",
-    "assessment",
-    "history",
-    "export",
-    "delete",
-    "reminders",
-    "snooze",
-    "stop_reminders",
-}
-# Commands that begin a new flow: mid-dialog they replace the current one.
-RESTARTING = {"start", "assessment", "delete", "reminders"}
+if set(ACTIONS) != set(commands.ids()):  # a command in the table must do something, and only those
+    raise RuntimeError(f"router ACTIONS and model/commands.py disagree on {set(ACTIONS) ^ set(commands.ids())}")

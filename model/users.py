@@ -209,25 +209,17 @@ class Users:
         return list(((await self.get(key)) or {}).get("assessments", []))
 
     async def export(self, key: str, now: datetime) -> Doc:
-        """Everything stored about the person, as plain JSON-safe data."""
+        """Everything stored about the person, in plain named fields (model/person_export.py):
+        the dialog state of their chats as the answers given so far, never as SDK objects."""
+        from .person_export import readable
+
         doc = await self.get(key) or {}
         dialogs = []
         for state_key in doc.get("state_keys", []):  # a half-finished check, onboarding, ...
             state, _ = await self.store.read_or_quarantine(STATE, state_key)
             if state:
                 dialogs.append(state)
-        return {
-            "profile": doc.get("profile"),
-            "assessments": doc.get("assessments", []),
-            "reminder": doc.get("reminder"),
-            "goals": doc.get("goals", []),
-            "conversation_reference": doc.get("conversation"),
-            "last_seen": doc.get("seen"),
-            "retention_warned": doc.get("retention_warned"),
-            "dialog_state": dialogs,
-            "exported": iso(now),
-            "schema": doc.get("schema", SCHEMA_VERSION),
-        }
+        return readable(doc, dialogs, iso(now), SCHEMA_VERSION)
 
     async def delete(self, key: str, extra_state_keys: Iterable[str] = ()) -> bool:
         """Remove every trace: the person's document (and its quarantined copies and crash

@@ -215,9 +215,10 @@ def test_cli_default_out_is_in_build_folder():
 
 
 def test_shared_chat_menus_offer_only_what_the_bot_answers_there_and_language_everywhere(manifest):
-    from dialogs.router import PERSONAL_ONLY
+    from model.commands import COMMANDS
     from model.understanding import understand
 
+    PERSONAL_ONLY = {c.id for c in COMMANDS if c.personal_only}
     lists = {cl["scopes"][0]: cl["commands"] for cl in manifest["bots"][0]["commandLists"]}
     for scope, commands in lists.items():
         intents = [understand(c["title"]).intent for c in commands]
@@ -236,3 +237,16 @@ def test_building_without_real_urls_warns_loudly(tmp_path, monkeypatch, capsys):
         monkeypatch.setenv(env, "https://kommune.example.dk/bot")
     assert tp.main(["--app-id", "12345678-1234-1234-1234-123456789abc", "--out", str(tmp_path / "b.zip")]) == 0
     assert "WARNING" not in capsys.readouterr().err
+
+
+def test_each_scopes_menu_is_the_command_tables_menu_and_within_what_help_lists(manifest, localization):
+    from model import commands
+
+    lists = manifest["bots"][0]["commandLists"]
+    for i, cl in enumerate(lists):
+        (scope,) = cl["scopes"]
+        expected = commands.menu(scope)
+        assert [c["title"] for c in cl["commands"]] == [commands.word("da", c.id) for c in expected]
+        english = [localization[f"bots[0].commandLists[{i}].commands[{j}].title"] for j in range(len(expected))]
+        assert english == [commands.word("en", c.id) for c in expected]
+        assert set(expected) <= set(commands.listed(scope))  # the menu never offers what help would not name

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -80,19 +82,22 @@ def test_the_next_run_remembers_the_person(tmp_path):
 class Typist:
     """Feeds lines to chat() and records the screen between them."""
 
-    def __init__(self, lines: list[str]) -> None:
+    def __init__(self, lines: list[str], echo: io.StringIO | None = None) -> None:
         self.lines = list(lines)
+        self.echo = echo  # where the prompt and the typed line show, as input() would print them
 
     def __call__(self, prompt: str) -> str:
         if not self.lines:
             raise EOFError
+        if self.echo is not None:
+            self.echo.write(f"{prompt}{self.lines[0]}\n")
         return self.lines.pop(0)
 
 
 def _chat(tmp_path: Path, lines: list[str], lang: str = "da", user: str = "anna") -> str:
     out = io.StringIO()
     config = Config(DATA_DIR=tmp_path / "data", FSYNC=False, NUDGES="off")
-    assert asyncio.run(chat(config, lang, user, Typist(lines), out)) == 0
+    assert asyncio.run(chat(config, lang, user, Typist(lines, out), out, files=tmp_path / "files")) == 0
     return out.getvalue()
 
 
@@ -216,3 +221,65 @@ def test_on_a_pseudo_terminal_choices_are_bold_and_onboarding_completes(tmp_path
     assert b"\033[1m1)\033[0m" in seen  # numbered choices in bold on a terminal
     doc = asyncio.run(stored(tmp_path / "data", "tty"))
     assert (doc["profile"]["role"], doc["profile"]["level"]) == ("project_lead", "steer")
+
+
+def _turns(out: str) -> list[str]:
+    """The screen split at each typed line: what one turn printed."""
+    return re.split(r"^> .*$", out, flags=re.M)
+
+
+def _numbers(screen: str) -> list[str]:
+    return re.findall(r"^\s+(\d+)\) ", screen, flags=re.M)
+
+
+def test_two_cards_in_one_turn_never_show_the_same_number_and_each_number_picks_its_line(tmp_path):
+    # After the first check and "Nej tak" to the deeper round, one turn shows the goal offer
+    # (a card of steps) and the reminder offer (another card): both used to count from 1.
+    out = _chat(tmp_path, ["2", "3", "4", "4", "3", "2", "spring over", "2", "3"])
+    turn = _turns(out)[-2]  # the turn that answered "2" (Nej tak)
+    flat = " ".join(turn.split())  # lines wrapped for the terminal joined again
+    assert content.t("da", "coaching.goal_offer_pick") in flat and content.t("da", "reminders.offer") in flat
+    numbers = _numbers(turn)
+    assert len(numbers) >= 5 and sorted(numbers, key=int) == [str(n) for n in range(1, len(numbers) + 1)], turn
+    # the offer the bot asked last has 1 and 2; the goal steps come after it, so "3" is the first step
+    first_step = re.search(r"^\s+(\d+)\) (.+)$", turn, re.M)
+    assert first_step and first_step.group(1) == "3", turn
+    doc = asyncio.run(stored(tmp_path / "data", "anna"))
+    assert [g["title"] for g in doc["goals"]] == [first_step.group(2).strip()]
+
+
+def test_screen_numbers_are_unique_across_the_messages_of_a_turn():
+    out = io.StringIO()
+    screen = Screen(out, lang="en", width=80, color=False)
+
+    def card(*titles: str) -> dict:
+        actions = [{"type": "Action.Submit", "title": t, "data": {"kh": "say", "text": t}} for t in titles]
+        return {
+            "type": "message",
+            "attachments": [
+                {
+                    "contentType": "application/vnd.microsoft.card.adaptive",
+                    "content": {"type": "AdaptiveCard", "body": [], "actions": actions},
+                }
+            ],
+        }
+
+    screen.begin_turn()
+    screen.show(card("Step A", "Step B", "Step C"))
+    screen.show(card("Yes", "No"))
+    screen.end_turn()
+    shown = out.getvalue()
+    assert _numbers(shown) == ["3", "4", "5", "1", "2"], shown  # the latest question is 1..n, the rest after
+    assert [screen.pick(n).value["text"] for n in "12345"] == ["Yes", "No", "Step A", "Step B", "Step C"]
+
+
+def test_export_writes_the_file_and_prints_where(tmp_path):
+    out = _chat(tmp_path, ["2", "3", "eksport"])
+    saved = list((tmp_path / "files").iterdir())
+    assert len(saved) == 1 and saved[0].name == content.t("da", "privacy.export_filename")
+    assert str(saved[0]) in " ".join(out.split()) or str(saved[0]) in out.replace("\n    ", "")
+    data = json.loads(saved[0].read_text(encoding="utf-8"))
+    assert data["profile"]["role"] == relevance.roles()[1]
+    assert oct(saved[0].stat().st_mode & 0o777) == "0o600"  # the person's data: readable by the owner only
+    _chat(tmp_path, ["eksport"])  # a second export never overwrites the first
+    assert len(list((tmp_path / "files").iterdir())) == 2

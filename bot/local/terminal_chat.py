@@ -2,9 +2,11 @@
 
 The same KompetenceBot, dialogs and storage (BOT_DATA_DIR) as the served bot, driven by
 a small BotAdapter whose send_activities prints. Buttons on hero cards, suggested actions
-and the choices of Adaptive Card choice sets are shown as numbered lines; typing a number
-picks that line, anything else is sent as typed (the self-assessment card's questions can
-be answered one by one with numbers, as in Teams). `quit`, `exit` or end of input ends.
+and the choices of Adaptive Card choice sets are shown as numbered lines, each number once
+on screen (see `Screen`); typing a number picks that line, anything else is sent as typed
+(the self-assessment card's questions can be answered one by one with numbers, as in
+Teams). A file the bot sends (`eksport`) is written to the current folder and its path
+printed. `quit`, `exit` or end of input ends.
 
 Heavy imports happen inside run(), so `app.py ask` stays fast.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import getpass
 import hashlib
 import itertools
@@ -23,6 +26,7 @@ import sys
 import textwrap
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Callable, TextIO
 
 CHANNEL_ID = "terminal"
@@ -45,7 +49,15 @@ class Option:
 
 
 class Screen:
-    """Turns bot activities into terminal text and remembers the numbered options shown last."""
+    """Turns bot activities into terminal text and remembers the numbered options shown last.
+
+    A turn's activities are printed together when the turn ends, so every number on screen
+    is unique across all of them: the options of the turn's last message that has any (the
+    question the bot now waits for, e.g. the role question or the self-assessment's scale)
+    are 1..n, and the buttons of its earlier messages are numbered on from there, in the
+    order shown. A file the bot attaches (the `eksport` JSON, the MUS summary) is written
+    into `files` and its path printed.
+    """
 
     def __init__(
         self,
@@ -54,22 +66,27 @@ class Screen:
         width: int | None = None,
         color: bool | None = None,
         bot_name: str = "Kompetencehjulet",
+        files: Path | None = None,
     ) -> None:
         self.out = out
         self.lang = lang
         self.width = max(40, min(width or shutil.get_terminal_size((100, 24)).columns, 100))
         self.color = out.isatty() if color is None else color
         self.bot_name = bot_name
+        self.files = files if files is not None else Path.cwd()
         self.options: list[Option] = []
-        self._shown: list[Option] | None = None
+        self._next = 1  # the number the next option printed gets
+        self._scale: list[tuple[str, str]] = []  # the choices of the message being printed
+        self._pending: list[dict] | None = None
 
     # -- per turn ------------------------------------------------------------------------------
     def begin_turn(self) -> None:
-        self._shown = None
+        self._pending = []
 
     def end_turn(self) -> None:
-        """Numbers refer to what the last turn showed; a turn that showed none clears them."""
-        self.options = self._shown or []
+        """Print what the turn sent; numbers refer to it (a turn that showed none clears them)."""
+        pending, self._pending = self._pending or [], None
+        self._render(pending)
 
     def pick(self, typed: str) -> Option | None:
         said = typed.strip().rstrip(".)")
@@ -78,11 +95,11 @@ class Screen:
         return None
 
     # -- output --------------------------------------------------------------------------------
-    def _word(self, name: str) -> str:
+    def _word(self, name: str, **values: Any) -> str:
         """The chat's own few words (picture, attached ...), from the content files."""
         from model import content
 
-        return content.t(self.lang, f"local.{name}")
+        return content.t(self.lang, f"local.{name}", **values)
 
     def _style(self, text: str, bold: bool = False, dim: bool = False) -> str:
         if not self.color or not text:
@@ -111,15 +128,35 @@ class Screen:
                 self.out.write(sub_indent + line + "\n")
 
     def _numbered(self, options: list[Option]) -> None:
-        for n, option in enumerate(options, start=1):
-            self.out.write(f"    {self._style(f'{n})', bold=True)} {option.label}\n")
-        self._shown = options
+        for option in options:
+            self.out.write(f"    {self._style(f'{self._next})', bold=True)} {option.label}\n")
+            self._next += 1
 
     def show(self, activity) -> None:
-        """Print one activity the bot sent (an Activity object or a dict)."""
+        """One activity the bot sent (an Activity object or a dict): kept for the end of the
+        turn, or printed at once outside a turn."""
         data = activity if isinstance(activity, dict) else activity.serialize()
-        if data.get("type", "message") != "message":
-            return
+        if self._pending is not None:
+            self._pending.append(data)
+        else:
+            self._render([data])
+
+    def _render(self, activities: list[dict]) -> None:
+        messages = [a for a in activities if a.get("type", "message") == "message"]
+        offered = [_options(m) for m in messages]
+        waiting = [i for i, found in enumerate(offered) if found][-1:]  # the last message with options
+        order = waiting + [i for i, found in enumerate(offered) if found and i not in waiting]
+        first, n = {}, 1
+        for i in order:
+            first[i], n = n, n + len(offered[i])
+        self.options = [option for i in order for option in offered[i]]
+        for i, data in enumerate(messages):
+            self._next = first.get(i, n)
+            self._scale = _first_scale(data)
+            self._show(data)
+        self.out.flush()
+
+    def _show(self, data: dict) -> None:
         if data.get("text"):
             self._write(data["text"])
         for attachment in data.get("attachments") or []:
@@ -127,7 +164,6 @@ class Screen:
         actions = ((data.get("suggestedActions") or {}).get("actions")) or []
         if actions:
             self._numbered([_option(a) for a in actions])
-        self.out.flush()
 
     def _attachment(self, attachment: dict) -> None:
         kind = attachment.get("contentType", "")
@@ -143,15 +179,37 @@ class Screen:
             self._adaptive(content)
         else:
             label = attachment.get("name") or kind
+            saved = self._save(attachment)
             self._write(self._style(f"[{self._word('attachment')}: {label}]", dim=True))
+            if saved:
+                self._write(self._word("file_saved", path=saved))
+
+    def _save(self, attachment: dict) -> Path | None:
+        """A file sent inline (a data: URL) is written into `files` under its own name, never
+        over an existing file, readable by the owner only (it holds the person's data)."""
+        url = attachment.get("contentUrl") or ""
+        if not url.startswith("data:") or ";base64," not in url:
+            return None
+        data = base64.b64decode(url.split(";base64,", 1)[1])
+        name = Path(attachment.get("name") or "file").name or "file"
+        self.files.mkdir(parents=True, exist_ok=True)
+        stem, suffix = Path(name).stem, Path(name).suffix
+        for n in itertools.count(1):
+            path = self.files / (name if n == 1 else f"{stem}-{n}{suffix}")
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                continue
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            return path.resolve()
+        return None  # unreachable: count() never ends
 
     def _adaptive(self, card: dict) -> None:
-        has_inputs = False
         previous: list[tuple[str, str]] | None = None
-        first_choices: list[Option] = []
 
         def walk(elements: list[dict], indent: str) -> None:
-            nonlocal has_inputs, previous
+            nonlocal previous
             for element in elements or []:
                 kind = element.get("type")
                 if kind == "TextBlock":
@@ -171,21 +229,22 @@ class Screen:
                     for fact in element.get("facts") or []:
                         self._write(f"{fact.get('title', '')}: {fact.get('value', '')}", indent=indent)
                 elif kind == "Input.ChoiceSet":
-                    has_inputs = True
                     if element.get("label"):
                         self._write(element["label"], indent=indent)
-                    choices = [(c.get("title", ""), c.get("value", "")) for c in element.get("choices") or []]
+                    choices = _choices(element)
                     if choices == previous:
                         self._write(self._style(self._word("same_choices"), dim=True), indent=indent + "  ")
                         continue
-                    options = [Option(label=title, text=str(value)) for title, value in choices]
-                    if not first_choices:
-                        first_choices.extend(options)
-                    for n, option in enumerate(options, start=1):
-                        self.out.write(f"{indent}  {self._style(f'{n})', bold=True)} {option.label}\n")
+                    numbered = choices == self._scale  # the message's first choice set: picked by number
+                    for title, _ in choices:
+                        mark = "-"
+                        if numbered:
+                            mark, self._next = f"{self._next})", self._next + 1
+                        self.out.write(f"{indent}  {self._style(mark, bold=True)} {title}\n")
+                    if numbered:
+                        self._scale = []
                     previous = choices
                 elif kind and kind.startswith("Input."):
-                    has_inputs = True
                     label = element.get("label") or element.get("placeholder") or element.get("id")
                     if label:
                         self._write(self._style(f"[{label}]", dim=True), indent=indent)
@@ -199,18 +258,83 @@ class Screen:
 
         body_actions: list[dict] = []
         walk(card.get("body") or [], "  ")
-        actions = body_actions + list(card.get("actions") or [])
-        buttons: list[Option] = []
-        for action in actions:
+        for action in body_actions + list(card.get("actions") or []):
             if action.get("type") == "Action.OpenUrl":
                 self._write(f"{action.get('title', '')}: {action.get('url', '')}")
-            elif action.get("type") == "Action.Submit" and not has_inputs:
-                buttons.append(Option(label=action.get("title", ""), value=action.get("data")))
-            # A submit that needs the inputs above is answered by typing, one question at a time.
-        if buttons:
-            self._numbered(buttons)
-        elif first_choices:
-            self._shown = first_choices  # typing "3" answers with the choice whose number is 3
+        self._numbered(_card_buttons(card))
+
+
+def _options(activity: dict) -> list[Option]:
+    """What a message offers to pick, in the order it is printed: its Adaptive Cards' first
+    choice set or buttons, its hero cards' buttons, then its suggested actions."""
+    found: list[Option] = []
+    scale = _first_scale(activity)  # numbered where it is printed (Screen._adaptive)
+    for attachment in activity.get("attachments") or []:
+        kind = attachment.get("contentType", "")
+        card = attachment.get("content") or {}
+        if kind in ("application/vnd.microsoft.card.hero", "application/vnd.microsoft.card.thumbnail"):
+            found += [_option(b) for b in card.get("buttons") or []]
+        elif kind == "application/vnd.microsoft.card.adaptive":
+            if scale and _scale_of(card) == scale:
+                found += [Option(label=title, text=value) for title, value in scale]
+                scale = []
+            found += _card_buttons(card)
+    found += [_option(a) for a in ((activity.get("suggestedActions") or {}).get("actions")) or []]
+    return found
+
+
+def _card_buttons(card: dict) -> list[Option]:
+    """An Adaptive Card's Submit buttons as options. A submit that needs the card's inputs is
+    no option: those questions are answered by typing, one at a time."""
+    if _has_inputs(card.get("body") or []):
+        return []
+    actions = _body_actions(card.get("body") or []) + list(card.get("actions") or [])
+    return [Option(label=a.get("title", ""), value=a.get("data")) for a in actions if a.get("type") == "Action.Submit"]
+
+
+def _children(element: dict) -> list[dict]:
+    return list(element.get("items") or []) + [i for c in element.get("columns") or [] for i in c.get("items") or []]
+
+
+def _has_inputs(elements: list[dict]) -> bool:
+    return any(str(e.get("type", "")).startswith("Input.") or _has_inputs(_children(e)) for e in elements)
+
+
+def _body_actions(elements: list[dict]) -> list[dict]:
+    found: list[dict] = []
+    for element in elements:
+        if element.get("type") == "ActionSet":
+            found += element.get("actions") or []
+        elif element.get("type") in ("Container", "Column", "ColumnSet"):
+            found += _body_actions(_children(element))
+    return found
+
+
+def _choices(element: dict) -> list[tuple[str, str]]:
+    return [(str(c.get("title", "")), str(c.get("value", ""))) for c in element.get("choices") or []]
+
+
+def _scale_of(card: dict) -> list[tuple[str, str]]:
+    """The choices of an Adaptive Card's first choice set (the question the person answers by
+    typing a number), or none."""
+
+    def find(elements: list[dict]) -> list[tuple[str, str]]:
+        for element in elements:
+            if element.get("type") == "Input.ChoiceSet" and element.get("choices"):
+                return _choices(element)
+            if found := find(_children(element)):
+                return found
+        return []
+
+    return find(card.get("body") or [])
+
+
+def _first_scale(activity: dict) -> list[tuple[str, str]]:
+    for attachment in activity.get("attachments") or []:
+        if attachment.get("contentType") == "application/vnd.microsoft.card.adaptive":
+            if found := _scale_of(attachment.get("content") or {}):
+                return found
+    return []
 
 
 def _option(action: dict) -> Option:
@@ -359,10 +483,11 @@ class TerminalChat:
         await self.store.close()
 
 
-async def chat(config, lang: str, user: str, read: Callable[[str], str], out: TextIO) -> int:
+async def chat(config, lang: str, user: str, read: Callable[[str], str], out: TextIO, files: Path | None = None) -> int:
+    """Talk until `quit` or end of input; files the bot sends go into `files` (default: here)."""
     from model import content
 
-    screen = Screen(out, lang=lang, bot_name=content.t(lang, "bot_name"))
+    screen = Screen(out, lang=lang, bot_name=content.t(lang, "bot_name"), files=files)
     session = TerminalChat(config, lang, user, screen)
     try:
         out.write(screen._style(content.t(lang, "local.terminal_hint"), dim=True) + "\n\n")

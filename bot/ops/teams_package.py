@@ -1,9 +1,9 @@
 """Builds the Teams app package (manifest.json, en-us.json and two icons in one zip).
 
 An administrator uploads this zip to Teams to install the bot. Everything in it is
-generated from the content files and pyproject.toml, so names, descriptions and commands
-never drift from what the bot actually says; icons are drawn here, so the repo holds no
-binary files. Needs no running bot and no network.
+generated from the content files, the command table (model/commands.py) and pyproject.toml,
+so names, descriptions and commands never drift from what the bot actually says; icons
+are drawn here, so the repo holds no binary files. Needs no running bot and no network.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
+from model import commands
 from model.content import lookup, texts
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -35,25 +36,9 @@ DEFAULT_LANGUAGE_TAG = "da-dk"
 ENGLISH_FILE = "en-us.json"
 COLOR_ICON, OUTLINE_ICON = "color.png", "outline.png"
 
-SCOPES = ("personal", "team", "groupChat")
-# The command menu Teams shows per scope (ids of content "commands"): in a team or group chat
-# only what the bot answers there; personal data stays in the 1:1 chat (dialogs/router.py).
-MENUS = {
-    "personal": [
-        "help",
-        "start",
-        "profile",
-        "assessment",
-        "history",
-        "goals",
-        "reminders",
-        "export",
-        "delete",
-        "language",
-    ],
-    "team": ["help", "team_overview", "language"],
-    "groupChat": ["help", "language"],
-}
+SCOPES = commands.CHATS  # personal, team, groupChat
+# Each scope's command menu is model/commands.py's table (`commands.menu(scope)`): in a team
+# or group chat only what the bot answers there; personal data stays in the 1:1 chat.
 DEVELOPER_NAME = "Kompetencehjulet-projektet"
 URL_BASE = "https://example.org/kompetencehjulet/"
 URL_ENV = {  # manifest developer field -> (environment override, placeholder)
@@ -113,18 +98,20 @@ def _strings(lang: str) -> dict[str, str]:
 
 
 def _commands(lang: str, scope: str = "personal") -> list[dict[str, str]]:
-    """One scope's command menu from the content file, checked against the Teams limits."""
-    known = texts(lang)["commands"]
-    commands = [{"title": known[c]["command"], "description": known[c]["description"]} for c in MENUS[scope]]
-    if not 0 < len(commands) <= COMMANDS_MAX:
-        raise ValueError(f"{lang}: Teams shows 1-{COMMANDS_MAX} commands per list, not {len(commands)}.")
-    for cmd in commands:
+    """One scope's command menu from the command table and its texts, checked against the Teams limits."""
+    menu = [
+        {"title": commands.word(lang, c.id), "description": commands.description(lang, c.id)}
+        for c in commands.menu(scope)
+    ]
+    if not 0 < len(menu) <= COMMANDS_MAX:
+        raise ValueError(f"{lang}: Teams shows 1-{COMMANDS_MAX} commands per list, not {len(menu)}.")
+    for cmd in menu:
         if len(cmd["title"]) > COMMAND_TITLE_MAX or len(cmd["description"]) > COMMAND_DESCRIPTION_MAX:
             raise ValueError(
                 f"{lang}: command {cmd['title']!r} exceeds Teams limits "
                 f"(title {COMMAND_TITLE_MAX}, description {COMMAND_DESCRIPTION_MAX} characters)."
             )
-    return commands
+    return menu
 
 
 def _developer() -> dict[str, str]:
