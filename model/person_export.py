@@ -1,7 +1,8 @@
 """What a person's `eksport` (and `python app.py export-user`) holds, in fields a person can read.
 
 `Users.export` reads the person's document and the dialog-state documents their chats left
-behind; this module turns them into plain data: the profile, the checks, the goals and the
+behind; this module turns them into plain data: the profile, the checks, the goals (with title and
+text in the person's language) and the
 reminder settings as named fields, an unfinished dialog as the answers given so far, and
 the bot's own bookkeeping (the conversation address for nudges, the reminder's delivery
 marks, the data version) under `technical`. No SDK class names: dialog state is stored
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import content
 from .docstore import Doc
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -25,11 +27,12 @@ _TAG = "__t"  # the state codec's marker (bot/sdk/state_codec.py)
 def readable(doc: Doc, dialog_states: list[Doc], exported: str, schema: int) -> Doc:
     """Everything stored about the person, as plain named fields."""
     reminder = doc.get("reminder") or {}
+    lang = content.normalise_language((doc.get("profile") or {}).get("language"))
     return {
         "exported": exported,
         "profile": doc.get("profile"),
         "assessments": doc.get("assessments", []),
-        "goals": doc.get("goals", []),
+        "goals": [readable_goal(lang, goal) for goal in doc.get("goals") or [] if isinstance(goal, dict)],
         "reminders": reminder_settings(reminder),
         "last_seen": doc.get("seen"),
         "retention_warned": doc.get("retention_warned"),
@@ -42,6 +45,14 @@ def readable(doc: Doc, dialog_states: list[Doc], exported: str, schema: int) -> 
             "schema": doc.get("schema", schema),
         },
     }
+
+
+def readable_goal(lang: str, goal: Doc) -> Doc:
+    """A goal as stored, with its title and text written out in the person's language (a
+    suggested step is stored as what it is: competence, stage, audience and kind)."""
+    from .goals import goal_text, goal_title
+
+    return {**goal, "title": goal_title(lang, goal), "text": goal_text(lang, goal)}
 
 
 def reminder_settings(reminder: Doc) -> Doc:
