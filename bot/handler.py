@@ -54,9 +54,14 @@ def client_info(activity) -> dict:
 
 
 class KompetenceBot(ActivityHandler):
-    def __init__(self, conversation_state: ConversationState, services: Services) -> None:
+    def __init__(
+        self, conversation_state: ConversationState, services: Services, upload_hosts: tuple[str, ...] | None = None
+    ) -> None:
+        """`upload_hosts`: where a file the person accepted may be uploaded (Config.upload_hosts);
+        None, the default, allows loopback only (local mode, the terminal chat, `ask`)."""
         self.conversation_state = conversation_state
         self.services = services
+        self.upload_hosts = upload_hosts
         self.router = Router(conversation_state)
         self._locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = weakref.WeakValueDictionary()
 
@@ -127,7 +132,7 @@ class KompetenceBot(ActivityHandler):
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
         """Teams' file consent (the person accepted or declined a file); the rest is the SDK's."""
         if turn_context.activity.name == "fileConsent/invoke" and is_personal_conversation(turn_context.activity):
-            return InvokeResponse(status=await on_file_consent(turn_context))
+            return InvokeResponse(status=await on_file_consent(turn_context, self.upload_hosts))
         return await super().on_invoke_activity(turn_context)
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
