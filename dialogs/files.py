@@ -18,10 +18,9 @@ plain message and nothing is sent.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import logging
-
-import ipaddress
 
 import aiohttp
 from botbuilder.core import MessageFactory, TurnContext

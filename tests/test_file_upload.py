@@ -5,7 +5,7 @@ password in it. A refused URL gets the person a plain message, and nothing is se
 from __future__ import annotations
 
 import pytest
-from conftest import Connector, TeamsUser, say
+from conftest import Connector, TeamsUser
 from test_security import AuthBotServer, bearer, keys  # noqa: F401 - keys is a fixture
 
 from bot.config import Config, upload_hosts
