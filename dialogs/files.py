@@ -131,7 +131,8 @@ async def on_file_consent(context: TurnContext, upload_hosts: tuple[str, ...] | 
     if value.get("action") == "decline":
         await context.send_activity(content.t(lang_of(context), "privacy.file_declined"))
         return 200
-    upload = value.get("uploadInfo") if isinstance(value.get("uploadInfo"), dict) else {}
+    given = value.get("uploadInfo")
+    upload: dict = given if isinstance(given, dict) else {}
     if value.get("action") != "accept":
         return 400
     target = upload_target(upload.get("uploadUrl"), upload_hosts)
