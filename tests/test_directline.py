@@ -459,7 +459,9 @@ async def test_the_page_itself_still_starts_and_posts_with_its_own_origin(server
     client.token, client.conversation_id = data["token"], data["conversationId"]
     url = f"{server.url}{DL}/conversations/{client.conversation_id}/activities"
     async with server.session.post(
-        url, json={"type": "message", "text": "hjælp", "from": {"id": "web_page"}}, headers={**client.headers, **browser}
+        url,
+        json={"type": "message", "text": "hjælp", "from": {"id": "web_page"}},
+        headers={**client.headers, **browser},
     ) as resp:
         assert resp.status == 200
     assert "Du kan skrive" in text_of(await client.poll())
