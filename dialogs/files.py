@@ -119,22 +119,28 @@ async def offer_file(context: TurnContext, kind: str) -> None:
     await context.send_activity(activity)
 
 
+def is_consent_answer(value: object) -> bool:
+    """Is this `fileConsent/invoke` value an accept or decline of one of our consent cards?"""
+    if not isinstance(value, dict) or value.get("action") not in ("accept", "decline"):
+        return False
+    answered = value.get("context")
+    kind = answered.get("kind") if isinstance(answered, dict) else None
+    return isinstance(kind, str) and kind in KINDS
+
+
 async def on_file_consent(context: TurnContext, upload_hosts: tuple[str, ...] | None = None) -> int:
     """`fileConsent/invoke`: on accept, upload the file and show it; on decline, say OK.
     `upload_hosts`: where the file may go (see upload_target; None: loopback only).
     Returns the HTTP status for the invoke response."""
-    value = context.activity.value if isinstance(context.activity.value, dict) else {}
-    accepted = value.get("context")
-    kind = accepted.get("kind") if isinstance(accepted, dict) else None
-    if not isinstance(kind, str) or kind not in KINDS:
+    value = context.activity.value
+    if not is_consent_answer(value):
         return 400
-    if value.get("action") == "decline":
+    kind = value["context"]["kind"]
+    if value["action"] == "decline":
         await context.send_activity(content.t(lang_of(context), "privacy.file_declined"))
         return 200
     given = value.get("uploadInfo")
     upload: dict = given if isinstance(given, dict) else {}
-    if value.get("action") != "accept":
-        return 400
     target = upload_target(upload.get("uploadUrl"), upload_hosts)
     if target is None:
         log.warning("file upload refused: the upload URL is not an allowed upload address")

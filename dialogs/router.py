@@ -246,6 +246,8 @@ class Router:
             await show_mus_summary(context)
         elif kind == "decline":
             await context.send_activity(message(context, DECLINED.get(str(value.get("what")), "goals.later")))
+        elif kind == "keep_data" and not context.responded:  # the handler answered if a warning was pending
+            await context.send_activity(message(context, "retention.kept"))
         if running and dc.active_dialog is not None:
             await context.send_activity(message(context, "msg.resume"))
             await dc.reprompt_dialog()
@@ -410,7 +412,7 @@ def _answerable(understood: Understanding) -> bool:
 
 # Buttons that do something, by the `kh` of their data, and the command each counts as in
 # the shared-chat guard (goals, roles and the MUS summary are personal).
-CLICKS = ("goal", "ask", "role", "mus", "decline", "keep_data")  # keep_data: the handler already answered
+CLICKS = ("goal", "ask", "role", "mus", "decline", "keep_data")
 DECLINED = {"reminders": "reminders.declined"}  # "Nej tak" to an offer: what the bot says back
 CLICK_INTENTS = {"goal": "goals", "role": "profile", "mus": "history"}
 

@@ -387,6 +387,7 @@ async def test_each_command_gets_a_real_answer_over_http(server, connector, comm
 
 async def test_a_malformed_file_consent_invoke_is_a_400_never_a_500(server, connector):
     user = TeamsUser(connector, locale="en-US")
+    await say(server, connector, user.install())  # someone the bot knows (else a click is a stale card)
     for value in (
         {"anything": 1},
         {"action": "accept", "context": {"kind": "export"}, "uploadInfo": {"uploadUrl": "file:///etc/passwd"}},
