@@ -17,6 +17,7 @@ import asyncio
 import logging
 import re
 import weakref
+from http import HTTPStatus
 
 from botbuilder.core import ActivityHandler, ConversationState, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationReference
@@ -164,10 +165,24 @@ class KompetenceBot(ActivityHandler):
         await self.router.on_message(turn_context)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
-        """Teams' file consent (the person accepted or declined a file); the rest is the SDK's."""
+        """Teams' file consent (the person accepted or declined a file); the rest is the SDK's,
+        except that what it does not implement (Universal Actions, message extensions, task
+        modules, sign-in, unknown names) is a 400, not its 501: a request the bot does not
+        take, not a fault of the server. For `adaptiveCard/action` the body is in the
+        Universal Actions error format."""
         if turn_context.activity.name == "fileConsent/invoke" and is_personal_conversation(turn_context.activity):
             return InvokeResponse(status=await on_file_consent(turn_context, self.upload_hosts))
-        return await super().on_invoke_activity(turn_context)
+        response = await super().on_invoke_activity(turn_context)
+        if response is not None and response.status == HTTPStatus.NOT_IMPLEMENTED:
+            body = None
+            if turn_context.activity.name == "adaptiveCard/action":
+                body = {
+                    "statusCode": 400,
+                    "type": "application/vnd.microsoft.error",
+                    "value": {"code": "NotSupported", "message": "This bot's cards do not use Action.Execute"},
+                }
+            return InvokeResponse(status=HTTPStatus.BAD_REQUEST, body=body)
+        return response
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         if is_personal_conversation(turn_context.activity):

@@ -220,6 +220,9 @@ class Router:
         whatever runs, since a nudge's or an answer's buttons can be clicked days later."""
         kind = value["kh"]
         context = dc.context
+        if not well_formed_click(value):  # not what our buttons send: answered, never a crash
+            await self._stale_card(dc)
+            return
         if not await self._allowed(context, CLICK_INTENTS.get(kind, "")):
             return
         running = dc.active_dialog is not None
@@ -278,6 +281,17 @@ class Router:
 
     async def _stale_card(self, dc: DialogContext) -> None:
         await dc.context.send_activity(message(dc.context, "msg.stale_card"))
+
+
+def well_formed_click(value: dict) -> bool:
+    """Does every field of this click have the type our buttons give it (CLICK_FIELDS)?"""
+    kind = value.get("kh")
+    fields = CLICK_FIELDS.get(kind, {}) if isinstance(kind, str) else {}
+    for name, kind in fields.items():
+        given = value.get(name)
+        if given is not None and (not isinstance(given, kind) or isinstance(given, bool)):
+            return False
+    return True
 
 
 def clicked_text(activity) -> bool:
@@ -414,6 +428,14 @@ def _answerable(understood: Understanding) -> bool:
 # the shared-chat guard (goals, roles and the MUS summary are personal).
 CLICKS = ("goal", "ask", "role", "mus", "decline", "keep_data")
 DECLINED = {"reminders": "reminders.declined"}  # "Nej tak" to an offer: what the bot says back
+# The fields each kind of button carries and their types (model/coaching.py, dialogs/goals.py);
+# a click with another type in one of them is no click of ours.
+CLICK_FIELDS: dict[str, dict[str, type]] = {
+    "goal": {"do": str, "competence": str, "stage": str, "step": int, "id": str},
+    "ask": {"intent": str, "competence": str},
+    "role": {"role": str},
+    "decline": {"what": str},
+}
 CLICK_INTENTS = {"goal": "goals", "role": "profile", "mus": "history"}
 
 COMMANDS: dict[str, Handler] = {
