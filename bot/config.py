@@ -29,6 +29,26 @@ PUBLIC_CLOUD = {
 }
 
 
+# Where a file the person accepted in Teams may be uploaded (dialogs/files.py): Teams hands
+# the bot an upload URL in the person's OneDrive for Business, <tenant>-my.sharepoint.com.
+DEFAULT_UPLOAD_HOSTS = "*.sharepoint.com,*.onedrive.com"
+
+
+def upload_hosts(value: str) -> tuple[str, ...]:
+    """UPLOAD_HOSTS as host patterns: `name.example` exactly, `*.example.com` any name under
+    example.com. A pattern that would match nearly anything (`*`, `*.com`) is refused."""
+    hosts = []
+    for raw in value.split(","):
+        pattern = raw.strip().lower().rstrip(".")
+        if not pattern:
+            continue
+        name = pattern[2:] if pattern.startswith("*.") else pattern
+        if "*" in name or "/" in name or ":" in name or "@" in name or name.count(".") < 1:
+            raise SystemExit(f"UPLOAD_HOSTS: {raw.strip()!r} is not a host name or *.domain with a dot in it")
+        hosts.append(pattern)
+    return tuple(hosts)
+
+
 @dataclass
 class Config:
     PORT: int = 3978
@@ -57,6 +77,7 @@ class Config:
     ACCESS_LOG: bool = False
     WEBCHAT_JS: str = ""
     RESOURCES_FILE: str = ""
+    UPLOAD_HOSTS: str = DEFAULT_UPLOAD_HOSTS  # with an app id; local mode uploads to loopback only
     RETENTION_DAYS: int = 730
     AGGREGATES: str = "opt-out"
     AGGREGATES_MIN_GROUP: int = 5
@@ -88,6 +109,11 @@ class Config:
         """No app id: no Bot Framework auth, local chat pages allowed."""
         return not self.APP_ID
 
+    @property
+    def upload_hosts(self) -> tuple[str, ...] | None:
+        """Where accepted files may be uploaded: UPLOAD_HOSTS, or None (loopback only) in local mode."""
+        return None if self.local_mode else upload_hosts(self.UPLOAD_HOSTS)
+
     @classmethod
     def from_env(cls) -> "Config":
         return cls(
@@ -110,6 +136,7 @@ class Config:
             ACCESS_LOG=(_env("ACCESS_LOG", "0") or "0").lower() in ("1", "true", "yes", "on"),
             WEBCHAT_JS=_env("WEBCHAT_JS"),
             RESOURCES_FILE=_env("RESOURCES_FILE"),
+            UPLOAD_HOSTS=_env("UPLOAD_HOSTS", DEFAULT_UPLOAD_HOSTS) or DEFAULT_UPLOAD_HOSTS,
             RETENTION_DAYS=int(_env("RETENTION_DAYS", "730") or 730),
             AGGREGATES=(_env("AGGREGATES", "opt-out") or "opt-out").lower(),
             AGGREGATES_MIN_GROUP=int(_env("AGGREGATES_MIN_GROUP", "5") or 5),

@@ -2,6 +2,13 @@
 
 Turns of one conversation run one at a time (a lock per conversation), so two quick
 messages from the same person never overwrite each other's dialog state.
+
+**A click from someone the bot no longer knows.** A button or card (a message with a
+`value`, or the answer to a file consent card) clicked in a personal chat
+by a person with no stored document and no dialog running is a card from before their
+deletion (by `slet mine data` or by retention): it is answered here, once for every kind
+of click, with "that card is no longer active, type start", and nothing is stored, not
+even the conversation. (A person the bot has only just greeted has a dialog running.)
 """
 
 from __future__ import annotations
@@ -10,11 +17,12 @@ import asyncio
 import logging
 import re
 import weakref
+from http import HTTPStatus
 
 from botbuilder.core import ActivityHandler, ConversationState, InvokeResponse, TurnContext
-from botbuilder.schema import ChannelAccount, ConversationReference
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationReference
 
-from dialogs.files import on_file_consent
+from dialogs.files import is_consent_answer, on_file_consent
 from dialogs.router import Router
 from dialogs.services import Services
 from dialogs.turn import TURN, Turn, lang_of, turn_of
@@ -44,6 +52,14 @@ def is_personal_conversation(activity) -> bool:
     return kind in (None, "", "personal")
 
 
+def is_click(activity) -> bool:
+    """A button or card submit (a message carrying a `value`), or an answer to our file
+    consent card (the only invoke our cards make: their buttons are Action.Submit)."""
+    if activity.type == "invoke":
+        return activity.name == "fileConsent/invoke" and is_consent_answer(activity.value)
+    return activity.type == "message" and activity.value is not None
+
+
 def client_info(activity) -> dict:
     """Teams' clientInfo entity: locale and localTimezone (IANA)."""
     for entity in activity.entities or []:
@@ -54,9 +70,14 @@ def client_info(activity) -> dict:
 
 
 class KompetenceBot(ActivityHandler):
-    def __init__(self, conversation_state: ConversationState, services: Services) -> None:
+    def __init__(
+        self, conversation_state: ConversationState, services: Services, upload_hosts: tuple[str, ...] | None = None
+    ) -> None:
+        """`upload_hosts`: where a file the person accepted may be uploaded (Config.upload_hosts);
+        None, the default, allows loopback only (local mode, the terminal chat, `ask`)."""
         self.conversation_state = conversation_state
         self.services = services
+        self.upload_hosts = upload_hosts
         self.router = Router(conversation_state)
         self._locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = weakref.WeakValueDictionary()
 
@@ -75,7 +96,8 @@ class KompetenceBot(ActivityHandler):
     async def _turn(self, turn_context: TurnContext) -> None:
         turn_context.on_send_activities(_hard_line_breaks).on_send_activities(hold_captions)
         try:
-            await self._prepare(turn_context)
+            if not await self._prepare(turn_context):
+                return  # a stale click, answered; nothing is stored
             await super().on_turn(turn_context)
         finally:
             await release_caption(turn_context)
@@ -84,7 +106,8 @@ class KompetenceBot(ActivityHandler):
         else:
             await self.conversation_state.save_changes(turn_context)
 
-    async def _prepare(self, context: TurnContext) -> None:
+    async def _prepare(self, context: TurnContext) -> bool:
+        """Set up the turn; False when it is over already (a stale click, answered)."""
         activity = context.activity
         tenant = tenant_of(activity)
         key = user_key(tenant, user_id_of(activity.from_property))
@@ -104,6 +127,9 @@ class KompetenceBot(ActivityHandler):
         context.turn_state[TURN] = turn
         if recovered:  # their document could not be read and was set aside: say so, start afresh
             await context.send_activity(content.t(turn.lang, "msg.data_unreadable"))
+        if personal and doc is None and is_click(activity) and not await self._dialog_running(context):
+            await self._stale_click(context, turn.lang)
+            return False
         if personal and activity.type == "message" and (doc or {}).get("retention_warned"):
             await context.send_activity(content.t(turn.lang, "retention.kept"))  # writing kept their data
         service_url = (activity.service_url or "").lower()
@@ -115,6 +141,20 @@ class KompetenceBot(ActivityHandler):
             )
             if personal and activity.type == "message":
                 await self.services.reminders.resume_if_paused(key, doc, self.services.now())
+        return True
+
+    async def _dialog_running(self, context: TurnContext) -> bool:
+        await self.conversation_state.load(context)
+        state = await self.router.dialog_state.get(context)
+        return bool(getattr(state, "dialog_stack", None))
+
+    @staticmethod
+    async def _stale_click(context: TurnContext, lang: str) -> None:
+        """The answer to a click from someone the bot no longer knows (see the module
+        docstring); an invoke also gets its invoke response."""
+        await context.send_activity(content.t(lang, "msg.stale_click"))
+        if context.activity.type == "invoke":
+            await context.send_activity(Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200)))
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -125,10 +165,24 @@ class KompetenceBot(ActivityHandler):
         await self.router.on_message(turn_context)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
-        """Teams' file consent (the person accepted or declined a file); the rest is the SDK's."""
+        """Teams' file consent (the person accepted or declined a file); the rest is the SDK's,
+        except that what it does not implement (Universal Actions, message extensions, task
+        modules, sign-in, unknown names) is a 400, not its 501: a request the bot does not
+        take, not a fault of the server. For `adaptiveCard/action` the body is in the
+        Universal Actions error format."""
         if turn_context.activity.name == "fileConsent/invoke" and is_personal_conversation(turn_context.activity):
-            return InvokeResponse(status=await on_file_consent(turn_context))
-        return await super().on_invoke_activity(turn_context)
+            return InvokeResponse(status=await on_file_consent(turn_context, self.upload_hosts))
+        response = await super().on_invoke_activity(turn_context)
+        if response is not None and response.status == HTTPStatus.NOT_IMPLEMENTED:
+            body = None
+            if turn_context.activity.name == "adaptiveCard/action":
+                body = {
+                    "statusCode": 400,
+                    "type": "application/vnd.microsoft.error",
+                    "value": {"code": "NotSupported", "message": "This bot's cards do not use Action.Execute"},
+                }
+            return InvokeResponse(status=HTTPStatus.BAD_REQUEST, body=body)
+        return response
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         if is_personal_conversation(turn_context.activity):

@@ -3,14 +3,19 @@ store: see Readiness).
 
 A request goes through these steps, and each step answers for itself:
 
-1. **the Authorization header** (`auth.header_problem`, with an app id): 401 for what can
-   never be a valid token, before a byte of the body is read;
+1. **the token, before the body** (with an app id): `auth.header_problem` (401 for what can
+   never be a valid token), then `Authenticator.before_body`, the token's signature, key
+   and expiry checked as the SDK will (401; 503 when the signing keys cannot be fetched),
+   all before a byte of the body is read, so a forged token costs no more than no token;
 2. **read** (`activity_checks`): content type (415), size (413), JSON (400), list lengths
    and size, activity shape (400); in local mode a loopback `serviceUrl` (400);
-3. **authenticate** (`auth`, the SDK): 401 for a bad or missing token, 503 when the
-   signing keys cannot be fetched;
+3. **authenticate** (`auth`, the SDK): what needs the activity (the `serviceurl` claim,
+   endorsements, audience, issuer): 401, or 503 when the signing keys cannot be fetched;
 4. **turn**: the already-authenticated activity goes to the adapter; failures inside the
    bot are the adapter's on_turn_error's job (an apology, 2xx).
+
+Refusals (401) are logged through `auth.RefusalLog`: at most a line a minute, with a count
+of the refusals since the last line (`app[REFUSALS]`).
 
 **Slow clients and scarce file descriptors.** aiohttp has no deadline for a request head,
 and 400 half-sent requests once held their sockets for good; near the open-files limit
@@ -47,7 +52,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from model.docstore import DocStore
 
 from .activity_checks import is_loopback_url, parse_json, validate_activity
-from .auth import Authenticator, AuthUnavailable, refusal, unavailable, where
+from .auth import Authenticator, AuthUnavailable, RefusalLog, refusal, unavailable, where
 from .config import Config
 
 log = logging.getLogger("kompetencehjulet.web")
@@ -163,18 +168,33 @@ def _error_name(err: BaseException) -> str:
 
 
 READINESS = web.AppKey("kh.readiness", Readiness)
+REFUSALS = web.AppKey("kh.refusals", RefusalLog)
 
 
 def create_app(config: Config, adapter: CloudAdapter, bot: Bot, store: DocStore) -> web.Application:
     authenticate = Authenticator(config, adapter)
     readiness = Readiness(store)
+    refusals = RefusalLog(log)
     local_only = config.local_mode and config.LOCAL_SERVICE_URLS != "any"
 
+    def refused(err: BaseException, header: str, when: str = "") -> web.Response:
+        if unavailable(err):
+            why = str(err) if isinstance(err, AuthUnavailable) else type(err).__name__  # our own words
+            log.warning("could not check a token: signing keys unavailable (%s)", why)
+            return _problem(503, "authentication is temporarily unavailable", {"Retry-After": "10"})
+        refusals.refused(refusal(err, header) + when)
+        return _unauthorized()
+
     async def messages(request: web.Request) -> web.StreamResponse:
-        early = authenticate.refuse_early(request.headers.get("Authorization"))
+        header = request.headers.get("Authorization")
+        early = authenticate.refuse_early(header)
         if early:  # nothing of the body is read: junk without a token costs nothing
-            log.info("refused a request (401): %s [before reading the body]", early)
+            refusals.refused(f"{early} [before reading the body]")
             return _unauthorized()
+        try:
+            await authenticate.before_body(header)
+        except Exception as err:  # noqa: BLE001 - see the module docstring
+            return refused(err, header or "", " [before reading the body]")
         if request.content_type != "application/json":
             return _problem(415, "send the activity as application/json")
         if request.content_length is not None and request.content_length > config.MAX_BODY_BYTES:
@@ -201,14 +221,9 @@ def create_app(config: Config, adapter: CloudAdapter, bot: Bot, store: DocStore)
             return _problem(400, "in local mode 'serviceUrl' must be a loopback address (see LOCAL_SERVICE_URLS)")
 
         try:
-            auth_result = await authenticate(activity, request.headers.get("Authorization"))
+            auth_result = await authenticate(activity, header)
         except Exception as err:  # noqa: BLE001 - see the module docstring
-            if unavailable(err):
-                why = str(err) if isinstance(err, AuthUnavailable) else type(err).__name__  # our own words
-                log.warning("could not check a token: signing keys unavailable (%s)", why)
-                return _problem(503, "authentication is temporarily unavailable", {"Retry-After": "10"})
-            log.info("refused a request (401): %s", refusal(err, request.headers.get("Authorization") or ""))
-            return _unauthorized()
+            return refused(err, header or "")
 
         try:
             invoke_response = await adapter.process_activity(auth_result, activity, bot.on_turn)
@@ -237,6 +252,7 @@ def create_app(config: Config, adapter: CloudAdapter, bot: Bot, store: DocStore)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app[READINESS] = readiness
+    app[REFUSALS] = refusals
     return app
 
 

@@ -84,7 +84,7 @@ def build(config: Config, credentials_factory: ServiceClientCredentialsFactory |
     conversation_state = JsonConversationState(DocStoreStorage(store))
     adapter = create_adapter(config, credentials_factory)
     adapter.on_turn_error = apologising_error_handler(conversation_state)
-    bot = KompetenceBot(conversation_state, services)
+    bot = KompetenceBot(conversation_state, services, upload_hosts=config.upload_hosts)
     app = create_app(config, adapter, bot, store)
     sender = NudgeSender(adapter, services, app_id=config.APP_ID, rate=config.NUDGE_RATE_PER_SECOND)
     retention = RetentionJob(services, sender, config.RETENTION_DAYS)

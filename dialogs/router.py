@@ -229,6 +229,9 @@ class Router:
         whatever runs, since a nudge's or an answer's buttons can be clicked days later."""
         kind = value["kh"]
         context = dc.context
+        if not well_formed_click(value):  # not what our buttons send: answered, never a crash
+            await self._stale_card(dc)
+            return
         if not await self._allowed(context, CLICK_INTENTS.get(kind, "")):
             return
         running = dc.active_dialog is not None
@@ -257,6 +260,8 @@ class Router:
             await show_mus_summary(context)
         elif kind == "decline":
             await context.send_activity(message(context, DECLINED.get(str(value.get("what")), "goals.later")))
+        elif kind == "keep_data" and not context.responded:  # the handler answered if a warning was pending
+            await context.send_activity(message(context, "retention.kept"))
         if running and dc.active_dialog is not None:
             await context.send_activity(message(context, "msg.resume"))
             await dc.reprompt_dialog()
@@ -287,6 +292,17 @@ class Router:
 
     async def _stale_card(self, dc: DialogContext) -> None:
         await dc.context.send_activity(message(dc.context, "msg.stale_card"))
+
+
+def well_formed_click(value: dict) -> bool:
+    """Does every field of this click have the type our buttons give it (CLICK_FIELDS)?"""
+    kind = value.get("kh")
+    fields = CLICK_FIELDS.get(kind, {}) if isinstance(kind, str) else {}
+    for name, kind in fields.items():
+        given = value.get(name)
+        if given is not None and (not isinstance(given, kind) or isinstance(given, bool)):
+            return False
+    return True
 
 
 def clicked_text(activity) -> bool:
@@ -435,6 +451,15 @@ def _answerable(understood: Understanding) -> bool:
 # the shared-chat guard (goals, roles and the MUS summary are personal).
 CLICKS = ("goal", "ask", "more", "role", "mus", "decline", "keep_data")  # keep_data: the handler already answered
 DECLINED = {"reminders": "reminders.declined"}  # "Nej tak" to an offer: what the bot says back
+# The fields each kind of button carries and their types (model/coaching.py, dialogs/goals.py);
+# a click with another type in one of them is no click of ours.
+CLICK_FIELDS: dict[str, dict[str, type]] = {
+    "goal": {"do": str, "competence": str, "stage": str, "audience": str, "step": int, "id": str},
+    "ask": {"intent": str, "competence": str},
+    "more": {"what": str, "competence": str, "topic": str, "shown": list},
+    "role": {"role": str},
+    "decline": {"what": str},
+}
 CLICK_INTENTS = {"goal": "goals", "role": "profile", "mus": "history"}
 
 # What each command of model/commands.py does. Which chats a command works in, whether it

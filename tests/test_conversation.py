@@ -81,12 +81,13 @@ async def test_with_retention_off_a_new_person_hears_their_data_stays_until_they
     assert content.t("da", "msg.privacy_line_no_expiry") in reply and "0 år" not in reply
 
 
-async def test_an_old_card_clicked_after_deletion_says_why_it_starts_over(da):
+async def test_an_old_card_clicked_after_deletion_says_the_card_is_gone_and_stores_nothing(da):
     await _onboard(da)
     await da.send("slet mine data")
     await da.send("Ja, slet alt")
     reply = await da.send(value={"kh": "say", "text": "vurdering"})
-    assert content.t("da", "msg.unknown_click") in reply
+    assert reply == content.t("da", "msg.stale_click")
+    assert await da.users.get(da.key) is None
 
 
 # -- profile, reminders, suggestions --------------------------------------------------------------

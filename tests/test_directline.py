@@ -399,3 +399,71 @@ async def test_an_aiohttp_client_without_a_body_can_start(server):
         ) as resp:
             activities = (await resp.json())["activities"]
     assert activities and activities[0]["recipient"]["id"].startswith("kh_")
+
+
+# -- other web pages in the same browser ---------------------------------------------------------
+def _state_files(server) -> int:
+    folder = server.data_dir / "state"
+    return sum(1 for _ in folder.rglob("*.json")) if folder.exists() else 0
+
+
+CROSS_SITE = {
+    # what a page on another site can send without a CORS preflight: a form or no-cors fetch
+    "text/plain from another site": (
+        {"Content-Type": "text/plain", "Origin": "https://attacker.example", "Sec-Fetch-Site": "cross-site"},
+        b'{"user": {"id": "web_attacker"}}',
+    ),
+    "text/plain without browser headers": ({"Content-Type": "text/plain"}, b'{"user": {"id": "web_attacker"}}'),
+    "a form post": ({"Content-Type": "application/x-www-form-urlencoded"}, b"user=web_attacker"),
+    "JSON from another origin": (
+        {"Content-Type": "application/json", "Origin": "http://localhost:1"},
+        b'{"user": {"id": "web_attacker"}}',
+    ),
+    "JSON marked cross-site": (
+        {"Content-Type": "application/json", "Sec-Fetch-Site": "cross-site"},
+        b'{"user": {"id": "web_attacker"}}',
+    ),
+    "an empty post from another site": ({"Origin": "https://attacker.example"}, b""),
+    "origin null (a sandboxed frame)": ({"Content-Type": "application/json", "Origin": "null"}, b"{}"),
+}
+
+
+@pytest.mark.parametrize("case", list(CROSS_SITE))
+async def test_other_sites_cannot_start_conversations_or_post(server, case):
+    headers, body = CROSS_SITE[case]
+    directline = server.runtime.app[DIRECTLINE_KEY]
+    client = Client(server)
+    await client.start()  # one real conversation, to post into
+    conversations, states = len(directline.store), _state_files(server)
+    for path in ("/conversations", "/tokens/generate", f"/conversations/{client.conversation_id}/activities"):
+        for _ in range(20):
+            async with server.session.post(
+                server.url + DL + path, data=body, headers={**client.headers, **headers}
+            ) as resp:
+                assert 400 <= resp.status < 500, (path, resp.status)
+    assert len(directline.store) == conversations, "a conversation was created"
+    assert _state_files(server) == states, "dialog state was written"
+    assert all(a.get("from", {}).get("id") != "web_attacker" for a in await client.poll())
+
+
+async def test_the_page_itself_still_starts_and_posts_with_its_own_origin(server):
+    """What Web Chat's Direct Line client sends from the page: JSON, Origin = this server,
+    Sec-Fetch-Site: same-origin."""
+    browser = {"Origin": server.url, "Sec-Fetch-Site": "same-origin"}
+    async with server.session.post(
+        server.url + DL + "/conversations", json={"user": {"id": "web_page"}, "locale": "da-DK"}, headers=browser
+    ) as resp:
+        assert resp.status == 201
+        data = await resp.json()
+    client = Client(server, user_id="web_page")
+    client.token, client.conversation_id = data["token"], data["conversationId"]
+    url = f"{server.url}{DL}/conversations/{client.conversation_id}/activities"
+    async with server.session.post(
+        url,
+        json={"type": "message", "text": "hjælp", "from": {"id": "web_page"}},
+        headers={**client.headers, **browser},
+    ) as resp:
+        assert resp.status == 200
+    assert "Du kan skrive" in text_of(await client.poll())
+    async with server.session.post(server.url + DL + "/tokens/refresh", headers={**client.headers, **browser}) as resp:
+        assert resp.status == 200  # Web Chat refreshes without a body

@@ -97,6 +97,7 @@ async def test_a_whole_conversation_logs_no_text_scores_notes_or_tokens(tmp_path
     with capture_all_logs() as logs:
         server = AuthBotServer(tmp_path / "data", keys)
         await server.start()
+        server.runtime.bot.upload_hosts = None  # the export goes to the stand-in connector on loopback
         tokens = []
 
         def auth() -> dict:

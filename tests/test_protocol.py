@@ -298,3 +298,95 @@ async def test_the_stored_conversation_reference_names_the_tenant_and_no_names(s
     reference = (await server.runtime.services.users.get(user.key))["conversation"]
     assert reference["conversation"]["tenantId"] == "tenant-xyz" and "tenantID" not in reference["conversation"]
     assert "name" not in reference["user"] and "name" not in reference.get("bot", {})
+
+
+# -- old buttons after deletion ---------------------------------------------------------------------
+ONBOARD = {"da": ("Leder", "3"), "en": ("Manager", "3")}
+IMPROVE = {"da": "hvordan bliver jeg bedre til innovation", "en": "how do I get better at innovation"}
+DELETE = {"da": ("slet mine data", "Ja, slet alt"), "en": ("delete my data", "Yes, delete everything")}
+LOCALES = {"da": "da-DK", "en": "en-US"}
+
+
+async def _onboarded(server, connector, lang) -> TeamsUser:
+    user = TeamsUser(connector, locale=LOCALES[lang])
+    await say(server, connector, user.install())
+    for text in ONBOARD[lang]:
+        await say(server, connector, user.message(text))
+    return user
+
+
+def _nothing_stored_about(server, user) -> None:
+    for needle in (user.aad, user.user_id, user.conversation_id):
+        found = subprocess.run(["grep", "-rl", needle, str(server.data_dir)], capture_output=True, text=True)
+        assert found.stdout == "", f"{needle} stored again in {found.stdout}"
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+async def test_a_goal_button_clicked_after_deletion_stores_nothing_and_says_the_card_is_gone(server, connector, lang):
+    from model import content
+
+    user = await _onboarded(server, connector, lang)
+    before = len(connector.activities)
+    await say(server, connector, user.message(IMPROVE[lang]))
+    goal = next(b["data"] for b in connector.buttons(before) if b["data"].get("kh") == "goal")
+    for text in DELETE[lang]:
+        await say(server, connector, user.message(text))
+    assert await server.runtime.services.users.get(user.key) is None
+
+    reply = await say(server, connector, user.message(value=goal))
+    assert reply == content.t(lang, "msg.stale_click")
+    assert await server.runtime.services.users.get(user.key) is None
+    _nothing_stored_about(server, user)
+    reply = await say(server, connector, user.message("start"))  # and the way back works
+    assert content.t(lang, "msg.ask_role") in reply
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+async def test_keep_my_data_clicked_after_retention_deleted_the_person_gets_an_answer(server, connector, lang):
+    from model import content
+
+    user = await _onboarded(server, connector, lang)
+    await server.runtime.services.users.delete(user.key)  # what retention does to a silent person
+    reply = await say(server, connector, user.message(value={"kh": "keep_data"}))
+    assert reply == content.t(lang, "msg.stale_click")
+    assert await server.runtime.services.users.get(user.key) is None
+    _nothing_stored_about(server, user)
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+async def test_keep_my_data_clicked_again_gets_an_answer_too(server, connector, lang):
+    from model import content
+
+    user = await _onboarded(server, connector, lang)
+    reply = await say(server, connector, user.message(value={"kh": "keep_data"}))
+    assert reply == content.t(lang, "retention.kept")
+
+
+async def test_a_file_consent_accepted_after_deletion_uploads_nothing(server, connector):
+    from model import content
+
+    user = await _onboarded(server, connector, "da")
+    before = len(connector.activities)
+    await say(server, connector, user.message("eksport"))
+    accept = connector.accept_file(user, before)
+    for text in DELETE["da"]:
+        await say(server, connector, user.message(text))
+    after = len(connector.activities)
+    status, _ = await server.post(accept)
+    assert status == 200 and connector.uploads == {}
+    assert connector.all_text(after) == content.t("da", "msg.stale_click")
+    _nothing_stored_about(server, user)
+
+
+async def test_a_new_person_in_web_chat_can_click_the_greeting_buttons(server, connector):
+    """Web Chat greets on conversationUpdate, before anything is stored: the first click on
+    the greeting's buttons is onboarding, not a stale card (a dialog is running)."""
+    user = TeamsUser(connector)
+    update = user.activity("conversationUpdate", membersAdded=[{"id": user.user_id}])
+    before = len(connector.activities)
+    await say(server, connector, update)
+    role = next(b["data"] for b in connector.buttons(before) if b["data"].get("kh") == "say")
+    reply = await say(server, connector, user.message(value=role))
+    from model import content
+
+    assert content.t("da", "msg.ask_level") in reply and content.t("da", "msg.stale_click") not in reply

@@ -21,6 +21,15 @@ small connector endpoint served here (`/v3/directline/_connector/{key}/v3/conver
 `key` random per process so that only the bot itself can post as the bot), which queues
 the reply for the client. Memory is bounded: conversations, activities and bytes per
 conversation are capped and idle conversations expire.
+
+**Other web pages cannot use it.** Any page open in the same browser can send a "simple"
+cross-site POST (`text/plain`, no preflight) to localhost, and 200 of them made 200
+conversations and state files. So a POST with a body must be `application/json` (415
+otherwise; a browser sends that cross-site only after a CORS preflight, which this server
+never grants), and a POST from a browser must come from this server's own page: an
+`Origin` header, when there is one, must be this server's origin, and
+`Sec-Fetch-Site: cross-site` is refused (403). Web Chat's Direct Line client sends JSON
+from the page itself; command-line clients send neither header.
 """
 
 from __future__ import annotations
@@ -196,6 +205,30 @@ def _error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message}}, status=status)
 
 
+def _foreign(request: web.Request) -> web.Response | None:
+    """403 for a POST another site's page sent, 415 for a body that is not JSON, else None
+    (see the module docstring)."""
+    if request.headers.get("Sec-Fetch-Site", "").strip().lower() == "cross-site":
+        return _error(403, "Forbidden", "Requests from other sites are not accepted")
+    origin = request.headers.get("Origin")
+    if origin is not None and origin.strip().lower().rstrip("/") != f"{request.scheme}://{request.host}".lower():
+        return _error(403, "Forbidden", "Requests from other origins are not accepted")
+    if request.body_exists and request.content_type != "application/json":
+        return _error(415, "BadArgument", "Send the body as application/json")
+    return None
+
+
+def _guarded(handler: Callable[[Any, web.Request], Any]) -> Callable[[Any, web.Request], Any]:
+    """A POST handler that first refuses what _foreign refuses."""
+
+    async def guarded(self: Any, request: web.Request) -> web.StreamResponse:
+        return _foreign(request) or await handler(self, request)
+
+    guarded.__name__ = handler.__name__
+    guarded.__doc__ = handler.__doc__
+    return guarded
+
+
 def _clean_str(value: Any, limit: int) -> str | None:
     return value[:limit] if isinstance(value, str) and value else None
 
@@ -302,16 +335,19 @@ class DirectLine:
         except (ValueError, UnicodeDecodeError):
             return None
 
+    @_guarded
     async def generate_token(self, request: web.Request) -> web.Response:
         conv = self._new_conversation(await self._json_body(request))
         return self._conversation_json(conv)
 
+    @_guarded
     async def refresh_token(self, request: web.Request) -> web.Response:
         conv = self.store.by_token(_bearer(request))
         if conv is None:
             return _error(403, "TokenExpired", "Unknown or expired token")
         return self._conversation_json(conv)
 
+    @_guarded
     async def start_conversation(self, request: web.Request) -> web.Response:
         body = await self._json_body(request)
         conv = self.store.by_token(_bearer(request))  # a token from tokens/generate
@@ -338,6 +374,7 @@ class DirectLine:
         activities, mark = self.store.since(conv, watermark)
         return web.json_response({"activities": activities, "watermark": mark})
 
+    @_guarded
     async def post_activity(self, request: web.Request) -> web.Response:
         conv, problem = self._conversation_for(request)
         if problem:
@@ -386,6 +423,7 @@ class DirectLine:
             return None, _error(404, "ConversationNotFound", "Conversation not found or expired")
         return conv, None
 
+    @_guarded
     async def bot_activity(self, request: web.Request) -> web.Response:
         """ConnectorClient: send_to_conversation and reply_to_activity land here."""
         conv, problem = self._connector_conversation(request)

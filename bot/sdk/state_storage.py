@@ -4,8 +4,9 @@ Follows MemoryStorage's ETag rules (the contract botbuilder-testing's StorageBas
 checks): an item with an e_tag other than "*" must match the stored one.
 
 State that cannot be decoded (a garbled file, a class renamed or removed by an upgrade,
-a module outside the codec's allow-list) is dropped, logged by its error type only, and
-reads as missing: the person's conversation starts over instead of failing every turn.
+a tag, class or field outside the codec's registry: see state_codec) is dropped, logged by
+its error type only, and reads as missing: the person's conversation starts over instead
+of failing every turn.
 """
 
 from __future__ import annotations
