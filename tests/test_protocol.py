@@ -385,8 +385,10 @@ async def test_a_new_person_in_web_chat_can_click_the_greeting_buttons(server, c
     update = user.activity("conversationUpdate", membersAdded=[{"id": user.user_id}])
     before = len(connector.activities)
     await say(server, connector, update)
-    role = next(b["data"] for b in connector.buttons(before) if b["data"].get("kh") == "say")
-    reply = await say(server, connector, user.message(value=role))
     from model import content
+
+    frontline = content.t("da", "roles.frontline.button")
+    role = next(b["data"] for b in connector.buttons(before) if b.get("title") == frontline)
+    reply = await say(server, connector, user.message(value=role))
 
     assert content.t("da", "msg.ask_level") in reply and content.t("da", "msg.stale_click") not in reply
