@@ -25,6 +25,7 @@ from .docstore import UNCHANGED, CorruptDocument, Doc, DocStore
 SCHEMA_VERSION = 1
 USERS = "users"
 STATE = "state"
+DELETING = "deleting"  # set by `Users.delete` before anything else goes: no part changes after it
 
 
 def user_key(tenant_id: str | None, user_id: str) -> str:
@@ -61,16 +62,23 @@ async def change_part(store: DocStore, key: str, part: str, edit: Callable[[Doc,
     """How another owner edits its own part of the document (a dict, created when missing):
     `edit(part, doc)` changes `part` and may read the rest of `doc`; returns the whole
     document as stored. A person who is not stored (deleted a moment ago, e.g. while
-    their nudge was being sent) is not brought back: nothing is written, None returned."""
+    their nudge was being sent) or is being deleted is not brought back: nothing is
+    written, None returned."""
+    refused = [False]
 
     def change(doc: Doc) -> Any:
-        if not doc:
+        if not doc or doc.get(DELETING):
+            refused[0] = True
             return UNCHANGED
+        refused[0] = False
         doc.setdefault("schema", SCHEMA_VERSION)
-        edit(doc.setdefault(part, {}), doc)
+        if not isinstance(doc.get(part), dict):  # a part that cannot be read starts afresh
+            doc[part] = {}
+        edit(doc[part], doc)
         return None
 
-    return await store.update(USERS, key, change)
+    stored = await store.update(USERS, key, change)
+    return None if refused[0] else stored
 
 
 class Users:
@@ -88,6 +96,9 @@ class Users:
         tell the person plainly that it starts over, instead of failing on every turn)."""
         try:
             doc, _ = await self.store.read_once(USERS, key)
+            if doc and doc.get(DELETING):  # a deletion that stopped half-way (a crash) is finished
+                await self.delete(key)
+                return None, False
             return doc, False
         except CorruptDocument:
             await self.store.quarantine(USERS, key)
@@ -239,6 +250,16 @@ class Users:
             found, _ = await self.store.read(USERS, key)
         except CorruptDocument:
             found, unreadable = None, True
+        if found:
+            # Marked first: no reminder change gets in after this, so what the document
+            # lists (e.g. where the person sits in the nudge index) is complete.
+            def mark(d: Doc) -> Any:
+                if not d:
+                    return UNCHANGED
+                d[DELETING] = True
+                return None
+
+            found = await self.store.update(USERS, key, mark)
         # Not readable or not there (set aside earlier, e.g. by a scan): what it pointed to is
         # unknown, so the other owners look everywhere (rare, and only then).
         doc: Doc | None = found
