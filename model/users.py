@@ -36,13 +36,18 @@ def user_key(tenant_id: str | None, user_id: str) -> str:
 def key_of(doc: Doc) -> str | None:
     """The person's key from their document: stored since retention needed it, or rebuilt
     from the conversation reference that documents written before always held."""
-    if doc.get("key"):
-        return str(doc["key"])
-    reference = doc.get("conversation") or {}
-    user = reference.get("user") or {}
-    tenant = (reference.get("conversation") or {}).get("tenantId")
+    if isinstance(doc.get("key"), str) and doc["key"]:
+        return doc["key"]
+
+    def part(d: object, name: str) -> dict:
+        found = d.get(name) if isinstance(d, dict) else None
+        return found if isinstance(found, dict) else {}
+
+    reference = part(doc, "conversation")
+    user = part(reference, "user")
+    tenant = part(reference, "conversation").get("tenantId")
     user_id = user.get("aadObjectId") or user.get("id")
-    return user_key(tenant, user_id) if user_id else None
+    return user_key(tenant, user_id) if isinstance(user_id, str) and user_id else None
 
 
 def iso(dt: datetime) -> str:
