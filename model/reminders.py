@@ -51,6 +51,7 @@ SCHEDULE = "schedule"
 PROGRESS = "progress"  # the index's own bookkeeping document (never a bucket: those hold a "/")
 SCAN_BACK = schedule.CATCH_UP_MAX_AGE + timedelta(days=1)
 CATCH_UP_SCAN_MAX = timedelta(days=400)  # after downtime, a run scans back at most this far
+PROGRESS_STEP = timedelta(hours=1)  # how often a run's progress is stored
 SETTLED = timedelta(hours=2)  # an hour this long past gains no entries (clocks agree within it)
 SHARDS = 16  # a person's shard comes from their key: changing this orphans index entries
 
@@ -360,10 +361,12 @@ class Reminders:
         for name in sorted(indexed_names(doc, key)):
 
             def drop(index: Doc, name=name) -> Any:
-                # Written even when it does not hold them: a wave's update that read this
-                # document before the deletion then fails its ETag and asks again.
+                # A shard's document is written even when it does not hold them: a wave's
+                # update that read it before the deletion then fails its ETag and asks again.
+                # (Nothing adds to a whole hour's document from before sharding.)
                 due = _entries(index)
-                due.pop(key, None)
+                if due.pop(key, None) is None and "/" not in name:
+                    return UNCHANGED
                 index.update(bucket=name, due=due)
                 return None
 
@@ -399,7 +402,10 @@ class Reminders:
         await self.store.update(SCHEDULE, PROGRESS, seed)
 
     async def mark_run(self, now: datetime) -> None:
-        """A run at `now` has handled everything due then (its moves are written)."""
+        """A run at `now` has handled everything due then (its moves are written). Stored
+        at most hourly: an hour more of scan after downtime costs less than a write a minute."""
+        if self._through is not None and timedelta(0) <= now - self._through < PROGRESS_STEP:
+            return
 
         def advance(doc: Doc) -> Any:
             through = parse(doc.get("through"))

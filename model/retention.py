@@ -62,13 +62,14 @@ def last_activity(doc: Doc) -> date | None:
 def decide(doc: Doc, now: datetime, days: int = DEFAULT_DAYS, warning_days: int = WARNING_DAYS) -> str:
     """keep, warn (once, WARNING_DAYS before the end) or delete. A person whose day last
     seen cannot be read is judged by the newest readable date in their document, and is
-    never deleted on that guess without having been warned first."""
+    not deleted on that guess before the warning reached them (unless there is no chat to
+    warn them in: then, as for anyone unreachable, the date decides)."""
     seen = last_activity(doc)
     if seen is None:
         return KEEP  # nothing dated: never guess; such a document has no content worth a warning either
     silent = (now.astimezone(timezone.utc).date() - seen).days
     warned = bool(doc.get("retention_warned"))
-    if silent >= days and (warned or not seen_unreadable(doc)):
+    if silent >= days and (warned or not seen_unreadable(doc) or not doc.get("conversation")):
         return DELETE
     if silent >= days - warning_days and not warned:
         return WARN
