@@ -26,9 +26,10 @@ The index never outlives the person:
   every listed index document even when it holds nothing, so a wave's update that read
   it before the deletion fails on its ETag and looks at the person again.
 
-`progress` in the index collection records the instant of the last completed run: after
-downtime longer than the catch-up window the next run scans back to it, so nobody's entry
-is left behind in hours no scan reads any more.
+`progress` in the index collection records the instant of the last completed run (before
+the first run: when the first reminder was set): after downtime longer than the catch-up
+window the next run scans back to it, so nobody's entry is left behind in hours no scan
+reads any more.
 """
 
 from __future__ import annotations
@@ -179,6 +180,7 @@ class Reminders:
         self._scanned_at: datetime | None = None
         self._through: datetime | None = None  # the last completed run, as far as this process knows
         self._progress_read: datetime | None = None  # when `_through` was last read from the store
+        self._since: datetime | None = None  # no run yet: when the first reminder was set
         self._found: dict[str, set[str]] = {}  # the last scan: where each due person's entries were
         self._past: dict[str, frozenset[str]] = {}  # who a settled hour's index document holds
         self.skipped: Counter = Counter()  # what the last scan could not read (reported, never logged)
@@ -390,13 +392,13 @@ class Reminders:
 
     # -- the due scan -----------------------------------------------------------------
     async def _seed_progress(self, now: datetime) -> None:
-        """The first reminder ever set starts the record of runs, so that downtime before
-        the first run is caught up too."""
+        """The first reminder ever set starts the record (`since`), so that downtime before
+        the first run is caught up too: every entry is for a slot after it."""
 
         def seed(doc: Doc) -> Any:
-            if parse(doc.get("through")):
+            if parse(doc.get("through")) or parse(doc.get("since")):
                 return UNCHANGED
-            doc["through"] = iso(now)
+            doc["since"] = iso(now)
             return None
 
         await self.store.update(SCHEDULE, PROGRESS, seed)
@@ -434,6 +436,7 @@ class Reminders:
             stored = parse((doc or {}).get("through"))
             if stored is not None and (self._through is None or stored > self._through):
                 self._through = stored
+            self._since = parse((doc or {}).get("since"))
         return self._through
 
     async def _read_index(self, name: str) -> Doc:
@@ -478,8 +481,10 @@ class Reminders:
         cursor = hour - SCAN_BACK
         through = await self._progress(now)
         if through is not None and through < now:  # after downtime: back to the last run's window
-            cursor = max(min(cursor, through.astimezone(timezone.utc) - SCAN_BACK), hour - CATCH_UP_SCAN_MAX)
-            cursor = cursor.replace(minute=0, second=0, microsecond=0)
+            cursor = min(cursor, through.astimezone(timezone.utc) - SCAN_BACK)
+        elif through is None and self._since is not None:  # no run yet: back to the first reminder set
+            cursor = min(cursor, self._since.astimezone(timezone.utc))
+        cursor = max(cursor, hour - CATCH_UP_SCAN_MAX).replace(minute=0, second=0, microsecond=0)
         while cursor <= hour:
             name = hour_of(cursor)
             if name in self._empty_hours:
