@@ -176,11 +176,13 @@ class NudgeSender:
             await reminders.settle(key, plan.slot if handled else None, "skipped" if handled else "noop", now, moves)
             return plan.reason
         reference = (doc or {}).get("conversation")
-        if not reference:
+        if not reference or not isinstance(reference, dict):  # none, or one that cannot be read
             await reminders.settle(key, plan.slot, "gone", now, moves)
             return "no_conversation"
-        bucket = self._bucket(((reference.get("conversation") or {}).get("tenantId")))
-        lang = content.normalise_language(((doc.get("profile") or {}).get("language")) or "da")
+        conversation = reference.get("conversation")
+        bucket = self._bucket(conversation.get("tenantId") if isinstance(conversation, dict) else None)
+        language = (doc.get("profile") or {}).get("language") if isinstance(doc.get("profile"), dict) else None
+        lang = content.normalise_language(language if isinstance(language, str) else "da")
         activity = as_activity(nudges.nudge_reply(lang, doc, plan.slot))
         await bucket.take()
 

@@ -234,3 +234,23 @@ async def test_the_person_lists_where_they_are_indexed_and_the_list_stays_short(
     reminder = (await Users(store).get(key))["reminder"]
     assert len(reminder["indexed"]) <= 2
     assert bucket(datetime.fromisoformat(reminder["next"]), key) in reminder["indexed"]
+
+
+async def test_one_garbled_field_in_a_persons_document_costs_that_field_only(server, connector):
+    people = await due_people(server, connector, 4)
+    zone, reference, handled, fine = people
+    store = server.runtime.store
+    await store.update("users", zone.key, lambda d: d["reminder"]["prefs"].update(tz="Mars/Olympus", weekday=1))
+    await store.update("users", reference.key, lambda d: d.update(conversation="garbled"))
+
+    report = await server.runtime.nudges.run(TUESDAY_NINE)
+    assert [nudges_to(connector, p) for p in people] == [1, 0, 1, 1], report.as_dict()
+    assert report.outcomes["no_conversation"] == 1 and report.outcomes["error"] == 0
+
+    # A changed character in the slot last handled never sends that nudge again.
+    await store.update("users", handled.key, lambda d: d["reminder"].update(last_handled_slot="2026-12-0x"))
+    reminders = server.runtime.services.reminders
+    plan = reminders.plan(handled.key, await server.runtime.services.users.get(handled.key), TUESDAY_NINE)
+    assert not plan.send
+    await server.runtime.nudges.run(TUESDAY_NINE + timedelta(days=7))
+    assert [nudges_to(connector, p) for p in (zone, handled, fine)] == [2, 2, 2]
