@@ -394,6 +394,8 @@ class Reminders:
     async def _seed_progress(self, now: datetime) -> None:
         """The first reminder ever set starts the record (`since`), so that downtime before
         the first run is caught up too: every entry is for a slot after it."""
+        if self._through is not None or self._since is not None:
+            return  # known already: no read per reminder change
 
         def seed(doc: Doc) -> Any:
             if parse(doc.get("through")) or parse(doc.get("since")):
@@ -401,7 +403,9 @@ class Reminders:
             doc["since"] = iso(now)
             return None
 
-        await self.store.update(SCHEDULE, PROGRESS, seed)
+        stored = await self.store.update(SCHEDULE, PROGRESS, seed) or {}
+        self._since = parse(stored.get("since"))
+        self._through = self._through or parse(stored.get("through"))
 
     async def mark_run(self, now: datetime) -> None:
         """A run at `now` has handled everything due then (its moves are written). Stored
