@@ -8,7 +8,7 @@ person's conversations left behind, which the document lists).
 Each top-level part has one owner, the only code that writes it:
 
 - `profile`, `assessments`, `conversation`, `state_keys`, `key`, `seen` (the day last seen),
-  `retention_warned`, `schema`: this module (`Users`);
+  `retention_warned`, `deleting` (set as a deletion starts), `schema`: this module (`Users`);
 - `reminder`: `model.reminders.Reminders`, through `change_part`;
 - `goals`: `model.goals.Goals`.
 
@@ -248,8 +248,10 @@ class Users:
     async def delete(self, key: str, extra_state_keys: Iterable[str] = ()) -> bool:
         """Remove every trace: the person's document (and its quarantined copies and crash
         leftovers, which the store removes with it), the dialog state it points to, and what
-        other owners keep about them (the schedule index, report contributions). True when
-        there was anything stored; deleting someone twice is fine."""
+        other owners keep about them (the schedule index, report contributions). The
+        document is marked `deleting` first, so no part changes after the other owners have
+        looked at it; a deletion a crash cut short is finished by the next `load` or
+        retention run. True when there was anything stored; deleting someone twice is fine."""
         unreadable = False
         try:
             found, _ = await self.store.read(USERS, key)
