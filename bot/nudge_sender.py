@@ -49,8 +49,17 @@ class Report:
     retries: int = 0
     seconds: float = 0.0
 
+    skipped: Counter = field(default_factory=Counter)  # what the scan could not read (set aside, counted)
+
     def as_dict(self) -> dict[str, Any]:
-        return {"due": self.due, **dict(self.outcomes), "retries": self.retries, "seconds": round(self.seconds, 3)}
+        unreadable = {f"unreadable_{what}": n for what, n in sorted(self.skipped.items()) if n}
+        return {
+            "due": self.due,
+            **dict(self.outcomes),
+            **unreadable,
+            "retries": self.retries,
+            "seconds": round(self.seconds, 3),
+        }
 
 
 class TokenBucket:
@@ -129,7 +138,8 @@ class NudgeSender:
         async with self._running:
             keys = await self.services.reminders.due(now)
             report.due = len(keys)
-            moves: list = []  # index moves, written per index document in batches
+            report.skipped = Counter(self.services.reminders.skipped)
+            moves: list = []  # index moves, written per index document in batches (see Reminders.reindex_many)
             pending = iter(keys)  # shared by the workers: each person is taken once
 
             async def worker() -> None:
@@ -150,6 +160,9 @@ class NudgeSender:
                 await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(keys)))))
             finally:
                 await self.services.reminders.reindex_many(moves)
+            # Only now is everything due at `now` handled: after downtime the next run scans
+            # back to here (a run killed before this line is done again by the next one).
+            await self.services.reminders.mark_run(now)
         report.seconds = time.perf_counter() - started
         log.info("nudge run: %s", report.as_dict())
         return report
@@ -163,11 +176,13 @@ class NudgeSender:
             await reminders.settle(key, plan.slot if handled else None, "skipped" if handled else "noop", now, moves)
             return plan.reason
         reference = (doc or {}).get("conversation")
-        if not reference:
+        if not reference or not isinstance(reference, dict):  # none, or one that cannot be read
             await reminders.settle(key, plan.slot, "gone", now, moves)
             return "no_conversation"
-        bucket = self._bucket(((reference.get("conversation") or {}).get("tenantId")))
-        lang = content.normalise_language(((doc.get("profile") or {}).get("language")) or "da")
+        conversation = reference.get("conversation")
+        bucket = self._bucket(conversation.get("tenantId") if isinstance(conversation, dict) else None)
+        language = (doc.get("profile") or {}).get("language") if isinstance(doc.get("profile"), dict) else None
+        lang = content.normalise_language(language if isinstance(language, str) else "da")
         activity = as_activity(nudges.nudge_reply(lang, doc, plan.slot))
         await bucket.take()
 

@@ -21,8 +21,9 @@ class RetentionJob:
         self.retention = Retention(services.store, services.users, days)
         self.days = days
 
-    async def run(self, now: datetime | None = None, dry_run: bool = False) -> Outcome:
-        return await self.retention.run(now or self.services.now(), self.warn, dry_run=dry_run)
+    async def run(self, now: datetime | None = None, dry_run: bool = False, tenant: str | None = None) -> Outcome:
+        """One retention pass (`tenant`: that tenant's people only)."""
+        return await self.retention.run(now or self.services.now(), self.warn, dry_run=dry_run, tenant=tenant)
 
     async def warn(self, key: str, doc: dict) -> bool:
         reference = doc.get("conversation")

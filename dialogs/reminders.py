@@ -13,6 +13,7 @@ from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions, PromptValida
 from model import content, schedule
 from model.choices import match_choice
 from model.reminders import parse as schedule_parse
+from model.reminders import prefs_of
 
 from .common import AskingDialog, button_prompt, message
 from .turn import lang_of, now_of, services, turn_of, user_key_of
@@ -139,42 +140,46 @@ class RemindersDialog(AskingDialog):
         lang = lang_of(context)
         found = step.result
         chosen = found.value if found.index < 0 else TIMES[found.index]
-        tz = turn_of(context).timezone or schedule.DEFAULT_TZ
+        sent = turn_of(context).timezone
+        # Teams on Windows may send a Windows zone name or a UTC offset; what cannot be
+        # understood falls back to Danish time, and the person is told so.
+        tz, understood = schedule.resolve_zone(sent) if sent else (schedule.DEFAULT_TZ, True)
         try:
             prefs = schedule.ReminderPrefs(
                 frequency=step.values["frequency"], weekday=step.values["weekday"], time=chosen, tz=tz
             )
-        except ValueError:  # an unknown time zone from the client: fall back to Danish time
+        except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError: Danish time
+            understood = False
             prefs = schedule.ReminderPrefs(
                 frequency=step.values["frequency"], weekday=step.values["weekday"], time=chosen
             )
         nxt = await services(context).reminders.configure(user_key_of(context), prefs, now_of(context))
-        await context.send_activity(
-            MessageFactory.text(
-                content.t(
-                    lang,
-                    "reminders.saved",
-                    frequency=content.t(lang, f"reminders.saved_frequency.{prefs.frequency}"),
-                    next=when_text(lang, nxt, prefs.tz),
-                )
-                + "\n\n"
-                + content.t(lang, "reminders.rules", start=prefs.work_start, end=prefs.work_end)
+        lines = [
+            content.t(
+                lang,
+                "reminders.saved",
+                frequency=content.t(lang, f"reminders.saved_frequency.{prefs.frequency}"),
+                next=when_text(lang, nxt, prefs.tz),
             )
-        )
+        ]
+        if not understood:
+            lines.append(content.t(lang, "reminders.timezone_fallback"))
+        lines.append(content.t(lang, "reminders.rules", start=prefs.work_start, end=prefs.work_end))
+        await context.send_activity(MessageFactory.text("\n\n".join(lines)))
         return await step.end_dialog()
 
 
 def current_text(lang: str, doc: dict) -> str:
-    reminder = doc.get("reminder") or {}
-    prefs = reminder.get("prefs") or {}
-    if prefs.get("frequency", "off") == "off" or not reminder.get("next"):
+    """The reminder as it stands (a stored field that cannot be read counts as missing)."""
+    prefs = prefs_of(doc)
+    nxt = schedule_parse((doc.get("reminder") or {}).get("next")) if isinstance(doc.get("reminder"), dict) else None
+    if prefs.frequency == "off" or nxt is None:
         return content.t(lang, "reminders.current_off")
-    nxt = datetime.fromisoformat(reminder["next"])
     return content.t(
         lang,
         "reminders.current",
-        frequency=content.t(lang, f"reminders.saved_frequency.{prefs['frequency']}"),
-        next=when_text(lang, nxt, prefs.get("tz") or schedule.DEFAULT_TZ),
+        frequency=content.t(lang, f"reminders.saved_frequency.{prefs.frequency}"),
+        next=when_text(lang, nxt, prefs.tz),
     )
 
 
@@ -182,11 +187,12 @@ async def snooze(context: TurnContext) -> None:
     lang = lang_of(context)
     key = user_key_of(context)
     doc = await services(context).users.get(key) or {}
-    prefs = (doc.get("reminder") or {}).get("prefs") or {}
-    if prefs.get("frequency", "off") == "off":
+    prefs = prefs_of(doc)
+    if prefs.frequency == "off":
         await context.send_activity(message(context, "reminders.nothing_to_snooze"))
         return
-    reminder = doc.get("reminder") or {}
+    stored = doc.get("reminder")
+    reminder: dict = stored if isinstance(stored, dict) else {}
     sent = schedule_parse(reminder.get("last_sent"))
     if sent is None or now_of(context) - sent > SNOOZE_WINDOW:  # no nudge to put off: never move one earlier
         upcoming = schedule_parse(reminder.get("next"))
@@ -194,15 +200,13 @@ async def snooze(context: TurnContext) -> None:
             message(
                 context,
                 "reminders.nothing_to_snooze_yet",
-                next=when_text(lang, upcoming, prefs.get("tz") or schedule.DEFAULT_TZ) if upcoming else "",
+                next=when_text(lang, upcoming, prefs.tz) if upcoming else "",
             )
         )
         return
     nxt = await services(context).reminders.snooze(key, now_of(context))
     await context.send_activity(
-        MessageFactory.text(
-            content.t(lang, "reminders.snoozed", next=when_text(lang, nxt, prefs.get("tz") or schedule.DEFAULT_TZ))
-        )
+        MessageFactory.text(content.t(lang, "reminders.snoozed", next=when_text(lang, nxt, prefs.tz)))
     )
 
 

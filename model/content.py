@@ -70,11 +70,16 @@ def t(lang: str, key: str, **values: Any) -> str:
     return str(raw).format_map(_Blank(values))
 
 
-def format_date(lang: str, when: datetime | str) -> str:
+def format_date(lang: str, when: datetime | str | None) -> str:
     """A date as people write it ("1. december 2026"), from a datetime or a stored ISO time;
-    the one date format the bot shows."""
-    if isinstance(when, str):
-        when = datetime.fromisoformat(when)
+    the one date format the bot shows. A stored time that cannot be read shows as "ukendt
+    dato": one changed character costs that date, not the person's whole view."""
+    from .stamps import instant
+
+    found = instant(when)
+    if found is None:
+        return t(lang, "calendar.date_unknown")
+    when = found
     cal = lookup(lang, "calendar")
     return cal["date_format"].format(day=when.day, month=cal["months"][when.month - 1], year=when.year)
 

@@ -72,7 +72,7 @@ def goal_line(lang: str, goal: Doc) -> str:
     """One goal as a list line: open with the date it was set, done or dropped with that date."""
     from .coaching import competence_name
 
-    when = content.format_date(lang, goal.get("closed") or goal["set"])
+    when = content.format_date(lang, goal.get("closed") or goal.get("set"))  # unreadable: "ukendt dato"
     key = {OPEN: "goals.open_line", DONE: "goals.done_line"}.get(goal.get("status", ""), "goals.dropped_line")
     filed = goal.get("competence") in {c for _, c in content.all_competences()}
     if key == "goals.open_line" and not filed:

@@ -18,7 +18,7 @@ def history_text(
         return content.t(lang, "history.none")
     lines = [
         content.t(lang, "history.title"),
-        content.t(lang, "history.latest_title", date=content.format_date(lang, assessments[-1]["at"])),
+        content.t(lang, "history.latest_title", date=content.format_date(lang, assessments[-1].get("at"))),
     ]
     for change in assessment.progress(assessments):
         suffix = ""
@@ -45,7 +45,9 @@ def history_text(
             )
             for s in content.subarea_ids()
         )
-        lines.append(content.t(lang, "history.past_line", date=content.format_date(lang, item["at"]), scores=scores))
+        lines.append(
+            content.t(lang, "history.past_line", date=content.format_date(lang, item.get("at")), scores=scores)
+        )
     lines.append("")
     lines.append(suggestion_text(lang, profile, assessments, goal_list))
     if goal_list:
@@ -87,7 +89,7 @@ def mus_summary(lang: str, profile: dict, assessments: list[dict], goal_list: li
             role=relevance.role_name(lang, profile.get("role")),
             level=content.lookup(lang, f"levels.{profile.get('level')}.short") if profile.get("level") else "",
             count=len(assessments),
-            date=content.format_date(lang, assessments[-1]["at"]),
+            date=content.format_date(lang, assessments[-1].get("at")),
         ),
         "",
         content.t(lang, "history.mus_scores_title"),
@@ -109,7 +111,8 @@ def mus_summary(lang: str, profile: dict, assessments: list[dict], goal_list: li
     lines += ["", content.t(lang, "history.mus_notes_title")]
     notes = [a for a in assessments if a.get("note")][-3:]
     lines += [
-        content.t(lang, "history.mus_note_line", date=content.format_date(lang, a["at"]), note=a["note"]) for a in notes
+        content.t(lang, "history.mus_note_line", date=content.format_date(lang, a.get("at")), note=a["note"])
+        for a in notes
     ] or [content.t(lang, "history.mus_no_notes")]
     lines += ["", content.t(lang, "history.mus_focus_title")]
     for found in gain_order(profile, assessments, goal_list)[:3]:  # the same order as the goal offer

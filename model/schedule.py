@@ -27,10 +27,11 @@ Rules, in one place:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterator
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
@@ -69,6 +70,57 @@ _DEFAULT_ANCHOR = date(2024, 1, 1)
 
 _DK_HOLIDAYS = holidays.country_holidays("DK")
 UTC = timezone.utc
+
+
+# Windows time zone names, as Teams on Windows may send them in `localTimezone`, for the
+# zones of the people who use the bot and their neighbours (Windows' own names; the IANA
+# zone is the one Windows maps them to, except Romance Standard Time: Copenhagen is in it).
+WINDOWS_ZONES = {
+    "Romance Standard Time": "Europe/Copenhagen",
+    "W. Europe Standard Time": "Europe/Berlin",
+    "Central Europe Standard Time": "Europe/Budapest",
+    "Central European Standard Time": "Europe/Warsaw",
+    "GMT Standard Time": "Europe/London",
+    "Greenwich Standard Time": "Atlantic/Reykjavik",
+    "Greenland Standard Time": "America/Nuuk",
+    "FLE Standard Time": "Europe/Helsinki",
+    "E. Europe Standard Time": "Europe/Chisinau",
+    "GTB Standard Time": "Europe/Bucharest",
+    "Russian Standard Time": "Europe/Moscow",
+    "Eastern Standard Time": "America/New_York",
+    "Central Standard Time": "America/Chicago",
+    "Mountain Standard Time": "America/Denver",
+    "Pacific Standard Time": "America/Los_Angeles",
+    "UTC": "UTC",
+    "Coordinated Universal Time": "UTC",
+}
+# "UTC+01:00", "UTC-5", "GMT+2", or a Windows display name "(UTC+01:00) Brussels, Copenhagen, ...".
+_OFFSET_ZONE = re.compile(r"^\(?(?:UTC|GMT)\s*(?:([+-])\s*(\d{1,2})(?::?(\d{2}))?)?\)?(?:\s.*)?$", re.IGNORECASE)
+
+
+def resolve_zone(name: object) -> tuple[str, bool]:
+    """The IANA zone for what a client sent as its time zone, and whether it was understood:
+    an IANA name, a Windows name, or a whole-hour UTC offset (a fixed zone, without daylight
+    saving, as the client said). Anything else: Europe/Copenhagen, and False (tell the person)."""
+    if not isinstance(name, str) or not name.strip():
+        return DEFAULT_TZ, False
+    name = name.strip()
+    if name in WINDOWS_ZONES:
+        return WINDOWS_ZONES[name], True
+    match = _OFFSET_ZONE.match(name)
+    if match:
+        sign, hours, minutes = match.groups()
+        if not sign or (int(hours) == 0 and not int(minutes or 0)):
+            return "UTC", True
+        if int(minutes or 0) == 0 and int(hours) <= 14:
+            # Etc/GMT zones count the other way round: UTC+01:00 is Etc/GMT-1.
+            return f"Etc/GMT{'-' if sign == '+' else '+'}{int(hours)}", True
+        return DEFAULT_TZ, False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
+        return DEFAULT_TZ, False
+    return name, True
 
 
 # --- preferences -----------------------------------------------------------

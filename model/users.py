@@ -8,7 +8,7 @@ person's conversations left behind, which the document lists).
 Each top-level part has one owner, the only code that writes it:
 
 - `profile`, `assessments`, `conversation`, `state_keys`, `key`, `seen` (the day last seen),
-  `retention_warned`, `schema`: this module (`Users`);
+  `retention_warned`, `deleting` (set as a deletion starts), `schema`: this module (`Users`);
 - `reminder`: `model.reminders.Reminders`, through `change_part`;
 - `goals`: `model.goals.Goals`.
 
@@ -25,6 +25,7 @@ from .docstore import UNCHANGED, CorruptDocument, Doc, DocStore
 SCHEMA_VERSION = 1
 USERS = "users"
 STATE = "state"
+DELETING = "deleting"  # set by `Users.delete` before anything else goes: no part changes after it
 
 
 def user_key(tenant_id: str | None, user_id: str) -> str:
@@ -35,13 +36,18 @@ def user_key(tenant_id: str | None, user_id: str) -> str:
 def key_of(doc: Doc) -> str | None:
     """The person's key from their document: stored since retention needed it, or rebuilt
     from the conversation reference that documents written before always held."""
-    if doc.get("key"):
-        return str(doc["key"])
-    reference = doc.get("conversation") or {}
-    user = reference.get("user") or {}
-    tenant = (reference.get("conversation") or {}).get("tenantId")
+    if isinstance(doc.get("key"), str) and doc["key"]:
+        return doc["key"]
+
+    def part(d: object, name: str) -> dict:
+        found = d.get(name) if isinstance(d, dict) else None
+        return found if isinstance(found, dict) else {}
+
+    reference = part(doc, "conversation")
+    user = part(reference, "user")
+    tenant = part(reference, "conversation").get("tenantId")
     user_id = user.get("aadObjectId") or user.get("id")
-    return user_key(tenant, user_id) if user_id else None
+    return user_key(tenant, user_id) if isinstance(user_id, str) and user_id else None
 
 
 def iso(dt: datetime) -> str:
@@ -61,16 +67,23 @@ async def change_part(store: DocStore, key: str, part: str, edit: Callable[[Doc,
     """How another owner edits its own part of the document (a dict, created when missing):
     `edit(part, doc)` changes `part` and may read the rest of `doc`; returns the whole
     document as stored. A person who is not stored (deleted a moment ago, e.g. while
-    their nudge was being sent) is not brought back: nothing is written, None returned."""
+    their nudge was being sent) or is being deleted is not brought back: nothing is
+    written, None returned."""
+    refused = [False]
 
     def change(doc: Doc) -> Any:
-        if not doc:
+        if not doc or doc.get(DELETING):
+            refused[0] = True
             return UNCHANGED
+        refused[0] = False
         doc.setdefault("schema", SCHEMA_VERSION)
-        edit(doc.setdefault(part, {}), doc)
+        if not isinstance(doc.get(part), dict):  # a part that cannot be read starts afresh
+            doc[part] = {}
+        edit(doc[part], doc)
         return None
 
-    return await store.update(USERS, key, change)
+    stored = await store.update(USERS, key, change)
+    return None if refused[0] else stored
 
 
 class Users:
@@ -88,6 +101,9 @@ class Users:
         tell the person plainly that it starts over, instead of failing on every turn)."""
         try:
             doc, _ = await self.store.read_once(USERS, key)
+            if doc and doc.get(DELETING):  # a deletion that stopped half-way (a crash) is finished
+                await self.delete(key)
+                return None, False
             return doc, False
         except CorruptDocument:
             await self.store.quarantine(USERS, key)
@@ -224,13 +240,25 @@ class Users:
     async def delete(self, key: str, extra_state_keys: Iterable[str] = ()) -> bool:
         """Remove every trace: the person's document (and its quarantined copies and crash
         leftovers, which the store removes with it), the dialog state it points to, and what
-        other owners keep about them (the schedule index, report contributions). True when
-        there was anything stored; deleting someone twice is fine."""
+        other owners keep about them (the schedule index, report contributions). The
+        document is marked `deleting` first, so no part changes after the other owners have
+        looked at it; a deletion a crash cut short is finished by the next `load` or
+        retention run. True when there was anything stored; deleting someone twice is fine."""
         unreadable = False
         try:
             found, _ = await self.store.read(USERS, key)
         except CorruptDocument:
             found, unreadable = None, True
+        if found:
+            # Marked first: no reminder change gets in after this, so what the document
+            # lists (e.g. where the person sits in the nudge index) is complete.
+            def mark(d: Doc) -> Any:
+                if not d:
+                    return UNCHANGED
+                d[DELETING] = True
+                return None
+
+            found = await self.store.update(USERS, key, mark)
         # Not readable or not there (set aside earlier, e.g. by a scan): what it pointed to is
         # unknown, so the other owners look everywhere (rare, and only then).
         doc: Doc | None = found

@@ -187,6 +187,34 @@ async def test_a_silent_person_is_kept_at_100_days_erased_at_800_and_one_who_wro
     assert (again["scanned"], again["deleted"], again["warned"]) == (1, 0, 0)  # nothing more to do
 
 
+async def test_expire_for_one_tenant_goes_past_a_bad_date_and_leaves_the_other_tenant(tmp_path, connector: Connector):
+    """`expire --tenant` in a store two municipalities share; one person's `seen` has one
+    changed character (issue 23: it used to stop every run at that person)."""
+    from model.tinydb_store import TinyDBStore
+
+    data = tmp_path / "data"
+    ours = [TeamsUser(connector, tenant="tenant-a", name=f"a{n}") for n in range(3)]
+    theirs = TeamsUser(connector, tenant="tenant-b", name="b")
+    async with bot_at(data, T0) as server:
+        for user in (*ours, theirs):
+            await take_check(server, connector, user)
+    store = TinyDBStore(data, fsync=False)
+    await store.update("users", ours[0].key, lambda d: d.update(seen=d["seen"].replace("-", "/", 1)))
+    await store.close()
+    before = len(connector.activities)
+
+    done, out = await cli_json(data, "expire", "--tenant", "tenant-a", "--at", at(800))
+    assert (done["scanned"], done["deleted"], done["unreadable_dates"], done["tenant"]) == (3, 2, 1, "tenant-a")
+    assert no_ids_in(out, *ours, theirs) == []
+    assert [await export_user(data, user) is None for user in ours] == [False, True, True]
+    assert len(sent_to(connector, ours[0], before)) == 1, "judged by the date of their check, and warned first"
+    assert_stored(await export_user(data, theirs))
+
+    everyone, _ = await cli_json(data, "expire", "--at", at(801))
+    assert everyone["deleted"] == 2  # the warned one and the other tenant's, without --tenant
+    assert [mentions(data, user) for user in (*ours, theirs)] == [[], [], [], []]
+
+
 async def test_the_warning_is_sent_once_and_a_dry_run_counts_without_changing_or_naming(tmp_path, connector: Connector):
     data = tmp_path / "data"
     user = TeamsUser(connector)

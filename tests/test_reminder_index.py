@@ -134,6 +134,7 @@ async def test_a_clock_that_goes_back_reads_everything_again(store):
 async def _schedule_docs(store) -> list[dict]:
     docs = []
     for path in (store.root / SCHEDULE).glob("*/*.json"):
-        raw = json.loads(path.read_text())
-        docs.append(raw["document"]["1"])
+        doc = json.loads(path.read_text())["document"]["1"]
+        if "bucket" in doc or "due" in doc:  # the index's hour documents, not its run record
+            docs.append(doc)
     return docs

@@ -184,3 +184,20 @@ async def test_a_dry_run_changes_no_file_even_when_one_is_unreadable(tmp_path):
     outcome = await Retention(store, users).run(START + timedelta(days=800), None, dry_run=True)
     assert outcome.deleted == 1 and outcome.unreadable == 1
     assert {p: p.read_bytes() for p in (tmp_path / "data").rglob("*") if p.is_file()} == before
+
+
+async def test_a_deletion_cut_short_by_a_crash_is_finished_not_undone():
+    """`Users.delete` marks the document first; a crash right after leaves the mark. The
+    person's next message, or the next retention run, finishes the deletion."""
+    from model.users import DELETING
+
+    store = MemoryStore()
+    users = Users(store)
+    by_message, by_retention = user_key("t", "aad-1"), user_key("t", "aad-2")
+    for key in (by_message, by_retention):
+        await users.remember_conversation(key, REFERENCE, None, True, now=START)
+        await store.update("users", key, lambda d: d.update({DELETING: True}))
+    assert await users.load(by_message) == (None, False)
+    assert await users.get(by_message) is None
+    outcome = await Retention(store, users).run(START + timedelta(days=1), None)
+    assert outcome.deleted == 1 and await users.get(by_retention) is None

@@ -87,7 +87,8 @@ def send_nudges(args: argparse.Namespace) -> int:
 
 def expire(args: argparse.Namespace) -> int:
     """Retention once: delete people silent for RETENTION_DAYS, warn those 30 days from it;
-    --dry-run counts and changes nothing. Prints counts, never anyone's data."""
+    --dry-run counts and changes nothing; --tenant limits it to one tenant's people. Prints
+    counts, never anyone's data."""
     try:
         at = _instant(args.at)
     except SystemExit as err:
@@ -102,8 +103,9 @@ def expire(args: argparse.Namespace) -> int:
         return 2
 
     async def job(runtime) -> dict:
-        outcome = await runtime.retention.run(at, dry_run=args.dry_run)
-        return {**outcome.as_dict(), "dry_run": bool(args.dry_run), "retention_days": runtime.retention.days}
+        outcome = await runtime.retention.run(at, dry_run=args.dry_run, tenant=args.tenant)
+        counts = {**outcome.as_dict(), "dry_run": bool(args.dry_run), "retention_days": runtime.retention.days}
+        return {**counts, "tenant": args.tenant} if args.tenant else counts
 
     print(json.dumps(_run_led("retention", job)))
     return 0
@@ -297,6 +299,7 @@ def main(argv: list[str]) -> int:
     p_exp = sub.add_parser("expire", help="retention once: delete the long silent, warn those close to it")
     p_exp.add_argument("--at", help="ISO time (default: now); without an offset, Danish time")
     p_exp.add_argument("--dry-run", action="store_true", help="count only; change and send nothing")
+    p_exp.add_argument("--tenant", help="only this Entra tenant's people (a store several tenants share)")
     p_exp.set_defaults(func=expire)
     p_forget = sub.add_parser("forget", help="delete one person (or a whole tenant) as 'slet mine data' does")
     _tenant_option(p_forget, required=True)
