@@ -12,14 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from botbuilder.core import TurnContext
-from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
+from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepContext
 from botbuilder.dialogs.prompts import PromptOptions, TextPrompt
 
 from model import answers, coaching, content, goals
 from model.answers import Reply
 from model.reminders import reminders_on
 
-from .common import message, with_buttons
+from .common import AskingDialog, message, with_buttons
 from .presenting import as_activity
 from .turn import is_personal, lang_of, now_of, services, user_key_of
 
@@ -173,9 +173,10 @@ async def _confirm(context: TurnContext, goal: dict | None, dropped: dict | None
     )
 
 
-class OwnGoalDialog(ComponentDialog):
+class OwnGoalDialog(AskingDialog):
     """'Skriv mit eget mål': one line in the person's own words, filed under the competence
-    the words point to (the same understanding as questions), or under none."""
+    the words point to (the same understanding as questions), or under none. Asked again
+    after a language switch, the question comes in the new language (AskingDialog)."""
 
     def __init__(self) -> None:
         super().__init__(OWN_GOAL)
@@ -183,8 +184,11 @@ class OwnGoalDialog(ComponentDialog):
         self.add_dialog(WaterfallDialog("steps", [self.ask, self.save]))
         self.initial_dialog_id = "steps"
 
+    async def question(self, context: TurnContext, prompt_id: str, steps: dict) -> PromptOptions | None:
+        return PromptOptions(prompt=message(context, "goals.ask_own_free")) if prompt_id == OWN_GOAL_TEXT else None
+
     async def ask(self, step: WaterfallStepContext) -> DialogTurnResult:
-        return await step.prompt(OWN_GOAL_TEXT, PromptOptions(prompt=message(step.context, "goals.ask_own_free")))
+        return await step.prompt(OWN_GOAL_TEXT, await self.question(step.context, OWN_GOAL_TEXT, {}))
 
     async def save(self, step: WaterfallStepContext) -> DialogTurnResult:
         text = goals.clean_text(step.result)

@@ -108,6 +108,14 @@ async def test_a_switch_at_the_delete_question_asks_it_again_in_the_new_language
     assert await da.users.get(da.key) is not None
 
 
+async def test_a_switch_while_the_own_goal_is_asked_for_asks_it_again_in_the_new_language(da):
+    await _onboard(da)
+    reply = await da.send(value={"kh": "goal", "do": "own"})
+    assert content.t("da", "goals.ask_own_free") in reply
+    reply = await da.send("english")
+    assert content.t("en", "goals.ask_own_free") in reply and content.t("da", "goals.ask_own_free") not in reply
+
+
 # -- help from the one command table ------------------------------------------------------------
 def _listed(reply: str) -> list[str]:
     """The commands a help text names: its "- **word** – ..." lines."""
