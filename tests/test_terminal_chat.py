@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.config import Config
 from bot.local.terminal_chat import Screen, chat
-from model import answers, content, relevance
+from model import answers, content, goals, relevance
 from model.tinydb_store import TinyDBStore
 from model.users import Users, user_key
 
@@ -245,7 +245,7 @@ def test_two_cards_in_one_turn_never_show_the_same_number_and_each_number_picks_
     first_step = re.search(r"^\s+(\d+)\) (.+)$", turn, re.M)
     assert first_step and first_step.group(1) == "3", turn
     doc = asyncio.run(stored(tmp_path / "data", "anna"))
-    assert [g["title"] for g in doc["goals"]] == [first_step.group(2).strip()]
+    assert [goals.goal_title("da", g) for g in doc["goals"]] == [first_step.group(2).strip()]
 
 
 def test_screen_numbers_are_unique_across_the_messages_of_a_turn():
