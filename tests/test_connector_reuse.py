@@ -190,6 +190,16 @@ class CountingCredentials(MicrosoftAppCredentials):
         return _jwt(time.time() + self.lifetime)
 
 
+async def refreshed(cache: TokenCache) -> None:
+    """Until the refreshes started beside the served token are done (on a worker thread, so
+    however long a loaded machine takes; a fixed sleep was a race)."""
+    for _ in range(1000):
+        if not cache._refreshing:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the token refresh did not finish in 10 s")
+
+
 async def test_outgoing_tokens_are_cached_until_shortly_before_expiry_and_fetched_off_the_loop():
     now = [time.time()]
     cache = TokenCache(clock=lambda: now[0])
@@ -200,7 +210,7 @@ async def test_outgoing_tokens_are_cached_until_shortly_before_expiry_and_fetche
     assert token_expiry(headers[0].split()[1]) == pytest.approx(now[0] + 3600, abs=2)
     now[0] += 3600 - 200  # inside the 5-minute margin, still valid: served, refreshed beside
     assert await cache.authorization(creds) == headers[0]
-    await asyncio.sleep(0.05)
+    await refreshed(cache)
     assert len(creds.calls) == 2
     now[0] += 3600  # past expiry: the caller waits for a new one
     fresh = await cache.authorization(creds)
@@ -281,7 +291,7 @@ async def test_short_lived_tokens_are_refreshed_at_half_their_lifetime_not_every
     assert len(creds.calls) == 1
     now[0] += 61
     await cache.authorization(creds)
-    await asyncio.sleep(0.05)
+    await refreshed(cache)
     assert len(creds.calls) == 2
 
 

@@ -63,6 +63,7 @@ async def test_readyz_probes_are_cached_and_shared(server):
     assert readiness.writes == 1  # twenty-one probes, one write
 
 
+@pytest.mark.slow  # asserts real elapsed seconds (an answer within 1.5 s, then within 0.3 s)
 async def test_readyz_is_bounded_when_the_store_hangs(server, monkeypatch):
     readiness = readiness_of(server)
     readiness.timeout, readiness.ttl = 0.5, 0

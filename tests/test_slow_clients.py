@@ -76,6 +76,7 @@ async def closed_after(reader: asyncio.StreamReader, started: float, limit: floa
     return time.monotonic() - started
 
 
+@pytest.mark.slow  # asserts real elapsed seconds (closed after 0.9-2 s, answered in < 0.5 s)
 async def test_half_sent_request_heads_are_closed_within_the_header_timeout(tmp_path):
     async with Guarded(tmp_path, HTTP_HEADER_TIMEOUT_SECONDS=1.0) as served:
         started = time.monotonic()
@@ -104,6 +105,7 @@ async def test_half_sent_request_heads_are_closed_within_the_header_timeout(tmp_
         assert served.runner.guard.timed_out == 51
 
 
+@pytest.mark.slow  # idles real seconds on either side of the deadline
 async def test_a_kept_alive_connection_may_idle_between_requests(tmp_path):
     """The header deadline starts with a request's first byte, not at the last answer:
     idle keep-alive stays at 75 s, longer than a proxy's (else the proxy sends into a
@@ -121,6 +123,7 @@ async def test_a_kept_alive_connection_may_idle_between_requests(tmp_path):
         assert await closed_after(reader, time.monotonic(), 3.0) is not None
 
 
+@pytest.mark.slow  # asserts real elapsed seconds (the 408 after 0.9-2 s)
 async def test_a_stalled_body_is_408_and_the_connection_closed(tmp_path):
     async with Guarded(tmp_path, HTTP_BODY_TIMEOUT_SECONDS=1.0) as served:
         reader, writer = await served.connect()
