@@ -355,8 +355,8 @@ def _state_classes() -> None:
     from bot.sdk import state_codec
 
     samples = [
-        DialogState([DialogInstance()]),
-        DialogInstance(),
+        DialogState([DialogInstance(id="steps", state={})]),
+        DialogInstance(id="steps", state={}),
         PromptOptions(choices=[Choice("ja")], style=ListStyle.suggested_action),
         Choice("ja"),
         ListStyle.suggested_action,
