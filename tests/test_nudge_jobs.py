@@ -173,7 +173,7 @@ async def test_after_weeks_without_a_run_everyone_gets_one_overdue_nudge_and_mov
     assert first.outcomes["sent"] == 5
 
     # Holiday shutdown: no run for 50 days. The monthly slot of 5 January is too old by
-    # then (README: none older than 7 days); the weekly one of Tuesday 19 January is not.
+    # then (docs/nudges.md: none older than 7 days); the weekly one of Tuesday 19 January is not.
     back = datetime(2027, 1, 20, 12, 0, tzinfo=timezone.utc)
     report = await nudges.run(back)
     assert [nudges_to(connector, p) for p in weekly] == [2, 2, 2]  # exactly one overdue nudge each

@@ -205,7 +205,7 @@ async def test_killed_mid_run_then_run_again_everyone_gets_exactly_one(tmp_path,
     )
     assert twice == 0, "nobody gets a nudge twice"
     # A nudge claimed but not yet on the wire when the process died is skipped by design
-    # (documented in README); that can only be the one or two in flight, never a wave.
+    # (documented in docs/nudges.md); that can only be the one or two in flight, never a wave.
     assert missing <= 2, f"{missing} people got no nudge: {out} {err}"
     await _delete(tmp_path / "data", people)  # and later everyone else
     assert _indexed(tmp_path / "data", people) == []
