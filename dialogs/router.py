@@ -160,6 +160,10 @@ class Router:
     async def _answer(self, dc: DialogContext, understood: Understanding) -> None:
         context = dc.context
         lang = content.normalise_language(understood.language) if understood.language else lang_of(context)
+        if understood.ambiguous and not set(understood.alternatives) <= set(content.subarea_ids()):
+            # unsure which competence is meant: "Mente du ...?" with the closest as buttons
+            await context.send_activity(as_activity(answers.did_you_mean(lang, understood.alternatives)))
+            return
         if understood.ambiguous and len(understood.alternatives) >= 2:
             a, b = understood.alternatives[:2]
             names = [answers.topic_name(lang, t) for t in (a, b)]
@@ -195,6 +199,10 @@ class Router:
         competence = getattr(understood, "competence", None)
         term = getattr(understood, "term", None)
         role = getattr(understood, "role", None)
+        if understood.intent == "compare" and len(understood.compared) >= 2:
+            return answers.compare_reply(lang, understood.compared)
+        if understood.topic == "overview" and understood.area:
+            return answers.area_reply(lang, understood.area, profile)
         if understood.intent == "term" and term and competence:
             return coaching.term_reply(lang, term, competence)
         if understood.intent == "role" and role:
@@ -405,7 +413,7 @@ def _answerable(understood: Understanding) -> bool:
     """A question the bot answers from its content: a sub-area, a competence, a term, a job."""
     if understood.intent == "role":
         return bool(getattr(understood, "role", None))
-    return understood.intent in ("question", "term", "improve") and bool(understood.topic)
+    return understood.intent in ("question", "term", "improve", "compare") and bool(understood.topic)
 
 
 # Buttons that do something, by the `kh` of their data, and the command each counts as in

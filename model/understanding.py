@@ -72,11 +72,31 @@ class Understanding:
     competence: str | None = None
     role: str | None = None
     term: str | None = None
+    area: str | None = None  # a question about the area itself (AREA_QUESTIONS), topic 'overview'
+    compared: tuple[str, ...] = ()  # intent 'compare': the two sub-areas or competences compared
+    source: str = "lexicon"  # 'lexicon' or 'semantic': who decided the topic
 
     @property
     def ambiguous(self) -> bool:
-        """True when the bot should ask 'did you mean X or Y?'."""
+        """True when the bot should ask 'did you mean X or Y?'. The alternatives are
+        sub-area ids, or competence ids when the meaning came from the semantic layer."""
         return len(self.alternatives) > 1
+
+
+class _Evidence(NamedTuple):
+    """What the vocabulary pass saw besides its verdict: how sure it can be."""
+
+    command: bool  # a command won: the semantic layer is not asked
+    oos: float  # weight of out-of-scope words ('løn', 'vejret')
+    unexplained: int  # content words no topic, competence, term or command phrase claimed
+    left: int  # ... nor a question-kind cue
+    cues: dict[str, float]
+    kind: str  # 'improve' or 'question' as the cues say, for a meaning found elsewhere
+    competence_score: float  # weight of the chosen competence's own words
+    topics: tuple[str, ...]  # sub-areas named with weight enough, best first
+    competences: tuple[str, ...]  # competences named (weakly or more), in the order named
+    role: str | None  # the job title named, also when the message went out of scope
+    length: int  # words in the message
 
 
 # ---------------------------------------------------------------- normalising
@@ -660,10 +680,8 @@ def match_role(text: str) -> str | None:
     return _load().titles.find(words(text), bare_place=True).role
 
 
-def understand(text: str) -> Understanding:
-    """Classify one message. Out of scope (lunch, salary, IT support...) gives
-    topic, intent and role None: the bot must never pretend such a question is
-    about a sub-area."""
+def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
+    """The vocabulary's reading of one message, and how much of it the vocabulary explained."""
     vocab = _load()
     toks = words(text)
     named = vocab.titles.find(toks)
@@ -708,28 +726,49 @@ def understand(text: str) -> Understanding:
         explains = i_score >= STRONG_INTENT or found.unexplained <= MAX_UNEXPLAINED
         if not topic_wins and not role_wins and explains and oos <= i_score:
             runner_up = intents[1][1] if len(intents) > 1 else 0.0
+            command = _Evidence(True, oos, found.unexplained, 0, {}, "question", 0.0, (), (), role, len(toks))
             if has_topic and spec.get("keeps_topic"):
                 return Understanding(
                     topic, intent, language, _confidence(i_score, runner_up), (), competence, role, term
-                )
-            return Understanding(None, intent, language, _confidence(i_score, runner_up), role=role)
+                ), command
+            return Understanding(None, intent, language, _confidence(i_score, runner_up), role=role), command
     # a job title is the person the question is about: 'hvordan kan en pædagog ...' reads as
     # 'hvordan kan jeg ...', 'hvad skal en tandplejer kunne' as 'hvad skal jeg kunne'
     person = vocab.resolve("i" if language == "en" else "jeg")
     cues, left = _cues([person if i in named.taken else w for i, w in enumerate(msg)], vocab, found)
     if toks and toks[-1] in vocab.ends_improve:
         cues["improve"] = cues.get("improve", 0.0) + 1.0
+    named_topics = tuple(n for v, _, n in topics if v >= TOPIC_THRESHOLD and n not in vocab.umbrellas)
+    named_competences = tuple(
+        n
+        for _, n in sorted(
+            (found.first[k, n], n) for (k, n), v in scores.items() if k == "competence" and v >= WEAK_COMPETENCE
+        )
+    )
+    evidence = _Evidence(
+        False,
+        oos,
+        found.unexplained,
+        left,
+        cues,
+        _question_kind(cues, vocab.for_weight if named.via_for else 0.0, None, False),
+        scores.get(("competence", competence), 0.0) if competence else 0.0,
+        named_topics,
+        named_competences,
+        role,
+        len(toks),
+    )
     if not has_topic or oos >= t_score:
         if not oos and (role is not None or (cues.get("role") and not left)):
             # 'jeg er pædagog', 'hvad skal jeg kunne som leder?', 'hvad forventes der af mig?'
-            return Understanding(None, "role", language, round(named.quality if role else 0.7, 3), role=role)
+            return Understanding(None, "role", language, round(named.quality if role else 0.7, 3), role=role), evidence
         # confidence here: how sure we are that it is out of scope (surer with a 'løn' or 'vejret')
-        return Understanding(None, None, language, _confidence(max(oos, 0.6), t_score))
+        return Understanding(None, None, language, _confidence(max(oos, 0.6), t_score)), evidence
 
     confidence = _confidence(t_score, topics[1][0] if len(topics) > 1 else 0.0)
     if topic in vocab.umbrellas and role is not None:
         # the area as a whole for a job: 'er det her relevant for mig som pædagog?'
-        return Understanding(None, "role", language, confidence, role=role)
+        return Understanding(None, "role", language, confidence, role=role), evidence
     close = tuple(n for v, _, n in topics if v >= TOPIC_THRESHOLD and v >= AMBIGUITY_RATIO * t_score)
     kind = "question"
     if topic not in vocab.umbrellas:
@@ -740,4 +779,166 @@ def understand(text: str) -> Understanding:
             and all(not f or t in vocab.titles.articles for t, f in zip(toks, found.free, strict=True))
         )
         kind = _question_kind(cues, vocab.for_weight if named.via_for else 0.0, term, bare)
-    return Understanding(topic, kind, language, confidence, close if len(close) > 1 else (), competence, role, term)
+    close = close if len(close) > 1 else ()
+    return Understanding(topic, kind, language, confidence, close, competence, role, term), evidence
+
+
+# ------------------------------------------------------------- second opinion
+
+AREA_QUESTIONS = ("early_involvement", "premises", "who_to_ask", "wheel", "area")
+SURE_COMPETENCE = 1.0  # a competence this heavy in the vocabulary's own words needs no second opinion
+MANY_UNEXPLAINED = 3  # ... nor does a message whose words the vocabulary (almost) all explained
+CLOSE_SIMILARITY = 0.012  # semantic runner-ups within this of the best are offered too ("Mente du ...?")
+MAX_OFFERED = 3
+MIN_WORDS = 3  # 'digital', 'hvad nu': too little to place by meaning
+ROLE_WORDS = 3  # a job named with this few other content words is a person presenting themselves
+
+
+def warm_up() -> bool:
+    """Load the vocabulary and the semantic model and embed one message, so that no person's
+    turn pays for it (start-up and `ask` call this). False when only the vocabulary is there."""
+    from . import semantic
+
+    _load()
+    model = semantic.get()
+    if model is not None:
+        model.rank("start")
+    return model is not None
+
+
+def understand(text: str) -> Understanding:
+    """Classify one message. Out of scope (lunch, salary, IT support...) gives
+    topic, intent and role None: the bot must never pretend such a question is
+    about a sub-area.
+
+    The vocabulary reads it first. Where it is unsure (no topic found, or a message
+    mostly made of words it does not know), the semantic layer (model/semantic.py)
+    ranks competences, questions about the area and kinds of out-of-scope messages by
+    meaning, and the two are combined: the vocabulary's clear findings stand, the model
+    fills in what it could not place, and when the model's best guesses are close the
+    answer offers them ('alternatives': competence ids)."""
+    lexical, evidence = _lexicon(text)
+    if evidence.command:
+        return lexical
+    compared = _comparison(text, lexical, evidence)
+    if compared is not None:
+        return compared
+    if not _unsure(lexical, evidence):
+        return lexical
+    from . import semantic  # numpy and the model: only where a second opinion is needed
+
+    model = semantic.get()
+    if model is None:
+        return lexical
+    return _combine(lexical, evidence, model.rank(text))
+
+
+def _unsure(u: Understanding, ev: _Evidence) -> bool:
+    """True when the vocabulary's reading needs a second opinion."""
+    if u.topic is None:
+        # 'jeg er pædagog', 'hvad skal jeg kunne som leder': a job and nothing else to place
+        role_only = u.intent == "role" and (ev.left <= ROLE_WORDS or ev.cues.get("role"))
+        return not role_only and not ev.oos and ev.length >= MIN_WORDS
+    if u.topic == "overview" or u.intent == "term" or u.term is not None:
+        return u.topic == "overview"  # a glossary term named is the surest thing there is
+    if u.competence is None:
+        return ev.unexplained >= MANY_UNEXPLAINED
+    return ev.competence_score < SURE_COMPETENCE and ev.unexplained >= MANY_UNEXPLAINED
+
+
+def _subarea_of(competence: str) -> str:
+    return _load().subarea_of[competence]
+
+
+def _combine(u: Understanding, ev: _Evidence, ranked) -> Understanding:
+    """The vocabulary's reading completed (or corrected) by the model's ranking."""
+    best_label, _ = ranked.labels[0]
+    kind, _, name = best_label.partition(":")
+    competences = ranked.best("competence")
+    role = u.role or ev.role
+    if u.topic == "overview":
+        if kind == "area":
+            intent = "term" if name == "premises" and ev.cues.get("define") else u.intent
+            return Understanding("overview", intent, u.language, u.confidence, role=role, area=name, source="semantic")
+        return u
+    if u.topic is None:
+        if kind in ("oos", "self"):  # not about the area (or only a job title): as the vocabulary said
+            return u
+        if kind == "area":
+            intent = "term" if name == "premises" and ev.cues.get("define") else "question"
+            return Understanding("overview", intent, u.language, 0.5, role=role, area=name, source="semantic")
+        return _semantic_competence(u, ev, competences, None)
+    if u.competence is None:
+        inside = [c for c in competences if _subarea_of(c[0]) == u.topic]
+        if competences and competences[0][0] == inside[0][0]:
+            return _semantic_competence(u, ev, inside, u.topic)
+        return u
+    top = [c for c, _ in competences[:2]]
+    if u.competence not in top:
+        return _semantic_competence(u, ev, competences, None)
+    return u
+
+
+def _semantic_competence(
+    u: Understanding, ev: _Evidence, competences: list[tuple[str, float]], topic: str | None
+) -> Understanding:
+    """A competence found by meaning; the close runner-ups are offered beside it."""
+    best, score = competences[0]
+    close = tuple(c for c, s in competences[:MAX_OFFERED] if score - s <= CLOSE_SIMILARITY)
+    return Understanding(
+        topic or _subarea_of(best),
+        ev.kind,
+        u.language,
+        round(score, 3),
+        close if len(close) > 1 else (),
+        best,
+        u.role or ev.role,
+        source="semantic",
+    )
+
+
+def _comparison(text: str, u: Understanding, ev: _Evidence) -> Understanding | None:
+    """'hvad er forskellen på udvikling og innovation', 'udbud vs business case': two
+    sub-areas or two competences set against each other. The topic is their common
+    sub-area, or the whole area when they belong to two."""
+    if not ev.cues.get("compare") or (u.term is not None and len(ev.competences) < 2):
+        return None  # 'forskellen på lean og værdistrømsanalyse' is about terms of one competence
+    pair: tuple[str, ...] | None
+    if len(ev.competences) >= 2:
+        pair = ev.competences[:2]
+        subs = {_subarea_of(c) for c in pair}
+    elif len(ev.topics) >= 2:
+        pair = ev.topics[:2]
+        subs = set(pair)
+    else:
+        pair = _compared_by_meaning(text, ev)
+        if not pair:
+            return None
+        subs = {_subarea_of(c) for c in pair}
+    topic = next(iter(subs)) if len(subs) == 1 else "overview"
+    return Understanding(topic, "compare", u.language, u.confidence or 0.5, role=u.role, compared=pair)
+
+
+_SPLIT = re.compile(r"\s(?:og|and|eller|or|vs\.?|versus|fra|from|end|than|som)\s|,|\?")
+
+
+def _compared_by_meaning(text: str, ev: _Evidence) -> tuple[str, str] | None:
+    """The two competences of 'forskellen på at X og Y', each side placed by the model."""
+    from . import semantic
+
+    model = semantic.get()
+    parts = [p for p in _SPLIT.split(text.lower()) if len(p.split()) >= 1 and p.strip()]
+    if model is None or len(parts) < 2:
+        return None
+    picks: list[str] = []
+    known = list(ev.competences)
+    for part in parts:
+        if len(picks) == 2:
+            break
+        if known and _lexicon(part)[1].competences[:1] == known[:1]:
+            picks.append(known.pop(0))
+            continue
+        best = model.rank(part).best("competence")
+        if best and best[0][0] not in picks:
+            picks.append(best[0][0])
+    return (picks[0], picks[1]) if len(picks) == 2 else None
