@@ -788,6 +788,7 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
 AREA_QUESTIONS = ("early_involvement", "premises", "who_to_ask", "wheel", "area")
 SURE_COMPETENCE = 1.0  # a competence this heavy in the vocabulary's own words needs no second opinion
 MANY_UNEXPLAINED = 3  # ... nor does a message whose words the vocabulary (almost) all explained
+TERM_CONTEXT = 5  # a glossary term with fewer unexplained words around it is what the message is about
 CLOSE_SIMILARITY = 0.012  # semantic runner-ups within this of the best are offered too ("Mente du ...?")
 MAX_OFFERED = 3
 MIN_WORDS = 3  # 'digital', 'hvad nu': too little to place by meaning
@@ -839,8 +840,10 @@ def _unsure(u: Understanding, ev: _Evidence) -> bool:
         # 'jeg er pædagog', 'hvad skal jeg kunne som leder': a job and nothing else to place
         role_only = u.intent == "role" and (ev.left <= ROLE_WORDS or ev.cues.get("role"))
         return not role_only and not ev.oos and ev.length >= MIN_WORDS
-    if u.topic == "overview" or u.intent == "term" or u.term is not None:
-        return u.topic == "overview"  # a glossary term named is the surest thing there is
+    if u.topic == "overview" or u.intent == "term":
+        return u.topic == "overview"
+    if u.term is not None and ev.unexplained < TERM_CONTEXT:
+        return False  # a glossary term that is (nearly) the whole message is the surest thing there is
     if u.competence is None:
         return ev.unexplained >= MANY_UNEXPLAINED
     return ev.competence_score < SURE_COMPETENCE and ev.unexplained >= MANY_UNEXPLAINED
@@ -852,7 +855,10 @@ def _subarea_of(competence: str) -> str:
 
 def _combine(u: Understanding, ev: _Evidence, ranked) -> Understanding:
     """The vocabulary's reading completed (or corrected) by the model's ranking."""
-    best_label, _ = ranked.labels[0]
+    labels = ranked.labels
+    if not (u.topic is None and u.intent == "role"):
+        labels = tuple(x for x in labels if not x[0].startswith("self:"))  # only keeps a bare job a job
+    best_label, _ = labels[0]
     kind, _, name = best_label.partition(":")
     competences = ranked.best("competence")
     role = u.role or ev.role
@@ -860,6 +866,8 @@ def _combine(u: Understanding, ev: _Evidence, ranked) -> Understanding:
         if kind == "area":
             intent = "term" if name == "premises" and ev.cues.get("define") else u.intent
             return Understanding("overview", intent, u.language, u.confidence, role=role, area=name, source="semantic")
+        if kind == "competence" and ev.unexplained >= MANY_UNEXPLAINED:  # 'overblik' in passing
+            return _semantic_competence(u, ev, competences, None)
         return u
     if u.topic is None:
         if kind in ("oos", "self"):  # not about the area (or only a job title): as the vocabulary said
@@ -901,8 +909,8 @@ def _comparison(text: str, u: Understanding, ev: _Evidence) -> Understanding | N
     """'hvad er forskellen på udvikling og innovation', 'udbud vs business case': two
     sub-areas or two competences set against each other. The topic is their common
     sub-area, or the whole area when they belong to two."""
-    if not ev.cues.get("compare") or (u.term is not None and len(ev.competences) < 2):
-        return None  # 'forskellen på lean og værdistrømsanalyse' is about terms of one competence
+    if not ev.cues.get("compare"):
+        return None
     pair: tuple[str, ...] | None
     if len(ev.competences) >= 2:
         pair = ev.competences[:2]
@@ -910,6 +918,8 @@ def _comparison(text: str, u: Understanding, ev: _Evidence) -> Understanding | N
     elif len(ev.topics) >= 2:
         pair = ev.topics[:2]
         subs = set(pair)
+    elif u.term is not None:
+        return None  # 'forskellen på lean og værdistrømsanalyse': two terms of one competence
     else:
         pair = _compared_by_meaning(text, ev)
         if not pair:
