@@ -99,17 +99,24 @@ class Semantic:
             self.vectors = np.asarray(self.model.query(texts), dtype=np.float32)
         self.names = sorted(set(self.labels))
         index = {n: i for i, n in enumerate(self.names)}
-        self.label_index = np.array([index[n] for n in self.labels])
+        label_index = np.array([index[n] for n in self.labels])
+        self.rows = [np.flatnonzero(label_index == i) for i in range(len(self.names))]
         self._lock = threading.Lock()  # the C engine keeps one scratch buffer per model
 
     def rank(self, text: str) -> Ranked:
         with self._lock:
             q = np.asarray(self.model.query(text), dtype=np.float32)
         sims = self.vectors @ q
-        best = np.full(len(self.names), -1.0, dtype=np.float32)
-        np.maximum.at(best, self.label_index, sims)
+        best = np.array([_top_mean(sims[self.rows[i]]) for i in range(len(self.names))], dtype=np.float32)
         order = np.argsort(-best)
         return Ranked(tuple((self.names[i], float(best[i])) for i in order))
+
+
+TOP = 2  # a label's score: the mean of its closest examples (one lucky example is not enough)
+
+
+def _top_mean(sims: np.ndarray) -> float:
+    return float(np.sort(sims)[-TOP:].mean())
 
 
 _semantic: Semantic | None = None

@@ -140,7 +140,7 @@ class _Mention(NamedTuple):
     role: str
     start: int
     end: int
-    context: str | None  # 'self', 'for', 'other', 'article' or None
+    context: str | None  # 'self', 'for', 'other', 'named' (a definite or plural form), 'article' or None
     language: str | None
     quality: float
 
@@ -311,6 +311,8 @@ class _Titles:
                 continue
             n, title, quality = hit
             context = self._context(toks, i)
+            if title.ending and context not in ("self", "for"):
+                context = "named"  # 'projektlederen', 'sagsbehandlerne', 'the developers': other people
             whole = all(t in self.fillers for j, t in enumerate(toks) if not i <= j < i + n)
             if title.needs_context and context is None and not whole:
                 i += 1  # 'jeg leder et projekt': a verb
@@ -328,7 +330,9 @@ class _Titles:
         if said:
             chosen: _Mention | None = said[0]
         else:  # 'pædagoger og IT-folk' names no one role
-            chosen = own[0] if own and len({m.role for m in own}) == 1 else None
+            roles = {m.role for m in own} | {m.role for m in mentions if m.context == "named"}
+            own = [m for m in own if m.context != "named"]
+            chosen = own[0] if own and len(roles) == 1 else None
         if chosen is None:
             return _RoleFound(None, frozenset(taken), False, languages, 0.0)
         return _RoleFound(chosen.role, frozenset(taken), chosen.context == "for", languages, chosen.quality)
@@ -881,7 +885,7 @@ def _combine(u: Understanding, ev: _Evidence, ranked) -> Understanding:
         if competences and competences[0][0] == inside[0][0]:
             return _semantic_competence(u, ev, inside, u.topic)
         return u
-    top = [c for c, _ in competences[:2]]
+    top = [c for c, _ in competences[:1]]
     if u.competence not in top:
         return _semantic_competence(u, ev, competences, None)
     return u
