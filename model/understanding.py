@@ -796,7 +796,7 @@ TERM_CONTEXT = 5  # a glossary term with fewer unexplained words around it is wh
 CLOSE_SIMILARITY = 0.012  # semantic runner-ups within this of the best are offered too ("Mente du ...?")
 MAX_OFFERED = 3
 MIN_WORDS = 3  # 'digital', 'hvad nu': too little to place by meaning
-ROLE_WORDS = 3  # a job named with this few other content words is a person presenting themselves
+ROLE_WORDS = 1  # a job named with this few other content words is a person presenting themselves
 
 
 def warm_up() -> bool:
@@ -823,8 +823,8 @@ def understand(text: str) -> Understanding:
     fills in what it could not place, and when the model's best guesses are close the
     answer offers them ('alternatives': competence ids)."""
     lexical, evidence = _lexicon(text)
-    if evidence.command:
-        return lexical
+    if evidence.command and evidence.unexplained < MANY_UNEXPLAINED:
+        return lexical  # 'start', 'slet mine data': a command; in a long message it may be a verb
     compared = _comparison(text, lexical, evidence)
     if compared is not None:
         return compared
@@ -840,10 +840,15 @@ def understand(text: str) -> Understanding:
 
 def _unsure(u: Understanding, ev: _Evidence) -> bool:
     """True when the vocabulary's reading needs a second opinion."""
+    if ev.command:
+        return True  # a command word inside a long message ('... hvor jeg skal starte')
     if u.topic is None:
         # 'jeg er pædagog', 'hvad skal jeg kunne som leder': a job and nothing else to place
         role_only = u.intent == "role" and (ev.left <= ROLE_WORDS or ev.cues.get("role"))
-        return not role_only and not ev.oos and ev.length >= MIN_WORDS
+        # an out-of-scope word ('løn', 'vagtplan') decides a short message; a longer one may be
+        # about something else that merely mentions it
+        oos_only = ev.oos > 0 and ev.unexplained < MANY_UNEXPLAINED
+        return not role_only and not oos_only and ev.length >= MIN_WORDS
     if u.topic == "overview" or u.intent == "term":
         return u.topic == "overview"
     if u.term is not None and ev.unexplained < TERM_CONTEXT:
@@ -866,6 +871,12 @@ def _combine(u: Understanding, ev: _Evidence, ranked) -> Understanding:
     kind, _, name = best_label.partition(":")
     competences = ranked.best("competence")
     role = u.role or ev.role
+    if ev.command:  # the command stands unless the message is plainly about a competence or the area
+        if kind == "competence":
+            return _semantic_competence(u, ev, competences, None)
+        if kind == "area":
+            return Understanding("overview", "question", u.language, 0.5, role=role, area=name, source="semantic")
+        return u
     if u.topic == "overview":
         if kind == "area":
             intent = "term" if name == "premises" and ev.cues.get("define") else u.intent
