@@ -795,6 +795,7 @@ MANY_UNEXPLAINED = 3  # ... nor does a message whose words the vocabulary (almos
 TERM_CONTEXT = 5  # a glossary term with fewer unexplained words around it is what the message is about
 CLOSE_SIMILARITY = 0.012  # semantic runner-ups within this of the best are offered too ("Mente du ...?")
 MAX_OFFERED = 3
+MIN_SIDE = 4  # words one side of a comparison needs to be placed by meaning
 MIN_WORDS = 3  # 'digital', 'hvad nu': too little to place by meaning
 ROLE_WORDS = 1  # a job named with this few other content words is a person presenting themselves
 
@@ -933,9 +934,7 @@ def _comparison(text: str, u: Understanding, ev: _Evidence) -> Understanding | N
     elif len(ev.topics) >= 2:
         pair = ev.topics[:2]
         subs = set(pair)
-    elif u.term is not None:
-        return None  # 'forskellen på lean og værdistrømsanalyse': two terms of one competence
-    else:
+    else:  # 'forskellen på lean og værdistrømsanalyse' (two terms of one competence) finds no pair
         pair = _compared_by_meaning(text, ev)
         if not pair:
             return None
@@ -948,22 +947,24 @@ _SPLIT = re.compile(r"\s(?:og|and|eller|or|vs\.?|versus|fra|from|end|than|som)\s
 
 
 def _compared_by_meaning(text: str, ev: _Evidence) -> tuple[str, str] | None:
-    """The two competences of 'forskellen på at X og Y', each side placed by the model."""
+    """The two competences of 'forskellen på at X og Y': each side by its own words when the
+    vocabulary places it, else by the model when it says enough (MIN_SIDE words: 'a full
+    rollout' beside 'a pilot' is a term's question, not a second competence)."""
     from . import semantic
 
     model = semantic.get()
-    parts = [p for p in _SPLIT.split(text.lower()) if len(p.split()) >= 1 and p.strip()]
+    parts = [p.strip() for p in _SPLIT.split(text.lower()) if p.strip()]
     if model is None or len(parts) < 2:
         return None
     picks: list[str] = []
-    known = list(ev.competences)
     for part in parts:
-        if len(picks) == 2:
-            break
-        if known and _lexicon(part)[1].competences[:1] == known[:1]:
-            picks.append(known.pop(0))
+        named = _lexicon(part)[1].competences
+        if named:
+            pick = named[0]
+        elif len(part.split()) >= MIN_SIDE:
+            pick = model.rank(part).best("competence")[0][0]
+        else:
             continue
-        best = model.rank(part).best("competence")
-        if best and best[0][0] not in picks:
-            picks.append(best[0][0])
-    return (picks[0], picks[1]) if len(picks) == 2 else None
+        if pick not in picks:
+            picks.append(pick)
+    return (picks[0], picks[1]) if len(picks) >= 2 else None
