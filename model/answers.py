@@ -199,7 +199,12 @@ def area_reply(lang: str, question: str, profile: dict | None = None) -> Reply:
             "\n".join("- " + content.lookup(lang, f"wheel.areas.{a['id']}.name") for a in areas),
             coverage_text(lang),
         ]
-        return Reply("\n\n".join(lines), [_read_more(lang, "overview")])
+        reply = Reply("\n\n".join(lines), [_read_more(lang, "overview")])
+        role, level = (profile or {}).get("role"), (profile or {}).get("level")
+        if role and level:  # and which of the area's parts matter most for this person
+            personal = overview_reply(lang, role, level)
+            reply = Reply(reply.text + "\n\n" + personal.text, personal.buttons)
+        return reply
     if question in ("early_involvement", "premises", "who_to_ask"):
         lines = [content.t(lang, f"area.{question}.title"), *content.lookup(lang, f"area.{question}.text")]
         return Reply("\n\n".join(lines), [_read_more(lang, "overview"), _assessment_button(lang)])

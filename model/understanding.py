@@ -311,9 +311,9 @@ class _Titles:
                 continue
             n, title, quality = hit
             context = self._context(toks, i)
-            if title.ending and context not in ("self", "for"):
-                context = "named"  # 'projektlederen', 'sagsbehandlerne', 'the developers': other people
             whole = all(t in self.fillers for j, t in enumerate(toks) if not i <= j < i + n)
+            if title.ending and context not in ("self", "for") and not whole:
+                context = "named"  # 'projektlederen', 'sagsbehandlerne', 'the developers': other people
             if title.needs_context and context is None and not whole:
                 i += 1  # 'jeg leder et projekt': a verb
                 continue
