@@ -178,7 +178,7 @@ class Router:
             return
         doc = (await services(context).users.get(user_key_of(context)) or {}) if is_personal(context) else {}
         profile = doc.get("profile") or None
-        if understood.role and understood.intent != "role":  # "... for en pædagog": answer for that job
+        if understood.role and (understood.intent != "role" or understood.topic):  # "... for en pædagog": that job
             profile = {**(profile or {}), "role": understood.role}
         onboarding = dc.active_dialog is not None and dc.active_dialog.id == "onboarding"
         reply = self._reply_for(lang, understood, profile, doc, context, invite=not onboarding)
@@ -205,8 +205,8 @@ class Router:
             return answers.area_reply(lang, understood.area, profile)
         if understood.intent == "term" and term and competence:
             return coaching.term_reply(lang, term, competence)
-        if understood.intent == "role" and role:
-            return coaching.role_reply(lang, role, profile)
+        if understood.intent == "role" and role and understood.topic not in content.subarea_ids():
+            return coaching.role_reply(lang, role, profile)  # with a sub-area: that sub-area for the job
         if understood.intent == "improve" and (competence or understood.topic in content.subarea_ids()):
             if competence is None and understood.topic:
                 p = profile or {}

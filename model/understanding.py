@@ -783,6 +783,8 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
             and all(not f or t in vocab.titles.articles for t, f in zip(toks, found.free, strict=True))
         )
         kind = _question_kind(cues, vocab.for_weight if named.via_for else 0.0, term, bare)
+        if role is not None and competence is None and cues.get("role"):
+            kind = "role"  # 'hvad skal jeg som projektleder kunne inden for udvikling': this part, this job
     close = close if len(close) > 1 else ()
     return Understanding(topic, kind, language, confidence, close, competence, role, term), evidence
 

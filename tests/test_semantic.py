@@ -13,7 +13,7 @@ import pytest
 from conftest import buttons_of
 
 from bot.ops import offline
-from model import content, semantic
+from model import answers, content, semantic
 from model.understanding import understand
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,6 +51,18 @@ def test_a_job_named_in_passing_steers_a_competence_answer(text, role, competenc
     u = understand(text)
     assert (u.role, u.competence) == (role, competence)
     assert u.intent in ("question", "improve")  # not the job's overview: the question is about something
+
+
+async def test_what_a_job_needs_of_one_sub_area_is_answered_for_that_job(da):
+    u = understand("hvad skal jeg vide om innovation når jeg er teamleder")
+    assert (u.topic, u.intent, u.role) == ("innovation", "role", "manager")
+    reply = await da.send("hvad skal jeg vide om innovation når jeg er teamleder")
+    assert content.subarea_name("da", "innovation") in reply
+    first = min(
+        reply.index(content.competence_name("da", "innovation", c)) for c in content.competence_ids("innovation")
+    )
+    managers_first = answers.focus_competences("innovation", "manager", None)[0]
+    assert reply.index(content.competence_name("da", "innovation", managers_first)) == first
 
 
 def test_a_job_title_in_the_definite_form_is_someone_else():
