@@ -219,7 +219,7 @@ def _holdout():
 
 
 # what the bot achieved on tests/data/holdout_blind.jsonl when this was written, less 3 points
-FLOOR = {"topic": 82.6, "competence": 76.9, "role": 86.1, "intent": 87.2}
+FLOOR = {"topic": 81.5, "competence": 76.9, "role": 86.1, "intent": 87.8}
 
 
 async def test_blind_holdout_stays_above_its_floor():
