@@ -194,6 +194,7 @@ async def test_the_core_message_question_gets_its_own_answer(da):
 
 async def test_the_wheel_question_names_its_four_areas(en):
     reply = await en.send("what is the competence wheel?")
+    assert content.t("en", "area.wheel_intro") in reply  # what the wheel is, not only this area
     for area in content.wheel()["areas"]:
         assert content.lookup("en", f"wheel.areas.{area['id']}.name") in reply
 
