@@ -15,6 +15,10 @@ unstemmed, with spaces and hyphens ignored and endings generated, because the
 stemmer would merge 'udvikler' with 'udvikle' and 'sagsbehandler' with
 'sagsbehandling'. The words a title takes are then no longer topic words
 ('udviklingskonsulent' is a role, not a question about development).
+
+Where the vocabulary is unsure, understand() asks a second opinion by meaning
+(model/semantic.py: a small sentence model, ranked against example messages) and
+combines the two; see understand(). Without that model the vocabulary answers alone.
 """
 
 from __future__ import annotations
@@ -57,8 +61,9 @@ TITLE_CONTEXT = 4  # words looked at before a title for 'jeg er', 'som', 'min' .
 
 @dataclass(frozen=True)
 class Understanding:
-    """What a message is about. `alternatives` holds the close topics, best
-    first, including `topic` itself; it is empty when the message is clear.
+    """What a message is about. `alternatives` holds the close topics (or, when the
+    meaning came from the semantic layer, the close competences), best first, including
+    `topic` (or `competence`) itself; it is empty when the message is clear.
     `competence` is one of the 11 competence ids of wheel.json and `term` a
     glossary id of terms.json (its competence is then `competence`, and that
     competence's sub-area is `topic`); `role` is one of the six role ids when
