@@ -17,6 +17,7 @@ from model.leadership import leader_for
 from model.resources import Resources, ResourcesError
 from model.resources import load as load_resources_file
 from model.tinydb_store import TinyDBStore
+from model.understanding import warm_up
 
 from .config import Config
 from .handler import KompetenceBot
@@ -77,6 +78,7 @@ def build(config: Config, credentials_factory: ServiceClientCredentialsFactory |
     """Everything the served bot is made of. `credentials_factory` replaces the credentials
     built from MicrosoftAppId/Password/Type (tests)."""
     resources = load_resources(config.RESOURCES_FILE)  # a mistake stops start-up, naming the line
+    warm_up()  # the vocabulary and the semantic model, loaded now rather than in someone's turn
     store = create_store(config)
     services = Services.create(
         store, resources=resources, overviews=create_overviews(config, store), retention_days=config.RETENTION_DAYS

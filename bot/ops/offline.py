@@ -16,7 +16,7 @@ from dialogs.cards import card_text
 from dialogs.services import Services
 from model import content
 from model.memory_store import MemoryStore
-from model.understanding import understand
+from model.understanding import understand, warm_up
 from model.users import user_key
 
 from ..handler import KompetenceBot
@@ -35,6 +35,7 @@ def _reply_text(activity: Activity) -> str:
 
 
 async def answer_all(questions: list[str], lang: str | None, profile: dict | None) -> list[dict[str, Any]]:
+    warm_up()
     store = MemoryStore()
     services = Services.create(store)
     state = JsonConversationState(DocStoreStorage(store))
@@ -68,6 +69,8 @@ async def answer_all(questions: list[str], lang: str | None, profile: dict | Non
                 "intent": understood.intent,
                 "language": language,
                 "confidence": round(float(understood.confidence), 3),
+                # the ids offered as "did you mean ...?" when the meaning was unsure, else empty
+                "alternatives": list(understood.alternatives),
                 "answer": answer,
             }
         )
