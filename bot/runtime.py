@@ -20,7 +20,7 @@ from model.tinydb_store import TinyDBStore
 
 from .config import Config
 from .handler import KompetenceBot
-from .host import create_app
+from .http.app import create_app
 from .nudge_sender import NudgeSender
 from .retention_job import RetentionJob
 from .scheduler import scheduler

@@ -19,16 +19,12 @@ from model.reminders import reminders_on
 
 from .cards import card_activity, deep_card, quick_check_card
 from .common import message, text, with_buttons, yes_or_no
+from .expecting import Expects
 from .goals import offer as offer_goal
 from .overviews import first_check_line
 from .turn import lang_of, now_of, services, tenant_of, user_key_of
 
 ASSESSMENT = "assessment"
-
-
-def _expects(state: dict) -> str:
-    """Tells the router what this dialog is waiting for: a score, free text, or yes/no."""
-    return {"note": "text", "offer_deep": "yes_no"}.get(str(state.get("phase")), "score")
 
 
 def note_line(lang: str, note: str, profile: dict) -> str:
@@ -60,19 +56,17 @@ class AssessmentDialog(Dialog):
                 "competences": {},
                 "note": None,
                 "nonce": uuid.uuid4().hex[:12],
-                "expects": "score",
             }
         )
         await self._send_quick(context, state)
         return Dialog.end_of_turn
 
-    async def continue_dialog(self, dc: DialogContext) -> DialogTurnResult:
-        result = await self._step(dc)
-        if dc.active_dialog is not None and dc.active_dialog.id == self.id:
-            dc.active_dialog.state["expects"] = _expects(dc.active_dialog.state)
-        return result
+    def expects(self, state: dict[str, Any]) -> Expects:
+        """What the router should take as the answer (dialogs/expecting.py): a score, the
+        note's free text, or yes/no to the deeper check."""
+        return {"note": Expects.TEXT, "offer_deep": Expects.YES_NO}.get(str(state.get("phase")), Expects.SCORE)
 
-    async def _step(self, dc: DialogContext) -> DialogTurnResult:
+    async def continue_dialog(self, dc: DialogContext) -> DialogTurnResult:
         context = dc.context
         state = dc.active_dialog.state
         value = context.activity.value
