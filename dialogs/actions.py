@@ -1,6 +1,7 @@
-"""What each command of model/commands.py does (`ACTIONS`). Which chats a command works in,
-whether it restarts a running flow and what `hjælp` says about it is the registry's
-business; when to run one is the router's (dialogs/router.py)."""
+"""What each command of model/commands.py does (`ACTIONS`), and what the role button does
+(`save_role`). Which chats a command works in, whether it restarts a running flow and what
+`hjælp` says about it is the registry's business; when to run one is the router's
+(dialogs/router.py)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from .assessment import ASSESSMENT
 from .common import message, text, with_buttons
 from .goals import show as show_goals
 from .history import show_history
-from .onboarding import has_profile, start_onboarding
+from .onboarding import ONBOARDING, has_profile, start_onboarding
 from .overviews import count_in, counted_text, leave_out, team_overview
+from .presenting import overview_for
 from .privacy import DELETE, export
 from .reminders import REMINDERS
 from .reminders import snooze as snooze_reminders
@@ -138,6 +140,25 @@ def _run(action: Callable[[TurnContext], Awaitable[None]]) -> Handler:
         await action(dc.context)
 
     return handler
+
+
+async def save_role(dc: DialogContext, role: str | None) -> bool:
+    """'Gem som min rolle' (`clicks.Role`): keep it; without an involvement level yet, ask
+    for it. True when the dialog that ran before still waits."""
+    context = dc.context
+    if role not in relevance.roles():
+        await context.send_activity(message(context, "msg.stale_card"))
+        return dc.active_dialog is not None
+    profile = await services(context).users.profile(user_key_of(context)) or {}
+    if not profile.get("level"):
+        await dc.cancel_all_dialogs()
+        await dc.begin_dialog(ONBOARDING, {"greet": False, "role": role})
+        return False
+    await services(context).users.save_profile(user_key_of(context), services(context).now(), role=role)
+    lang = lang_of(context)
+    await context.send_activity(message(context, "msg.role_saved", role=relevance.role_name(lang, str(role))))
+    await context.send_activity(overview_for(lang, str(role), profile["level"]))
+    return dc.active_dialog is not None
 
 
 ACTIONS: dict[str, Handler] = {

@@ -14,7 +14,8 @@ from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import Dialog, DialogContext, DialogInstance, DialogTurnResult
 
 from model import assessment as model
-from model import coaching, content, goals, relevance
+from model import clicks, coaching, content, goals, relevance
+from model.clicks import Decline
 from model.reminders import reminders_on
 
 from .cards import card_activity, deep_card, quick_check_card
@@ -70,8 +71,8 @@ class AssessmentDialog(Dialog):
         context = dc.context
         state = dc.active_dialog.state
         value = context.activity.value
-        if isinstance(value, dict) and value.get("kh") in ("quick", "deep"):
-            return await self._on_submit(dc, state, value)
+        if clicks.kind_of(value) in (clicks.QuickSubmit.KIND, clicks.DeepSubmit.KIND):
+            return await self._on_submit(dc, state, clicks.parse(value))
         said = context.activity.text or ""
         phase = state["phase"]
         if phase in ("quick", "deep"):
@@ -165,16 +166,21 @@ class AssessmentDialog(Dialog):
             return Dialog.end_of_turn
         return await self._save_deep(dc, state)
 
-    async def _on_submit(self, dc: DialogContext, state: dict, value: dict) -> DialogTurnResult:
+    async def _on_submit(self, dc: DialogContext, state: dict, submit: clicks.Click | None) -> DialogTurnResult:
+        """A card's Save; None for a submit that is not what our card sends (answered as stale)."""
         context = dc.context
         lang = lang_of(context)
-        kind = value.get("kh")
-        if kind == "quick" and value.get("nonce") == state.get("nonce") and state.get("saved_at"):
+        if not isinstance(submit, (clicks.QuickSubmit, clicks.DeepSubmit)):
+            await context.send_activity(message(context, "msg.stale_card"))
+            await self._ask_current(context, state)
+            return Dialog.end_of_turn
+        kind, value = submit.KIND, submit.answers
+        if kind == "quick" and submit.nonce == state.get("nonce") and state.get("saved_at"):
             # The Save button clicked again (or the card submitted twice): it counts once.
             await context.send_activity(message(context, "assessment.already_saved"))
             await self._ask_current(context, state)
             return Dialog.end_of_turn
-        if value.get("nonce") != state.get("nonce") or kind != ("deep" if state["phase"] == "deep" else "quick"):
+        if submit.nonce != state.get("nonce") or kind != ("deep" if state["phase"] == "deep" else "quick"):
             await context.send_activity(message(context, "msg.stale_card"))
             await self._ask_current(context, state)
             return Dialog.end_of_turn
@@ -305,7 +311,7 @@ class AssessmentDialog(Dialog):
                     content.t(lang, "reminders.offer"),
                     [
                         (content.t(lang, "reminders.offer_button"), content.t(lang, "reminders.offer_value")),
-                        (content.t(lang, "assessment.no"), {"kh": "decline", "what": "reminders"}),
+                        (content.t(lang, "assessment.no"), Decline(what="reminders").data()),
                     ],
                 )
             )

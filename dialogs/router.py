@@ -9,26 +9,25 @@ from __future__ import annotations
 
 from botbuilder.core import ConversationState, TurnContext
 from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnStatus
+from botbuilder.schema import Activity
 
-from model import coaching, commands, content
+from model import clicks, coaching, commands, content
 from model.assessment import parse_answer
 from model.choices import match_choice, plain_answer
 from model.understanding import Understanding, understand
 
-from .actions import ACTIONS, names_a_language_only
+from .actions import ACTIONS, names_a_language_only, save_role
 from .answering import answer, answerable
 from .assessment import AssessmentDialog
-from .cards import SAY
 from .common import message, yes_or_no
 from .expecting import Expects, waiting_for
 from .goals import OWN_GOAL, OwnGoalDialog, show_more
 from .goals import on_click as goal_click
 from .history import show_mus_summary
 from .onboarding import ONBOARDING, OnboardingDialog, greets_again, has_profile, start_onboarding
-from .presenting import overview_for
 from .privacy import DeleteDialog
 from .reminders import RemindersDialog
-from .turn import is_personal, lang_of, services, user_key_of
+from .turn import is_personal, lang_of
 
 MAX_CLICKED_TEXT = 300  # a button's text is ours; anything longer was not sent by our card
 
@@ -45,8 +44,8 @@ class Router:
         clicked = clicked_text(context.activity)
         dc = await self.dialogs.create_context(context)
         value = context.activity.value
-        if isinstance(value, dict) and value.get("kh") in CLICKS:
-            await self._click(dc, value)
+        if clicks.kind_of(value) in ACTING:
+            await self._click(dc, clicks.parse(value))
             return
         said = (context.activity.text or "").strip()
         if dc.active_dialog is not None:
@@ -155,104 +154,66 @@ class Router:
         await dc.reprompt_dialog()  # built afresh, so in the language now in use (dialogs/common.py)
         return True
 
-    async def _click(self, dc: DialogContext, value: dict) -> None:
+    async def _click(self, dc: DialogContext, click: clicks.Click | None) -> None:
         """A button that does something (a goal, an answer, a role, the MUS summary): it works
         whatever runs, since a nudge's or an answer's buttons can be clicked days later."""
-        kind = value["kh"]
         context = dc.context
-        if not well_formed_click(value):  # not what our buttons send: answered, never a crash
+        if click is None:  # not what our buttons send: answered, never a crash
             await self._stale_card(dc)
             return
-        if not await self._allowed(context, CLICK_INTENTS.get(kind, "")):
+        if not await self._allowed(context, CLICK_INTENTS.get(type(click), "")):
             return
         running = dc.active_dialog is not None
-        if kind == "goal":
+        match click:
+            case clicks.Goal():
 
-            async def begin_own(competence: str | None) -> None:
-                await dc.cancel_all_dialogs()
-                await dc.begin_dialog(OWN_GOAL, {"competence": competence})
+                async def begin_own(competence: str | None) -> None:
+                    await dc.cancel_all_dialogs()
+                    await dc.begin_dialog(OWN_GOAL, {"competence": competence})
 
-            if value.get("do") == "own":
-                running = False
-            await goal_click(context, value, begin_own)
-        elif kind == "ask":
-            competence = value.get("competence")
-            if competence not in {c for _, c in content.all_competences()}:
-                await self._stale_card(dc)
-                return
-            intent = "improve" if value.get("intent") == "improve" else "question"
-            understood = Understanding(coaching.subarea_of(competence), intent, None, 1.0, competence=competence)
-            await answer(dc, understood)
-        elif kind == "role":
-            running = await self._save_role(dc, value.get("role"))
-        elif kind == "more":
-            await show_more(context, value)
-        elif kind == "mus":
-            await show_mus_summary(context)
-        elif kind == "decline":
-            await context.send_activity(message(context, DECLINED.get(str(value.get("what")), "goals.later")))
-        elif kind == "keep_data" and not context.responded:  # the handler answered if a warning was pending
-            await context.send_activity(message(context, "retention.kept"))
+                if click.do == "own":
+                    running = False
+                await goal_click(context, click, begin_own)
+            case clicks.Ask(competence=competence):
+                if competence is None or competence not in {c for _, c in content.all_competences()}:
+                    await self._stale_card(dc)
+                    return
+                intent = "improve" if click.intent == "improve" else "question"
+                understood = Understanding(coaching.subarea_of(competence), intent, None, 1.0, competence=competence)
+                await answer(dc, understood)
+            case clicks.Role():
+                running = await save_role(dc, click.role)
+            case clicks.More():
+                await show_more(context, click)
+            case clicks.Mus():
+                await show_mus_summary(context)
+            case clicks.Decline():
+                await context.send_activity(message(context, DECLINED.get(str(click.what), "goals.later")))
+            case clicks.KeepData() if not context.responded:  # the handler answered if a warning was pending
+                await context.send_activity(message(context, "retention.kept"))
         if running and dc.active_dialog is not None:
             await context.send_activity(message(context, "msg.resume"))
             await dc.reprompt_dialog()
-
-    async def _save_role(self, dc: DialogContext, role: object) -> bool:
-        """'Gem som min rolle': keep it; without an involvement level yet, ask for it."""
-        from model import relevance
-
-        context = dc.context
-        if role not in relevance.roles():
-            await self._stale_card(dc)
-            return dc.active_dialog is not None
-        profile = await services(context).users.profile(user_key_of(context)) or {}
-        if not profile.get("level"):
-            await dc.cancel_all_dialogs()
-            await dc.begin_dialog(ONBOARDING, {"greet": False, "role": role})
-            return False
-        await services(context).users.save_profile(user_key_of(context), services(context).now(), role=role)
-        lang = lang_of(context)
-        await context.send_activity(message(context, "msg.role_saved", role=relevance.role_name(lang, str(role))))
-        await context.send_activity(overview_for(lang, str(role), profile["level"]))
-        return dc.active_dialog is not None
 
     async def _stale_card(self, dc: DialogContext) -> None:
         await dc.context.send_activity(message(dc.context, "msg.stale_card"))
 
 
-def well_formed_click(value: dict) -> bool:
-    """Does every field of this click have the type our buttons give it (CLICK_FIELDS)?"""
-    kind = value.get("kh")
-    fields = CLICK_FIELDS.get(kind, {}) if isinstance(kind, str) else {}
-    for name, kind in fields.items():
-        given = value.get(name)
-        if given is not None and (not isinstance(given, kind) or isinstance(given, bool)):
-            return False
-    return True
-
-
-def clicked_text(activity) -> bool:
-    """A button that stands for typed text (dialogs/cards.py) becomes that text, so prompts,
+def clicked_text(activity: Activity) -> bool:
+    """A button that stands for typed text (`clicks.Say`) becomes that text, so prompts,
     commands and questions understand a click exactly as if it had been typed. True for a click."""
-    value = activity.value
-    if isinstance(value, dict) and value.get("kh") == SAY and isinstance(value.get("text"), str):
-        activity.text = value["text"][:MAX_CLICKED_TEXT]
+    click = clicks.parse(activity.value)
+    if isinstance(click, clicks.Say):
+        activity.text = click.text[:MAX_CLICKED_TEXT]
         activity.value = None
         return True
     return False
 
 
-# Buttons that do something, by the `kh` of their data, and the command each counts as in
-# the shared-chat guard (goals, roles and the MUS summary are personal).
-CLICKS = ("goal", "ask", "more", "role", "mus", "decline", "keep_data")  # keep_data: the handler already answered
+# Buttons that do something (model/clicks.py), and the command each counts as in the
+# shared-chat guard (goals, roles and the MUS summary are personal).
+ACTING = {
+    cls.KIND for cls in (clicks.Goal, clicks.Ask, clicks.More, clicks.Role, clicks.Mus, clicks.Decline, clicks.KeepData)
+}  # KeepData: the handler already answered
+CLICK_INTENTS: dict[type[clicks.Click], str] = {clicks.Goal: "goals", clicks.Role: "profile", clicks.Mus: "history"}
 DECLINED = {"reminders": "reminders.declined"}  # "Nej tak" to an offer: what the bot says back
-# The fields each kind of button carries and their types (model/coaching.py, dialogs/goals.py);
-# a click with another type in one of them is no click of ours.
-CLICK_FIELDS: dict[str, dict[str, type]] = {
-    "goal": {"do": str, "competence": str, "stage": str, "audience": str, "step": int, "id": str},
-    "ask": {"intent": str, "competence": str},
-    "more": {"what": str, "competence": str, "topic": str, "shown": list},
-    "role": {"role": str},
-    "decline": {"what": str},
-}
-CLICK_INTENTS = {"goal": "goals", "role": "profile", "mus": "history"}

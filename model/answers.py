@@ -8,28 +8,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
 from . import content, relevance
 from .choices import plain_answer
+from .clicks import Button, More
 
 
 @dataclass
 class Reply:
     text: str
     # (title, value): a string is what a click says for the person, a dict the data of a
-    # button that does something (see dialogs/cards.py and model/coaching.py)
-    buttons: list[tuple[str, Any]] = field(default_factory=list)
+    # button that does something (model/clicks.py; drawn by dialogs/cards.py)
+    buttons: list[Button] = field(default_factory=list)
 
 
-def _read_more(lang: str, topic: str, shown: list[str] | None = None) -> tuple[str, Any]:
+def _read_more(lang: str, topic: str, shown: list[str] | None = None) -> Button:
     """'Read more' about a sub-area (its short button title) or the whole area. A sub-area's
     button comes under a message that gave its short text and listed `shown` of its
-    competences: it carries that, so the details leave them out ({"kh": "more", "what":
-    "subarea", ...}, model/coaching.py); typed, "mere om X" gives all of it."""
+    competences: it carries that, so the details leave them out (`clicks.More`, what
+    "subarea"); typed, "mere om X" gives all of it."""
     name = topic_name(lang, topic)
     if topic in content.subarea_ids():
-        data = {"kh": "more", "what": "subarea", "topic": topic, "shown": list(shown or [])}
+        data = More(what="subarea", topic=topic, shown=list(shown or [])).data()
         return content.t(lang, f"subareas.{topic}.button"), data
     return content.t(lang, "msg.read_more_button", name=name), content.t(lang, "msg.read_more_value", name=name)
 
