@@ -1,6 +1,7 @@
 """`python app.py chat`: talk to the real bot in a terminal, no server and no Azure.
 
-The same KompetenceBot, dialogs and storage (BOT_DATA_DIR) as the served bot, driven by
+The same KompetenceBot, dialogs, services (RESOURCES_FILE included) and storage
+(BOT_DATA_DIR) as the served bot (bot/runtime.py `create_services`, `create_bot`), driven by
 a small BotAdapter whose send_activities prints. Buttons on hero cards, suggested actions
 and the choices of Adaptive Card choice sets are shown as numbered lines, each number once
 on screen (see `Screen`); typing a number picks that line, anything else is sent as typed
@@ -375,21 +376,16 @@ class TerminalChat:
     """The bot, its storage and a printing adapter; `say` runs one turn."""
 
     def __init__(self, config, lang: str, user: str, screen: Screen) -> None:
-        from botbuilder.core import BotAdapter, ConversationState
+        from botbuilder.core import BotAdapter
         from botbuilder.schema import ResourceResponse
 
-        from dialogs.services import Services
-
-        from ..handler import KompetenceBot
-        from ..runtime import create_store
-        from ..sdk.state_storage import DocStoreStorage
+        from ..runtime import create_bot, create_services
 
         self.lang = lang
         self.screen = screen
-        self.store = create_store(config)
-        services = Services.create(self.store)  # the same services as the served bot
-        self.conversation_state = ConversationState(DocStoreStorage(self.store))
-        self.bot = KompetenceBot(self.conversation_state, services)
+        services = create_services(config)  # the same services and state class as the served bot
+        self.store = services.store
+        self.bot, self.conversation_state = create_bot(config, services)
         ids = itertools.count(1)
 
         class PrintingAdapter(BotAdapter):
