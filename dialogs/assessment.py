@@ -41,7 +41,7 @@ class AssessmentDialog(Dialog):
         super().__init__(dialog_id)
 
     # -- Dialog API ----------------------------------------------------------------------
-    async def begin_dialog(self, dc: DialogContext, options: Any = None) -> DialogTurnResult:
+    async def begin_dialog(self, dc: DialogContext, options: object = None) -> DialogTurnResult:
         context = dc.context
         profile = await services(context).users.profile(user_key_of(context)) or {}
         if not (profile.get("role") and profile.get("level")):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
 
 from aiohttp import web
 from botbuilder.core import Bot
@@ -37,7 +36,7 @@ async def run_turn(
     return web.Response(status=201)
 
 
-def invoke_body(body: object) -> Any:
+def invoke_body(body: object) -> object:
     """The body of an invoke response as JSON-ready data.
 
     Two bodies the stock host cannot write (a 500 there): `deliveryMode: expectReplies`

@@ -28,7 +28,7 @@ import textwrap
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import Callable, TextIO
 
 CHANNEL_ID = "terminal"
 SERVICE_URL = "terminal://local"  # nothing is posted there; replies are printed
@@ -46,7 +46,7 @@ class Option:
 
     label: str
     text: str | None = None
-    value: Any = None
+    value: dict[str, object] | None = None
 
 
 class Screen:
@@ -96,7 +96,7 @@ class Screen:
         return None
 
     # -- output --------------------------------------------------------------------------------
-    def _word(self, name: str, **values: Any) -> str:
+    def _word(self, name: str, **values: object) -> str:
         """The chat's own few words (picture, attached ...), from the content files."""
         from model import content
 
@@ -389,7 +389,8 @@ class TerminalChat:
         ids = itertools.count(1)
 
         class PrintingAdapter(BotAdapter):
-            async def send_activities(inner, context, activities):  # noqa: N805 - closure over screen
+            # Each method's first argument is `inner`: `self` here is the TerminalChat.
+            async def send_activities(inner, context, activities):
                 responses = []
                 for activity in activities:
                     if activity.type == "delay":
@@ -399,10 +400,10 @@ class TerminalChat:
                     responses.append(ResourceResponse(id=f"out-{next(ids)}"))
                 return responses
 
-            async def update_activity(inner, context, activity):  # noqa: N805
+            async def update_activity(inner, context, activity):
                 screen.show(activity)
 
-            async def delete_activity(inner, context, reference):  # noqa: N805
+            async def delete_activity(inner, context, reference):
                 return None
 
         self.adapter = PrintingAdapter(self._on_error)
@@ -463,7 +464,7 @@ class TerminalChat:
 
     async def say(self, typed: str) -> None:
         option = self.screen.pick(typed)
-        fields: dict[str, Any] = {}
+        fields: dict[str, object] = {}
         if option is not None:
             if option.text:
                 fields["text"] = option.text

@@ -67,7 +67,7 @@ def _run_led(lease: str, job) -> dict:
             await runtime.app.cleanup()  # closes pooled sessions and the store
         if not led:
             return {"leader": False, "note": f"another instance holds the {lease} lease"}
-        return result if result is not None else {"leader": True, "note": "lost the lease mid-run"}
+        return result if isinstance(result, dict) else {"leader": True, "note": "lost the lease mid-run"}
 
     return asyncio.run(run())
 

@@ -8,8 +8,6 @@ written to BOT_DATA_DIR. What the router understood is reported beside the answe
 
 from __future__ import annotations
 
-from typing import Any
-
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
 
@@ -36,13 +34,13 @@ def _reply_text(activity: Activity) -> str:
 
 async def answer_all(
     questions: list[str], lang: str | None, profile: dict | None, config: Config | None = None
-) -> list[dict[str, Any]]:
+) -> list[dict[str, object]]:
     """Each question's answer and what was understood; `config` (default: the environment)
     gives the services, on a store of its own in memory."""
     config = config or Config.from_env()
     services = create_services(config, MemoryStore())
     bot, state = create_bot(config, services)
-    results = []
+    results: list[dict[str, object]] = []
     for number, question in enumerate(questions):
         person = f"ask-{number}"
         template = Activity(

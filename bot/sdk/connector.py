@@ -362,6 +362,7 @@ class BearerTokenPolicy(AsyncHTTPPolicy):
             headers["Authorization"] = authorization
         else:
             headers.pop("Authorization", None)
+        assert self.next is not None, "a policy in a pipeline has a next one"
         response = await self.next.send(request, **kwargs)
         if authorization and response.http_response.status_code == 401:
             self.tokens.invalidate(self.credentials)
@@ -439,7 +440,7 @@ class DirectConversations(ConversationsOperations):
             self._pool.tokens.invalidate(self._credentials)
         if resp.status not in (200, 201, 202):
             request = ClientRequest("POST", url)
-            request.headers = headers
+            request.headers.update(headers)
             raise ErrorResponseException(self._deserialize, AioHttpResponse(request, resp, raw))
         return resource_response(raw)
 
@@ -573,7 +574,7 @@ class PooledConnectorFactory(ConnectorFactory):
         self._credentials = credentials
         self.default_audience = default_audience
 
-    async def create(self, service_url: str, audience: str = None) -> ConnectorClient:
+    async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
         # No audience means the SDK's default scope: the same client as when it is named
         # (replies name it, proactive messages usually do not).
         key_audience = audience or self.default_audience
