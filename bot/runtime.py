@@ -22,6 +22,7 @@ from model.leadership import leader_for
 from model.resources import Resources, ResourcesError
 from model.resources import load as load_resources_file
 from model.tinydb_store import TinyDBStore
+from model.understanding import warm_up
 
 from .config import Config
 from .handler import KompetenceBot
@@ -103,6 +104,7 @@ def build(config: Config, credentials_factory: ServiceClientCredentialsFactory |
     """Everything the served bot is made of. `credentials_factory` replaces the credentials
     built from MicrosoftAppId/Password/Type (tests)."""
     services = create_services(config)  # a mistake in RESOURCES_FILE stops start-up, naming the line
+    warm_up()  # the vocabulary and the semantic model, loaded now rather than in someone's turn
     store = services.store
     bot, conversation_state = create_bot(config, services)
     adapter = create_adapter(config, credentials_factory)

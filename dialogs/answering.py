@@ -19,13 +19,18 @@ def answerable(understood: Understanding) -> bool:
     """A question the bot answers from its content: a sub-area, a competence, a term, a job."""
     if understood.intent == "role":
         return bool(getattr(understood, "role", None))
-    return understood.intent in ("question", "term", "improve") and bool(understood.topic)
+    return understood.intent in ("question", "term", "improve", "compare") and bool(understood.topic)
 
 
 async def answer(dc: DialogContext, understood: Understanding) -> None:
-    """Send the reply to a question; two close sub-areas get "which one?" instead."""
+    """Send the reply to a question; an unsure competence gets "Mente du ...?", two close
+    sub-areas "which one?" instead."""
     context = dc.context
     lang = content.normalise_language(understood.language) if understood.language else lang_of(context)
+    if understood.ambiguous and not set(understood.alternatives) <= set(content.subarea_ids()):
+        # unsure which competence is meant: "Mente du ...?" with the closest as buttons
+        await context.send_activity(as_activity(answers.did_you_mean(lang, understood.alternatives)))
+        return
     if understood.ambiguous and len(understood.alternatives) >= 2:
         a, b = understood.alternatives[:2]
         names = [answers.topic_name(lang, t) for t in (a, b)]
@@ -40,7 +45,7 @@ async def answer(dc: DialogContext, understood: Understanding) -> None:
         return
     doc = (await services(context).users.get(user_key_of(context)) or {}) if is_personal(context) else {}
     profile = doc.get("profile") or None
-    if understood.role and understood.intent != "role":  # "... for en pædagog": answer for that job
+    if understood.role and (understood.intent != "role" or understood.topic):  # "... for en pædagog": that job
         profile = {**(profile or {}), "role": understood.role}
     onboarding = dc.active_dialog is not None and dc.active_dialog.id == ONBOARDING
     reply = reply_for(lang, understood, profile, doc, context, invite=not onboarding)
@@ -61,10 +66,14 @@ def reply_for(
     competence = getattr(understood, "competence", None)
     term = getattr(understood, "term", None)
     role = getattr(understood, "role", None)
+    if understood.intent == "compare" and len(understood.compared) >= 2:
+        return answers.compare_reply(lang, understood.compared)
+    if understood.topic == "overview" and understood.area:
+        return answers.area_reply(lang, understood.area, profile)
     if understood.intent == "term" and term and competence:
         return coaching.term_reply(lang, term, competence)
-    if understood.intent == "role" and role:
-        return coaching.role_reply(lang, role, profile)
+    if understood.intent == "role" and role and understood.topic not in content.subarea_ids():
+        return coaching.role_reply(lang, role, profile)  # with a sub-area: that sub-area for the job
     if understood.intent == "improve" and (competence or understood.topic in content.subarea_ids()):
         if competence is None and understood.topic:
             p = profile or {}

@@ -33,7 +33,18 @@ def test_ask_json_prints_one_object_per_question_and_writes_nothing(tmp_path):
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["topic"] for r in rows] == ["innovation", "implementation", None]
     assert [r["language"] for r in rows] == ["en", "da", "da"]
-    assert set(rows[0]) == {"question", "topic", "competence", "role", "intent", "language", "confidence", "answer"}
+    assert set(rows[0]) == {
+        "question",
+        "topic",
+        "competence",
+        "role",
+        "intent",
+        "language",
+        "confidence",
+        "alternatives",
+        "answer",
+    }
+    assert rows[0]["alternatives"] == []
     assert "Innovation" in rows[0]["answer"] and "Implementering og anskaffelse" in rows[1]["answer"]
     assert "kan jeg desværre ikke hjælpe med" in rows[2]["answer"]
     assert all(0 <= r["confidence"] <= 1 for r in rows)

@@ -14,7 +14,7 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, Conversat
 from dialogs.cards import card_text
 from model import content
 from model.memory_store import MemoryStore
-from model.understanding import understand
+from model.understanding import understand, warm_up
 from model.users import user_key
 
 from ..config import Config
@@ -37,6 +37,7 @@ async def answer_all(
 ) -> list[dict[str, object]]:
     """Each question's answer and what was understood; `config` (default: the environment)
     gives the services, on a store of its own in memory."""
+    warm_up()
     config = config or Config.from_env()
     services = create_services(config, MemoryStore())
     bot, state = create_bot(config, services)
@@ -69,6 +70,8 @@ async def answer_all(
                 "intent": understood.intent,
                 "language": language,
                 "confidence": round(float(understood.confidence), 3),
+                # the ids offered as "did you mean ...?" when the meaning was unsure, else empty
+                "alternatives": list(understood.alternatives),
                 "answer": answer,
             }
         )
