@@ -62,7 +62,12 @@ class Config:
     AGGREGATES_MIN_GROUP: int = 5
     RETENTION_JOB: str = "on"
     RETENTION_INTERVAL_SECONDS: float = 86400.0
+    # Azure Blob Storage: a connection string (account key or SAS), or only the account's
+    # name, and then Microsoft Entra ID credentials from the environment (a managed identity
+    # by default; AZURE_CLIENT_ID/AZURE_CLIENT_SECRET/AZURE_TENANT_ID for a service
+    # principal). docs/scale-out.md says how.
     AZURE_STORAGE_CONNECTION_STRING: str = ""
+    AZURE_STORAGE_ACCOUNT_NAME: str = ""
     AZURE_STORAGE_CONTAINER: str = "kompetencehjulet"
     # Bot Framework endpoints (tests point them at loopback). The SDK takes ALL of them from
     # configuration as soon as ANY is set, so the rest get public-cloud defaults then.
@@ -116,6 +121,7 @@ class Config:
             RETENTION_JOB=(_env("RETENTION_JOB", "on") or "on").lower(),
             RETENTION_INTERVAL_SECONDS=float(_env("RETENTION_INTERVAL_SECONDS", "86400") or 86400),
             AZURE_STORAGE_CONNECTION_STRING=_env("AZURE_STORAGE_CONNECTION_STRING"),
+            AZURE_STORAGE_ACCOUNT_NAME=_env("AZURE_STORAGE_ACCOUNT_NAME"),
             AZURE_STORAGE_CONTAINER=_env("AZURE_STORAGE_CONTAINER", "kompetencehjulet") or "kompetencehjulet",
             TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=_env("BOT_OPENID_METADATA_URL") or None,
         )

@@ -38,11 +38,19 @@ def create_store(config: Config) -> DocStore:
     if config.STORAGE == "azure-blob":
         from model.blob_store import BlobStore  # optional backend, imported only when chosen
 
-        if not config.AZURE_STORAGE_CONNECTION_STRING:
+        if not (config.AZURE_STORAGE_CONNECTION_STRING or config.AZURE_STORAGE_ACCOUNT_NAME):
             raise SystemExit(
-                "STORAGE=azure-blob needs AZURE_STORAGE_CONNECTION_STRING (and optionally AZURE_STORAGE_CONTAINER)"
+                "STORAGE=azure-blob needs AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT_NAME with a "
+                "managed identity or service principal (and optionally AZURE_STORAGE_CONTAINER)"
             )
-        return BlobStore(config.AZURE_STORAGE_CONNECTION_STRING, config.AZURE_STORAGE_CONTAINER)
+        try:
+            return BlobStore(
+                config.AZURE_STORAGE_CONNECTION_STRING,
+                config.AZURE_STORAGE_CONTAINER,
+                account_name=config.AZURE_STORAGE_ACCOUNT_NAME,
+            )
+        except ValueError as err:  # names the setting's problem, never its value
+            raise SystemExit(f"AZURE_STORAGE_CONNECTION_STRING: {err}") from None
     raise SystemExit(f"STORAGE must be 'tinydb' or 'azure-blob', not {config.STORAGE!r}")
 
 
