@@ -42,7 +42,7 @@ class Config:
     STORAGE: str = "tinydb"
     NUDGES: str = "on"
     NUDGE_INTERVAL_SECONDS: float = 60.0
-    NUDGE_RATE_PER_SECOND: float = 30.0  # Teams: 30 requests/s per app per tenant
+    NUDGE_RATE_PER_SECOND: float = 50.0  # Teams: 50 requests/s per app per tenant (docs dated 2026-10-08)
     MAX_BODY_BYTES: int = 256 * 1024
     # Slow clients (bot/host.py): a request head must be complete this long after the
     # connection (or the request) began, a body arrive this long after its head (408).
@@ -106,7 +106,7 @@ class Config:
             STORAGE=(_env("STORAGE", "tinydb") or "tinydb").lower(),
             NUDGES=(_env("NUDGES", "on") or "on").lower(),
             NUDGE_INTERVAL_SECONDS=float(_env("NUDGE_INTERVAL_SECONDS", "60") or 60),
-            NUDGE_RATE_PER_SECOND=float(_env("NUDGE_RATE_PER_SECOND", "30") or 30),
+            NUDGE_RATE_PER_SECOND=float(_env("NUDGE_RATE_PER_SECOND", "50") or 50),
             HTTP_HEADER_TIMEOUT_SECONDS=float(_env("HTTP_HEADER_TIMEOUT_SECONDS", "10") or 10),
             HTTP_BODY_TIMEOUT_SECONDS=float(_env("HTTP_BODY_TIMEOUT_SECONDS", "10") or 10),
             HTTP_MAX_CONNECTIONS=int(_env("HTTP_MAX_CONNECTIONS", "1000") or 1000),

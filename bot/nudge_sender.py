@@ -22,7 +22,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from botbuilder.core import TurnContext
 
@@ -54,26 +54,35 @@ class Report:
 
 
 class TokenBucket:
-    """Paces requests to `rate` per second (Teams allows 30 per second per app per tenant,
-    and 7 per second per conversation; a nudge run sends one message per conversation)."""
+    """Paces requests to `rate` per second (Teams allows 50 per second per app per tenant,
+    and 7 per second per conversation, per its rate-limit page dated 2026-10-08; a nudge
+    run sends one message per conversation). `clock` and `sleep` are injectable (tests)."""
 
-    def __init__(self, rate: float, burst: float | None = None) -> None:
+    def __init__(
+        self,
+        rate: float,
+        burst: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
         self.rate = max(rate, 0.1)
         self.capacity = burst if burst is not None else 1.0  # smooth: no bursts over the limit
         self.tokens = self.capacity
-        self.stamp = time.monotonic()
+        self.clock = clock
+        self.sleep = sleep
+        self.stamp = clock()
         self.lock = asyncio.Lock()
 
     async def take(self) -> None:
         async with self.lock:
             while True:
-                now = time.monotonic()
+                now = self.clock()
                 self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
                 self.stamp = now
-                if self.tokens >= 1:
+                if self.tokens >= 1 - 1e-9:  # a whole token, give or take float rounding
                     self.tokens -= 1
                     return
-                await asyncio.sleep((1 - self.tokens) / self.rate)
+                await self.sleep((1 - self.tokens) / self.rate)
 
     def hold(self, seconds: float) -> None:
         """Retry-After: nobody in this tenant sends until it has passed."""
@@ -100,7 +109,7 @@ class NudgeSender:
         adapter: Any,
         services: Services,
         app_id: str = "",
-        rate: float = 30.0,
+        rate: float = 50.0,
         concurrency: int = 16,
         max_attempts: int = 6,
         base_delay: float = 0.5,
