@@ -130,13 +130,14 @@ class NudgeSender:
             self._buckets[key] = TokenBucket(self.rate * HEADROOM)
         return self._buckets[key]
 
-    async def run(self, now: datetime | None = None) -> Report:
-        """Send everything due at `now` once; a second run for the same instant sends nothing."""
+    async def run(self, now: datetime | None = None, only: Callable[[str], bool] | None = None) -> Report:
+        """Send everything due at `now` once; a second run for the same instant sends nothing.
+        `only`: just the due people it accepts (this instance's shares, model/wave_shares.py)."""
         now = now or self.services.now()
         report = Report()
         started = time.perf_counter()
         async with self._running:
-            keys = await self.services.reminders.due(now)
+            keys = [key for key in await self.services.reminders.due(now) if only is None or only(key)]
             report.due = len(keys)
             moves: list = []  # index moves, written per index document in batches
             pending = iter(keys)  # shared by the workers: each person is taken once

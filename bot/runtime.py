@@ -17,6 +17,7 @@ from model.leadership import leader_for
 from model.resources import Resources, ResourcesError
 from model.resources import load as load_resources_file
 from model.tinydb_store import TinyDBStore
+from model.wave_shares import nudge_job
 
 from .config import Config
 from .handler import KompetenceBot
@@ -97,7 +98,8 @@ def build(config: Config, credentials_factory: ServiceClientCredentialsFactory |
     sender = NudgeSender(adapter, services, app_id=config.APP_ID, rate=config.NUDGE_RATE_PER_SECOND)
     retention = RetentionJob(services, sender, config.RETENTION_DAYS)
     if config.NUDGES not in OFF:
-        app.cleanup_ctx.append(scheduler(sender.run, leader_for(store), config.NUDGE_INTERVAL_SECONDS))
+        job, leader = nudge_job(store, sender.run, leader_for(store))  # on Blob: every instance sends its shares
+        app.cleanup_ctx.append(scheduler(job, leader, config.NUDGE_INTERVAL_SECONDS))
     if config.RETENTION_JOB not in OFF and config.RETENTION_DAYS > 0:
         job = scheduler(
             retention.run,
