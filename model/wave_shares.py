@@ -2,10 +2,13 @@
 
 The due people are split into `SHARES` shares by their tenant (the part of the person's
 key before "|"), so each tenant sits in exactly one share. Each share is an expiring
-claim (model/claims.py, `claims/nudge-share-NN`). An instance's round takes up to `batch`
-free shares, sends to the due people in them (renewing the claims while it sends),
-releases them and takes the next free ones, until none is left that it has not done this
-round. So every instance with nudges on takes a share of the wave, and:
+claim (model/claims.py, `claims/nudge-share-NN`). At the start of a round an instance
+signs in to a roll of the instances seen lately (`claims/nudge-members`, each entry
+expiring after `member_seconds`) and takes a batch of free shares: its fair part, the
+shares divided by the instances on the roll (all of them when it is alone). It sends to
+the due people in them (renewing the claims while it sends), releases them and takes the
+next free ones, until none is left that it has not done this round. So every instance with
+nudges on takes a share of the wave, and:
 
 - each tenant's pace (NUDGE_RATE_PER_SECOND) is held across instances: a tenant's share
   belongs to one instance at a time, whose token bucket paces it;
@@ -20,21 +23,24 @@ TinyDB (one process per data directory) needs none of this: the whole wave is on
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+import math
 import random
 import time
 import uuid
 from typing import Any, Awaitable, Callable
 
-from .claims import ExpiringClaim
-from .docstore import DocStore
+from .claims import CLAIMS, ExpiringClaim
+from .docstore import ConflictError, DocStore
 from .leadership import SoloLeader, run_as_leader
 
 log = logging.getLogger("kompetencehjulet.nudges")
 
 SHARES = 16
-BATCH = 4  # shares an instance sends at once: a few tenants each, enough to keep it busy
+MEMBERS = "nudge-members"  # the roll of instances seen lately (claims collection)
+MEMBER_SECONDS = 300.0  # a roll entry outlives a few scheduler rounds (NUDGE_INTERVAL_SECONDS: 60)
 
 
 def tenant_of_key(key: str) -> str:
@@ -49,21 +55,25 @@ def share_of(key: str, shares: int = SHARES) -> int:
 
 class WaveShares:
     """The shares one instance holds; `acquire/renew/release` as a leader has them, so
-    `run_as_leader` renews them while a batch is sent and stops the batch if one is lost."""
+    `run_as_leader` renews them while a batch is sent and stops the batch if one is lost.
+    `batch`: how many shares it takes at once, set at each round from the roll."""
 
     def __init__(
         self,
         store: DocStore,
         shares: int = SHARES,
-        batch: int = BATCH,
         duration: float = 15.0,
         owner: str | None = None,
         clock: Callable[[], float] = time.time,
+        member_seconds: float = MEMBER_SECONDS,
     ) -> None:
+        self.store = store
         self.owner = owner or str(uuid.uuid4())
         self.shares = shares
-        self.batch = max(1, batch)
+        self.batch = shares  # until the roll says how many instances share the wave
         self.duration = duration
+        self.clock = clock
+        self.member_seconds = member_seconds
         self.name = "nudge-share"
         self.claims = [
             ExpiringClaim(store, f"nudge-share-{n:02d}", duration=duration, owner=self.owner, clock=clock)
@@ -71,6 +81,34 @@ class WaveShares:
         ]
         self.held: set[int] = set()
         self.done: set[int] = set()  # this round's shares sent by us
+
+    async def sign_in(self) -> int:
+        """Put this instance on the roll (or keep it there); how many instances it holds."""
+        for _ in range(10):
+            doc, etag = await self.store.read(CLAIMS, MEMBERS)
+            now = self.clock()
+            roll = {o: u for o, u in ((doc or {}).get("until") or {}).items() if float(u) > now}
+            roll[self.owner] = now + self.member_seconds
+            try:
+                await self.store.write(CLAIMS, MEMBERS, {"until": roll}, if_match=etag, if_none_match=etag is None)
+            except ConflictError:  # another instance signed in just now: read again
+                await asyncio.sleep(random.uniform(0, 0.05))
+                continue
+            return len(roll)
+        return 1
+
+    async def sign_out(self) -> None:
+        """Off the roll (a clean exit): the others take bigger batches from now on."""
+        for _ in range(10):
+            doc, etag = await self.store.read(CLAIMS, MEMBERS)
+            roll = dict((doc or {}).get("until") or {})
+            if doc is None or roll.pop(self.owner, None) is None:
+                return
+            try:
+                await self.store.write(CLAIMS, MEMBERS, {"until": roll}, if_match=etag)
+                return
+            except ConflictError:
+                continue
 
     def mine(self, key: str) -> bool:
         """Is this person in a share this instance holds now?"""
@@ -108,6 +146,11 @@ class WaveShares:
         self.done = set()
         results: list[Any] = []
         try:
+            self.batch = math.ceil(self.shares / max(1, await self.sign_in()))
+        except Exception as err:  # noqa: BLE001 - storage trouble: one share at a time, the claims still hold
+            log.warning("could not sign in to the nudge roll: %s", type(err).__name__)
+            self.batch = 1
+        try:
             while True:
                 led, result = await run_as_leader(self, lambda: send(self.mine))
                 if not led:
@@ -115,8 +158,12 @@ class WaveShares:
                 self.done |= self.held
                 results.append(result)
                 await self.release()
+        except asyncio.CancelledError:  # the instance stops
+            await self.release()  # another instance takes over at once
+            await self.sign_out()
+            raise
         finally:
-            await self.release()  # on exit (cancelled) too: another instance takes over at once
+            await self.release()
         return results
 
 

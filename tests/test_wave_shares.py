@@ -58,8 +58,11 @@ def test_a_tenant_has_one_share_and_tenants_spread_over_the_shares():
 async def test_two_instances_share_a_wave_and_send_everyone_once():
     store, due, sent, active = MemoryStore(), wave(), Counter(), {}
     one, two = WaveShares(store), WaveShares(store)
+    await one.sign_in()  # both have run rounds before: both are on the roll
+    await two.sign_in()
     send_one, send_two = Sender(due, sent, active), Sender(due, sent, active)
     await asyncio.gather(one.round(send_one), two.round(send_two))
+    assert one.batch == two.batch == SHARES // 2  # each takes its fair part at once
     assert sent == Counter({k: 1 for k in due}), "everyone once"
     assert sum(send_one.mine.values()) > 0 and sum(send_two.mine.values()) > 0, "both took a share"
     assert not set(send_one.mine) & set(send_two.mine), "each tenant sent by one instance"
@@ -102,3 +105,21 @@ async def test_a_cancelled_round_releases_its_shares_at_once():
     sent, active = Counter(), {}
     await other.round(Sender(due, sent, active))  # no waiting for claims to run out
     assert sent == Counter({k: 1 for k in due})
+
+
+async def test_an_instance_alone_takes_every_share_at_once_and_a_clean_exit_leaves_the_roll():
+    store, clock = MemoryStore(), Clock()
+    alone = WaveShares(store, clock=clock, member_seconds=300)
+    batches: list[int] = []
+
+    async def send(only) -> None:
+        batches.append(sum(1 for n in range(SHARES) if n in alone.held))
+
+    await alone.round(send)
+    assert batches == [SHARES], "one batch of every share: all tenants paced in parallel"
+    other = WaveShares(store, clock=clock, member_seconds=300)
+    assert await other.sign_in() == 2
+    await alone.sign_out()
+    assert await other.sign_in() == 1
+    clock.now += 301  # an instance that died without signing out drops off the roll
+    assert await WaveShares(store, clock=clock).sign_in() == 1
