@@ -6,7 +6,8 @@ it (model/wave_shares.py), and by two of which one is killed mid-wave.
 
 Each scenario gets a fresh container. The people are written first (profile, conversation
 reference, a weekly reminder whose last slot is due, made by the project's own classes),
-then the schedule index in one pass; then the instances start (`python app.py`,
+then the schedule index in one pass; with two instances the roll of instances is seeded as
+after earlier rounds (`seed_roll`); then the instances start (`python app.py`,
 STORAGE=azure-blob, NUDGES=on, scheduler every 0.5 s) and the wave goes out. CPU is
 counted from the moment the first nudge arrived (start-up is not the wave's).
 bench/nudges.py's stand-in connector enforces `--rate` requests per second per tenant and
@@ -101,6 +102,19 @@ async def build(connection: str, container: str, tenants: int, per_tenant: int, 
     return [person_of(n, tenants)[2] for n in range(total)]
 
 
+async def seed_roll(connection: str, container: str, others: int) -> None:
+    """The roll of instances as after earlier rounds, when every instance has signed in:
+    here they all start at the wave, and the first to look would find itself alone and take
+    every share (model/wave_shares.py). `others` stand-in entries, expiring in 5 minutes."""
+    from model.blob_store import BlobStore
+    from model.claims import CLAIMS
+    from model.wave_shares import MEMBERS
+
+    store = BlobStore(connection, container)
+    await store.write(CLAIMS, MEMBERS, {"until": {f"seen-lately-{n}": time.time() + 300 for n in range(others)}})
+    await store.close()
+
+
 def start_instance(connection: str, container: str, rate: float, log: Path) -> subprocess.Popen:
     env = {
         **os.environ,
@@ -135,6 +149,8 @@ async def scenario(name: str, args, azurite, tmp: Path) -> dict:
     # The people go in first: an index entry written for a slot already past is not what
     # the bot ever writes, and an instance that has seen an hour empty does not read it again.
     conversations = await build(azurite.connection_string, container, args.tenants, args.users_per_tenant, url)
+    if count > 1:
+        await seed_roll(azurite.connection_string, container, count - 1)
     procs = [
         start_instance(azurite.connection_string, container, args.rate, tmp / f"{name}-{i}.log") for i in range(count)
     ]
