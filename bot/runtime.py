@@ -98,7 +98,11 @@ def build(config: Config, credentials_factory: ServiceClientCredentialsFactory |
     sender = NudgeSender(adapter, services, app_id=config.APP_ID, rate=config.NUDGE_RATE_PER_SECOND)
     retention = RetentionJob(services, sender, config.RETENTION_DAYS)
     if config.NUDGES not in OFF:
-        job, leader = nudge_job(store, sender.run, leader_for(store))  # on Blob: every instance sends its shares
+
+        async def due() -> list[str]:  # who is due, before an instance claims shares of the wave
+            return await services.reminders.due(services.now())
+
+        job, leader = nudge_job(store, sender.run, leader_for(store), due)  # on Blob: every instance sends its shares
         app.cleanup_ctx.append(scheduler(job, leader, config.NUDGE_INTERVAL_SECONDS))
     if config.RETENTION_JOB not in OFF and config.RETENTION_DAYS > 0:
         job = scheduler(

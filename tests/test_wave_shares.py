@@ -123,3 +123,34 @@ async def test_an_instance_alone_takes_every_share_at_once_and_a_clean_exit_leav
     assert await other.sign_in() == 1
     clock.now += 301  # an instance that died without signing out drops off the roll
     assert await WaveShares(store, clock=clock).sign_in() == 1
+
+
+class CountingStore(MemoryStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: Counter = Counter()
+
+    async def write(self, collection, key, doc, if_match=None, if_none_match=False):
+        self.writes[collection] += 1
+        return await super().write(collection, key, doc, if_match, if_none_match)
+
+
+async def test_a_round_claims_only_the_shares_with_people_due():
+    store = CountingStore()
+    instance = WaveShares(store)
+    sent, active = Counter(), {}
+
+    async def nobody() -> list[str]:
+        return []
+
+    await instance.round(Sender([], sent, active), nobody)
+    assert store.writes["claims"] == 1, "a quiet round: only the roll"
+    due = wave(tenants=1, people=5)
+
+    async def five() -> list[str]:
+        return due
+
+    store.writes.clear()
+    await instance.round(Sender(due, sent, active), five)
+    assert sent == Counter({k: 1 for k in due})
+    assert store.writes["claims"] == 1 + 2, "the roll, then one share claimed and released"
