@@ -247,7 +247,7 @@ async def test_when_the_leader_dies_mid_run_another_takes_over_and_nobody_gets_t
     leader.wait()
     first = sum(_nudges(connector, people))
     assert first < len(people), "the kill should land mid-run"
-    # The dead leader's lease expires (15 s); a second instance then takes over.
+    # The dead leader's claim runs out (15 s); a second instance then takes over.
     for _ in range(30):
         out = await _run([sys.executable, str(ROOT / "app.py"), "send-nudges"], env)
         if '"leader": false' not in out:
