@@ -5,10 +5,10 @@ key before "|"), so each tenant sits in exactly one share. Each share is an expi
 claim (model/claims.py, `claims/nudge-share-NN`). At the start of a round an instance
 signs in to a roll of the instances seen lately (`claims/nudge-members`, each entry
 expiring after `member_seconds`) and takes a batch of free shares: its fair part, the
-shares with people due divided by the instances on the roll (all of them when it is alone). It sends to
-the due people in them (renewing the claims while it sends), releases them and takes the
-next free ones, until none is left that it has not done this round. So every instance with
-nudges on takes a share of the wave, and:
+shares with people due divided by the instances on the roll (all of them when it is
+alone). It sends to the due people in them (renewing the claims while it sends), releases
+them and takes the next free ones, until none is left that it has not done this round.
+So every instance with nudges on takes a share of the wave, and:
 
 - each tenant's pace (NUDGE_RATE_PER_SECOND) is held across instances: a tenant's share
   belongs to one instance at a time, whose token bucket paces it;
@@ -16,7 +16,7 @@ nudges on takes a share of the wave, and:
   before sending (model/reminders.py), whoever sends;
 - an instance that dies leaves its shares claimed until the claims run out (`duration`
   seconds); another instance's next round takes them over. An instance that stops cleanly
-  releases them at once.
+  releases them at once and leaves the roll.
 
 TinyDB (one process per data directory) needs none of this: the whole wave is one run.
 """
@@ -203,4 +203,16 @@ def nudge_job(
     async def job() -> list[Any]:
         return await shares.round(lambda only: send(only=only), due)
 
-    return job, SoloLeader()
+    return job, _Sharing(shares)
+
+
+class _Sharing(SoloLeader):
+    """The scheduler's leader when every instance sends: always leads (the shares decide
+    who sends whom); `release()`, at the scheduler's exit, takes the instance off the roll."""
+
+    def __init__(self, shares: WaveShares) -> None:
+        self.shares = shares
+
+    async def release(self) -> None:
+        await self.shares.release()
+        await self.shares.sign_out()

@@ -154,3 +154,33 @@ async def test_a_round_claims_only_the_shares_with_people_due():
     await instance.round(Sender(due, sent, active), five)
     assert sent == Counter({k: 1 for k in due})
     assert store.writes["claims"] == 1 + 2, "the roll, then one share claimed and released"
+
+
+async def test_on_blob_every_instance_shares_the_wave_and_elsewhere_the_leader_sends_all(tmp_path):
+    from model.blob_store import BlobStore
+    from model.tinydb_store import TinyDBStore
+    from model.wave_shares import nudge_job
+
+    async def send(only=None) -> None:
+        return None
+
+    leader = object()
+    assert nudge_job(TinyDBStore(tmp_path / "data", fsync=False), send, leader) == (send, leader)
+    blob = BlobStore("UseDevelopmentStorage=true", "kompetencehjulet")  # makes no request until used
+    job, sharing = nudge_job(blob, send, leader)
+    assert job is not send and sharing is not leader
+    assert await sharing.acquire() is True  # the scheduler always runs the job; the shares decide
+
+
+async def test_a_clean_stop_takes_the_instance_off_the_roll(monkeypatch):
+    import model.wave_shares as wave_shares
+
+    store = MemoryStore()
+    monkeypatch.setattr(wave_shares, "WaveShares", lambda _store: WaveShares(store))
+    from model.blob_store import BlobStore
+
+    job, sharing = wave_shares.nudge_job(BlobStore("UseDevelopmentStorage=true", "c"), Sender([], Counter(), {}), None)
+    await job()
+    assert await WaveShares(store).sign_in() == 2  # the instance that ran a round, and this one
+    await sharing.release()  # the scheduler's exit
+    assert await WaveShares(store).sign_in() == 2  # the two that looked; 3 if the stopped one were still on it
