@@ -8,13 +8,14 @@ import base64
 from botbuilder.core import MessageFactory, TurnContext
 
 from model import assessment, content, history
+from model.clicks import Mus
 from model.wheel_picture import alt_text, made_wheel, render_wheel_compact
 
 from .cards import card_activity
 from .files import offer_file
 from .turn import lang_of, services, user_key_of
 
-MUS_ACTION = {"kh": "mus"}
+MUS_ACTION = Mus().data()
 
 
 async def show_history(context: TurnContext) -> None:

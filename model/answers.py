@@ -8,28 +8,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
 from . import content, relevance
 from .choices import plain_answer
+from .clicks import Ask, Button, More
 
 
 @dataclass
 class Reply:
     text: str
     # (title, value): a string is what a click says for the person, a dict the data of a
-    # button that does something (see dialogs/cards.py and model/coaching.py)
-    buttons: list[tuple[str, Any]] = field(default_factory=list)
+    # button that does something (model/clicks.py; drawn by dialogs/cards.py)
+    buttons: list[Button] = field(default_factory=list)
 
 
-def _read_more(lang: str, topic: str, shown: list[str] | None = None) -> tuple[str, Any]:
+def _read_more(lang: str, topic: str, shown: list[str] | None = None) -> Button:
     """'Read more' about a sub-area (its short button title) or the whole area. A sub-area's
     button comes under a message that gave its short text and listed `shown` of its
-    competences: it carries that, so the details leave them out ({"kh": "more", "what":
-    "subarea", ...}, model/coaching.py); typed, "mere om X" gives all of it."""
+    competences: it carries that, so the details leave them out (`clicks.More`, what
+    "subarea"); typed, "mere om X" gives all of it."""
     name = topic_name(lang, topic)
     if topic in content.subarea_ids():
-        data = {"kh": "more", "what": "subarea", "topic": topic, "shown": list(shown or [])}
+        data = More(what="subarea", topic=topic, shown=list(shown or [])).data()
         return content.t(lang, f"subareas.{topic}.button"), data
     return content.t(lang, "msg.read_more_button", name=name), content.t(lang, "msg.read_more_value", name=name)
 
@@ -242,24 +242,24 @@ def compare_reply(lang: str, pair: tuple[str, ...]) -> Reply:
     else:
         sub_a, sub_b = content.subarea_name(lang, a[2]), content.subarea_name(lang, b[2])
         lines.append(content.t(lang, "area.compare_apart", a=a[0], b=b[0], sub_a=sub_a, sub_b=sub_b))
-    buttons: list[tuple[str, Any]] = []
+    buttons: list[Button] = []
     for item, (name, _, _) in zip(pair[:2], (a, b), strict=True):
         if item in content.subarea_ids():
             buttons.append(_read_more(lang, item))
         else:
-            buttons.append((name, {"kh": "ask", "intent": "question", "competence": item}))
+            buttons.append((name, Ask(intent="question", competence=item).data()))
     return Reply("\n\n".join(lines), buttons)
 
 
 def did_you_mean(lang: str, offered: tuple[str, ...]) -> Reply:
     """'Mente du ...?': the two or three closest competences (or sub-areas), one button each;
     a click answers it as if it had been asked."""
-    buttons: list[tuple[str, Any]] = []
+    buttons: list[Button] = []
     for item in offered:
         if item in content.subarea_ids():
             buttons.append(_read_more(lang, item))
         else:
             name, _, _ = _compared_text(lang, item)
-            buttons.append((name, {"kh": "ask", "intent": "question", "competence": item}))
+            buttons.append((name, Ask(intent="question", competence=item).data()))
     text = content.t(lang, "msg.did_you_mean") + "\n\n" + content.t(lang, "msg.did_you_mean_hint")
     return Reply(text, buttons)

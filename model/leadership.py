@@ -1,8 +1,9 @@
 """Who may send nudges: exactly one sender at a time.
 
 With TinyDB there is one process per data directory, so it always leads. With Azure Blob
-Storage several instances share the data; a blob lease elects one of them, the holder
-renews it while it works, and when it dies the lease expires and another takes over.
+Storage several instances share the data; a claim document that expires (model/claims.py)
+elects one of them, the holder renews it while it works, and when it dies the claim runs
+out and another takes over.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import contextlib
 import logging
 from typing import AsyncIterator, Awaitable, Callable
 
+from .claims import ExpiringClaim
 from .docstore import DocStore
 from .safe_log import without_message
 
@@ -33,27 +35,27 @@ class SoloLeader:
     duration = 60
 
 
-def leader_for(store: DocStore, name: str = "nudge-sender", duration: int = 15):
+def leader_for(store: DocStore, name: str = "nudge-sender", duration: float = 15):
     try:
-        from .blob_store import BlobLease, BlobStore
-    except ImportError:  # the Blob SDK is optional for TinyDB-only installs
+        from .blob_store import BlobStore
+    except ImportError:  # the Blob client is optional for TinyDB-only installs
         return SoloLeader()
     if isinstance(store, BlobStore):
-        return BlobLease(store, name, duration=duration)
+        return ExpiringClaim(store, name, duration=duration)
     return SoloLeader()
 
 
 async def run_as_leader(leader, work: Callable[[], Awaitable[object]]) -> tuple[bool, object]:
     """Run `work` only while holding leadership; renew as it runs, stop it if lost.
 
-    Returns (led, result). A lost lease cancels the work: the claims it made are counted
+    Returns (led, result). A lost claim cancels the work: the claims it made are counted
     as delivered by whoever leads next, so nothing is sent twice.
     """
     try:
         if not await leader.acquire():
             return False, None
     except Exception as err:  # noqa: BLE001 - storage trouble: not the leader this round
-        log.error("could not take the nudge-sender lease: %s", without_message(err))
+        log.error("could not take the %s claim: %s", getattr(leader, "name", "leader"), without_message(err))
         return False, None
     task = asyncio.ensure_future(work())
     try:
@@ -66,7 +68,7 @@ async def run_as_leader(leader, work: Callable[[], Awaitable[object]]) -> tuple[
             except Exception:  # noqa: BLE001
                 still = False
             if not still:
-                log.warning("lost the nudge-sender lease; stopping this run")
+                log.warning("lost the %s claim; stopping this run", getattr(leader, "name", "leader"))
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from . import assessment, content, goals
 from .answers import Reply, focus_competences
+from .clicks import Button
 from .coaching import most_to_gain, subarea_of
 
 
@@ -19,9 +20,7 @@ def nudge_reply(lang: str, doc: dict, slot: datetime) -> Reply:
         return Reply(
             content.t(lang, "goals.nudge", title=goals.goal_title(lang, goal)),
             [
-                (content.t(lang, "goals.done_button"), {"kh": "goal", "do": "done", "id": goal["id"]}),
-                (content.t(lang, "goals.keep_button"), {"kh": "goal", "do": "keep", "id": goal["id"]}),
-                (content.t(lang, "goals.other_button"), {"kh": "goal", "do": "other", "id": goal["id"]}),
+                *goals.progress_buttons(lang, goal, ("done", "keep", "other")),
                 (content.t(lang, "nudges.stop_button"), content.t(lang, "nudges.stop_value")),
             ],
         )
@@ -47,7 +46,7 @@ def nudge_reply(lang: str, doc: dict, slot: datetime) -> Reply:
     text = variants[pick].format(
         subarea=content.subarea_name(lang, target), competence=content.competence_name(lang, target, competence)
     )
-    buttons = [
+    buttons: list[Button] = [
         (content.t(lang, f"nudges.{b}_button"), content.t(lang, f"nudges.{b}_value"))
         for b in ("check", "snooze", "stop")
     ]

@@ -16,7 +16,7 @@ SDK_PACKAGES = ("botbuilder", "botframework", "msrest")
 FORBIDDEN = {
     "model": ("bot", "dialogs"),
     "dialogs": ("bot",),
-    "bot.sdk": ("bot.handler", "bot.runtime", "bot.host", "bot.local", "bot.ops", "dialogs"),
+    "bot.sdk": ("bot.handler", "bot.runtime", "bot.http", "bot.local", "bot.ops", "dialogs"),
     "bot": ("bot.local",),  # production code; bot.ops may use the local chat on request
 }
 

@@ -119,3 +119,16 @@ async def test_report_is_per_tenant_skips_a_bad_date_and_writes_no_formula(tmp_p
 
     csv_text = run("report", "--by", "team", "--tenant", "kommune-a", "--format", "csv", data_dir=data).stdout
     assert "'=HYPERLINK(" in csv_text and ',"=HYPERLINK' not in csv_text
+
+
+OFFER = "trends:\n  - title: Kommunens AI-café\n    text: Kom til AI-caféen hver torsdag.\n    kind: course\n"
+IMPROVE_TRENDS = "hvordan bliver jeg bedre til at følge med i trends"
+
+
+def test_ask_answers_with_the_municipalitys_offers_from_resources_file(tmp_path, monkeypatch):
+    offers = tmp_path / "offers.yaml"
+    offers.write_text(OFFER, encoding="utf-8")
+    monkeypatch.setenv("RESOURCES_FILE", str(offers))
+    result = run("ask", "--json", IMPROVE_TRENDS)
+    assert result.returncode == 0, result.stderr
+    assert "Kommunens AI-café" in json.loads(result.stdout)["answer"]

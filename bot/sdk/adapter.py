@@ -17,13 +17,16 @@ from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFramewo
 from botbuilder.schema import Activity, ResourceResponse
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
+from ..config import Config
 from .connector import ConnectorPool, PooledBotFrameworkAuthentication
 
 log = logging.getLogger("kompetencehjulet.adapter")
 
 
 def create_authentication(
-    config: Any, pool: ConnectorPool | None = None, credentials_factory: ServiceClientCredentialsFactory | None = None
+    config: Config,
+    pool: ConnectorPool | None = None,
+    credentials_factory: ServiceClientCredentialsFactory | None = None,
 ) -> PooledBotFrameworkAuthentication:
     """The SDK's configuration-driven authentication (it reads APP_ID, APP_PASSWORD, APP_TYPE,
     APP_TENANTID and the endpoint settings off `config`), with pooled connector clients.
@@ -72,7 +75,7 @@ class Adapter(CloudAdapter):
         return context
 
 
-def create_adapter(config: Any, credentials_factory: ServiceClientCredentialsFactory | None = None) -> CloudAdapter:
+def create_adapter(config: Config, credentials_factory: ServiceClientCredentialsFactory | None = None) -> CloudAdapter:
     if not getattr(config, "APP_ID", ""):
         log.warning(
             "MicrosoftAppId is not set: Bot Framework authentication is OFF (local mode). "
@@ -80,5 +83,5 @@ def create_adapter(config: Any, credentials_factory: ServiceClientCredentialsFac
         )
     auth = create_authentication(config, credentials_factory=credentials_factory)
     adapter = Adapter(auth)
-    adapter.connector_pool = auth.pool  # type: ignore[attr-defined]  # closed on app cleanup
+    adapter.connector_pool = auth.pool  # closed on app cleanup
     return adapter
