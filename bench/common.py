@@ -367,7 +367,7 @@ def serve_skeleton(port: int, fsync: bool = True, write: bool = True, memory: bo
 
     from bot.sdk.adapter import create_authentication
     from bot.sdk.state_storage import DocStoreStorage, JsonConversationState
-    from model.tinydb_store import TinyDBStore
+    from model.storage.tinydb_store import TinyDBStore
 
     DefaultConfig = sample_config(port)
 

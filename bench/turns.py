@@ -335,13 +335,14 @@ def format_requests(counts: dict[str, float]) -> str:
 
 
 async def copy_to_blob(store: Path, connection: str, container: str) -> None:
-    from model.blob_store import BlobStore
-    from model.migrate import copy_all
-    from model.tinydb_store import TinyDBStore
+    from model.domain.stored import COLLECTIONS
+    from model.storage.blob_store import BlobStore
+    from model.storage.migrate import copy_all
+    from model.storage.tinydb_store import TinyDBStore
 
     target = BlobStore(connection, container)
     try:
-        await copy_all(TinyDBStore(store, fsync=False), target)
+        await copy_all(TinyDBStore(store, fsync=False), target, COLLECTIONS)
     finally:
         await target.close()
 

@@ -49,7 +49,7 @@ from botbuilder.core import Bot
 from botbuilder.core.serializer_helper import serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
 
-from model.docstore import DocStore
+from model.storage.docstore import DocStore
 
 from .activity_checks import is_loopback_url, parse_json, validate_activity
 from .auth import Authenticator, AuthUnavailable, RefusalLog, refusal, unavailable, where

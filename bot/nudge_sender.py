@@ -1,6 +1,6 @@
 """Sends the reminder nudges that are due, exactly once per slot, paced like Teams wants.
 
-One run: find due people through the schedule index, decide per person (model.schedule),
+One run: find due people through the schedule index, decide per person (model.domain.schedule),
 claim the slot in the person's document, send through CloudAdapter.continue_conversation,
 record the outcome. Transient answers (429, 412, 5xx, connection errors) are retried with
 exponential backoff and jitter, honouring Retry-After; 403/404 (bot removed, conversation
@@ -28,9 +28,10 @@ from botbuilder.core import TurnContext
 
 from dialogs.presenting import as_activity
 from dialogs.services import Services
-from model import content, goals, nudges
-from model.docstore import one_read_per_turn
+from model import content
+from model.domain import goals, nudges
 from model.safe_log import without_message
+from model.storage.docstore import one_read_per_turn
 
 from .sdk.activity_codec import read_reference
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from dialogs.common import with_buttons
 from dialogs.services import Services
 from model import content
-from model.retention import WARNING_DAYS, Outcome, Retention, last_activity
+from model.domain.retention import WARNING_DAYS, Outcome, Retention, last_activity
 
 from .nudge_sender import NudgeSender
 

@@ -11,12 +11,12 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
 from dialogs.services import Services
-from model.aggregates import Overviews
-from model.docstore import DocStore
-from model.leadership import leader_for
-from model.resources import Resources, ResourcesError
-from model.resources import load as load_resources_file
-from model.tinydb_store import TinyDBStore
+from model.domain.aggregates import Overviews
+from model.domain.resources import Resources, ResourcesError
+from model.domain.resources import load as load_resources_file
+from model.storage.docstore import DocStore
+from model.storage.leadership import leader_for
+from model.storage.tinydb_store import TinyDBStore
 
 from .config import Config
 from .handler import KompetenceBot
@@ -36,7 +36,7 @@ def create_store(config: Config) -> DocStore:
     if config.STORAGE in ("tinydb", ""):
         return TinyDBStore(config.DATA_DIR, fsync=config.FSYNC)
     if config.STORAGE == "azure-blob":
-        from model.blob_store import BlobStore  # optional backend, imported only when chosen
+        from model.storage.blob_store import BlobStore  # optional backend, imported only when chosen
 
         if not config.AZURE_STORAGE_CONNECTION_STRING:
             raise SystemExit(

@@ -13,8 +13,8 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from model.leadership import run_as_leader
 from model.safe_log import without_message
+from model.storage.leadership import run_as_leader
 
 log = logging.getLogger("kompetencehjulet")
 

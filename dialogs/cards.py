@@ -20,7 +20,7 @@ from botbuilder.core import CardFactory, MessageFactory
 from botbuilder.schema import Activity, Attachment
 
 from model import content
-from model.assessment import SCALE, scale_label
+from model.domain.assessment import SCALE, scale_label
 
 CARD_VERSION = "1.4"
 SAY = "say"  # button data kind: "as if the person typed `text`"

@@ -1,7 +1,7 @@
 """`mål` / `goals`: a personal development goal, proposed after a check, set by a click or in
 the person's own words, followed up in the nudges and marked done, kept or dropped.
 
-Goal buttons carry `{"kh": "goal", "do": ...}` data (see model/coaching.py); the router
+Goal buttons carry `{"kh": "goal", "do": ...}` data (see model/domain/coaching.py); the router
 hands every such click here, whatever dialog is running, because a nudge's buttons can be
 clicked days later. So are an answer's "Flere skridt" / "Mere om ..." buttons
 (`{"kh": "more", ...}`, `show_more`).
@@ -15,9 +15,10 @@ from botbuilder.core import TurnContext
 from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepContext
 from botbuilder.dialogs.prompts import PromptOptions, TextPrompt
 
-from model import answers, coaching, content, goals
-from model.answers import Reply
-from model.reminders import reminders_on
+from model import content
+from model.domain import answers, coaching, goals
+from model.domain.answers import Reply
+from model.domain.reminders import reminders_on
 
 from .common import AskingDialog, message, with_buttons
 from .presenting import as_activity

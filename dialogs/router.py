@@ -11,11 +11,12 @@ from botbuilder.core import ConversationState, MessageFactory, TurnContext
 from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnStatus
 from botbuilder.dialogs.prompts import PromptOptions
 
-from model import answers, coaching, commands, content
-from model.assessment import parse_answer
-from model.choices import match_choice, plain_answer
-from model.reminders import reminders_on
-from model.understanding import Understanding, understand
+from model import commands, content
+from model.domain import answers, coaching
+from model.domain.assessment import parse_answer
+from model.domain.reminders import reminders_on
+from model.language.choices import match_choice, plain_answer
+from model.language.understanding import Understanding, understand
 
 from .assessment import ASSESSMENT, AssessmentDialog
 from .cards import SAY
@@ -268,7 +269,7 @@ class Router:
 
     async def _save_role(self, dc: DialogContext, role: object) -> bool:
         """'Gem som min rolle': keep it; without an involvement level yet, ask for it."""
-        from model import relevance
+        from model.domain import relevance
 
         context = dc.context
         if role not in relevance.roles():
@@ -351,7 +352,7 @@ def profile_text(context: TurnContext, doc: dict | None) -> str:
     profile = (doc or {}).get("profile") or {}
     if not profile.get("role"):
         return content.t(lang, "msg.profile_none")
-    from model import relevance
+    from model.domain import relevance
 
     return content.t(
         lang,
@@ -451,7 +452,7 @@ def _answerable(understood: Understanding) -> bool:
 # the shared-chat guard (goals, roles and the MUS summary are personal).
 CLICKS = ("goal", "ask", "more", "role", "mus", "decline", "keep_data")  # keep_data: the handler already answered
 DECLINED = {"reminders": "reminders.declined"}  # "Nej tak" to an offer: what the bot says back
-# The fields each kind of button carries and their types (model/coaching.py, dialogs/goals.py);
+# The fields each kind of button carries and their types (model/domain/coaching.py, dialogs/goals.py);
 # a click with another type in one of them is no click of ours.
 CLICK_FIELDS: dict[str, dict[str, type]] = {
     "goal": {"do": str, "competence": str, "stage": str, "audience": str, "step": int, "id": str},

@@ -74,7 +74,7 @@ def format_date(lang: str, when: datetime | str | None) -> str:
     """A date as people write it ("1. december 2026"), from a datetime or a stored ISO time;
     the one date format the bot shows. A stored time that cannot be read shows as "ukendt
     dato": one changed character costs that date, not the person's whole view."""
-    from .stamps import instant
+    from model.stamps import instant
 
     found = instant(when)
     if found is None:

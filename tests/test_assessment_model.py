@@ -2,7 +2,7 @@
 
 import pytest
 
-from model import assessment, history
+from model.domain import assessment, history
 
 
 @pytest.mark.parametrize(

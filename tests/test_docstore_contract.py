@@ -15,8 +15,8 @@ import pytest
 from botbuilder.testing import StorageBaseTests
 
 from bot.sdk.state_storage import DocStoreStorage
-from model.docstore import UNCHANGED, ConflictError, DocStore, doc_name, one_read_per_turn
-from model.tinydb_store import TinyDBStore
+from model.storage.docstore import UNCHANGED, ConflictError, DocStore, doc_name, one_read_per_turn
+from model.storage.tinydb_store import TinyDBStore
 
 BACKENDS = ["tinydb", "blob"]
 FAST = {"retry_total": 1}  # Azurite is on loopback: a failure should fail fast, not back off
@@ -46,7 +46,7 @@ async def backend(request, tmp_path):
     if request.param == "tinydb":
         b = Backend("tinydb", lambda: TinyDBStore(tmp_path / "data", fsync=False))
     else:
-        from model.blob_store import BlobStore
+        from model.storage.blob_store import BlobStore
 
         server = request.getfixturevalue("azurite")
         container = f"contract-{uuid.uuid4().hex[:16]}"
@@ -62,7 +62,7 @@ def store(backend) -> DocStore:
 
 @pytest.fixture
 async def blob(azurite):
-    from model.blob_store import BlobStore
+    from model.storage.blob_store import BlobStore
 
     stores: list = []
 
@@ -361,7 +361,7 @@ async def test_blob_store_reuses_one_client_and_can_be_used_again_after_close(bl
 
 
 async def test_blob_clients_are_made_once_per_document_for_the_documents_used_lately(blob, monkeypatch):
-    import model.blob_store as blob_store
+    import model.storage.blob_store as blob_store
 
     monkeypatch.setattr(blob_store, "BLOB_CLIENTS_KEPT", 2)
     store = blob()
@@ -384,7 +384,7 @@ async def test_blob_clients_are_made_once_per_document_for_the_documents_used_la
 
 # -- leases --------------------------------------------------------------------------------
 async def test_only_one_lease_holder_and_release_hands_over(blob):
-    from model.blob_store import BlobLease
+    from model.storage.blob_store import BlobLease
 
     store_a = blob()
     store_b = blob(store_a.container)  # a second bot instance on the same container
@@ -406,7 +406,7 @@ async def test_only_one_lease_holder_and_release_hands_over(blob):
 
 
 async def test_leases_with_different_names_are_independent(blob):
-    from model.blob_store import BlobLease
+    from model.storage.blob_store import BlobLease
 
     store = blob()
     assert await BlobLease(store, "nudges").acquire()
@@ -415,7 +415,7 @@ async def test_leases_with_different_names_are_independent(blob):
 
 
 async def test_a_broken_lease_lets_another_instance_take_over(blob):
-    from model.blob_store import BlobLease
+    from model.storage.blob_store import BlobLease
 
     store = blob()
     a, b = BlobLease(store, "nudges"), BlobLease(blob(store.container), "nudges")
@@ -428,7 +428,7 @@ async def test_a_broken_lease_lets_another_instance_take_over(blob):
 
 async def test_a_dead_holders_lease_expires_and_another_takes_over(blob):
     """Real expiry: Azure's shortest lease is 15 s, so this test waits ~16 s."""
-    from model.blob_store import BlobLease
+    from model.storage.blob_store import BlobLease
 
     store = blob()
     a, b = BlobLease(store, "nudges", duration=15), BlobLease(blob(store.container), "nudges")
@@ -442,7 +442,7 @@ async def test_a_dead_holders_lease_expires_and_another_takes_over(blob):
 
 
 def test_lease_arguments_are_checked():
-    from model.blob_store import BlobLease, BlobStore
+    from model.storage.blob_store import BlobLease, BlobStore
 
     store = BlobStore("UseDevelopmentStorage=true", "c")
     with pytest.raises(ValueError):
@@ -461,7 +461,7 @@ async def _corrupt(store: DocStore, key: str) -> None:
 
 
 async def test_an_unreadable_document_is_quarantined_and_deleted_with_its_owner(store):
-    from model.docstore import CorruptDocument
+    from model.storage.docstore import CorruptDocument
 
     await store.write(C, "person", {"profile": {"role": "it"}})
     await store.write(C, "neighbour", {"profile": {"role": "manager"}})

@@ -17,7 +17,7 @@ import pytest
 from conftest import ROOT, BotServer, TeamsUser, say
 from processes import free_port
 
-from model import schedule
+from model.domain import schedule
 
 
 @pytest.fixture
@@ -133,7 +133,7 @@ async def _wait_until(predicate, seconds: float) -> bool:
 
 
 async def test_two_instances_with_nudges_on_send_each_due_nudge_once(azurite, container, connector):
-    from model.blob_store import BlobStore
+    from model.storage.blob_store import BlobStore
 
     store = BlobStore(azurite.connection_string, container)
     people = await _due_people(store, connector, 40, datetime.now(timezone.utc))
@@ -174,7 +174,7 @@ async def test_two_instances_with_nudges_on_send_each_due_nudge_once(azurite, co
 
 
 async def test_when_the_leader_dies_mid_run_another_takes_over_and_nobody_gets_two(azurite, container, connector):
-    from model.blob_store import BlobStore
+    from model.storage.blob_store import BlobStore
 
     store = BlobStore(azurite.connection_string, container)
     people = await _due_people(store, connector, 150, datetime.now(timezone.utc))

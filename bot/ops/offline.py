@@ -15,9 +15,9 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, Conversat
 from dialogs.cards import card_text
 from dialogs.services import Services
 from model import content
-from model.memory_store import MemoryStore
-from model.understanding import understand
-from model.users import user_key
+from model.domain.users import user_key
+from model.language.understanding import understand
+from model.storage.memory_store import MemoryStore
 
 from ..handler import KompetenceBot
 from ..sdk.state_storage import DocStoreStorage, JsonConversationState

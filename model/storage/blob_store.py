@@ -36,7 +36,7 @@ from azure.core.exceptions import (
 from azure.storage.blob import ContentSettings
 from azure.storage.blob.aio import BlobClient, BlobLeaseClient, BlobServiceClient, ContainerClient
 
-from .docstore import ConflictError, CorruptDocument, Doc, DocStore, doc_name
+from model.storage.docstore import ConflictError, CorruptDocument, Doc, DocStore, doc_name
 
 log = logging.getLogger(__name__)
 

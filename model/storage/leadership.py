@@ -12,8 +12,8 @@ import contextlib
 import logging
 from typing import AsyncIterator, Awaitable, Callable
 
-from .docstore import DocStore
-from .safe_log import without_message
+from model.safe_log import without_message
+from model.storage.docstore import DocStore
 
 log = logging.getLogger("kompetencehjulet.leadership")
 
@@ -35,7 +35,7 @@ class SoloLeader:
 
 def leader_for(store: DocStore, name: str = "nudge-sender", duration: int = 15):
     try:
-        from .blob_store import BlobLease, BlobStore
+        from model.storage.blob_store import BlobLease, BlobStore
     except ImportError:  # the Blob SDK is optional for TinyDB-only installs
         return SoloLeader()
     if isinstance(store, BlobStore):

@@ -7,10 +7,11 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from . import content, relevance
-from .answers import focus_competences
-from .choices import match_choice, plain_answer
-from .users import SCHEMA_VERSION, iso
+from model import content
+from model.domain import relevance
+from model.domain.answers import focus_competences
+from model.domain.users import SCHEMA_VERSION, iso
+from model.language.choices import match_choice, plain_answer
 
 SCALE = (1, 2, 3, 4, 5)
 NOTE_MAX_CHARS = 280

@@ -24,10 +24,11 @@ import re
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from . import assessment, content, relevance
-from .answers import Reply, focus_competences
-from .resources import Resource, Resources
-from .understanding import TOPIC_THRESHOLD, understand
+from model import content
+from model.domain import assessment, relevance
+from model.domain.answers import Reply, focus_competences
+from model.domain.resources import Resource, Resources
+from model.language.understanding import TOPIC_THRESHOLD, understand
 
 STAGES = ("beginner", "practised", "expert")
 KIND_ORDER = ("job", "others", "course")  # on the job, from others, a course: one of each

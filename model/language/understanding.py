@@ -31,8 +31,8 @@ from typing import NamedTuple
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-TERMS_PATH = Path(__file__).parent / "content" / "terms.json"
-JOB_TITLES_PATH = Path(__file__).parent / "content" / "job_titles.json"
+TERMS_PATH = Path(__file__).parents[1] / "content" / "terms.json"
+JOB_TITLES_PATH = Path(__file__).parents[1] / "content" / "job_titles.json"
 
 TOPIC_THRESHOLD = 0.8  # below this a topic is only a hint ("digital", "borger")
 COMPETENCE_THRESHOLD = 0.8  # ... and so is a competence or a glossary term

@@ -44,9 +44,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from . import content
-from .docstore import UNCHANGED, CorruptDocument, Doc, DocStore, doc_name
-from .users import USERS, key_of
+from model import content
+from model.domain.users import USERS, key_of
+from model.storage.docstore import UNCHANGED, CorruptDocument, Doc, DocStore, doc_name
 
 K_MIN = 5  # the smallest group any overview shows (Danish public-sector surveys and Viva Insights use 5)
 DIMENSIONS = ("role", "level", "team", "quarter")

@@ -33,7 +33,7 @@ from typing import Any, Callable, TypeVar
 
 from tinydb.storages import Storage
 
-from .docstore import ConflictError, CorruptDocument, Doc, DocStore, doc_name
+from model.storage.docstore import ConflictError, CorruptDocument, Doc, DocStore, doc_name
 
 T = TypeVar("T")
 log = logging.getLogger("kompetencehjulet.storage")

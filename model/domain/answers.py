@@ -10,15 +10,16 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from . import content, relevance
-from .choices import plain_answer
+from model import content
+from model.domain import relevance
+from model.language.choices import plain_answer
 
 
 @dataclass
 class Reply:
     text: str
     # (title, value): a string is what a click says for the person, a dict the data of a
-    # button that does something (see dialogs/cards.py and model/coaching.py)
+    # button that does something (see dialogs/cards.py and model/domain/coaching.py)
     buttons: list[tuple[str, Any]] = field(default_factory=list)
 
 
@@ -26,7 +27,7 @@ def _read_more(lang: str, topic: str, shown: list[str] | None = None) -> tuple[s
     """'Read more' about a sub-area (its short button title) or the whole area. A sub-area's
     button comes under a message that gave its short text and listed `shown` of its
     competences: it carries that, so the details leave them out ({"kh": "more", "what":
-    "subarea", ...}, model/coaching.py); typed, "mere om X" gives all of it."""
+    "subarea", ...}, model/domain/coaching.py); typed, "mere om X" gives all of it."""
     name = topic_name(lang, topic)
     if topic in content.subarea_ids():
         data = {"kh": "more", "what": "subarea", "topic": topic, "shown": list(shown or [])}
