@@ -11,7 +11,7 @@ Run: .venv/bin/python bench/turns.py [--users 16] [--seconds 8] [--warmup 2] [--
 Targets, each a process of its own:
   stock         the echo sample as shipped: ActivityHandler + CloudAdapter(
                 ConfigurationBotFrameworkAuthentication(config)), route calling adapter.process
-  stock-pooled  the same echo sample on this project's reply path (bot/connector.py), to show
+  stock-pooled  the same echo sample on this project's reply path (bot/sdk/connector.py), to show
                 what the reply path alone is worth
   agents-echo   the peer: the Microsoft 365 Agents SDK for Python 1.9.0 echo agent in the
                 shape of its samples (bench/agents_echo.py: AgentApplication + MemoryStorage +

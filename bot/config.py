@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -94,7 +94,6 @@ class Config:
     TO_CHANNEL_FROM_BOT_OAUTH_SCOPE: str | None = None
     OAUTH_URL: str | None = None
     CALLER_ID: str | None = None
-    extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.HOST:

@@ -24,7 +24,6 @@ from model.domain.assessment import SCALE, scale_label
 
 CARD_VERSION = "1.4"
 SAY = "say"  # button data kind: "as if the person typed `text`"
-BUTTON_TITLE_MAX = 28  # Teams draws a button title on one line and cuts it at about this many characters
 STACK_OVER = 3  # more buttons than this are stacked one per row, so none is squeezed
 _NUMBERED = re.compile(r"^\s*\d+[.)]\s")  # a numbered list item in Markdown: "1. ..." or "1) ..."
 

@@ -13,7 +13,6 @@ from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsInfo
 
 from model import content
-from model.domain import relevance
 from model.domain.users import user_key
 from model.rendering.wheel_picture import render_wheel_compact
 
@@ -137,7 +136,3 @@ async def team_overview(context: TurnContext) -> None:
         ],
     }
     await context.send_activity(MessageFactory.attachment(card_attachment(card)))
-
-
-def _role_name(lang: str, role: str) -> str:
-    return relevance.role_name(lang, role)
