@@ -1,4 +1,8 @@
-"""Configuration from the environment, read once at start-up (as the SDK samples do)."""
+"""The bot's settings from the environment, read by `Config.from_env()` as a process starts
+(the served bot once; each `python app.py` command for itself), as the SDK samples do.
+
+A few settings are read where they are used instead: LOG_LEVEL (`app.py`, the terminal
+chat), the terminal chat's TZ, and the TEAMS_*_URL pages of `bot/ops/teams_package.py`."""
 
 from __future__ import annotations
 
