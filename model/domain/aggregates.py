@@ -330,7 +330,8 @@ def _hashed(doc: Doc) -> Any:
 
 
 class Overviews:
-    """Builds overviews and keeps the release ledgers; the only writer of `reports` and `teams`."""
+    """Builds overviews and keeps the release ledgers; the only writer of `reports` and `teams`
+    (`model.domain.retention` removes a roster nobody refreshed for the retention period)."""
 
     def __init__(self, store: DocStore, mode: str = "opt-out", k: int = K_MIN) -> None:
         if mode not in MODES:

@@ -5,12 +5,12 @@ of tenant and Teams user id. One document per person keeps a turn's I/O flat, ma
 export a single read and deletion a single delete (plus the dialog state documents the
 person's conversations left behind, which the document lists).
 
-Each top-level part has one owner, the only code that writes it:
+The document has three writers, each of its own top-level parts, so no part has two:
 
 - `profile`, `assessments`, `conversation`, `state_keys`, `key`, `seen` (the day last seen),
   `retention_warned`, `deleting` (set as a deletion starts), `schema`: this module (`Users`);
 - `reminder`: `model.domain.reminders.Reminders`, through `change_part`;
-- `goals`: `model.domain.goals.Goals`.
+- `goals`: `model.domain.goals.Goals` (its own update of the document, changing `goals` only).
 
 Everyone else reads through `Users.get`.
 """
