@@ -248,7 +248,7 @@ class AssessmentDialog(Dialog):
                 )
             )
         if state.get("note"):  # said back in a line: what the note points to, never the note itself
-            lines.append(note_line(lang, state["note"], profile))
+            lines += ["", note_line(lang, state["note"], profile)]  # a paragraph, not part of the list
         if state["first"] and (line := first_check_line(context)):
             lines += ["", line]  # said once: how the scores count in anonymous overviews
         await context.send_activity(MessageFactory.text("\n".join(lines)))

@@ -334,7 +334,9 @@ async def test_a_care_workers_note_is_acknowledged_and_steers_the_offer(tmp_path
     )
     reply = await _check_with_note(chat, note, scores=("1", "3", "3"))
     wish = content.t(lang, "coaching.wishes.see_possibilities")
-    assert content.t(lang, "coaching.note_thanks_competence", wish=wish) in reply
+    # a paragraph of its own: in Web Chat and Teams a line right under the scores' list reads
+    # as part of its last item
+    assert "\n\n" + content.t(lang, "coaching.note_thanks_competence", wish=wish) in reply
     assert content.t(lang, "coaching.goal_offer_written", wish=wish).replace("**", "") in reply.replace("**", "")
     assert {b["data"]["competence"] for b in _buttons(chat) if b["data"].get("do") == "set"} == {"see_possibilities"}
     assert coaching.competence_name(lang, "procurement") not in reply
