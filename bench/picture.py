@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PIL import Image  # noqa: E402
+from PIL import Image
 
-from model.rendering import wheel_picture as wp  # noqa: E402
+from model.rendering import wheel_picture as wp
 
 STEPS = (None, 1, 1.5, 2, 3, 3.5, 4, 5)
 

@@ -81,7 +81,7 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (  # noqa: E402
+from common import (
     PYTHON,
     QUESTIONS,
     ROOT,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from botbuilder.schema import Activity
@@ -73,12 +73,12 @@ def _too_many(body: dict) -> str | None:
     return None
 
 
-def _too_big(value: Any, depth_limit: int = MAX_DEPTH, parts_limit: int = MAX_PARTS) -> str | None:
+def _too_big(value: object, depth_limit: int = MAX_DEPTH, parts_limit: int = MAX_PARTS) -> str | None:
     """Too deep or too many parts? One level at a time, so that a flat list of 65,000
     items is refused after one C-level extend instead of 65,000 steps."""
     level, depth, parts = [value], 1, 1
     while level:
-        below: list = []
+        below: list[object] = []
         for item in level:
             if isinstance(item, dict):
                 below.extend(item.values())
@@ -93,7 +93,7 @@ def _too_big(value: Any, depth_limit: int = MAX_DEPTH, parts_limit: int = MAX_PA
     return None
 
 
-def _models() -> dict[str, Any]:
+def _models() -> dict[str, object]:
     import botbuilder.schema as schema
 
     return schema.__dict__
@@ -158,7 +158,7 @@ def _model_problem(model: Any, data: dict, where: str) -> str | None:
         if problem:
             return problem
     if model.__name__ == "Entity":
-        for key, type_name in ENTITY_FIELDS.get(data.get("type"), {}).items():
+        for key, type_name in ENTITY_FIELDS.get(str(data.get("type")), {}).items():
             problem = _type_problem(type_name, data.get(key), f"{where}.{key}")
             if problem:
                 return problem
@@ -211,7 +211,7 @@ def is_loopback_url(url: str) -> bool:
     return address.is_loopback
 
 
-def validate_activity(body: Any, max_text: int) -> tuple[Activity | None, str | None]:
+def validate_activity(body: object, max_text: int) -> tuple[Activity | None, str | None]:
     """Parse and check an incoming activity; (activity, None) or (None, reason)."""
     if not isinstance(body, dict):
         return None, "the body must be a JSON object (an activity)"
@@ -246,7 +246,7 @@ def validate_activity(body: Any, max_text: int) -> tuple[Activity | None, str | 
     return activity, None
 
 
-def _reject_constant(name: str) -> Any:
+def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not JSON")
 
 

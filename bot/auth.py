@@ -140,7 +140,7 @@ class SigningKeys:
         self.fetches = 0
         self._task: asyncio.Task | None = None
 
-    async def get(self, key_id: Any) -> SigningKey:
+    async def get(self, key_id: object) -> SigningKey:
         """The SDK's call. A known key at once (a stale set refreshes in the background);
         an unknown one may fetch the keys again, or it is UnknownSigningKey (401) or
         AuthUnavailable (503)."""
@@ -229,7 +229,7 @@ class _KeyStores(dict):
         return self.get(url)
 
 
-def install_key_store() -> dict:
+def install_key_store() -> _KeyStores:
     """Put SigningKeys in the SDK's key cache, or fail loudly at start-up when the SDK no
     longer has that seam (silently, it would be back to blocking fetches and restarts)."""
     cache = JwtTokenExtractor.__dict__.get("metadataCache")

@@ -10,19 +10,20 @@ people read never changes.
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable
+from typing import Awaitable, Callable
 
 from botbuilder.core import TurnContext
+from botbuilder.schema import Activity
 
 _HELD = "kompetencehjulet.held_caption"
 _TURN_ENDED = "kompetencehjulet.captions_released"
 
 
-def _message(activity: Any) -> bool:
+def _message(activity: Activity) -> bool:
     return getattr(activity, "type", "message") in (None, "message")
 
 
-def _plain_text(activity: Any) -> bool:
+def _plain_text(activity: Activity) -> bool:
     return (
         _message(activity)
         and bool(activity.text)
@@ -33,14 +34,16 @@ def _plain_text(activity: Any) -> bool:
     )
 
 
-def _bare_card(activity: Any) -> bool:
+def _bare_card(activity: Activity) -> bool:
     return _message(activity) and bool(activity.attachments) and not activity.text
 
 
-async def hold_captions(context: TurnContext, activities: list, next_send: Callable[[], Awaitable]) -> Any:
+async def hold_captions(
+    context: TurnContext, activities: list[Activity], next_send: Callable[[], Awaitable[object]]
+) -> object:
     """An on_send_activities handler: rewrites the outgoing list in place (the SDK sends it)."""
     held = context.turn_state.pop(_HELD, None)
-    outgoing: list = []
+    outgoing: list[Activity] = []
     for activity in activities:
         if held is not None:
             if _bare_card(activity):

@@ -68,7 +68,7 @@ class Config:
     NUDGE_INTERVAL_SECONDS: float = 60.0
     NUDGE_RATE_PER_SECOND: float = 30.0  # Teams: 30 requests/s per app per tenant
     MAX_BODY_BYTES: int = 256 * 1024
-    # Slow clients (bot/host.py): a request head must be complete this long after the
+    # Slow clients (bot/http/serving.py): a request head must be complete this long after the
     # connection (or the request) began, a body arrive this long after its head (408).
     HTTP_HEADER_TIMEOUT_SECONDS: float = 10.0
     HTTP_BODY_TIMEOUT_SECONDS: float = 10.0

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from botbuilder.core import TurnContext
+from botbuilder.core import BotAdapter, TurnContext
 
 from dialogs.presenting import as_activity
 from dialogs.services import Services
@@ -107,7 +107,7 @@ def status_of(error: BaseException) -> tuple[int | None, float | None]:
 class NudgeSender:
     def __init__(
         self,
-        adapter: Any,
+        adapter: BotAdapter,
         services: Services,
         app_id: str = "",
         rate: float = 30.0,
@@ -176,19 +176,21 @@ class NudgeSender:
             handled = plan.slot is not None and plan.reason != "not_due"
             await reminders.settle(key, plan.slot if handled else None, "skipped" if handled else "noop", now, moves)
             return plan.reason
+        slot = plan.slot
+        assert slot is not None, "a plan that sends has a slot"
         reference = (doc or {}).get("conversation")
-        if not reference or not isinstance(reference, dict):  # none, or one that cannot be read
-            await reminders.settle(key, plan.slot, "gone", now, moves)
+        if doc is None or not reference or not isinstance(reference, dict):  # none, or one that cannot be read
+            await reminders.settle(key, slot, "gone", now, moves)
             return "no_conversation"
         conversation = reference.get("conversation")
         bucket = self._bucket(conversation.get("tenantId") if isinstance(conversation, dict) else None)
         language = (doc.get("profile") or {}).get("language") if isinstance(doc.get("profile"), dict) else None
         lang = content.normalise_language(language if isinstance(language, str) else "da")
-        activity = as_activity(nudges.nudge_reply(lang, doc, plan.slot))
+        activity = as_activity(nudges.nudge_reply(lang, doc, slot))
         await bucket.take()
 
         async def claim() -> bool:
-            return await reminders.claim(key, plan.slot)
+            return await reminders.claim(key, slot)
 
         outcome = await self._deliver(reference, activity, bucket, report, claim)
         if outcome != "claimed_elsewhere":

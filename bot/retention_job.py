@@ -9,6 +9,7 @@ from datetime import datetime
 from dialogs.common import with_buttons
 from dialogs.services import Services
 from model import content
+from model.clicks import KeepData
 from model.domain.retention import WARNING_DAYS, Outcome, Retention, last_activity
 
 from .nudge_sender import NudgeSender
@@ -37,5 +38,5 @@ class RetentionJob:
             days=WARNING_DAYS,
             since=content.format_date(lang, seen.isoformat()) if seen else "",
         )
-        activity = with_buttons(text, [(content.t(lang, "retention.keep_button"), {"kh": "keep_data"})])
+        activity = with_buttons(text, [(content.t(lang, "retention.keep_button"), KeepData().data())])
         return await self.sender.send_once(reference, activity)

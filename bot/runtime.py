@@ -1,6 +1,11 @@
 """The composition root: storage backend, services, state, adapter, bot and HTTP app, built
 from Config. Production only: the local try-out channels (bot/local) are mounted by the
-entry point, in local mode, on top of what this builds."""
+entry point, in local mode, on top of what this builds.
+
+`create_services` and `create_bot` are the one factory of what answers a person: the served
+bot (`build`), the terminal chat (bot/local/terminal_chat.py), `ask` (bot/ops/offline.py)
+and the operator commands (bot/ops/cli.py) all make their services and bot here, so they
+run the same offers (RESOURCES_FILE), overviews, retention period and dialog-state class."""
 
 from __future__ import annotations
 
@@ -10,17 +15,18 @@ from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
-from dialogs.services import Services
+from dialogs.services import Clock, Services
 from model.domain.aggregates import Overviews
 from model.domain.resources import Resources, ResourcesError
 from model.domain.resources import load as load_resources_file
+from model.language.understanding import warm_up
 from model.storage.docstore import DocStore
 from model.storage.leadership import leader_for
 from model.storage.tinydb_store import TinyDBStore
 
 from .config import Config
 from .handler import KompetenceBot
-from .host import create_app
+from .http.app import create_app
 from .nudge_sender import NudgeSender
 from .retention_job import RetentionJob
 from .scheduler import scheduler
@@ -61,6 +67,27 @@ def create_overviews(config: Config, store: DocStore) -> Overviews:
         raise SystemExit(f"AGGREGATES / AGGREGATES_MIN_GROUP: {err}") from None
 
 
+def create_services(config: Config, store: DocStore | None = None, clock: Clock | None = None) -> Services:
+    """The services every entry point runs: the municipality's offers (RESOURCES_FILE; a
+    mistake ends start-up naming the line), the overviews (AGGREGATES), RETENTION_DAYS, on
+    `store` (default: the configured backend, STORAGE)."""
+    resources = load_resources(config.RESOURCES_FILE)
+    store = create_store(config) if store is None else store
+    return Services.create(
+        store,
+        clock=clock,
+        resources=resources,
+        overviews=create_overviews(config, store),
+        retention_days=config.RETENTION_DAYS,
+    )
+
+
+def create_bot(config: Config, services: Services) -> tuple[KompetenceBot, JsonConversationState]:
+    """The bot over `services`, and its dialog state, stored as the served bot stores it."""
+    conversation_state = JsonConversationState(DocStoreStorage(services.store))
+    return KompetenceBot(conversation_state, services, upload_hosts=config.upload_hosts), conversation_state
+
+
 @dataclass
 class Runtime:
     config: Config
@@ -76,15 +103,12 @@ class Runtime:
 def build(config: Config, credentials_factory: ServiceClientCredentialsFactory | None = None) -> Runtime:
     """Everything the served bot is made of. `credentials_factory` replaces the credentials
     built from MicrosoftAppId/Password/Type (tests)."""
-    resources = load_resources(config.RESOURCES_FILE)  # a mistake stops start-up, naming the line
-    store = create_store(config)
-    services = Services.create(
-        store, resources=resources, overviews=create_overviews(config, store), retention_days=config.RETENTION_DAYS
-    )
-    conversation_state = JsonConversationState(DocStoreStorage(store))
+    services = create_services(config)  # a mistake in RESOURCES_FILE stops start-up, naming the line
+    warm_up()  # the vocabulary and the semantic model, loaded now rather than in someone's turn
+    store = services.store
+    bot, conversation_state = create_bot(config, services)
     adapter = create_adapter(config, credentials_factory)
     adapter.on_turn_error = apologising_error_handler(conversation_state)
-    bot = KompetenceBot(conversation_state, services, upload_hosts=config.upload_hosts)
     app = create_app(config, adapter, bot, store)
     sender = NudgeSender(adapter, services, app_id=config.APP_ID, rate=config.NUDGE_RATE_PER_SECOND)
     retention = RetentionJob(services, sender, config.RETENTION_DAYS)

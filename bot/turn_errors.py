@@ -35,6 +35,7 @@ def apologising_error_handler(
             await conversation_state.delete(context)
         except Exception as cleanup_error:  # noqa: BLE001 - the apology matters more than the cleanup
             log.error("could not clear conversation state: %s", without_message(cleanup_error))
+        key: str | None
         if context.activity.type == "message":
             key = "msg.error"
         else:

@@ -13,23 +13,20 @@ from typing import Any
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import Dialog, DialogContext, DialogInstance, DialogTurnResult
 
-from model import content
+from model import clicks, content
+from model.clicks import Decline
 from model.domain import assessment as model
 from model.domain import coaching, goals, relevance
 from model.domain.reminders import reminders_on
 
 from .cards import card_activity, deep_card, quick_check_card
 from .common import message, text, with_buttons, yes_or_no
+from .expecting import Expects
 from .goals import offer as offer_goal
 from .overviews import first_check_line
 from .turn import lang_of, now_of, services, tenant_of, user_key_of
 
 ASSESSMENT = "assessment"
-
-
-def _expects(state: dict) -> str:
-    """Tells the router what this dialog is waiting for: a score, free text, or yes/no."""
-    return {"note": "text", "offer_deep": "yes_no"}.get(str(state.get("phase")), "score")
 
 
 def note_line(lang: str, note: str, profile: dict) -> str:
@@ -45,7 +42,7 @@ class AssessmentDialog(Dialog):
         super().__init__(dialog_id)
 
     # -- Dialog API ----------------------------------------------------------------------
-    async def begin_dialog(self, dc: DialogContext, options: Any = None) -> DialogTurnResult:
+    async def begin_dialog(self, dc: DialogContext, options: object = None) -> DialogTurnResult:
         context = dc.context
         profile = await services(context).users.profile(user_key_of(context)) or {}
         if not (profile.get("role") and profile.get("level")):
@@ -61,24 +58,22 @@ class AssessmentDialog(Dialog):
                 "competences": {},
                 "note": None,
                 "nonce": uuid.uuid4().hex[:12],
-                "expects": "score",
             }
         )
         await self._send_quick(context, state)
         return Dialog.end_of_turn
 
-    async def continue_dialog(self, dc: DialogContext) -> DialogTurnResult:
-        result = await self._step(dc)
-        if dc.active_dialog is not None and dc.active_dialog.id == self.id:
-            dc.active_dialog.state["expects"] = _expects(dc.active_dialog.state)
-        return result
+    def expects(self, state: dict[str, Any]) -> Expects:
+        """What the router should take as the answer (dialogs/expecting.py): a score, the
+        note's free text, or yes/no to the deeper check."""
+        return {"note": Expects.TEXT, "offer_deep": Expects.YES_NO}.get(str(state.get("phase")), Expects.SCORE)
 
-    async def _step(self, dc: DialogContext) -> DialogTurnResult:
+    async def continue_dialog(self, dc: DialogContext) -> DialogTurnResult:
         context = dc.context
         state = dc.active_dialog.state
         value = context.activity.value
-        if isinstance(value, dict) and value.get("kh") in ("quick", "deep"):
-            return await self._on_submit(dc, state, value)
+        if clicks.kind_of(value) in (clicks.QuickSubmit.KIND, clicks.DeepSubmit.KIND):
+            return await self._on_submit(dc, state, clicks.parse(value))
         said = context.activity.text or ""
         phase = state["phase"]
         if phase in ("quick", "deep"):
@@ -172,16 +167,21 @@ class AssessmentDialog(Dialog):
             return Dialog.end_of_turn
         return await self._save_deep(dc, state)
 
-    async def _on_submit(self, dc: DialogContext, state: dict, value: dict) -> DialogTurnResult:
+    async def _on_submit(self, dc: DialogContext, state: dict, submit: clicks.Click | None) -> DialogTurnResult:
+        """A card's Save; None for a submit that is not what our card sends (answered as stale)."""
         context = dc.context
         lang = lang_of(context)
-        kind = value.get("kh")
-        if kind == "quick" and value.get("nonce") == state.get("nonce") and state.get("saved_at"):
+        if not isinstance(submit, (clicks.QuickSubmit, clicks.DeepSubmit)):
+            await context.send_activity(message(context, "msg.stale_card"))
+            await self._ask_current(context, state)
+            return Dialog.end_of_turn
+        kind, value = submit.KIND, submit.answers
+        if kind == "quick" and submit.nonce == state.get("nonce") and state.get("saved_at"):
             # The Save button clicked again (or the card submitted twice): it counts once.
             await context.send_activity(message(context, "assessment.already_saved"))
             await self._ask_current(context, state)
             return Dialog.end_of_turn
-        if value.get("nonce") != state.get("nonce") or kind != ("deep" if state["phase"] == "deep" else "quick"):
+        if submit.nonce != state.get("nonce") or kind != ("deep" if state["phase"] == "deep" else "quick"):
             await context.send_activity(message(context, "msg.stale_card"))
             await self._ask_current(context, state)
             return Dialog.end_of_turn
@@ -312,7 +312,7 @@ class AssessmentDialog(Dialog):
                     content.t(lang, "reminders.offer"),
                     [
                         (content.t(lang, "reminders.offer_button"), content.t(lang, "reminders.offer_value")),
-                        (content.t(lang, "assessment.no"), {"kh": "decline", "what": "reminders"}),
+                        (content.t(lang, "assessment.no"), Decline(what="reminders").data()),
                     ],
                 )
             )

@@ -5,32 +5,33 @@ Buttons are `Action.Submit` with object data: the only button that works in Team
 (personal and shared chats), Web Chat and the Microsoft 365 Agents Playground alike
 (hero-card imBack/messageBack/postBack are refused by the Playground, `data.msteams`
 breaks there, messageBack's displayText is ignored by Web Chat's Adaptive Cards). A
-button that stands for something the person could type carries `{"kh": "say", "text":
-...}`; the router turns it into that typed text, so every prompt understands a click and a
-typed answer the same way. A message with buttons is one card holding its text too, so it
-arrives as one message, not a text followed by a card of buttons.
+button that stands for something the person could type carries `clicks.Say` (`{"kh":
+"say", "text": ...}`, model/clicks.py); the router turns it into that typed text, so
+every prompt understands a click and a typed answer the same way. A message with buttons
+is one card holding its text too, so it arrives as one message, not a text followed by a
+card of buttons.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Sequence
 
 from botbuilder.core import CardFactory, MessageFactory
 from botbuilder.schema import Activity, Attachment
 
 from model import content
+from model.clicks import Button, ClickData, DeepSubmit, QuickSubmit, Say
 from model.domain.assessment import SCALE, scale_label
 
 CARD_VERSION = "1.4"
-SAY = "say"  # button data kind: "as if the person typed `text`"
 STACK_OVER = 3  # more buttons than this are stacked one per row, so none is squeezed
 _NUMBERED = re.compile(r"^\s*\d+[.)]\s")  # a numbered list item in Markdown: "1. ..." or "1) ..."
 
 
-def action(title: str, value: str | dict[str, Any]) -> dict[str, Any]:
+def action(title: str, value: str | ClickData) -> dict[str, Any]:
     """One button: a string value is what a click says for the person, a dict is its data."""
-    data = value if isinstance(value, dict) else {"kh": SAY, "text": value}
+    data = value if isinstance(value, dict) else Say(text=value).data()
     return {"type": "Action.Submit", "title": title, "data": data}
 
 
@@ -56,7 +57,7 @@ def text_blocks(text: str) -> list[dict[str, Any]]:
     return blocks
 
 
-def message_card(text: str, buttons: list[tuple[str, Any]]) -> dict[str, Any]:
+def message_card(text: str, buttons: Sequence[Button]) -> dict[str, Any]:
     """A message and its buttons as one card; more than STACK_OVER buttons one per row."""
     actions = [action(title, value) for title, value in buttons]
     body = text_blocks(text)
@@ -155,7 +156,7 @@ def quick_check_card(lang: str, subareas: list[str], nonce: str) -> dict[str, An
             "size": "Small",
         },
     ]
-    return _card(body, content.t(lang, "assessment.card_submit"), {"kh": "quick", "nonce": nonce})
+    return _card(body, content.t(lang, "assessment.card_submit"), QuickSubmit(nonce=nonce).data())
 
 
 def deep_card(lang: str, items: list[tuple[str, str]], nonce: str) -> dict[str, Any]:
@@ -171,10 +172,10 @@ def deep_card(lang: str, items: list[tuple[str, str]], nonce: str) -> dict[str, 
     ]
     for sub, comp in items:
         body += _choice_set(lang, comp, content.competence_name(lang, sub, comp))
-    return _card(body, content.t(lang, "assessment.card_submit"), {"kh": "deep", "nonce": nonce})
+    return _card(body, content.t(lang, "assessment.card_submit"), DeepSubmit(nonce=nonce).data())
 
 
-def _card(body: list[dict[str, Any]], submit: str, data: dict[str, Any]) -> dict[str, Any]:
+def _card(body: list[dict[str, Any]], submit: str, data: ClickData) -> dict[str, Any]:
     return {
         "type": "AdaptiveCard",
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",

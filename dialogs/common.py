@@ -3,7 +3,7 @@ choices, dates, yes/no; and the base of dialogs whose questions are asked again 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Sequence
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import ComponentDialog, DialogInstance
@@ -12,20 +12,21 @@ from botbuilder.dialogs.prompts import PromptOptions
 from botbuilder.schema import Activity
 
 from model import content
+from model.clicks import Button
 
 from .cards import card_attachment, message_card
 from .turn import lang_of
 
 
-def text(context: TurnContext, key: str, **values: Any) -> str:
+def text(context: TurnContext, key: str, **values: object) -> str:
     return content.t(lang_of(context), key, **values)
 
 
-def message(context: TurnContext, key: str, **values: Any) -> Activity:
+def message(context: TurnContext, key: str, **values: object) -> Activity:
     return MessageFactory.text(text(context, key, **values))
 
 
-def with_buttons(body: str, buttons: list[tuple[str, Any]]) -> Activity:
+def with_buttons(body: str, buttons: Sequence[Button]) -> Activity:
     """Text and its buttons as one message (see dialogs/cards.py); without buttons, plain text."""
     if not buttons:
         return MessageFactory.text(body)

@@ -1,21 +1,21 @@
 """`mål` / `goals`: a personal development goal, proposed after a check, set by a click or in
 the person's own words, followed up in the nudges and marked done, kept or dropped.
 
-Goal buttons carry `{"kh": "goal", "do": ...}` data (see model/domain/coaching.py); the router
-hands every such click here, whatever dialog is running, because a nudge's buttons can be
-clicked days later. So are an answer's "Flere skridt" / "Mere om ..." buttons
-(`{"kh": "more", ...}`, `show_more`).
+Goal buttons carry a `clicks.Goal` payload (model/clicks.py); the router hands every such
+click here, whatever dialog is running, because a nudge's buttons can be clicked days
+later. So are an answer's "Flere skridt" / "Mere om ..." buttons (`clicks.More`, `show_more`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from botbuilder.core import TurnContext
 from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepContext
 from botbuilder.dialogs.prompts import PromptOptions, TextPrompt
 
 from model import content
+from model.clicks import Button, Goal, More
 from model.domain import answers, coaching, goals
 from model.domain.answers import Reply
 from model.domain.reminders import reminders_on
@@ -28,16 +28,8 @@ OWN_GOAL = "own_goal"
 OWN_GOAL_TEXT = "own_goal_text"
 
 
-def _new_goal_button(lang: str) -> tuple[str, dict]:
-    return content.t(lang, "goals.new_button"), {"kh": "goal", "do": "offer"}
-
-
-def _goal_buttons(lang: str, goal: dict) -> list[tuple[str, dict]]:
-    return [
-        (content.t(lang, "goals.done_button"), {"kh": "goal", "do": "done", "id": goal["id"]}),
-        (content.t(lang, "goals.keep_button"), {"kh": "goal", "do": "keep", "id": goal["id"]}),
-        (content.t(lang, "goals.drop_button"), {"kh": "goal", "do": "drop", "id": goal["id"]}),
-    ]
+def _new_goal_button(lang: str) -> Button:
+    return content.t(lang, "goals.new_button"), Goal(do="offer").data()
 
 
 async def offer(context: TurnContext) -> None:
@@ -70,7 +62,11 @@ async def show(context: TurnContext) -> None:
         return
     for goal in current:
         lines = [content.t(lang, "goals.current_title"), goals.goal_line(lang, goal), goals.goal_text(lang, goal)]
-        await context.send_activity(with_buttons("\n".join(line for line in lines if line), _goal_buttons(lang, goal)))
+        await context.send_activity(
+            with_buttons(
+                "\n".join(line for line in lines if line), goals.progress_buttons(lang, goal, ("done", "keep", "drop"))
+            )
+        )
     lines = [content.t(lang, "goals.closed_title")] + [goals.goal_line(lang, g) for g in closed[-10:]] if closed else []
     if not current:
         lines.insert(0, content.t(lang, "goals.none_open"))
@@ -79,41 +75,39 @@ async def show(context: TurnContext) -> None:
     )
 
 
-async def on_click(context: TurnContext, value: dict, begin_own: Any) -> None:
+async def on_click(context: TurnContext, click: Goal, begin_own: Callable[[str | None], Awaitable[None]]) -> None:
     """A goal button: set, own, done, keep, drop, other, offer or later."""
     lang = lang_of(context)
     key, now = user_key_of(context), now_of(context)
     store = services(context).goals
-    do = value.get("do")
-    if do == "set" and value.get("competence") not in {c for _, c in content.all_competences()}:
+    do = click.do
+    if do == "set" and click.competence not in {c for _, c in content.all_competences()}:
         await context.send_activity(message(context, "msg.stale_card"))
         return
-    if do == "set":
-        audience = value.get("audience") if value.get("audience") in coaching.AUDIENCES else "use"  # older buttons
+    if do == "set" and click.competence is not None:
+        audience = click.audience if click.audience in coaching.AUDIENCES else "use"  # older buttons
         found = (
-            coaching.steps(
-                lang, value["competence"], str(value.get("stage")), services(context).resources, str(audience)
-            )
-            if value.get("stage") in coaching.STAGES
+            coaching.steps(lang, click.competence, str(click.stage), services(context).resources, str(audience))
+            if click.stage in coaching.STAGES
             else []
         )
-        index = value.get("step")
-        if not isinstance(index, int) or not 0 <= index < len(found):
+        index = click.step
+        if index is None or not 0 <= index < len(found):
             await context.send_activity(message(context, "msg.stale_card"))
             return
         step = found[index]
-        what: dict[str, Any] = {"competence": value["competence"], "kind": step.kind}
+        what: dict[str, Any] = {"competence": click.competence, "kind": step.kind}
         if step.own:  # the municipality's offer: in its own words
             what.update(title=step.title, text=step.text)
         else:
-            what.update(stage=value["stage"], audience=audience)
+            what.update(stage=click.stage, audience=audience)
         goal, dropped = await store.add(key, what, now)
         await _confirm(context, goal, dropped)
     elif do == "own":
         await begin_own(None)
     elif do in ("done", "drop", "other", "keep"):
         doc = await services(context).users.get(key) or {}
-        goal = next((g for g in goals.open_goals(doc) if g["id"] == value.get("id")), None)
+        goal = next((g for g in goals.open_goals(doc) if g["id"] == click.id), None)
         if goal is None:
             await context.send_activity(message(context, "goals.already_closed"))
             return
@@ -168,7 +162,7 @@ async def _confirm(context: TurnContext, goal: dict | None, dropped: dict | None
             "\n".join(lines),
             [
                 (content.t(lang, "reminders.offer_button"), content.t(lang, "reminders.offer_value")),
-                (content.t(lang, "assessment.no"), {"kh": "goal", "do": "later"}),
+                (content.t(lang, "assessment.no"), Goal(do="later").data()),
             ],
         )
     )
@@ -206,15 +200,15 @@ class OwnGoalDialog(AskingDialog):
         return await step.end_dialog()
 
 
-async def show_more(context: TurnContext, value: dict) -> None:
+async def show_more(context: TurnContext, click: More) -> None:
     """The rest of an answer, behind its buttons: a competence's other steps ("Flere
     skridt") or stages ("Mere om ..."), a sub-area's details without what was just said."""
-    competence, what, topic = value.get("competence"), value.get("what"), value.get("topic")
+    competence, what, topic = click.competence, click.what, click.topic
     doc = (await services(context).users.get(user_key_of(context)) or {}) if is_personal(context) else {}
     profile = doc.get("profile") or {}
     lang = lang_of(context)
     if what == "subarea" and topic in content.subarea_ids():
-        listed = value.get("shown")
+        listed = click.shown
         shown = [c for c in listed if c in content.competence_ids(str(topic))] if isinstance(listed, list) else []
         reply = answers.subarea_details(lang, str(topic), profile.get("role"), profile.get("level"), shown=shown)
     elif what in ("stages", "steps") and competence in {c for _, c in content.all_competences()}:

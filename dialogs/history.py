@@ -8,6 +8,7 @@ import base64
 from botbuilder.core import MessageFactory, TurnContext
 
 from model import content
+from model.clicks import Mus
 from model.domain import assessment, history
 from model.rendering.wheel_picture import alt_text, made_wheel, render_wheel_compact
 
@@ -15,7 +16,7 @@ from .cards import card_activity
 from .files import offer_file
 from .turn import lang_of, services, user_key_of
 
-MUS_ACTION = {"kh": "mus"}
+MUS_ACTION = Mus().data()
 
 
 async def show_history(context: TurnContext) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from botbuilder.core import TurnContext
-from botbuilder.dialogs import DialogInstance, DialogTurnResult, WaterfallDialog, WaterfallStepContext
+from botbuilder.dialogs import DialogContext, DialogInstance, DialogTurnResult, WaterfallDialog, WaterfallStepContext
 from botbuilder.dialogs.choices import FoundChoice
 from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions, PromptValidatorContext
 
@@ -16,8 +16,21 @@ from .common import AskingDialog, button_prompt, message, text, with_buttons
 from .presenting import overview_for
 from .turn import lang_of, services, user_key_of
 
+ONBOARDING = "onboarding"
 ROLE_PROMPT = "role_prompt"
 LEVEL_PROMPT = "level_prompt"
+
+
+async def start_onboarding(dc: DialogContext, greet: bool = True, then: str | None = None) -> None:
+    """The questions from the start, in place of whatever runs (`then`: the flow after them)."""
+    await dc.cancel_all_dialogs()
+    await dc.begin_dialog(ONBOARDING, {"greet": greet, "then": then})
+
+
+async def has_profile(context: TurnContext) -> bool:
+    """Has this person answered the questions (a role and an involvement level)?"""
+    profile = await services(context).users.profile(user_key_of(context))
+    return bool(profile and profile.get("role") and profile.get("level"))
 
 
 def _options(kind: str, ids: list[str]) -> dict[str, list[str]]:
@@ -88,7 +101,7 @@ def greets_again(instance: DialogInstance) -> dict | None:
 class OnboardingDialog(AskingDialog):
     """At most four turns from hello to a personal overview; `start` re-runs it."""
 
-    def __init__(self, dialog_id: str = "onboarding") -> None:
+    def __init__(self, dialog_id: str = ONBOARDING) -> None:
         super().__init__(dialog_id)
         self.add_dialog(ChoicePrompt(ROLE_PROMPT, _validator("roles", relevance.roles())))
         self.add_dialog(ChoicePrompt(LEVEL_PROMPT, _validator("levels", relevance.levels())))

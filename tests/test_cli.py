@@ -33,7 +33,18 @@ def test_ask_json_prints_one_object_per_question_and_writes_nothing(tmp_path):
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["topic"] for r in rows] == ["innovation", "implementation", None]
     assert [r["language"] for r in rows] == ["en", "da", "da"]
-    assert set(rows[0]) == {"question", "topic", "competence", "role", "intent", "language", "confidence", "answer"}
+    assert set(rows[0]) == {
+        "question",
+        "topic",
+        "competence",
+        "role",
+        "intent",
+        "language",
+        "confidence",
+        "alternatives",
+        "answer",
+    }
+    assert rows[0]["alternatives"] == []
     assert "Innovation" in rows[0]["answer"] and "Implementering og anskaffelse" in rows[1]["answer"]
     assert "kan jeg desværre ikke hjælpe med" in rows[2]["answer"]
     assert all(0 <= r["confidence"] <= 1 for r in rows)
@@ -108,3 +119,16 @@ async def test_report_is_per_tenant_skips_a_bad_date_and_writes_no_formula(tmp_p
 
     csv_text = run("report", "--by", "team", "--tenant", "kommune-a", "--format", "csv", data_dir=data).stdout
     assert "'=HYPERLINK(" in csv_text and ',"=HYPERLINK' not in csv_text
+
+
+OFFER = "trends:\n  - title: Kommunens AI-café\n    text: Kom til AI-caféen hver torsdag.\n    kind: course\n"
+IMPROVE_TRENDS = "hvordan bliver jeg bedre til at følge med i trends"
+
+
+def test_ask_answers_with_the_municipalitys_offers_from_resources_file(tmp_path, monkeypatch):
+    offers = tmp_path / "offers.yaml"
+    offers.write_text(OFFER, encoding="utf-8")
+    monkeypatch.setenv("RESOURCES_FILE", str(offers))
+    result = run("ask", "--json", IMPROVE_TRENDS)
+    assert result.returncode == 0, result.stderr
+    assert "Kommunens AI-café" in json.loads(result.stdout)["answer"]

@@ -27,7 +27,7 @@ def full_disk(store, monkeypatch) -> None:
 
 
 def readiness_of(server):
-    from bot.host import READINESS
+    from bot.http.app import READINESS
 
     return server.runtime.app[READINESS]
 

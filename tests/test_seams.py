@@ -9,7 +9,7 @@ aiohttp `<3.15`), and the lock files pin the exact releases.
 
 `test_seam[...]` runs one check per seam in SEAMS; after an upgrade, a moved seam fails
 there with its name, the code that uses it and what to check, instead of stopping the bot
-at start-up (bot/host.py, bot/auth.py check some seams themselves) or quietly making it
+at start-up (bot/http/serving.py, bot/auth.py check some seams themselves) or quietly making it
 slower or wrong (the others). `test_every_private_seam_is_listed` reads the production
 code and fails when it reaches a library's private attribute that no entry names: when you
 add a seam to the code, add its entry here.
@@ -67,7 +67,7 @@ def _message(**fields: Any) -> Any:
     )
 
 
-# -- aiohttp (bot/host.py) ----------------------------------------------------------------------
+# -- aiohttp (bot/http/serving.py) ----------------------------------------------------------------------
 
 
 async def _aiohttp_request_handler() -> None:
@@ -101,17 +101,19 @@ async def _aiohttp_request_handler() -> None:
 async def _aiohttp_runner_server() -> None:
     from aiohttp import web
 
-    from bot import host
     from bot.config import Config
+    from bot.http import serving
 
     need(inspect.iscoroutinefunction(web.AppRunner._make_server), "AppRunner._make_server is no coroutine")
-    runner = host.runner(web.Application(), Config(), open_files=4096)
+    runner = serving.runner(web.Application(), Config(), open_files=4096)
     await runner.setup()  # GuardedRunner._make_server raises when aiohttp changed what it checks
     try:
         server = runner.server
         need(server is not None and type(server).__name__ == "_GuardedServer", "setup() did not use _make_server")
         connection = server()
-        need(isinstance(connection, host.GuardedHandler), "the swapped Server.__call__ did not make a GuardedHandler")
+        need(
+            isinstance(connection, serving.GuardedHandler), "the swapped Server.__call__ did not make a GuardedHandler"
+        )
         need(connection.guard is runner.guard and connection._manager is server, "the handler lost its guard or Server")
     finally:
         await runner.cleanup()
@@ -309,9 +311,9 @@ def _msrest_models() -> None:
 # -- module paths ------------------------------------------------------------------------------
 
 DEEP_IMPORTS = [
-    ("aiohttp.web_protocol", "RequestHandler", "bot/host.py"),
-    ("aiohttp.web_server", "Server", "bot/host.py"),
-    ("botbuilder.core.serializer_helper", "serializer_helper", "bot/host.py"),
+    ("aiohttp.web_protocol", "RequestHandler", "bot/http/serving.py"),
+    ("aiohttp.web_server", "Server", "bot/http/serving.py"),
+    ("botbuilder.core.serializer_helper", "serializer_helper", "bot/http/turn.py"),
     ("botbuilder.core.bot_state", "CachedBotState", "bot/sdk/state_storage.py"),
     ("botframework.connector.auth.jwt_token_extractor", "JwtTokenExtractor", "bot/auth.py"),
     ("botframework.connector.aio.operations_async", "ConversationsOperations", "bot/sdk/connector.py"),
@@ -381,7 +383,7 @@ SEAMS = [
         "aiohttp-request-handler",
         "aiohttp's RequestHandler internals: _request_count (heads parsed), _waiter (idle between "
         "requests), _manager (its Server, .connections), _loop; Server._kwargs and Server._loop",
-        "bot/host.py GuardedHandler and _GuardedServer (request-head deadline, connection cap)",
+        "bot/http/serving.py GuardedHandler and _GuardedServer (request-head deadline, connection cap)",
         "aiohttp/web_protocol.py and web_server.py of the new release: the attributes GuardedHandler "
         "reads, and how Server.__call__ builds a RequestHandler (_GuardedServer.__call__ copies it)",
         ("_request_count", "_waiter", "_manager", "_loop", "_kwargs"),
@@ -390,7 +392,7 @@ SEAMS = [
     Seam(
         "aiohttp-runner-server",
         "web.AppRunner._make_server (overridden) is what setup() calls, and a Server's class can be swapped",
-        "bot/host.py GuardedRunner._make_server (server.__class__ = _GuardedServer)",
+        "bot/http/serving.py GuardedRunner._make_server (server.__class__ = _GuardedServer)",
         "aiohttp/web_runner.py: BaseRunner.setup() and AppRunner._make_server; the handler arguments "
         "GuardedRunner checks against RequestHandler.__init__",
         ("_make_server", "__class__ = _GuardedServer"),
@@ -471,7 +473,7 @@ SEAMS = [
     Seam(
         "deep-imports",
         "classes imported from modules their packages do not export: " + ", ".join(m for m, _, _ in DEEP_IMPORTS),
-        "bot/host.py, bot/auth.py, bot/sdk/connector.py, bot/sdk/state_storage.py",
+        "bot/http/, bot/auth.py, bot/sdk/connector.py, bot/sdk/state_storage.py",
         "where the new release moved each name",
         (),
         _deep_imports,

@@ -722,13 +722,13 @@ def _junk(connector, field: str) -> bytes:
     ids=["no token", "junk token", "basic"],
 )
 async def test_junk_without_a_token_is_401_before_its_body_is_read(secure, connector, monkeypatch, field, headers):
-    import bot.host
+    import bot.http.reading
 
     calls = collections.Counter()
     for name in ("parse_json", "validate_activity"):
-        original = getattr(bot.host, name)
+        original = getattr(bot.http.reading, name)
         monkeypatch.setattr(
-            bot.host, name, lambda *a, _name=name, _f=original, **k: (calls.update([_name]), _f(*a, **k))[1]
+            bot.http.reading, name, lambda *a, _name=name, _f=original, **k: (calls.update([_name]), _f(*a, **k))[1]
         )
     raw = _junk(connector, field)
     assert 230_000 < len(raw) < 256 * 1024
@@ -790,7 +790,7 @@ async def test_a_forged_well_formed_token_is_401_before_its_body_is_read(secure,
 
 
 async def test_refusals_are_logged_once_a_minute_with_a_count(secure, keys, connector, caplog):
-    from bot.host import REFUSALS
+    from bot.http.app import REFUSALS
 
     now = [1000.0]
     secure.runtime.app[REFUSALS].clock = lambda: now[0]

@@ -2,7 +2,7 @@
 
 Request heads and bodies have deadlines, connections a cap, and running out of open files
 neither floods the log nor leaves the bot dead. The in-process tests serve the real app
-through `bot.host.runner`, the runner `python app.py` serves with; the open-files test
+through `bot.http.serving.runner`, the runner `python app.py` serves with; the open-files test
 runs `python app.py` itself under a low limit.
 """
 
@@ -24,8 +24,8 @@ from aiohttp import web
 from conftest import ROOT, build
 from processes import free_port, stop_process
 
-from bot import host
 from bot.config import Config
+from bot.http import log_repeats, serving
 
 HALF = b"POST /api/messages HTTP/1.1\r\nHost: bot\r\nContent-Ty"
 HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: bot\r\n\r\n"
@@ -42,7 +42,7 @@ class Guarded:
 
     async def __aenter__(self) -> "Guarded":
         self.runtime = build(self.config)
-        self.runner = host.runner(self.runtime.app, self.config, open_files=self.open_files, access_log=None)
+        self.runner = serving.runner(self.runtime.app, self.config, open_files=self.open_files, access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         await site.start()
@@ -137,7 +137,7 @@ async def test_a_stalled_body_is_408_and_the_connection_closed(tmp_path):
         assert 0.9 <= time.monotonic() - started < 2.0
         rest = await asyncio.wait_for(reader.read(4096), 5)
         assert b"the request body came too slowly" in rest
-        assert await closed_after(reader, time.monotonic(), host.LINGER_SECONDS + 2) is not None
+        assert await closed_after(reader, time.monotonic(), serving.LINGER_SECONDS + 2) is not None
         line, _ = await served.healthz()
         assert line.startswith(b"HTTP/1.1 200")
 
@@ -161,9 +161,9 @@ async def test_connections_over_the_cap_get_503_and_the_bot_keeps_serving(tmp_pa
 
 def test_the_connection_cap_leaves_file_descriptors_for_the_rest():
     config = Config(HTTP_MAX_CONNECTIONS=1000)
-    assert host.connection_cap(config, 1 << 20) == 1000
-    assert host.connection_cap(config, 1024) == 768  # a quarter stays free
-    assert host.connection_cap(config, 256) == 64  # a listen backlog and 64 more stay free
+    assert serving.connection_cap(config, 1 << 20) == 1000
+    assert serving.connection_cap(config, 1024) == 768  # a quarter stays free
+    assert serving.connection_cap(config, 256) == 64  # a listen backlog and 64 more stay free
 
 
 def test_a_misspelt_handler_argument_stops_start_up(tmp_path):
@@ -172,7 +172,7 @@ def test_a_misspelt_handler_argument_stops_start_up(tmp_path):
     config = Config(DATA_DIR=tmp_path / "data", NUDGES="off")
 
     async def setup() -> None:
-        served = host.runner(build(config).app, config, lingering_tme=1)
+        served = serving.runner(build(config).app, config, lingering_tme=1)
         try:
             await served.setup()
         finally:
@@ -184,7 +184,7 @@ def test_a_misspelt_handler_argument_stops_start_up(tmp_path):
 
 def test_repeated_error_records_pass_once_a_minute_with_a_count():
     now = [0.0]
-    repeat = host.RepeatFilter(60.0, clock=lambda: now[0])
+    repeat = log_repeats.RepeatFilter(60.0, clock=lambda: now[0])
     logger = logging.getLogger("test.repeats")
     seen: list[str] = []
 
@@ -211,7 +211,7 @@ def test_repeated_error_records_pass_once_a_minute_with_a_count():
 def test_the_soft_open_files_limit_is_raised_to_the_hard_one():
     script = (
         "import resource; resource.setrlimit(resource.RLIMIT_NOFILE, (256, 4096)); "
-        "from bot.host import raise_open_files_limit; print(raise_open_files_limit(), "
+        "from bot.http.serving import raise_open_files_limit; print(raise_open_files_limit(), "
         "resource.getrlimit(resource.RLIMIT_NOFILE)[0])"
     )
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
@@ -222,7 +222,7 @@ def test_the_soft_open_files_limit_is_raised_to_the_hard_one():
 
 RECORD = re.compile(rb"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", re.MULTILINE)
 NO_CAP = (
-    "import runpy, sys, bot.host as h; h.connection_cap = lambda config, open_files: 100000; "
+    "import runpy, sys, bot.http.serving as h; h.connection_cap = lambda config, open_files: 100000; "
     "sys.argv = ['app.py']; runpy.run_path('app.py', run_name='__main__')"
 )
 

@@ -284,3 +284,15 @@ def test_export_writes_the_file_and_prints_where(tmp_path):
     assert oct(saved[0].stat().st_mode & 0o777) == "0o600"  # the person's data: readable by the owner only
     _chat(tmp_path, ["eksport"])  # a second export never overwrites the first
     assert len(list((tmp_path / "files").iterdir())) == 2
+
+
+def test_the_terminal_chat_suggests_the_municipalitys_offers_from_resources_file(tmp_path, monkeypatch):
+    offers = tmp_path / "offers.yaml"
+    offers.write_text(
+        "trends:\n  - title: Kommunens AI-café\n    text: Kom til AI-caféen hver torsdag.\n    kind: course\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("RESOURCES_FILE", str(offers))
+    proc = run_chat(tmp_path / "data", "hvordan bliver jeg bedre til at følge med i trends\nquit\n", "--user", "kaj")
+    assert proc.returncode == 0, proc.stderr
+    assert "Kommunens AI-café" in proc.stdout

@@ -4,10 +4,13 @@ in local mode (no MicrosoftAppId); production code never imports this package.""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..runtime import Runtime
 
 
-def mount(runtime: Any) -> None:
+def mount(runtime: Runtime) -> None:
     """Add the web chat page and Direct Line routes to a local-mode runtime's app."""
     from .directline import mount as mount_directline
 

@@ -268,13 +268,14 @@ class DirectLine:
     def _bot_account(self) -> dict:
         return {"id": BOT_ID, "name": self.bot_name, "role": "bot"}
 
-    def _conversation_for(self, request: web.Request) -> tuple[Conversation | None, web.Response | None]:
+    def _conversation_for(self, request: web.Request) -> Conversation | web.Response:
+        """The conversation a client request names, or the answer that refuses it."""
         conv = self.store.get(request.match_info["conversation_id"])
         if conv is None:
-            return None, _error(404, "BadArgument", "Conversation not found or expired")
+            return _error(404, "BadArgument", "Conversation not found or expired")
         if not _same(_bearer(request), conv.token):
-            return None, _error(403, "TokenExpired", "Missing or wrong token for this conversation")
-        return conv, None
+            return _error(403, "TokenExpired", "Missing or wrong token for this conversation")
+        return conv
 
     def _conversation_json(self, conv: Conversation, status: int = 200) -> web.Response:
         return web.json_response(
@@ -361,14 +362,14 @@ class DirectLine:
         return self._conversation_json(conv, status=201 if created else 200)
 
     async def reconnect(self, request: web.Request) -> web.Response:
-        conv, problem = self._conversation_for(request)
-        return problem or self._conversation_json(conv)
+        conv = self._conversation_for(request)
+        return conv if isinstance(conv, web.Response) else self._conversation_json(conv)
 
     # -- Direct Line: activities ------------------------------------------------------------------
     async def get_activities(self, request: web.Request) -> web.Response:
-        conv, problem = self._conversation_for(request)
-        if problem:
-            return problem
+        conv = self._conversation_for(request)
+        if isinstance(conv, web.Response):
+            return conv
         raw = request.query.get("watermark", "")
         watermark = int(raw) if raw.isdigit() else 0
         activities, mark = self.store.since(conv, watermark)
@@ -376,9 +377,9 @@ class DirectLine:
 
     @_guarded
     async def post_activity(self, request: web.Request) -> web.Response:
-        conv, problem = self._conversation_for(request)
-        if problem:
-            return problem
+        conv = self._conversation_for(request)
+        if isinstance(conv, web.Response):
+            return conv
         body = await self._json_body(request)
         if not isinstance(body, dict):
             return _error(400, "BadArgument", "The body must be a JSON activity")
@@ -415,28 +416,30 @@ class DirectLine:
         return web.json_response({"id": parsed.id})
 
     # -- the connector the bot replies to ------------------------------------------------------------
-    def _connector_conversation(self, request: web.Request) -> tuple[Conversation | None, web.Response | None]:
+    def _connector_conversation(self, request: web.Request) -> Conversation | web.Response:
+        """The conversation a connector request names, or the answer that refuses it."""
         if not _same(request.match_info["key"], self.key):
-            return None, _error(404, "NotFound", "Unknown connector")
+            return _error(404, "NotFound", "Unknown connector")
         conv = self.store.get(request.match_info["conversation_id"])
         if conv is None:
-            return None, _error(404, "ConversationNotFound", "Conversation not found or expired")
-        return conv, None
+            return _error(404, "ConversationNotFound", "Conversation not found or expired")
+        return conv
 
     @_guarded
     async def bot_activity(self, request: web.Request) -> web.Response:
         """ConnectorClient: send_to_conversation and reply_to_activity land here."""
-        conv, problem = self._connector_conversation(request)
-        if problem:
-            return problem
+        conv = self._connector_conversation(request)
+        if isinstance(conv, web.Response):
+            return conv
         body = await self._json_body(request)
         if not isinstance(body, dict) or not isinstance(body.get("type"), str):
             return _error(400, "BadArgument", "The body must be a JSON activity")
         body.pop("serviceUrl", None)  # the client has no use for it
         body["conversation"] = {"id": conv.id}
         body["channelId"] = CHANNEL_ID
-        sender = body.get("from") if isinstance(body.get("from"), dict) else {}
-        body["from"] = {**self._bot_account(), **{k: v for k, v in sender.items() if k in ("id", "name")}}
+        sender = body.get("from")
+        given = {k: v for k, v in sender.items() if k in ("id", "name")} if isinstance(sender, dict) else {}
+        body["from"] = {**self._bot_account(), **given}
         body["from"]["role"] = "bot"
         body["recipient"] = dict(conv.user)
         body.setdefault("timestamp", _now_iso())
@@ -446,9 +449,9 @@ class DirectLine:
         return web.json_response({"id": self.store.append(conv, body)})
 
     async def members(self, request: web.Request) -> web.Response:
-        conv, problem = self._connector_conversation(request)
-        if problem:
-            return problem
+        conv = self._connector_conversation(request)
+        if isinstance(conv, web.Response):
+            return conv
         return web.json_response([conv.user, self._bot_account()])
 
 

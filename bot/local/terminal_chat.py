@@ -1,6 +1,7 @@
 """`python app.py chat`: talk to the real bot in a terminal, no server and no Azure.
 
-The same KompetenceBot, dialogs and storage (BOT_DATA_DIR) as the served bot, driven by
+The same KompetenceBot, dialogs, services (RESOURCES_FILE included) and storage
+(BOT_DATA_DIR) as the served bot (bot/runtime.py `create_services`, `create_bot`), driven by
 a small BotAdapter whose send_activities prints. Buttons on hero cards, suggested actions
 and the choices of Adaptive Card choice sets are shown as numbered lines, each number once
 on screen (see `Screen`); typing a number picks that line, anything else is sent as typed
@@ -27,7 +28,7 @@ import textwrap
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import Callable, TextIO
 
 CHANNEL_ID = "terminal"
 SERVICE_URL = "terminal://local"  # nothing is posted there; replies are printed
@@ -45,7 +46,7 @@ class Option:
 
     label: str
     text: str | None = None
-    value: Any = None
+    value: dict[str, object] | None = None
 
 
 class Screen:
@@ -95,7 +96,7 @@ class Screen:
         return None
 
     # -- output --------------------------------------------------------------------------------
-    def _word(self, name: str, **values: Any) -> str:
+    def _word(self, name: str, **values: object) -> str:
         """The chat's own few words (picture, attached ...), from the content files."""
         from model import content
 
@@ -375,25 +376,21 @@ class TerminalChat:
     """The bot, its storage and a printing adapter; `say` runs one turn."""
 
     def __init__(self, config, lang: str, user: str, screen: Screen) -> None:
-        from botbuilder.core import BotAdapter, ConversationState
+        from botbuilder.core import BotAdapter
         from botbuilder.schema import ResourceResponse
 
-        from dialogs.services import Services
-
-        from ..handler import KompetenceBot
-        from ..runtime import create_store
-        from ..sdk.state_storage import DocStoreStorage
+        from ..runtime import create_bot, create_services
 
         self.lang = lang
         self.screen = screen
-        self.store = create_store(config)
-        services = Services.create(self.store)  # the same services as the served bot
-        self.conversation_state = ConversationState(DocStoreStorage(self.store))
-        self.bot = KompetenceBot(self.conversation_state, services)
+        services = create_services(config)  # the same services and state class as the served bot
+        self.store = services.store
+        self.bot, self.conversation_state = create_bot(config, services)
         ids = itertools.count(1)
 
         class PrintingAdapter(BotAdapter):
-            async def send_activities(inner, context, activities):  # noqa: N805 - closure over screen
+            # Each method's first argument is `inner`: `self` here is the TerminalChat.
+            async def send_activities(inner, context, activities):
                 responses = []
                 for activity in activities:
                     if activity.type == "delay":
@@ -403,10 +400,10 @@ class TerminalChat:
                     responses.append(ResourceResponse(id=f"out-{next(ids)}"))
                 return responses
 
-            async def update_activity(inner, context, activity):  # noqa: N805
+            async def update_activity(inner, context, activity):
                 screen.show(activity)
 
-            async def delete_activity(inner, context, reference):  # noqa: N805
+            async def delete_activity(inner, context, reference):
                 return None
 
         self.adapter = PrintingAdapter(self._on_error)
@@ -467,7 +464,7 @@ class TerminalChat:
 
     async def say(self, typed: str) -> None:
         option = self.screen.pick(typed)
-        fields: dict[str, Any] = {}
+        fields: dict[str, object] = {}
         if option is not None:
             if option.text:
                 fields["text"] = option.text

@@ -21,7 +21,9 @@ def ask(args: argparse.Namespace) -> int:
             print(f"--role must be one of {relevance.roles()} and --level one of {relevance.levels()}", file=sys.stderr)
             return 2
         profile = {"role": args.role, "level": args.level}
-    for result in asyncio.run(offline.answer_all(args.question, args.lang, profile)):
+    from ..config import Config
+
+    for result in asyncio.run(offline.answer_all(args.question, args.lang, profile, Config.from_env())):
         if args.json:
             print(json.dumps(result, ensure_ascii=False))
         else:
@@ -66,7 +68,7 @@ def _run_led(lease: str, job) -> dict:
             await runtime.app.cleanup()  # closes pooled sessions and the store
         if not led:
             return {"leader": False, "note": f"another instance holds the {lease} lease"}
-        return result if result is not None else {"leader": True, "note": "lost the lease mid-run"}
+        return result if isinstance(result, dict) else {"leader": True, "note": "lost the lease mid-run"}
 
     return asyncio.run(run())
 
@@ -118,12 +120,11 @@ def report(args: argparse.Namespace) -> int:
     the store's only tenant; a store with several refuses (exit 2) rather than mix them."""
     import os
 
-    from dialogs.services import Services
     from model.domain import aggregates
     from model.rendering import report_html
 
     from ..config import Config
-    from ..runtime import create_overviews, create_store
+    from ..runtime import create_services
 
     config = Config.from_env()
     if config.AGGREGATES == "off":
@@ -133,12 +134,11 @@ def report(args: argparse.Namespace) -> int:
         os.nice(10)  # a report reads everyone: the served bot's chats come first on a shared machine
 
     async def run() -> tuple[dict, dict]:
-        store = create_store(config)
-        services = Services.create(store, overviews=create_overviews(config, store))
+        services = create_services(config)
         try:
             return await services.overviews.report(args.by, services.now(), args.tenant)
         finally:
-            await store.close()
+            await services.store.close()
 
     try:
         found, previous = asyncio.run(run())
@@ -170,9 +170,9 @@ def _people(args: argparse.Namespace):
     from model.domain.users import USERS, key_of, user_key
 
     from ..config import Config
-    from ..runtime import create_overviews, create_store
+    from ..runtime import create_services
 
-    async def keys(services) -> list[str]:
+    async def keys(services: Services) -> list[str]:
         if not getattr(args, "all", False):
             return [user_key(args.tenant, args.user)]
         found = []
@@ -183,9 +183,7 @@ def _people(args: argparse.Namespace):
         return found
 
     def make() -> Services:
-        config = Config.from_env()
-        store = create_store(config)
-        return Services.create(store, overviews=create_overviews(config, store))
+        return create_services(Config.from_env())
 
     return make, keys
 

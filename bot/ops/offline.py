@@ -1,26 +1,24 @@
 """The real bot, run turn by turn in memory: what `ask` prints is what a chat would answer.
 
 Each question is one message from a new person in a personal Teams chat, through the same
-handler, router and dialogs as a served turn, on an in-memory store, so nothing is ever
+handler, router and dialogs as a served turn, with the same services (bot/runtime.py
+`create_services`: RESOURCES_FILE included), on an in-memory store, so nothing is ever
 written to BOT_DATA_DIR. What the router understood is reported beside the answer.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
 
 from dialogs.cards import card_text
-from dialogs.services import Services
 from model import content
 from model.domain.users import user_key
-from model.language.understanding import understand
+from model.language.understanding import understand, warm_up
 from model.storage.memory_store import MemoryStore
 
-from ..handler import KompetenceBot
-from ..sdk.state_storage import DocStoreStorage, JsonConversationState
+from ..config import Config
+from ..runtime import create_bot, create_services
 from ..turn_errors import apologising_error_handler
 
 LOCALES = {"da": "da-DK", "en": "en-US"}
@@ -34,12 +32,16 @@ def _reply_text(activity: Activity) -> str:
     return "\n".join(p for p in parts if p)
 
 
-async def answer_all(questions: list[str], lang: str | None, profile: dict | None) -> list[dict[str, Any]]:
-    store = MemoryStore()
-    services = Services.create(store)
-    state = JsonConversationState(DocStoreStorage(store))
-    bot = KompetenceBot(state, services)
-    results = []
+async def answer_all(
+    questions: list[str], lang: str | None, profile: dict | None, config: Config | None = None
+) -> list[dict[str, object]]:
+    """Each question's answer and what was understood; `config` (default: the environment)
+    gives the services, on a store of its own in memory."""
+    warm_up()
+    config = config or Config.from_env()
+    services = create_services(config, MemoryStore())
+    bot, state = create_bot(config, services)
+    results: list[dict[str, object]] = []
     for number, question in enumerate(questions):
         person = f"ask-{number}"
         template = Activity(
@@ -68,6 +70,8 @@ async def answer_all(questions: list[str], lang: str | None, profile: dict | Non
                 "intent": understood.intent,
                 "language": language,
                 "confidence": round(float(understood.confidence), 3),
+                # the ids offered as "did you mean ...?" when the meaning was unsure, else empty
+                "alternatives": list(understood.alternatives),
                 "answer": answer,
             }
         )

@@ -57,7 +57,7 @@ class Codec:
             return ("model", cls)
         return ("unsupported",)
 
-    def plan(self, cls: type) -> list[tuple[str, str, Any]]:
+    def plan(self, cls: type[Model]) -> list[tuple[str, str, Any]]:
         plan = self._plans.get(cls)
         if plan is None:
             plan = []

@@ -10,7 +10,7 @@ expire, user-token clients only when used. Authentication is the SDK's
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
@@ -22,8 +22,19 @@ from .connector import ConnectorPool, PooledBotFrameworkAuthentication
 log = logging.getLogger("kompetencehjulet.adapter")
 
 
+class Config(Protocol):
+    """The settings this module reads (bot/config.py's Config has them; the SDK reads the
+    endpoint settings off the same object when they are there). A protocol, so bot/sdk/
+    needs nothing of the rest of the bot."""
+
+    @property
+    def APP_ID(self) -> str: ...  # the SDK's attribute name
+
+
 def create_authentication(
-    config: Any, pool: ConnectorPool | None = None, credentials_factory: ServiceClientCredentialsFactory | None = None
+    config: Config,
+    pool: ConnectorPool | None = None,
+    credentials_factory: ServiceClientCredentialsFactory | None = None,
 ) -> PooledBotFrameworkAuthentication:
     """The SDK's configuration-driven authentication (it reads APP_ID, APP_PASSWORD, APP_TYPE,
     APP_TENANTID and the endpoint settings off `config`), with pooled connector clients.
@@ -72,7 +83,7 @@ class Adapter(CloudAdapter):
         return context
 
 
-def create_adapter(config: Any, credentials_factory: ServiceClientCredentialsFactory | None = None) -> CloudAdapter:
+def create_adapter(config: Config, credentials_factory: ServiceClientCredentialsFactory | None = None) -> CloudAdapter:
     if not getattr(config, "APP_ID", ""):
         log.warning(
             "MicrosoftAppId is not set: Bot Framework authentication is OFF (local mode). "
@@ -80,5 +91,5 @@ def create_adapter(config: Any, credentials_factory: ServiceClientCredentialsFac
         )
     auth = create_authentication(config, credentials_factory=credentials_factory)
     adapter = Adapter(auth)
-    adapter.connector_pool = auth.pool  # type: ignore[attr-defined]  # closed on app cleanup
+    adapter.connector_pool = auth.pool  # closed on app cleanup
     return adapter

@@ -75,6 +75,7 @@ from botframework.connector.auth import (
     UserTokenClient,
 )
 from botframework.connector.models import ErrorResponseException
+from msrest.authentication import Authentication
 from msrest.exceptions import ClientRequestError
 from msrest.pipeline import AsyncHTTPPolicy, AsyncHTTPSender, AsyncPipeline, Request, Response, SansIOHTTPPolicy
 from msrest.pipeline.universal import RawDeserializer
@@ -264,7 +265,7 @@ def token_expiry(token: str) -> float | None:
         return None
 
 
-def wants_token(credentials: Any) -> bool:
+def wants_token(credentials: Authentication) -> bool:
     """AppCredentials' own rule: no app id (local mode) or the anonymous skill -> no token."""
     app_id = getattr(credentials, "microsoft_app_id", None)
     return bool(app_id) and app_id != AuthenticationConstants.ANONYMOUS_SKILL_APP_ID
@@ -286,7 +287,7 @@ class TokenCache:
         self.fetches = 0
 
     @staticmethod
-    def key(credentials: Any) -> tuple:
+    def key(credentials: Authentication) -> tuple:
         return (
             type(credentials).__qualname__,
             getattr(credentials, "microsoft_app_id", None),
@@ -294,7 +295,7 @@ class TokenCache:
             getattr(credentials, "oauth_scope", None),
         )
 
-    async def authorization(self, credentials: Any) -> str | None:
+    async def authorization(self, credentials: Authentication) -> str | None:
         """'Bearer <token>' for these credentials, or None when no token is wanted."""
         if not hasattr(credentials, "get_access_token"):
             return await self._signed_header(credentials)
@@ -314,7 +315,7 @@ class TokenCache:
                 return header
         return await self._refresh(key, credentials, stale=cached)
 
-    def invalidate(self, credentials: Any) -> None:
+    def invalidate(self, credentials: Authentication) -> None:
         self._tokens.pop(self.key(credentials), None)
 
     async def _refresh_quietly(self, key: tuple, credentials: Any) -> None:
@@ -341,7 +342,7 @@ class TokenCache:
             return header
 
     @staticmethod
-    async def _signed_header(credentials: Any) -> str | None:
+    async def _signed_header(credentials: Authentication) -> str | None:
         """Any other msrest Authentication: let it sign a requests session (off the loop)."""
         import requests
 
@@ -353,7 +354,7 @@ class BearerTokenPolicy(AsyncHTTPPolicy):
     """Stands where msrest's requests-only credentials policy stands: sets (or, without an
     app id, removes) the Authorization header; a 401 drops the cached token."""
 
-    def __init__(self, credentials: Any, tokens: TokenCache) -> None:
+    def __init__(self, credentials: Authentication, tokens: TokenCache) -> None:
         super().__init__()
         self.credentials = credentials
         self.tokens = tokens
@@ -365,6 +366,7 @@ class BearerTokenPolicy(AsyncHTTPPolicy):
             headers["Authorization"] = authorization
         else:
             headers.pop("Authorization", None)
+        assert self.next is not None, "a policy in a pipeline has a next one"
         response = await self.next.send(request, **kwargs)
         if authorization and response.http_response.status_code == 401:
             self.tokens.invalidate(self.credentials)
@@ -424,7 +426,9 @@ class DirectConversations(ConversationsOperations):
         url = f"{self._conversations}{quote(str(conversation_id), safe='')}/activities"
         return await self._post(url, {}, activity, custom_headers)
 
-    async def _post(self, url: str, extra: dict, activity: Activity, custom_headers: dict | None) -> Any:
+    async def _post(
+        self, url: str, extra: dict, activity: Activity, custom_headers: dict | None
+    ) -> ResourceResponse | None:
         body = json.dumps(self._serialize.body(activity, "Activity")).encode("utf-8")  # msrest's json.dumps
         headers = {
             "Accept": "application/json",
@@ -442,7 +446,7 @@ class DirectConversations(ConversationsOperations):
             self._pool.tokens.invalidate(self._credentials)
         if resp.status not in (200, 201, 202):
             request = ClientRequest("POST", url)
-            request.headers = headers
+            request.headers.update(headers)
             raise ErrorResponseException(self._deserialize, AioHttpResponse(request, resp, raw))
         return resource_response(raw)
 
@@ -513,7 +517,7 @@ class ConnectorPool:
         finally:
             self._pending.pop(key, None)
 
-    def _build(self, service_url: str, credentials: Any) -> ConnectorClient:
+    def _build(self, service_url: str, credentials: Authentication) -> ConnectorClient:
         client = ConnectorClient(credentials, base_url=service_url, pipeline_type=partial(PooledPipeline, pool=self))
         client.config.add_user_agent(USER_AGENT)
         # msrest would check every outgoing activity against the schema's constraints in
@@ -544,7 +548,7 @@ class ConnectorPool:
         self._user_token_clients.clear()
         await self.http.close()
 
-    async def on_cleanup(self, _app: Any = None) -> None:
+    async def on_cleanup(self, _app: aiohttp.web.Application | None = None) -> None:
         """For `app.on_cleanup.append(pool.on_cleanup)`."""
         await self.close()
 
@@ -576,7 +580,7 @@ class PooledConnectorFactory(ConnectorFactory):
         self._credentials = credentials
         self.default_audience = default_audience
 
-    async def create(self, service_url: str, audience: str = None) -> ConnectorClient:
+    async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
         # No audience means the SDK's default scope: the same client as when it is named
         # (replies name it, proactive messages usually do not).
         key_audience = audience or self.default_audience

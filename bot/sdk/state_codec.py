@@ -222,7 +222,7 @@ def _decode(value: Any, depth: int) -> Any:
             fields[name] = decoded
         if any(fields[name] is None for name in kind.required):
             raise DecodeError("a required field is missing")
-        obj = object.__new__(kind.cls)
+        obj: Any = object.__new__(kind.cls)
         obj.__dict__.update(fields)
         return obj
     raise DecodeError("not a known tag")

@@ -23,6 +23,7 @@ from model.storage.docstore import STATE, ConflictError, CorruptDocument, DocSto
 from . import state_codec
 
 log = logging.getLogger("kompetencehjulet.state")
+READ_ERRORS: tuple[type[Exception], ...] = (CorruptDocument, *state_codec.DECODE_ERRORS)  # state dropped, not a crash
 
 
 class DocStoreStorage(Storage):
@@ -50,8 +51,10 @@ class DocStoreStorage(Storage):
                 return None, None
             data = doc.get("data")
             item = _item(data, etag)
-            return item, canonical({**data, "e_tag": etag}) if isinstance(item, dict) else None
-        except (CorruptDocument, *state_codec.DECODE_ERRORS) as err:
+            if isinstance(item, dict) and isinstance(data, dict):
+                return item, canonical({**data, "e_tag": etag})
+            return item, None
+        except READ_ERRORS as err:
             log.warning("dropped dialog state that could not be read (%s)", type(err).__name__)
             await self.store.delete(self.collection, key)
             return None, None

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
 from model import content
+from model.clicks import Ask, Button, More
 from model.domain import relevance
 from model.language.choices import plain_answer
 
@@ -19,18 +19,18 @@ from model.language.choices import plain_answer
 class Reply:
     text: str
     # (title, value): a string is what a click says for the person, a dict the data of a
-    # button that does something (see dialogs/cards.py and model/domain/coaching.py)
-    buttons: list[tuple[str, Any]] = field(default_factory=list)
+    # button that does something (model/clicks.py; drawn by dialogs/cards.py)
+    buttons: list[Button] = field(default_factory=list)
 
 
-def _read_more(lang: str, topic: str, shown: list[str] | None = None) -> tuple[str, Any]:
+def _read_more(lang: str, topic: str, shown: list[str] | None = None) -> Button:
     """'Read more' about a sub-area (its short button title) or the whole area. A sub-area's
     button comes under a message that gave its short text and listed `shown` of its
-    competences: it carries that, so the details leave them out ({"kh": "more", "what":
-    "subarea", ...}, model/domain/coaching.py); typed, "mere om X" gives all of it."""
+    competences: it carries that, so the details leave them out (`clicks.More`, what
+    "subarea"); typed, "mere om X" gives all of it."""
     name = topic_name(lang, topic)
     if topic in content.subarea_ids():
-        data = {"kh": "more", "what": "subarea", "topic": topic, "shown": list(shown or [])}
+        data = More(what="subarea", topic=topic, shown=list(shown or [])).data()
         return content.t(lang, f"subareas.{topic}.button"), data
     return content.t(lang, "msg.read_more_button", name=name), content.t(lang, "msg.read_more_value", name=name)
 
@@ -193,3 +193,74 @@ def topic_reply(lang: str, topic: str, profile: dict | None, detail: bool = Fals
             lines.append(content.t(lang, "msg.answer_next_step_profile"))
     listed = competences[:3] if role and level else competences
     return Reply("\n\n".join(lines), [_read_more(lang, topic, listed), _assessment_button(lang)])
+
+
+def area_reply(lang: str, question: str, profile: dict | None = None) -> Reply:
+    """A question about the area itself: why take part from the start, 'på faglighedens
+    præmisser', who should take part, the whole wheel (anything else: the area's overview)."""
+    if question == "wheel":
+        areas = content.wheel()["areas"]
+        lines = [
+            content.t(lang, "area.wheel_title"),
+            content.t(lang, "area.wheel_intro"),
+            "\n".join("- " + content.lookup(lang, f"wheel.areas.{a['id']}.name") for a in areas),
+            coverage_text(lang),
+        ]
+        reply = Reply("\n\n".join(lines), [_read_more(lang, "overview")])
+        role, level = (profile or {}).get("role"), (profile or {}).get("level")
+        if role and level:  # and which of the area's parts matter most for this person
+            personal = overview_reply(lang, role, level)
+            reply = Reply(reply.text + "\n\n" + personal.text, personal.buttons)
+        return reply
+    if question in ("early_involvement", "premises", "who_to_ask"):
+        lines = [content.t(lang, f"area.{question}.title"), *content.lookup(lang, f"area.{question}.text")]
+        return Reply("\n\n".join(lines), [_read_more(lang, "overview"), _assessment_button(lang)])
+    return topic_reply(lang, "overview", profile)
+
+
+def _compared_text(lang: str, item: str) -> tuple[str, str, str]:
+    """(name, what it is, sub-area) of a sub-area or a competence."""
+    if item in content.subarea_ids():
+        return content.subarea_name(lang, item), content.t(lang, f"subareas.{item}.short"), item
+    subarea = next(s for s, c in content.all_competences() if c == item)
+    name = content.competence_name(lang, subarea, item)
+    return name, content.t(lang, f"subareas.{subarea}.competences.{item}.example"), subarea
+
+
+def compare_reply(lang: str, pair: tuple[str, ...]) -> Reply:
+    """'What is the difference between X and Y?': each in a line of its own words, and where
+    they belong. Built from the content, so any two sub-areas or competences can be compared."""
+    a, b = (_compared_text(lang, item) for item in pair[:2])
+    lines = [
+        content.t(lang, "area.compare_title", a=a[0], b=b[0]),
+        content.t(lang, "area.compare_line", name=a[0], text=a[1]),
+        content.t(lang, "area.compare_line", name=b[0], text=b[1]),
+    ]
+    if pair[0] in content.subarea_ids():
+        lines.append(content.t(lang, "area.compare_subareas", name=content.t(lang, "overview.name")))
+    elif a[2] == b[2]:
+        lines.append(content.t(lang, "area.compare_same", name=content.subarea_name(lang, a[2])))
+    else:
+        sub_a, sub_b = content.subarea_name(lang, a[2]), content.subarea_name(lang, b[2])
+        lines.append(content.t(lang, "area.compare_apart", a=a[0], b=b[0], sub_a=sub_a, sub_b=sub_b))
+    buttons: list[Button] = []
+    for item, (name, _, _) in zip(pair[:2], (a, b), strict=True):
+        if item in content.subarea_ids():
+            buttons.append(_read_more(lang, item))
+        else:
+            buttons.append((name, Ask(intent="question", competence=item).data()))
+    return Reply("\n\n".join(lines), buttons)
+
+
+def did_you_mean(lang: str, offered: tuple[str, ...]) -> Reply:
+    """'Mente du ...?': the two or three closest competences (or sub-areas), one button each;
+    a click answers it as if it had been asked."""
+    buttons: list[Button] = []
+    for item in offered:
+        if item in content.subarea_ids():
+            buttons.append(_read_more(lang, item))
+        else:
+            name, _, _ = _compared_text(lang, item)
+            buttons.append((name, Ask(intent="question", competence=item).data()))
+    text = content.t(lang, "msg.did_you_mean") + "\n\n" + content.t(lang, "msg.did_you_mean_hint")
+    return Reply(text, buttons)

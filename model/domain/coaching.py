@@ -3,15 +3,8 @@ steps, chosen for the person's role, level and latest scores.
 
 Pure text composition over the content files (`coaching.*` in da.json/en.json): the words,
 the stages and the actions are data; this module only decides which to show. Buttons that
-do something carry data the router acts on (see dialogs/cards.py):
-
-    {"kh": "ask", "intent": "question" | "improve", "competence": id}   answer about it
-    {"kh": "goal", "do": "set", "competence": id, "stage": s, "audience": a, "step": n}
-                                                                         make that step the goal
-    {"kh": "goal", "do": "own"}                                          write your own goal
-    {"kh": "goal", "do": "later"}                                        no goal now
-    {"kh": "role", "role": id}                                           save this role in the profile
-    {"kh": "more", "what": "stages" | "steps", "competence": id}         the rest of a competence answer
+do something carry a payload the router acts on (`Ask`, `Goal`, `Role`, `More`: every kind
+and its fields are in model/clicks.py).
 
 "Most to gain" is one rule (`gain_order`), used by the goal offer, `historik` and the nudge:
 what the person wrote first (the latest check's note, their own goals), then what matters
@@ -22,9 +15,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from model import content
+from model.clicks import Ask, Button, Goal, More, Role
 from model.domain import assessment, relevance
 from model.domain.answers import Reply, focus_competences
 from model.domain.resources import Resource, Resources
@@ -117,17 +111,14 @@ def _step_lines(lang: str, found: list[Step], first: int = 1) -> str:
     return "\n".join(lines)
 
 
-def set_button(competence: str, stage: str, audience: str, index: int, step: Step) -> tuple[str, dict]:
+def set_button(competence: str, stage: str, audience: str, index: int, step: Step) -> Button:
     """'Make this step my goal': the step's ids, so the goal can be shown in any language."""
-    data = {"kh": "goal", "do": "set", "competence": competence, "stage": stage, "audience": audience, "step": index}
-    return step.title, data
+    return step.title, Goal(do="set", competence=competence, stage=stage, audience=audience, step=index).data()
 
 
-def goal_buttons(
-    lang: str, competence: str, stage: str, found: list[Step], audience: str = "use"
-) -> list[tuple[str, dict]]:
+def goal_buttons(lang: str, competence: str, stage: str, found: list[Step], audience: str = "use") -> list[Button]:
     buttons = [set_button(competence, stage, audience, n, step) for n, step in enumerate(found)]
-    buttons.append((content.t(lang, "coaching.own_goal_button"), {"kh": "goal", "do": "own"}))
+    buttons.append((content.t(lang, "coaching.own_goal_button"), Goal(do="own").data()))
     return buttons
 
 
@@ -152,8 +143,8 @@ def _why_first(lang: str, competence: str, role: str | None, level: str | None) 
     return content.t(lang, f"coaching.competences.{competence}.why_level.{level}") if level else ""
 
 
-def _more_buttons(lang: str, competence: str, what: tuple[str, ...]) -> list[tuple[str, dict]]:
-    buttons = []
+def _more_buttons(lang: str, competence: str, what: tuple[str, ...]) -> list[Button]:
+    buttons: list[Button] = []
     for kind in what:
         if kind == "steps":
             title = content.t(lang, "coaching.more_steps_button")
@@ -162,7 +153,7 @@ def _more_buttons(lang: str, competence: str, what: tuple[str, ...]) -> list[tup
             title = content.t(lang, "coaching.more_button", name=label[:1].lower() + label[1:])
             if len(title) > 28:
                 title = content.t(lang, "coaching.more_button_short")
-        buttons.append((title, {"kh": "more", "what": kind, "competence": competence}))
+        buttons.append((title, More(what=kind, competence=competence).data()))
     return buttons
 
 
@@ -184,7 +175,7 @@ def competence_reply(
 
 def _first_answer(
     lang: str, competence: str, profile: dict, assessments: list[dict], resources: Resources | None, invite: bool
-) -> tuple[list[str], str, list[tuple[str, Any]]]:
+) -> tuple[list[str], str, list[Button]]:
     """(the first answer's lines, the part of what-it-is it left out, its buttons)."""
     role, level = profile.get("role"), profile.get("level")
     stage = stage_of(competence_score(assessments, competence))
@@ -329,12 +320,12 @@ def term_reply(lang: str, term: str, competence: str) -> Reply:
             subarea=content.subarea_name(lang, sub),
         ),
     ]
-    buttons = [
+    buttons: list[Button] = [
         (
             content.t(lang, f"coaching.competences.{competence}.button"),
-            {"kh": "ask", "intent": "question", "competence": competence},
+            Ask(intent="question", competence=competence).data(),
         ),
-        (content.t(lang, "coaching.improve_button"), {"kh": "ask", "intent": "improve", "competence": competence}),
+        (content.t(lang, "coaching.improve_button"), Ask(intent="improve", competence=competence).data()),
     ]
     return Reply("\n".join(lines), buttons)
 
@@ -357,13 +348,13 @@ def role_reply(lang: str, role: str, profile: dict | None) -> Reply:
         for c in top
     ]
     lines.append(content.t(lang, "coaching.role_all_parts"))
-    buttons: list[tuple[str, object]] = []
+    buttons: list[Button] = []
     if profile.get("role") != role:
-        buttons.append((content.t(lang, "coaching.save_role_button"), {"kh": "role", "role": role}))
+        buttons.append((content.t(lang, "coaching.save_role_button"), Role(role=role).data()))
     buttons.append(
         (
             content.t(lang, f"coaching.competences.{top[0]}.button"),
-            {"kh": "ask", "intent": "question", "competence": top[0]},
+            Ask(intent="question", competence=top[0]).data(),
         )
     )
     buttons.append((content.t(lang, "msg.assessment_button"), content.t(lang, "commands.assessment.command")))
@@ -387,8 +378,13 @@ def role_competences(role: str, level: str | None) -> list[str]:
 def pointed_competence(text: str, role: str | None = None, level: str | None = None) -> str | None:
     """The competence a note or an own goal points to, through the same understanding as a
     question: a competence named, else the person's first competence of a sub-area named
-    clearly; None when it points at neither. (Not cached: a note is personal data.)"""
+    clearly; None when it points at neither. Only what the words name counts: the offer
+    says it back ("Du skrev, at du gerne vil …"), and a meaning the semantic layer ranked
+    is a guess a question may act on (it can be asked again) but a note may not be
+    credited with. (Not cached: a note is personal data.)"""
     understood = understand(text or "")
+    if understood.source == "semantic":
+        return None
     if understood.competence:
         return understood.competence
     if understood.topic in content.subarea_ids() and understood.confidence >= TOPIC_THRESHOLD:
@@ -537,9 +533,9 @@ def _offer(lang: str, gain: Gain, stage: str, moved_on: bool, audience: str, fre
         "\n".join(_step_lines(lang, [s], first=number) for number, (_, s) in enumerate(free, start=1)),
         content.t(lang, "coaching.goal_offer_pick"),
     ]
-    buttons: list[tuple[str, object]] = [set_button(competence, stage, audience, n, s) for n, s in free]
-    buttons.append((content.t(lang, "coaching.own_goal_button"), {"kh": "goal", "do": "own"}))
-    buttons.append((content.t(lang, "coaching.not_now_button"), {"kh": "goal", "do": "later"}))
+    buttons: list[Button] = [set_button(competence, stage, audience, n, s) for n, s in free]
+    buttons.append((content.t(lang, "coaching.own_goal_button"), Goal(do="own").data()))
+    buttons.append((content.t(lang, "coaching.not_now_button"), Goal(do="later").data()))
     return Reply("\n".join(lines), buttons)
 
 

@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from model import content
+from model.clicks import Button, Goal
 from model.domain.users import USERS, iso
 from model.storage.docstore import UNCHANGED, Doc, DocStore
 
@@ -79,6 +80,11 @@ def goal_line(lang: str, goal: Doc) -> str:
         key = "goals.open_line_own"  # an own goal of its own, under no competence
     name = competence_name(lang, goal["competence"]) if filed else ""
     return content.t(lang, key, title=goal_title(lang, goal), date=when, competence=name)
+
+
+def progress_buttons(lang: str, goal: Doc, dos: tuple[str, ...]) -> list[Button]:
+    """An open goal's buttons ("done", "keep", "drop", "other"), as `goals` and the nudge show them."""
+    return [(content.t(lang, f"goals.{do}_button"), Goal(do=do, id=goal["id"]).data()) for do in dos]
 
 
 def summary_lines(lang: str, goal_list: list[Doc], last: int = 5) -> list[str]:

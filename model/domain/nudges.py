@@ -9,6 +9,7 @@ import hashlib
 from datetime import datetime
 
 from model import content
+from model.clicks import Button
 from model.domain import assessment, goals
 from model.domain.answers import Reply, focus_competences
 from model.domain.coaching import most_to_gain, subarea_of
@@ -20,9 +21,7 @@ def nudge_reply(lang: str, doc: dict, slot: datetime) -> Reply:
         return Reply(
             content.t(lang, "goals.nudge", title=goals.goal_title(lang, goal)),
             [
-                (content.t(lang, "goals.done_button"), {"kh": "goal", "do": "done", "id": goal["id"]}),
-                (content.t(lang, "goals.keep_button"), {"kh": "goal", "do": "keep", "id": goal["id"]}),
-                (content.t(lang, "goals.other_button"), {"kh": "goal", "do": "other", "id": goal["id"]}),
+                *goals.progress_buttons(lang, goal, ("done", "keep", "other")),
                 (content.t(lang, "nudges.stop_button"), content.t(lang, "nudges.stop_value")),
             ],
         )
@@ -48,7 +47,7 @@ def nudge_reply(lang: str, doc: dict, slot: datetime) -> Reply:
     text = variants[pick].format(
         subarea=content.subarea_name(lang, target), competence=content.competence_name(lang, target, competence)
     )
-    buttons = [
+    buttons: list[Button] = [
         (content.t(lang, f"nudges.{b}_button"), content.t(lang, f"nudges.{b}_value"))
         for b in ("check", "snooze", "stop")
     ]

@@ -15,6 +15,10 @@ unstemmed, with spaces and hyphens ignored and endings generated, because the
 stemmer would merge 'udvikler' with 'udvikle' and 'sagsbehandler' with
 'sagsbehandling'. The words a title takes are then no longer topic words
 ('udviklingskonsulent' is a role, not a question about development).
+
+Where the vocabulary is unsure, understand() asks a second opinion by meaning
+(model/language/semantic.py: a small sentence model, ranked against example messages) and
+combines the two; see understand(). Without that model the vocabulary answers alone.
 """
 
 from __future__ import annotations
@@ -57,8 +61,9 @@ TITLE_CONTEXT = 4  # words looked at before a title for 'jeg er', 'som', 'min' .
 
 @dataclass(frozen=True)
 class Understanding:
-    """What a message is about. `alternatives` holds the close topics, best
-    first, including `topic` itself; it is empty when the message is clear.
+    """What a message is about. `alternatives` holds the close topics (or, when the
+    meaning came from the semantic layer, the close competences), best first, including
+    `topic` (or `competence`) itself; it is empty when the message is clear.
     `competence` is one of the 11 competence ids of wheel.json and `term` a
     glossary id of terms.json (its competence is then `competence`, and that
     competence's sub-area is `topic`); `role` is one of the six role ids when
@@ -72,11 +77,31 @@ class Understanding:
     competence: str | None = None
     role: str | None = None
     term: str | None = None
+    area: str | None = None  # a question about the area itself (AREA_QUESTIONS), topic 'overview'
+    compared: tuple[str, ...] = ()  # intent 'compare': the two sub-areas or competences compared
+    source: str = "lexicon"  # 'lexicon' or 'semantic': who decided the topic
 
     @property
     def ambiguous(self) -> bool:
-        """True when the bot should ask 'did you mean X or Y?'."""
+        """True when the bot should ask 'did you mean X or Y?'. The alternatives are
+        sub-area ids, or competence ids when the meaning came from the semantic layer."""
         return len(self.alternatives) > 1
+
+
+class _Evidence(NamedTuple):
+    """What the vocabulary pass saw besides its verdict: how sure it can be."""
+
+    command: bool  # a command won: the semantic layer is not asked
+    oos: float  # weight of out-of-scope words ('løn', 'vejret')
+    unexplained: int  # content words no topic, competence, term or command phrase claimed
+    left: int  # ... nor a question-kind cue
+    cues: dict[str, float]
+    kind: str  # 'improve' or 'question' as the cues say, for a meaning found elsewhere
+    competence_score: float  # weight of the chosen competence's own words
+    topics: tuple[str, ...]  # sub-areas named with weight enough, best first
+    competences: tuple[str, ...]  # competences named (weakly or more), in the order named
+    role: str | None  # the job title named, also when the message went out of scope
+    length: int  # words in the message
 
 
 # ---------------------------------------------------------------- normalising
@@ -120,7 +145,7 @@ class _Mention(NamedTuple):
     role: str
     start: int
     end: int
-    context: str | None  # 'self', 'for', 'other', 'article' or None
+    context: str | None  # 'self', 'for', 'other', 'named' (a definite or plural form), 'article' or None
     language: str | None
     quality: float
 
@@ -292,6 +317,8 @@ class _Titles:
             n, title, quality = hit
             context = self._context(toks, i)
             whole = all(t in self.fillers for j, t in enumerate(toks) if not i <= j < i + n)
+            if title.ending and context not in ("self", "for") and not whole:
+                context = "named"  # 'projektlederen', 'sagsbehandlerne', 'the developers': other people
             if title.needs_context and context is None and not whole:
                 i += 1  # 'jeg leder et projekt': a verb
                 continue
@@ -308,7 +335,9 @@ class _Titles:
         if said:
             chosen: _Mention | None = said[0]
         else:  # 'pædagoger og IT-folk' names no one role
-            chosen = own[0] if own and len({m.role for m in own}) == 1 else None
+            roles = {m.role for m in own} | {m.role for m in mentions if m.context == "named"}
+            own = [m for m in own if m.context != "named"]
+            chosen = own[0] if own and len(roles) == 1 else None
         if chosen is None:
             return _RoleFound(None, frozenset(taken), False, languages, 0.0)
         return _RoleFound(chosen.role, frozenset(taken), chosen.context == "for", languages, chosen.quality)
@@ -660,10 +689,8 @@ def match_role(text: str) -> str | None:
     return _load().titles.find(words(text), bare_place=True).role
 
 
-def understand(text: str) -> Understanding:
-    """Classify one message. Out of scope (lunch, salary, IT support...) gives
-    topic, intent and role None: the bot must never pretend such a question is
-    about a sub-area."""
+def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
+    """The vocabulary's reading of one message, and how much of it the vocabulary explained."""
     vocab = _load()
     toks = words(text)
     named = vocab.titles.find(toks)
@@ -708,28 +735,49 @@ def understand(text: str) -> Understanding:
         explains = i_score >= STRONG_INTENT or found.unexplained <= MAX_UNEXPLAINED
         if not topic_wins and not role_wins and explains and oos <= i_score:
             runner_up = intents[1][1] if len(intents) > 1 else 0.0
+            command = _Evidence(True, oos, found.unexplained, 0, {}, "question", 0.0, (), (), role, len(toks))
             if has_topic and spec.get("keeps_topic"):
                 return Understanding(
                     topic, intent, language, _confidence(i_score, runner_up), (), competence, role, term
-                )
-            return Understanding(None, intent, language, _confidence(i_score, runner_up), role=role)
+                ), command
+            return Understanding(None, intent, language, _confidence(i_score, runner_up), role=role), command
     # a job title is the person the question is about: 'hvordan kan en pædagog ...' reads as
     # 'hvordan kan jeg ...', 'hvad skal en tandplejer kunne' as 'hvad skal jeg kunne'
     person = vocab.resolve("i" if language == "en" else "jeg")
     cues, left = _cues([person if i in named.taken else w for i, w in enumerate(msg)], vocab, found)
     if toks and toks[-1] in vocab.ends_improve:
         cues["improve"] = cues.get("improve", 0.0) + 1.0
+    named_topics = tuple(n for v, _, n in topics if v >= TOPIC_THRESHOLD and n not in vocab.umbrellas)
+    named_competences = tuple(
+        n
+        for _, n in sorted(
+            (found.first[k, n], n) for (k, n), v in scores.items() if k == "competence" and v >= WEAK_COMPETENCE
+        )
+    )
+    evidence = _Evidence(
+        False,
+        oos,
+        found.unexplained,
+        left,
+        cues,
+        _question_kind(cues, vocab.for_weight if named.via_for else 0.0, None, False),
+        scores.get(("competence", competence), 0.0) if competence else 0.0,
+        named_topics,
+        named_competences,
+        role,
+        len(toks),
+    )
     if not has_topic or oos >= t_score:
         if not oos and (role is not None or (cues.get("role") and not left)):
             # 'jeg er pædagog', 'hvad skal jeg kunne som leder?', 'hvad forventes der af mig?'
-            return Understanding(None, "role", language, round(named.quality if role else 0.7, 3), role=role)
+            return Understanding(None, "role", language, round(named.quality if role else 0.7, 3), role=role), evidence
         # confidence here: how sure we are that it is out of scope (surer with a 'løn' or 'vejret')
-        return Understanding(None, None, language, _confidence(max(oos, 0.6), t_score))
+        return Understanding(None, None, language, _confidence(max(oos, 0.6), t_score)), evidence
 
     confidence = _confidence(t_score, topics[1][0] if len(topics) > 1 else 0.0)
     if topic in vocab.umbrellas and role is not None:
         # the area as a whole for a job: 'er det her relevant for mig som pædagog?'
-        return Understanding(None, "role", language, confidence, role=role)
+        return Understanding(None, "role", language, confidence, role=role), evidence
     close = tuple(n for v, _, n in topics if v >= TOPIC_THRESHOLD and v >= AMBIGUITY_RATIO * t_score)
     kind = "question"
     if topic not in vocab.umbrellas:
@@ -740,4 +788,190 @@ def understand(text: str) -> Understanding:
             and all(not f or t in vocab.titles.articles for t, f in zip(toks, found.free, strict=True))
         )
         kind = _question_kind(cues, vocab.for_weight if named.via_for else 0.0, term, bare)
-    return Understanding(topic, kind, language, confidence, close if len(close) > 1 else (), competence, role, term)
+        if role is not None and competence is None and cues.get("role"):
+            kind = "role"  # 'hvad skal jeg som projektleder kunne inden for udvikling': this part, this job
+    close = close if len(close) > 1 else ()
+    return Understanding(topic, kind, language, confidence, close, competence, role, term), evidence
+
+
+# ------------------------------------------------------------- second opinion
+
+AREA_QUESTIONS = ("early_involvement", "premises", "who_to_ask", "wheel", "area")
+SURE_COMPETENCE = 1.0  # a competence this heavy in the vocabulary's own words needs no second opinion
+MANY_UNEXPLAINED = 3  # ... nor does a message whose words the vocabulary (almost) all explained
+TERM_CONTEXT = 5  # a glossary term with fewer unexplained words around it is what the message is about
+CLOSE_SIMILARITY = 0.012  # semantic runner-ups within this of the best are offered too ("Mente du ...?")
+MAX_OFFERED = 3
+MIN_SIDE = 4  # words one side of a comparison needs to be placed by meaning
+MIN_WORDS = 3  # 'digital', 'hvad nu': too little to place by meaning
+ROLE_WORDS = 1  # a job named with this few other content words is a person presenting themselves
+
+
+def warm_up() -> bool:
+    """Load the vocabulary and the semantic model and embed one message, so that no person's
+    turn pays for it (start-up and `ask` call this). False when only the vocabulary is there."""
+    from model.language import semantic
+
+    _load()
+    model = semantic.get()
+    if model is not None:
+        model.rank("start")
+    return model is not None
+
+
+def understand(text: str) -> Understanding:
+    """Classify one message. Out of scope (lunch, salary, IT support...) gives
+    topic, intent and role None: the bot must never pretend such a question is
+    about a sub-area.
+
+    The vocabulary reads it first. Where it is unsure (no topic found, or a message
+    mostly made of words it does not know), the semantic layer (model/language/semantic.py)
+    ranks competences, questions about the area and kinds of out-of-scope messages by
+    meaning, and the two are combined: the vocabulary's clear findings stand, the model
+    fills in what it could not place, and when the model's best guesses are close the
+    answer offers them ('alternatives': competence ids)."""
+    lexical, evidence = _lexicon(text)
+    if evidence.command and evidence.unexplained < MANY_UNEXPLAINED:
+        return lexical  # 'start', 'slet mine data': a command; in a long message it may be a verb
+    compared = _comparison(text, lexical, evidence)
+    if compared is not None:
+        return compared
+    if not _unsure(lexical, evidence):
+        return lexical
+    from model.language import semantic  # numpy and the model: only where a second opinion is needed
+
+    model = semantic.get()
+    if model is None:
+        return lexical
+    return _combine(lexical, evidence, model.rank(text))
+
+
+def _unsure(u: Understanding, ev: _Evidence) -> bool:
+    """True when the vocabulary's reading needs a second opinion."""
+    if ev.command:
+        return True  # a command word inside a long message ('... hvor jeg skal starte')
+    if u.topic is None:
+        # 'jeg er pædagog', 'hvad skal jeg kunne som leder': a job and nothing else to place
+        role_only = u.intent == "role" and (ev.left <= ROLE_WORDS or ev.cues.get("role"))
+        # an out-of-scope word ('løn', 'vagtplan') decides a short message; a longer one may be
+        # about something else that merely mentions it
+        oos_only = ev.oos > 0 and ev.unexplained < MANY_UNEXPLAINED
+        return not role_only and not oos_only and ev.length >= MIN_WORDS
+    if u.topic == "overview" or u.intent == "term":
+        return u.topic == "overview"
+    if u.term is not None and ev.unexplained < TERM_CONTEXT:
+        return False  # a glossary term that is (nearly) the whole message is the surest thing there is
+    if u.competence is None:
+        return ev.unexplained >= MANY_UNEXPLAINED
+    return ev.competence_score < SURE_COMPETENCE and ev.unexplained >= MANY_UNEXPLAINED
+
+
+def _subarea_of(competence: str) -> str:
+    return _load().subarea_of[competence]
+
+
+def _combine(u: Understanding, ev: _Evidence, ranked) -> Understanding:
+    """The vocabulary's reading completed (or corrected) by the model's ranking."""
+    labels = ranked.labels
+    if not (u.topic is None and u.intent == "role"):
+        labels = tuple(x for x in labels if not x[0].startswith("self:"))  # only keeps a bare job a job
+    best_label, _ = labels[0]
+    kind, _, name = best_label.partition(":")
+    competences = ranked.best("competence")
+    role = u.role or ev.role
+    if ev.command:  # the command stands unless the message is plainly about a competence or the area
+        if kind == "competence":
+            return _semantic_competence(u, ev, competences, None)
+        if kind == "area":
+            return Understanding("overview", "question", u.language, 0.5, role=role, area=name, source="semantic")
+        return u
+    if u.topic == "overview":
+        if kind == "area":
+            intent = "term" if name == "premises" and ev.cues.get("define") else u.intent
+            return Understanding("overview", intent, u.language, u.confidence, role=role, area=name, source="semantic")
+        if kind == "competence" and ev.unexplained >= MANY_UNEXPLAINED:  # 'overblik' in passing
+            return _semantic_competence(u, ev, competences, None)
+        return u
+    if u.topic is None:
+        if kind in ("oos", "self"):  # not about the area (or only a job title): as the vocabulary said
+            return u
+        if kind == "area":
+            intent = "term" if name == "premises" and ev.cues.get("define") else "question"
+            return Understanding("overview", intent, u.language, 0.5, role=role, area=name, source="semantic")
+        return _semantic_competence(u, ev, competences, None)
+    if u.competence is None:
+        inside = [c for c in competences if _subarea_of(c[0]) == u.topic]
+        if competences and competences[0][0] == inside[0][0]:
+            return _semantic_competence(u, ev, inside, u.topic)
+        return u
+    top = [c for c, _ in competences[:1]]
+    if u.competence not in top:
+        return _semantic_competence(u, ev, competences, None)
+    return u
+
+
+def _semantic_competence(
+    u: Understanding, ev: _Evidence, competences: list[tuple[str, float]], topic: str | None
+) -> Understanding:
+    """A competence found by meaning; the close runner-ups are offered beside it."""
+    best, score = competences[0]
+    close = tuple(c for c, s in competences[:MAX_OFFERED] if score - s <= CLOSE_SIMILARITY)
+    return Understanding(
+        topic or _subarea_of(best),
+        ev.kind,
+        u.language,
+        round(score, 3),
+        close if len(close) > 1 else (),
+        best,
+        u.role or ev.role,
+        source="semantic",
+    )
+
+
+def _comparison(text: str, u: Understanding, ev: _Evidence) -> Understanding | None:
+    """'hvad er forskellen på udvikling og innovation', 'udbud vs business case': two
+    sub-areas or two competences set against each other. The topic is their common
+    sub-area, or the whole area when they belong to two."""
+    if not ev.cues.get("compare"):
+        return None
+    pair: tuple[str, ...] | None
+    if len(ev.competences) >= 2:
+        pair = ev.competences[:2]
+        subs = {_subarea_of(c) for c in pair}
+    elif len(ev.topics) >= 2:
+        pair = ev.topics[:2]
+        subs = set(pair)
+    else:  # 'forskellen på lean og værdistrømsanalyse' (two terms of one competence) finds no pair
+        pair = _compared_by_meaning(text, ev)
+        if not pair:
+            return None
+        subs = {_subarea_of(c) for c in pair}
+    topic = next(iter(subs)) if len(subs) == 1 else "overview"
+    return Understanding(topic, "compare", u.language, u.confidence or 0.5, role=u.role, compared=pair)
+
+
+_SPLIT = re.compile(r"\s(?:og|and|eller|or|vs\.?|versus|fra|from|end|than|som)\s|,|\?")
+
+
+def _compared_by_meaning(text: str, ev: _Evidence) -> tuple[str, str] | None:
+    """The two competences of 'forskellen på at X og Y': each side by its own words when the
+    vocabulary places it, else by the model when it says enough (MIN_SIDE words: 'a full
+    rollout' beside 'a pilot' is a term's question, not a second competence)."""
+    from model.language import semantic
+
+    model = semantic.get()
+    parts = [p.strip() for p in _SPLIT.split(text.lower()) if p.strip()]
+    if model is None or len(parts) < 2:
+        return None
+    picks: list[str] = []
+    for part in parts:
+        named = _lexicon(part)[1].competences
+        if named:
+            pick = named[0]
+        elif len(part.split()) >= MIN_SIDE:
+            pick = model.rank(part).best("competence")[0][0]
+        else:
+            continue
+        if pick not in picks:
+            picks.append(pick)
+    return (picks[0], picks[1]) if len(picks) >= 2 else None

@@ -1,0 +1,92 @@
+"""Answer selection: which reply a question gets, at the grain asked (a term, how to
+improve, a job, a competence, a sub-area, the whole area). The texts are composed in
+model/domain/answers.py and model/domain/coaching.py; this module picks one and sends it."""
+
+from __future__ import annotations
+
+from botbuilder.core import TurnContext
+from botbuilder.dialogs import DialogContext
+
+from model import content
+from model.domain import answers, coaching
+from model.language.understanding import Understanding
+
+from .onboarding import ONBOARDING
+from .presenting import as_activity
+from .turn import is_personal, lang_of, services, user_key_of
+
+
+def answerable(understood: Understanding) -> bool:
+    """A question the bot answers from its content: a sub-area, a competence, a term, a job."""
+    if understood.intent == "role":
+        return bool(getattr(understood, "role", None))
+    return understood.intent in ("question", "term", "improve", "compare") and bool(understood.topic)
+
+
+async def answer(dc: DialogContext, understood: Understanding) -> None:
+    """Send the reply to a question; an unsure competence gets "Mente du ...?", two close
+    sub-areas "which one?" instead."""
+    context = dc.context
+    lang = content.normalise_language(understood.language) if understood.language else lang_of(context)
+    if understood.ambiguous and not set(understood.alternatives) <= set(content.subarea_ids()):
+        # unsure which competence is meant: "Mente du ...?" with the closest as buttons
+        await context.send_activity(as_activity(answers.did_you_mean(lang, understood.alternatives)))
+        return
+    if understood.ambiguous and len(understood.alternatives) >= 2:
+        a, b = understood.alternatives[:2]
+        names = [answers.topic_name(lang, t) for t in (a, b)]
+        await context.send_activity(
+            as_activity(
+                answers.Reply(
+                    content.t(lang, "msg.clarify_topic", a=names[0], b=names[1]),
+                    [(n, content.t(lang, "msg.read_more_value", name=n)) for n in names],
+                )
+            )
+        )
+        return
+    doc = (await services(context).users.get(user_key_of(context)) or {}) if is_personal(context) else {}
+    profile = doc.get("profile") or None
+    if understood.role and (understood.intent != "role" or understood.topic):  # "... for en pædagog": that job
+        profile = {**(profile or {}), "role": understood.role}
+    onboarding = dc.active_dialog is not None and dc.active_dialog.id == ONBOARDING
+    reply = reply_for(lang, understood, profile, doc, context, invite=not onboarding)
+    await context.send_activity(as_activity(reply))
+
+
+def reply_for(
+    lang: str,
+    understood: Understanding,
+    profile: dict | None,
+    doc: dict,
+    context: TurnContext,
+    invite: bool = True,
+) -> answers.Reply:
+    """The answer at the grain asked: a term, how to improve, a job, a competence, a sub-area."""
+    checks = doc.get("assessments") or []
+    resources = services(context).resources
+    competence = getattr(understood, "competence", None)
+    term = getattr(understood, "term", None)
+    role = getattr(understood, "role", None)
+    if understood.intent == "compare" and len(understood.compared) >= 2:
+        return answers.compare_reply(lang, understood.compared)
+    if understood.topic == "overview" and understood.area:
+        return answers.area_reply(lang, understood.area, profile)
+    if understood.intent == "term" and term and competence:
+        return coaching.term_reply(lang, term, competence)
+    if understood.intent == "role" and role and understood.topic not in content.subarea_ids():
+        return coaching.role_reply(lang, role, profile)  # with a sub-area: that sub-area for the job
+    if understood.intent == "improve" and (competence or understood.topic in content.subarea_ids()):
+        if competence is None and understood.topic:
+            p = profile or {}
+            competence = answers.focus_competences(understood.topic, p.get("role"), p.get("level"))[0]
+        if competence:
+            return coaching.improve_reply(lang, competence, profile, checks, resources)
+    if competence:
+        return coaching.competence_reply(lang, competence, profile, checks, resources, invite=invite)
+    return answers.topic_reply(
+        lang,
+        understood.topic or "overview",
+        profile,
+        detail=answers.wants_detail(context.activity.text or ""),
+        invite=invite,
+    )
