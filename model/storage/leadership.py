@@ -1,7 +1,8 @@
 """Who may send nudges: exactly one sender at a time.
 
-With TinyDB there is one process per data directory, so it always leads. With Azure Blob
-Storage several instances share the data; a blob lease elects one of them, the holder
+With TinyDB the data sits on one machine, where one sender runs (the served bot's
+scheduler, or `send-nudges` from cron with NUDGES=off beside it), so it always leads.
+With Azure Blob Storage several instances share the data; a blob lease elects one of them, the holder
 renews it while it works, and when it dies the lease expires and another takes over.
 """
 
@@ -34,10 +35,8 @@ class SoloLeader:
 
 
 def leader_for(store: DocStore, name: str = "nudge-sender", duration: int = 15):
-    try:
-        from model.storage.blob_store import BlobLease, BlobStore
-    except ImportError:  # the Blob SDK is optional for TinyDB-only installs
-        return SoloLeader()
+    from model.storage.blob_store import BlobLease, BlobStore  # on use: a TinyDB run loads no Azure SDK at start
+
     if isinstance(store, BlobStore):
         return BlobLease(store, name, duration=duration)
     return SoloLeader()
