@@ -61,6 +61,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/turns.py --mix mixed,questions,checks --only stock,agents-echo,floor,bot,bot-nofsync,bot-blob --seconds 6 --rounds 2 --population 1000
 	$(BIN)/python bench/scale.py --users 5000 --seconds 6 --rounds 2
 	$(BIN)/python bench/nudges.py --users 1000 --rate 30 --quiet-seconds 8
+	$(BIN)/python bench/wave_blob.py --tenants 10 --users-per-tenant 200
 
 # A sector-wide nudge wave (50 tenants of 1,000 people; bench/nudges.py says what it prints),
 # with the conversation references as the bot stores them.

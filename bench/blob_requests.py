@@ -16,12 +16,17 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "host"}
 SENT_AS_IS = ("Content-Type", "Content-Length", "Accept-Encoding", "User-Agent")  # signed headers stay as they were
 
 
-def kind(method: str, query: dict) -> str:
-    """What the request does, as the Blob service API names it."""
+def kind(method: str, query: dict, path: str = "") -> str:
+    """What the request does, as the Blob service API names it; requests on claim documents
+    (model/storage/claims.py: who leads, who sends which share of a wave) are counted apart."""
     if method == "GET" and query.get("comp") == "list":
         return "list"
-    if query.get("comp") == "lease":  # the nudge sender's and retention job's leader election
+    if query.get("comp") == "lease":  # blob leases (older versions elected leaders with them)
         return "lease"
+    if method == "POST" and query.get("comp") == "batch":  # obstore deletes through Blob Batch
+        return "delete"
+    if "/claims/" in path:
+        return "claim"
     return {"GET": "read", "HEAD": "read", "PUT": "write", "DELETE": "delete"}.get(method, method.lower())
 
 
@@ -51,7 +56,7 @@ class CountingProxy:
 
     async def _forward(self, request: web.Request) -> web.Response:
         assert self.session is not None
-        self.counts[kind(request.method, dict(request.query))] += 1
+        self.counts[kind(request.method, dict(request.query), request.path)] += 1
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
         body = await request.read()
         async with self.session.request(

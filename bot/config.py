@@ -66,7 +66,7 @@ class Config:
     STORAGE: str = "tinydb"
     NUDGES: str = "on"
     NUDGE_INTERVAL_SECONDS: float = 60.0
-    NUDGE_RATE_PER_SECOND: float = 30.0  # Teams: 30 requests/s per app per tenant
+    NUDGE_RATE_PER_SECOND: float = 50.0  # Teams: 50 requests/s per app per tenant (docs dated 2026-10-08)
     MAX_BODY_BYTES: int = 256 * 1024
     # Slow clients (bot/http/serving.py): a request head must be complete this long after the
     # connection (or the request) began, a body arrive this long after its head (408).
@@ -87,7 +87,12 @@ class Config:
     AGGREGATES_MIN_GROUP: int = 5
     RETENTION_JOB: str = "on"
     RETENTION_INTERVAL_SECONDS: float = 86400.0
+    # Azure Blob Storage: a connection string (account key or SAS), or only the account's
+    # name, and then Microsoft Entra ID credentials from the environment (a managed identity
+    # by default; AZURE_CLIENT_ID/AZURE_CLIENT_SECRET/AZURE_TENANT_ID for a service
+    # principal). docs/scale-out.md says how.
     AZURE_STORAGE_CONNECTION_STRING: str = ""
+    AZURE_STORAGE_ACCOUNT_NAME: str = ""
     AZURE_STORAGE_CONTAINER: str = "kompetencehjulet"
     # Bot Framework endpoints (tests point them at loopback). The SDK takes ALL of them from
     # configuration as soon as ANY is set, so the rest get public-cloud defaults then.
@@ -130,7 +135,7 @@ class Config:
             STORAGE=(_env("STORAGE", "tinydb") or "tinydb").lower(),
             NUDGES=(_env("NUDGES", "on") or "on").lower(),
             NUDGE_INTERVAL_SECONDS=float(_env("NUDGE_INTERVAL_SECONDS", "60") or 60),
-            NUDGE_RATE_PER_SECOND=float(_env("NUDGE_RATE_PER_SECOND", "30") or 30),
+            NUDGE_RATE_PER_SECOND=float(_env("NUDGE_RATE_PER_SECOND", "50") or 50),
             HTTP_HEADER_TIMEOUT_SECONDS=float(_env("HTTP_HEADER_TIMEOUT_SECONDS", "10") or 10),
             HTTP_BODY_TIMEOUT_SECONDS=float(_env("HTTP_BODY_TIMEOUT_SECONDS", "10") or 10),
             HTTP_MAX_CONNECTIONS=int(_env("HTTP_MAX_CONNECTIONS", "1000") or 1000),
@@ -146,6 +151,7 @@ class Config:
             RETENTION_JOB=(_env("RETENTION_JOB", "on") or "on").lower(),
             RETENTION_INTERVAL_SECONDS=float(_env("RETENTION_INTERVAL_SECONDS", "86400") or 86400),
             AZURE_STORAGE_CONNECTION_STRING=_env("AZURE_STORAGE_CONNECTION_STRING"),
+            AZURE_STORAGE_ACCOUNT_NAME=_env("AZURE_STORAGE_ACCOUNT_NAME"),
             AZURE_STORAGE_CONTAINER=_env("AZURE_STORAGE_CONTAINER", "kompetencehjulet") or "kompetencehjulet",
             TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=_env("BOT_OPENID_METADATA_URL") or None,
         )

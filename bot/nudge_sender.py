@@ -22,7 +22,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from botbuilder.core import BotAdapter, TurnContext
 
@@ -64,26 +64,35 @@ class Report:
 
 
 class TokenBucket:
-    """Paces requests to `rate` per second (Teams allows 30 per second per app per tenant,
-    and 7 per second per conversation; a nudge run sends one message per conversation)."""
+    """Paces requests to `rate` per second (Teams allows 50 per second per app per tenant,
+    and 7 per second per conversation, per its rate-limit page dated 2026-10-08; a nudge
+    run sends one message per conversation). `clock` and `sleep` are injectable (tests)."""
 
-    def __init__(self, rate: float, burst: float | None = None) -> None:
+    def __init__(
+        self,
+        rate: float,
+        burst: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
         self.rate = max(rate, 0.1)
         self.capacity = burst if burst is not None else 1.0  # smooth: no bursts over the limit
         self.tokens = self.capacity
-        self.stamp = time.monotonic()
+        self.clock = clock
+        self.sleep = sleep
+        self.stamp = clock()
         self.lock = asyncio.Lock()
 
     async def take(self) -> None:
         async with self.lock:
             while True:
-                now = time.monotonic()
+                now = self.clock()
                 self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
                 self.stamp = now
-                if self.tokens >= 1:
+                if self.tokens >= 1 - 1e-9:  # a whole token, give or take float rounding
                     self.tokens -= 1
                     return
-                await asyncio.sleep((1 - self.tokens) / self.rate)
+                await self.sleep((1 - self.tokens) / self.rate)
 
     def hold(self, seconds: float) -> None:
         """Retry-After: nobody in this tenant sends until it has passed."""
@@ -110,7 +119,7 @@ class NudgeSender:
         adapter: BotAdapter,
         services: Services,
         app_id: str = "",
-        rate: float = 30.0,
+        rate: float = 50.0,
         concurrency: int = 16,
         max_attempts: int = 6,
         base_delay: float = 0.5,
@@ -131,13 +140,14 @@ class NudgeSender:
             self._buckets[key] = TokenBucket(self.rate * HEADROOM)
         return self._buckets[key]
 
-    async def run(self, now: datetime | None = None) -> Report:
-        """Send everything due at `now` once; a second run for the same instant sends nothing."""
+    async def run(self, now: datetime | None = None, only: Callable[[str], bool] | None = None) -> Report:
+        """Send everything due at `now` once; a second run for the same instant sends nothing.
+        `only`: just the due people it accepts (this instance's shares, model/storage/wave_shares.py)."""
         now = now or self.services.now()
         report = Report()
         started = time.perf_counter()
         async with self._running:
-            keys = await self.services.reminders.due(now)
+            keys = [key for key in await self.services.reminders.due(now) if only is None or only(key)]
             report.due = len(keys)
             report.skipped = Counter(self.services.reminders.skipped)
             moves: list = []  # index moves, written per index document in batches (see Reminders.reindex_many)
@@ -162,7 +172,10 @@ class NudgeSender:
             finally:
                 await self.services.reminders.reindex_many(moves)
             # Only now is everything due at `now` handled: after downtime the next run scans
-            # back to here (a run killed before this line is done again by the next one).
+            # back to here (a run killed before this line is done again by the next one). A run
+            # limited to this instance's shares (`only`) marks it too: the due scan never looks
+            # back less than SCAN_BACK, and a dead instance's shares are taken over within
+            # seconds (model/storage/wave_shares.py), so the others' people are still found.
             await self.services.reminders.mark_run(now)
         report.seconds = time.perf_counter() - started
         log.info("nudge run: %s", report.as_dict())

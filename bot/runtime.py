@@ -23,6 +23,7 @@ from model.language.understanding import warm_up
 from model.storage.docstore import DocStore
 from model.storage.leadership import leader_for
 from model.storage.tinydb_store import TinyDBStore
+from model.storage.wave_shares import nudge_job
 
 from .config import Config
 from .handler import KompetenceBot
@@ -44,11 +45,19 @@ def create_store(config: Config) -> DocStore:
     if config.STORAGE == "azure-blob":
         from model.storage.blob_store import BlobStore  # optional backend, imported only when chosen
 
-        if not config.AZURE_STORAGE_CONNECTION_STRING:
+        if not (config.AZURE_STORAGE_CONNECTION_STRING or config.AZURE_STORAGE_ACCOUNT_NAME):
             raise SystemExit(
-                "STORAGE=azure-blob needs AZURE_STORAGE_CONNECTION_STRING (and optionally AZURE_STORAGE_CONTAINER)"
+                "STORAGE=azure-blob needs AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT_NAME with a "
+                "managed identity or service principal (and optionally AZURE_STORAGE_CONTAINER)"
             )
-        return BlobStore(config.AZURE_STORAGE_CONNECTION_STRING, config.AZURE_STORAGE_CONTAINER)
+        try:
+            return BlobStore(
+                config.AZURE_STORAGE_CONNECTION_STRING,
+                config.AZURE_STORAGE_CONTAINER,
+                account_name=config.AZURE_STORAGE_ACCOUNT_NAME,
+            )
+        except ValueError as err:  # names the setting's problem, never its value
+            raise SystemExit(f"AZURE_STORAGE_CONNECTION_STRING: {err}") from None
     raise SystemExit(f"STORAGE must be 'tinydb' or 'azure-blob', not {config.STORAGE!r}")
 
 
@@ -113,7 +122,12 @@ def build(config: Config, credentials_factory: ServiceClientCredentialsFactory |
     sender = NudgeSender(adapter, services, app_id=config.APP_ID, rate=config.NUDGE_RATE_PER_SECOND)
     retention = RetentionJob(services, sender, config.RETENTION_DAYS)
     if config.NUDGES not in OFF:
-        app.cleanup_ctx.append(scheduler(sender.run, leader_for(store), config.NUDGE_INTERVAL_SECONDS))
+
+        async def due() -> list[str]:  # who is due, before an instance claims shares of the wave
+            return await services.reminders.due(services.now())
+
+        job, leader = nudge_job(store, sender.run, leader_for(store), due)  # on Blob: every instance sends its shares
+        app.cleanup_ctx.append(scheduler(job, leader, config.NUDGE_INTERVAL_SECONDS))
     if config.RETENTION_JOB not in OFF and config.RETENTION_DAYS > 0:
         job = scheduler(
             retention.run,

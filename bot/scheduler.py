@@ -1,5 +1,7 @@
 """The in-process scheduler: the background jobs of the served bot, each on its own interval,
-run by the one instance that holds the lease (always this one with TinyDB).
+run by the one instance that holds the job's claim (always this one with TinyDB). On Azure
+Blob Storage the nudge wave is shared instead: every instance sends its shares
+(model/storage/wave_shares.py).
 
 NUDGES=off when an external scheduler calls `python app.py send-nudges` instead.
 """

@@ -38,6 +38,7 @@ TOP_LEVEL_MAX = 15
 ONLY_IN = {
     "tinydb": "model.storage",
     "azure": "model.storage",
+    "obstore": "model.storage",
     "PIL": "model.rendering",
     "rapidfuzz": "model.language",
     "numpy": "model.language",

@@ -19,7 +19,7 @@ from model.storage.docstore import UNCHANGED, ConflictError, DocStore, doc_name,
 from model.storage.tinydb_store import TinyDBStore
 
 BACKENDS = ["tinydb", "blob"]
-FAST = {"retry_total": 1}  # Azurite is on loopback: a failure should fail fast, not back off
+FAST = {"retry_config": {"max_retries": 1}}  # Azurite is on loopback: a failure should fail fast, not back off
 
 
 # -- fixtures ------------------------------------------------------------------------------
@@ -320,19 +320,24 @@ async def test_bot_framework_storage_contract(store, check):
 
 
 # -- Blob specifics ------------------------------------------------------------------------
+async def _blob_names(store) -> list[str]:
+    import obstore
+
+    return sorted(m["path"] for batch in [b async for b in obstore.list(store.objects)] for m in batch)
+
+
 async def test_blob_names_are_hashed_and_content_is_plain_json(blob):
+    import obstore
+
     store = blob()
     key = "tenant-7|29:secret-user-id"
     await store.write(C, key, {"name": "Ærø", "list": [1, 2]})
-    container = await store.container_client()
-    names = [b.name async for b in container.list_blobs()]
+    names = await _blob_names(store)
     assert names == [f"{C}/{doc_name(key)}.json"]
     assert "secret" not in names[0]
-    blob_client = container.get_blob_client(names[0])
-    raw = await (await blob_client.download_blob()).readall()
-    assert json.loads(raw.decode("utf-8")) == {"name": "Ærø", "list": [1, 2]}
-    props = await blob_client.get_blob_properties()
-    assert props.content_settings.content_type.startswith("application/json")
+    got = await obstore.get_async(store.objects, names[0])
+    assert json.loads(bytes(await got.bytes_async()).decode("utf-8")) == {"name": "Ærø", "list": [1, 2]}
+    assert str(got.attributes["Content-Type"]).startswith("application/json")
 
 
 async def test_blob_container_is_created_lazily_once_by_any_number_of_instances(blob, azurite):
@@ -343,57 +348,89 @@ async def test_blob_container_is_created_lazily_once_by_any_number_of_instances(
     async with BlobServiceClient.from_connection_string(azurite.connection_string) as service:
         containers = [c.name async for c in service.list_containers(name_starts_with=name)]
         assert containers == []  # constructing a store makes no request
+        assert await stores[0].read(C, "k0") == (None, None)  # reading from no container: nothing there
+        assert await stores[0].keys(C) == []
+        await stores[0].delete(C, "k0")
+        assert [c.name async for c in service.list_containers(name_starts_with=name)] == []  # reads make none
         await asyncio.gather(*(s.write(C, f"k{i}", {"i": i}) for i, s in enumerate(stores)))
         containers = [c.name async for c in service.list_containers(name_starts_with=name)]
         assert containers == [name]
     assert len(await stores[0].keys(C)) == 3
 
 
-async def test_blob_store_reuses_one_client_and_can_be_used_again_after_close(blob):
+async def test_blob_store_keeps_one_client_and_can_be_used_again_after_close(blob):
     store = blob()
     await store.write(C, "k", {"v": 1})
-    client = store._service
+    client = store.objects
     await store.read(C, "k")
     await store.keys(C)
-    assert store._service is client
+    assert store.objects is client
     await store.close()
     assert (await store.read(C, "k"))[0] == {"v": 1}
 
 
-async def test_blob_clients_are_made_once_per_document_for_the_documents_used_lately(blob, monkeypatch):
-    import model.storage.blob_store as blob_store
+def test_connection_strings_become_obstore_settings():
+    from model.storage.blob_store import parse_connection_string
 
-    monkeypatch.setattr(blob_store, "BLOB_CLIENTS_KEPT", 2)
-    store = blob()
-    container = await store.container_client()
-    made: list[str] = []
-    real = type(container).get_blob_client
-    monkeypatch.setattr(type(container), "get_blob_client", lambda self, name: (made.append(name), real(self, name))[1])
-    etag = await store.write(C, "a", {"v": 1})
-    for n in range(5):
-        etag = await store.write(C, "a", {"v": n}, if_match=etag)
-        assert (await store.read(C, "a")) == ({"v": n}, etag)
-    assert len(made) == 1  # one client for all of a's reads and writes
-    await store.write(C, "b", {"v": 1})
-    await store.write(C, "c", {"v": 1})  # a is the oldest: let go
-    await store.read(C, "c")
-    await store.read(C, "a")
-    assert made == [store.blob_name(C, k) for k in ("a", "b", "c", "a")]
-    assert len(store._blob_clients) == 2
+    key = "S2V5PT0="  # ends in '=': only the first '=' of a part separates name and value
+    assert parse_connection_string(
+        f"DefaultEndpointsProtocol=https;AccountName=kommune;AccountKey={key};EndpointSuffix=core.windows.net"
+    ) == {"account_name": "kommune", "account_key": key, "endpoint": "https://kommune.blob.core.windows.net"}
+    assert parse_connection_string(
+        "BlobEndpoint=https://kommune.blob.core.windows.net/;SharedAccessSignature=sv=2024&sig=abc%3D"
+    ) == {
+        "account_name": "kommune",
+        "endpoint": "https://kommune.blob.core.windows.net",
+        "sas_key": "sv=2024&sig=abc%3D",
+    }
+    dev = parse_connection_string("UseDevelopmentStorage=true")
+    assert dev["account_name"] == "devstoreaccount1" and dev["endpoint"] == "http://127.0.0.1:10000/devstoreaccount1"
+    for bad in ("", "AccountName=kommune", "AccountKey=abc", "nonsense"):
+        with pytest.raises(ValueError):
+            parse_connection_string(bad)
 
 
-# -- leases --------------------------------------------------------------------------------
-async def test_only_one_lease_holder_and_release_hands_over(blob):
-    from model.storage.blob_store import BlobLease
+async def test_a_store_opened_by_account_name_uses_the_given_credentials_and_never_makes_a_container(azurite):
+    """Production with a managed identity or service principal: no connection string, the
+    account's name and obstore's credentials (here the emulator's key, given as obstore
+    configuration). The bot may not create containers then: a missing one is named."""
+    from azurite import ACCOUNT, KEY
 
-    store_a = blob()
-    store_b = blob(store_a.container)  # a second bot instance on the same container
-    a, b = BlobLease(store_a, "nudges"), BlobLease(store_b, "nudges")
+    from model.storage.blob_store import BlobStore
+
+    endpoint = f"http://127.0.0.1:{azurite.port}/{ACCOUNT}"
+    missing = BlobStore(
+        container=f"none-{uuid.uuid4().hex[:12]}", account_name=ACCOUNT, endpoint=endpoint, config={"account_key": KEY}
+    )
+    assert await missing.read(C, "k") == (None, None)
+    with pytest.raises(RuntimeError, match="does not exist"):
+        await missing.write(C, "k", {"v": 1})
+    made = BlobStore(azurite.connection_string, f"made-{uuid.uuid4().hex[:12]}")
+    await made.write(C, "k", {"v": 1})
+    same = BlobStore(container=made.container, account_name=ACCOUNT, endpoint=endpoint, config={"account_key": KEY})
+    assert (await same.read(C, "k"))[0] == {"v": 1}
+
+
+# -- claims (model/storage/claims.py): who leads, who sends which share of a wave ------------------
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_only_one_claim_holder_and_release_hands_over(backend):
+    from model.storage.claims import ExpiringClaim
+
+    clock = Clock()
+    a = ExpiringClaim(backend.open(), "nudges", clock=clock)
+    b = ExpiringClaim(backend.open(), "nudges", clock=clock)  # a second bot instance on the same data
     results = await asyncio.gather(a.acquire(), b.acquire())
     assert sorted(results) == [False, True]
     holder, other = (a, b) if results[0] else (b, a)
     assert holder.held and not other.held
-    assert await holder.acquire() is True  # acquiring again extends our own lease
+    assert await holder.acquire() is True  # acquiring again extends our own claim
     assert await holder.renew() is True
     assert await other.renew() is False
     assert await other.acquire() is False
@@ -405,50 +442,51 @@ async def test_only_one_lease_holder_and_release_hands_over(blob):
     assert await holder.renew() is False
 
 
-async def test_leases_with_different_names_are_independent(blob):
-    from model.storage.blob_store import BlobLease
+async def test_claims_with_different_names_are_independent_and_are_no_documents(backend):
+    from model.storage.claims import ExpiringClaim
 
-    store = blob()
-    assert await BlobLease(store, "nudges").acquire()
-    assert await BlobLease(store, "export").acquire()
-    assert await store.keys(C) == []  # lease blobs are no documents
+    store = backend.open()
+    assert await ExpiringClaim(store, "nudges").acquire()
+    assert await ExpiringClaim(store, "export").acquire()
+    assert await store.keys(C) == []
 
 
-async def test_a_broken_lease_lets_another_instance_take_over(blob):
-    from model.storage.blob_store import BlobLease
+async def test_a_dead_holders_claim_runs_out_and_another_takes_over(backend):
+    from model.storage.claims import ExpiringClaim
 
-    store = blob()
-    a, b = BlobLease(store, "nudges"), BlobLease(blob(store.container), "nudges")
+    clock = Clock()
+    a = ExpiringClaim(backend.open(), "nudges", duration=15, clock=clock)
+    b = ExpiringClaim(backend.open(), "nudges", duration=15, clock=clock)
     assert await a.acquire()
-    assert not await b.acquire()
-    await b.break_lease()  # an operator's (or a test's) forced takeover
-    assert await b.acquire()
-    assert not await a.renew()
-
-
-async def test_a_dead_holders_lease_expires_and_another_takes_over(blob):
-    """Real expiry: Azure's shortest lease is 15 s, so this test waits ~16 s."""
-    from model.storage.blob_store import BlobLease
-
-    store = blob()
-    a, b = BlobLease(store, "nudges", duration=15), BlobLease(blob(store.container), "nudges")
-    assert await a.acquire()
-    await asyncio.sleep(5)
+    clock.now += 14.9
     assert not await b.acquire()  # still held
-    await asyncio.sleep(11)  # a "dies": it stops renewing
+    clock.now += 0.2  # a "dies": it stopped renewing 15.1 s ago
     assert await b.acquire()
     assert not await a.renew()
     assert not await a.acquire()
+    clock.now += 10
+    assert await b.renew()
 
 
-def test_lease_arguments_are_checked():
-    from model.storage.blob_store import BlobLease, BlobStore
+async def test_a_broken_claim_lets_another_instance_take_over(backend):
+    from model.storage.claims import ExpiringClaim
 
-    store = BlobStore("UseDevelopmentStorage=true", "c")
+    a, b = ExpiringClaim(backend.open(), "nudges"), ExpiringClaim(backend.open(), "nudges")
+    assert await a.acquire()
+    assert not await b.acquire()
+    await b.break_claim()  # an operator's (or a test's) forced takeover
+    assert await b.acquire()
+    assert not await a.renew()
+
+
+def test_claim_arguments_are_checked():
+    from model.storage.claims import ExpiringClaim
+    from model.storage.memory_store import MemoryStore
+
     with pytest.raises(ValueError):
-        BlobLease(store, "nudges", duration=5)
+        ExpiringClaim(MemoryStore(), "nudges", duration=0)
     with pytest.raises(ValueError):
-        BlobLease(store, "../x")
+        ExpiringClaim(MemoryStore(), "../x")
 
 
 async def _corrupt(store: DocStore, key: str) -> None:
@@ -456,8 +494,9 @@ async def _corrupt(store: DocStore, key: str) -> None:
     if isinstance(store, TinyDBStore):
         store.path(C, key).write_bytes(b'{"_meta": {"1": {"rev": 2, "lis')
     else:
-        container = await store.container_client()
-        await container.get_blob_client(store.blob_name(C, key)).upload_blob(b"\x00garbled", overwrite=True)
+        import obstore
+
+        await obstore.put_async(store.objects, store.blob_name(C, key), b"\x00garbled")
 
 
 async def test_an_unreadable_document_is_quarantined_and_deleted_with_its_owner(store):
@@ -475,7 +514,6 @@ async def test_an_unreadable_document_is_quarantined_and_deleted_with_its_owner(
     if isinstance(store, TinyDBStore):
         left = [p.name for p in store.path(C, "person").parent.iterdir() if doc_name("person") in p.name]
     else:
-        container = await store.container_client()
-        left = [b.name async for b in container.list_blobs() if doc_name("person") in b.name]
+        left = [name for name in await _blob_names(store) if doc_name("person") in name]
     assert left == []  # the quarantined copy went with it
     assert (await store.read(C, "neighbour"))[0] == {"profile": {"role": "manager"}}

@@ -1,14 +1,16 @@
 """Several bot instances sharing Azure Blob Storage (Azurite): one conversation across
-instances, nudges exactly once with two senders, takeover when the leader dies, and the
-TinyDB -> Blob migration."""
+instances, a nudge wave shared by two instances (each nudge once, one instance killed
+mid-wave), takeover when the `send-nudges` leader dies, and the TinyDB -> Blob migration."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -18,6 +20,8 @@ from conftest import ROOT, BotServer, TeamsUser, say
 from processes import free_port
 
 from model.domain import schedule
+from model.storage.claims import CLAIMS
+from model.storage.wave_shares import MEMBERS
 
 
 @pytest.fixture
@@ -93,11 +97,12 @@ async def test_on_blob_a_question_reads_the_person_and_the_dialog_once_and_write
         await bot.stop()
 
 
-async def _due_people(store, connector, count: int, now: datetime) -> list[TeamsUser]:
-    """People whose weekly 08:00 slot fell in the last few days, so they are due `now`."""
+async def _due_people(store, connector, count: int, now: datetime, tenants: int = 1) -> list[TeamsUser]:
+    """People whose weekly 08:00 slot fell in the last few days, so they are due `now`,
+    spread over `tenants` tenants."""
     due = []
     for i in range(count):
-        person = TeamsUser(connector)
+        person = TeamsUser(connector, tenant=f"tenant-{i % tenants + 1}")
         prefs = schedule.ReminderPrefs(frequency="weekly", weekday=i % 5, time="08:00")
         set_at = now - timedelta(days=6)
         anchored = schedule.ReminderPrefs.from_dict({**prefs.to_dict(), "anchor": set_at.date().isoformat()})
@@ -132,45 +137,93 @@ async def _wait_until(predicate, seconds: float) -> bool:
     return predicate()
 
 
-async def test_two_instances_with_nudges_on_send_each_due_nudge_once(azurite, container, connector):
-    from model.storage.blob_store import BlobStore
-
-    store = BlobStore(azurite.connection_string, container)
-    people = await _due_people(store, connector, 40, datetime.now(timezone.utc))
-    await store.close()
-    assert len(people) >= 10
+def _start_senders(azurite, container, logs, **extra) -> list[subprocess.Popen]:
+    """Bot instances with the in-process nudge scheduler on, each logging to a file."""
     procs = []
-    for _ in range(2):
-        port = free_port()
+    for log in logs:
         env = _env(
             azurite,
             container,
-            PORT=str(port),
+            PORT=str(free_port()),
             NUDGES="on",
             NUDGE_INTERVAL_SECONDS="0.5",
+            LOG_LEVEL="INFO",
             BOT_DATA_DIR=str(ROOT / "build" / f"unused-{uuid.uuid4().hex[:6]}"),
+            **extra,
         )
-        procs.append(
-            subprocess.Popen(
-                [sys.executable, str(ROOT / "app.py")],
-                env=env,
-                cwd=ROOT,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
+        with open(log, "w") as out:
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, str(ROOT / "app.py")], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
+                )
             )
-        )
+    return procs
+
+
+async def _stop(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+    await _wait_until(lambda: all(p.poll() is not None for p in procs), 15)
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _sent_by(log) -> int:
+    """Nudges an instance sent, from its "nudge run: {...}" log lines (counts, no content)."""
+    return sum(int(n) for n in re.findall(r"nudge run: \{[^}]*'sent': (\d+)", log.read_text()))
+
+
+async def test_two_instances_with_nudges_on_share_the_wave_and_send_each_due_nudge_once(
+    tmp_path, azurite, container, connector
+):
+    from model.storage.blob_store import BlobStore
+
+    store = BlobStore(azurite.connection_string, container)
+    people = await _due_people(store, connector, 60, datetime.now(timezone.utc), tenants=12)
+    # As after earlier rounds: the roll lists another instance seen lately, so neither of
+    # the two takes every share in its first batch (an instance alone would).
+    await store.write(CLAIMS, MEMBERS, {"until": {"seen-lately": time.time() + 300}})
+    await store.close()
+    assert len(people) >= 10
+    logs = [tmp_path / "one.log", tmp_path / "two.log"]
+    procs = _start_senders(azurite, container, logs, NUDGE_RATE_PER_SECOND="2")  # slow: the wave lasts a while
     try:
-        await _wait_until(lambda: min(_nudges(connector, people)) >= 1, 30)
+        await _wait_until(lambda: min(_nudges(connector, people)) >= 1, 60)
         await asyncio.sleep(2.0)  # several more scheduler rounds on both instances
     finally:
-        for proc in procs:
-            proc.send_signal(signal.SIGINT)
-        await _wait_until(lambda: all(p.poll() is not None for p in procs), 15)
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
+        await _stop(procs)
     assert _nudges(connector, people) == [1] * len(people)
+    sent = [_sent_by(log) for log in logs]
+    assert sum(sent) == len(people) and min(sent) > 0, f"both instances took a share: {sent}"
+
+
+async def test_killing_one_of_two_sharing_instances_mid_wave_loses_and_duplicates_nobody(
+    tmp_path, azurite, container, connector
+):
+    from model.storage.blob_store import BlobStore
+
+    store = BlobStore(azurite.connection_string, container)
+    people = await _due_people(store, connector, 150, datetime.now(timezone.utc), tenants=12)
+    await store.close()
+    assert len(people) >= 40
+    logs = [tmp_path / "one.log", tmp_path / "two.log"]
+    procs = _start_senders(azurite, container, logs, NUDGE_RATE_PER_SECOND="3")
+    try:
+        await _wait_until(lambda: sum(_nudges(connector, people)) >= 20, 60)
+        procs[0].send_signal(signal.SIGKILL)  # dies holding its shares' claims
+        procs[0].wait()
+        assert sum(_nudges(connector, people)) < len(people), "the kill should land mid-wave"
+        # The survivor takes the dead instance's shares when their claims run out (15 s).
+        await _wait_until(lambda: min(_nudges(connector, people)) >= 1, 90)
+        await asyncio.sleep(1.0)
+    finally:
+        await _stop(procs)
+    counts = _nudges(connector, people)
+    assert max(counts) == 1, "nobody gets a nudge twice"
+    assert counts.count(0) <= 2, "only a nudge in flight at the kill may be missing"
 
 
 async def test_when_the_leader_dies_mid_run_another_takes_over_and_nobody_gets_two(azurite, container, connector):
@@ -194,7 +247,7 @@ async def test_when_the_leader_dies_mid_run_another_takes_over_and_nobody_gets_t
     leader.wait()
     first = sum(_nudges(connector, people))
     assert first < len(people), "the kill should land mid-run"
-    # The dead leader's lease expires (15 s); a second instance then takes over.
+    # The dead leader's claim runs out (15 s); a second instance then takes over.
     for _ in range(30):
         out = await _run([sys.executable, str(ROOT / "app.py"), "send-nudges"], env)
         if '"leader": false' not in out:

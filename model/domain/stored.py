@@ -8,8 +8,10 @@
 - "reports" (`REPORTS`): the overviews' release ledgers, `model.domain.aggregates`;
 - "teams" (`TEAMS`): team rosters of hashed member names, `model.domain.aggregates`.
 
-The readiness probe's documents are made and removed by each check and hold nothing.
-`python app.py migrate` copies exactly these.
+`python app.py migrate` copies exactly these. Two more hold nothing about anyone and are
+not copied: the readiness probe's documents (made and removed by each check) and
+"claims" (`model.storage.claims`: who leads a job or sends a share of a nudge wave, each
+claim expiring by itself).
 """
 
 from __future__ import annotations

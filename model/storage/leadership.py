@@ -2,8 +2,9 @@
 
 With TinyDB the data sits on one machine, where one sender runs (the served bot's
 scheduler, or `send-nudges` from cron with NUDGES=off beside it), so it always leads.
-With Azure Blob Storage several instances share the data; a blob lease elects one of them, the holder
-renews it while it works, and when it dies the lease expires and another takes over.
+With Azure Blob Storage several instances share the data; a claim document that expires (model/storage/claims.py)
+elects one of them, the holder renews it while it works, and when it dies the claim runs
+out and another takes over.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 from typing import AsyncIterator, Awaitable, Callable
 
 from model.safe_log import without_message
+from model.storage.claims import ExpiringClaim
 from model.storage.docstore import DocStore
 
 log = logging.getLogger("kompetencehjulet.leadership")
@@ -34,25 +36,25 @@ class SoloLeader:
     duration = 60
 
 
-def leader_for(store: DocStore, name: str = "nudge-sender", duration: int = 15):
-    from model.storage.blob_store import BlobLease, BlobStore  # on use: a TinyDB run loads no Azure SDK at start
+def leader_for(store: DocStore, name: str = "nudge-sender", duration: float = 15):
+    from model.storage.blob_store import BlobStore  # on use: a TinyDB run loads no Blob client at start
 
     if isinstance(store, BlobStore):
-        return BlobLease(store, name, duration=duration)
+        return ExpiringClaim(store, name, duration=duration)
     return SoloLeader()
 
 
 async def run_as_leader(leader, work: Callable[[], Awaitable[object]]) -> tuple[bool, object]:
     """Run `work` only while holding leadership; renew as it runs, stop it if lost.
 
-    Returns (led, result). A lost lease cancels the work: the claims it made are counted
+    Returns (led, result). A lost claim cancels the work: the claims it made are counted
     as delivered by whoever leads next, so nothing is sent twice.
     """
     try:
         if not await leader.acquire():
             return False, None
     except Exception as err:  # noqa: BLE001 - storage trouble: not the leader this round
-        log.error("could not take the nudge-sender lease: %s", without_message(err))
+        log.error("could not take the %s claim: %s", getattr(leader, "name", "leader"), without_message(err))
         return False, None
     task = asyncio.ensure_future(work())
     try:
@@ -65,7 +67,7 @@ async def run_as_leader(leader, work: Callable[[], Awaitable[object]]) -> tuple[
             except Exception:  # noqa: BLE001
                 still = False
             if not still:
-                log.warning("lost the nudge-sender lease; stopping this run")
+                log.warning("lost the %s claim; stopping this run", getattr(leader, "name", "leader"))
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
