@@ -148,11 +148,8 @@ def _more_buttons(lang: str, competence: str, what: tuple[str, ...]) -> list[But
     for kind in what:
         if kind == "steps":
             title = content.t(lang, "coaching.more_steps_button")
-        else:
-            label = content.t(lang, f"coaching.competences.{competence}.button")
-            title = content.t(lang, "coaching.more_button", name=label[:1].lower() + label[1:])
-            if len(title) > 28:
-                title = content.t(lang, "coaching.more_button_short")
+        else:  # one title for all: the competences' button names are verbs ("Kortlæg …")
+            title = content.t(lang, "coaching.more_button")
         buttons.append((title, More(what=kind, competence=competence).data()))
     return buttons
 
