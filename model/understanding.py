@@ -804,6 +804,7 @@ CLOSE_SIMILARITY = 0.012  # semantic runner-ups within this of the best are offe
 MAX_OFFERED = 3
 MIN_SIDE = 4  # words one side of a comparison needs to be placed by meaning
 MIN_WORDS = 3  # 'digital', 'hvad nu': too little to place by meaning
+OOS_MARGIN = 0.005  # an out-of-scope kind this little ahead of the area, with no out-of-scope word, is a tie
 ROLE_WORDS = 1  # a job named with this few other content words is a person presenting themselves
 
 
@@ -893,8 +894,14 @@ def _combine(u: Understanding, ev: _Evidence, ranked) -> Understanding:
             return _semantic_competence(u, ev, competences, None)
         return u
     if u.topic is None:
-        if kind in ("oos", "self"):  # not about the area (or only a job title): as the vocabulary said
+        # not about the area (or only a job title), as the vocabulary said: an out-of-scope kind
+        # clearly ahead, or ahead at all where the message has an out-of-scope word ('lønseddel')
+        if kind == "self" or (kind == "oos" and (ev.oos or _oos_lead(labels) >= OOS_MARGIN)):
             return u
+        if kind == "oos":  # a near tie with the area, and no out-of-scope word: the area's best guess
+            kind, _, name = next(x[0] for x in labels if not x[0].startswith("oos:")).partition(":")
+            if kind == "self":
+                return u
         if kind == "area":
             intent = "term" if name == "premises" and ev.cues.get("define") else "question"
             return Understanding("overview", intent, u.language, 0.5, role=role, area=name, source="semantic")
@@ -908,6 +915,13 @@ def _combine(u: Understanding, ev: _Evidence, ranked) -> Understanding:
     if u.competence not in top:
         return _semantic_competence(u, ev, competences, None)
     return u
+
+
+def _oos_lead(labels: tuple[tuple[str, float], ...]) -> float:
+    """How far the closest out-of-scope kind is ahead of the closest label about the area."""
+    oos = next((s for label, s in labels if label.startswith("oos:")), 0.0)
+    inside = next((s for label, s in labels if label.startswith(("competence:", "area:"))), 0.0)
+    return oos - inside
 
 
 def _semantic_competence(

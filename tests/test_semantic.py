@@ -119,6 +119,26 @@ def test_everyday_out_of_scope_stays_out(text):
     assert (u.topic, u.intent) == (None, None)
 
 
+WORK_BUT_NOT_OURS = [  # work-sounding, but IT support, HR, office tools or facilities: the pointer
+    "der er ikke mere toner i kopimaskinen på kontoret",
+    "min bærbare lukker ned midt i et møde",
+    "må jeg maile en liste med borgernes cpr-numre til en anden afdeling",
+    "hvem sørger for nøglekort til vores nye vikar",
+    "hvordan registrerer jeg at jeg er syg i dag",
+    "kan du skrive et nyhedsbrev til personalet om sommerfesten",
+    "the vpn drops every time I work from home",
+    "I think I got a phishing mail asking me to confirm my login",
+    "who decides the holiday rota for the care home",
+    "how do I count rows in excel that contain a word",
+]
+
+
+@pytest.mark.parametrize("text", WORK_BUT_NOT_OURS)
+def test_work_messages_outside_the_area_get_the_pointer(text):
+    u = understand(text)
+    assert (u.topic, u.intent, u.competence) == (None, None, None)
+
+
 def test_without_the_model_the_vocabulary_still_answers(monkeypatch):
     monkeypatch.setattr(semantic, "get", lambda: None)
     assert understand("hvordan griber vi et udbud an").competence == "procurement"
