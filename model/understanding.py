@@ -316,6 +316,11 @@ class _Titles:
                 continue
             n, title, quality = hit
             context = self._context(toks, i)
+            if context is None and i == 0 and not title.ending and not title.needs_context:
+                # 'HR-konsulent. hvad kan vi ...', 'projektleder her': the writer opens with their job
+                # (not 'ergoterapeuter og planlæggere ...': a list of others)
+                if toks[i + n : i + n + 1] not in (["og"], ["and"], ["eller"], ["or"]):
+                    context = "self"
             whole = all(t in self.fillers for j, t in enumerate(toks) if not i <= j < i + n)
             if title.ending and context not in ("self", "for") and not whole:
                 context = "named"  # 'projektlederen', 'sagsbehandlerne', 'the developers': other people
@@ -365,7 +370,7 @@ class _Titles:
         languages = tuple(lang for _, _, _, lang in places if lang)
         for i, n, role, _ in places:
             k = i
-            while k > 0 and toks[k - 1] in self.articles:
+            while k > 0 and toks[k - 1] in self.skip and i - k < TITLE_CONTEXT:  # 'i den kommunale tandpleje'
                 k -= 1
             cued = self._ends_with(toks[max(0, k - TITLE_CONTEXT) : k], self.workplace_cues)
             if cued or (bare and all(t in self.stops for j, t in enumerate(toks) if not i <= j < i + n)):

@@ -560,6 +560,27 @@ def test_match_role_says_none_when_no_job_is_named(text):
     assert U.match_role(text) is None
 
 
+@pytest.mark.parametrize(
+    ("text", "role"),
+    [
+        # a message that opens with the writer's job
+        ("kulturformidler. hvordan bruger vi nye digitale værktøjer i formidlingen", "frontline"),
+        ("afdelingssygeplejerske her, personalet vil ikke bruge de nye tablets", "manager"),
+        ("projektleder. sygeplejerskerne tager altid ordet på vores møder, hvad gør jeg", "project_lead"),
+        ("ydelsesrådgiver her, hvorfor skal vi spørge borgerne om noget", "administrative"),
+        ("lean consultant here, how do I get staff to map their own processes", "specialist"),
+        # where they sit
+        ("jeg sidder i lønkontoret og skal være med til at vælge nyt system", "administrative"),
+        ("jeg arbejder i den kommunale tandpleje og vil gerne give input til systemet", "frontline"),
+        ("I work in business services and companies complain about our portal", "administrative"),
+        # several people named, none of them the writer
+        ("ergoterapeuter og planlæggere er aldrig enige i vores gruppe", None),
+    ],
+)
+def test_the_writer_s_job_from_an_opening_title_or_a_workplace(text, role):
+    assert U.understand(text).role == role
+
+
 def test_job_titles_map_to_known_roles_without_clashes():
     vocab = U._load()
     assert len(TITLES["titles"]["da"]) >= 80 and len(TITLES["titles"]["en"]) >= 40
