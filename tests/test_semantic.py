@@ -104,7 +104,7 @@ def test_a_comparison_of_two_subareas_or_competences(text, topic, compared):
 
 
 def test_unsure_meaning_offers_the_closest_competences():
-    u = understand("jeg vil gerne være bedre til det nye")
+    u = understand("jeg vil gerne blive bedre til det digitale")
     assert 2 <= len(u.alternatives) <= 3
     assert u.competence == u.alternatives[0]
     assert set(u.alternatives) <= {c for _, c in content.all_competences()}
@@ -176,7 +176,7 @@ def _buttons(chat) -> list[dict]:
 
 
 async def test_did_you_mean_offers_buttons_and_a_click_answers(da):
-    reply = await da.send("jeg vil gerne være bedre til det nye")
+    reply = await da.send("jeg vil gerne blive bedre til det digitale")
     assert content.t("da", "msg.did_you_mean") in reply
     assert content.t("da", "msg.out_of_scope") not in reply
     buttons = _buttons(da)
@@ -221,7 +221,7 @@ async def test_the_wheel_question_names_its_four_areas(en):
 
 async def test_ask_json_reports_the_alternatives():
     unsure, clear = await offline.answer_all(
-        ["jeg vil gerne være bedre til det nye", "hvordan griber vi et udbud an"], None, None
+        ["jeg vil gerne blive bedre til det digitale", "hvordan griber vi et udbud an"], None, None
     )
     assert len(unsure["alternatives"]) >= 2
     assert clear["alternatives"] == []
