@@ -95,6 +95,12 @@ def test_questions_about_the_area_itself(text, area):
             "development",
             ("process_mapping", "business_cases"),
         ),
+        # everyday ways of asking, without 'forskel'
+        ("hvad adskiller implementering fra innovation", "overview", ("implementation", "innovation")),
+        ("er udvikling og innovation ikke det samme?", "overview", ("development", "innovation")),
+        ("innovation eller implementering, hvad er hvad", "overview", ("innovation", "implementation")),
+        ("how is implementation different from development", "overview", ("implementation", "development")),
+        ("what separates development from innovation here", "overview", ("development", "innovation")),
     ],
 )
 def test_a_comparison_of_two_subareas_or_competences(text, topic, compared):
