@@ -781,8 +781,11 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
 
     confidence = _confidence(t_score, topics[1][0] if len(topics) > 1 else 0.0)
     if topic in vocab.umbrellas and role is not None:
-        # the area as a whole for a job: 'er det her relevant for mig som pædagog?'
-        return Understanding(None, "role", language, confidence, role=role), evidence
+        # the area as a whole for a job: 'er det her relevant for mig som pædagog?'; asked what the
+        # job needs of the area ('hvad skal jeg kunne inden for udvikling og implementering'), the
+        # area is the topic
+        area = "overview" if cues.get("role") else None
+        return Understanding(area, "role", language, confidence, role=role), evidence
     close = tuple(n for v, _, n in topics if v >= TOPIC_THRESHOLD and v >= AMBIGUITY_RATIO * t_score)
     kind = "question"
     if topic not in vocab.umbrellas:
