@@ -46,7 +46,10 @@ async def offer(context: TurnContext) -> None:
     if reply is None:
         reply = Reply(
             content.t(lang, "goals.need_a_check"),
-            [(content.t(lang, "msg.assessment_button"), content.t(lang, "commands.assessment.command"))],
+            [
+                (content.t(lang, "msg.assessment_button"), content.t(lang, "commands.assessment.command")),
+                (content.t(lang, "coaching.own_goal_button"), Goal(do="own").data()),
+            ],
         )
     await context.send_activity(as_activity(reply))
 

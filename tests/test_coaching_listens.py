@@ -490,3 +490,19 @@ async def test_a_note_steers_the_offer_and_more_works_over_http(tmp_path, connec
         await server.stop()
     stored = json.dumps([a for a in connector.activities], ensure_ascii=False)
     assert stored.count(note) == 0  # the note is said back in the bot's words, never echoed
+
+
+async def test_goals_before_any_check_offer_the_check_and_an_own_goal(da):
+    """A manager who asked about business cases and types `mål` before any check can still
+    write a goal of their own there and then."""
+    from test_dialogs import _onboard
+
+    await _onboard(da, role="5", level="3")
+    reply = await da.send("mål")
+    assert content.t("da", "goals.need_a_check") in reply
+    own = next(b for b in _buttons(da) if b["data"].get("do") == "own")
+    prompt = await da.send(value=own["data"])
+    assert content.t("da", "goals.ask_own_free") in prompt
+    await da.send("Bed om en business case i næste projekt")
+    stored = (await da.users.get(da.key))["goals"]
+    assert [g["competence"] for g in stored] == ["business_cases"]

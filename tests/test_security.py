@@ -488,6 +488,7 @@ async def test_unreachable_key_server_is_503_not_401_or_500(tmp_path, keys, conn
         await server.stop()
 
 
+@pytest.mark.slow  # waits on real time (a slow key server, a refresh in flight)
 async def test_a_slow_key_server_does_not_block_other_requests(secure, keys, connector):
     keys.delay = 2.5
     user = TeamsUser(connector, locale="en-US")
@@ -585,6 +586,7 @@ async def test_the_endorsements_of_a_new_key_are_enforced(secure, keys, connecto
     assert auth.key_store(keys.metadata_url).keys["webchat-only"].endorsements == ["webchat"]
 
 
+@pytest.mark.slow  # waits on real time (a slow key server, a refresh in flight)
 async def test_stale_keys_are_refreshed_in_the_background_while_they_keep_working(secure, keys, connector, clock):
     user = TeamsUser(connector, locale="en-US")
     status, _ = await secure.post(user.message("help"), headers=bearer(keys.token(connector.url)))
@@ -601,6 +603,7 @@ async def test_stale_keys_are_refreshed_in_the_background_while_they_keep_workin
     assert keys.hits["metadata"] == 2 and keys.hits["keys"] == 2
 
 
+@pytest.mark.slow  # waits on real time (a slow key server, a refresh in flight)
 async def test_a_key_server_that_never_answers_is_503_within_5_s_and_others_503_at_once(tmp_path, connector):
     """A tarpit (it accepts, reads the request and never answers): the old thread pool
     waited 20 s per request, longer than Teams waits, and its stuck threads never came back."""
@@ -643,6 +646,7 @@ async def test_a_key_server_that_never_answers_is_503_within_5_s_and_others_503_
         keys.stop()
 
 
+@pytest.mark.slow  # waits on real time (a slow key server, a refresh in flight)
 async def test_known_keys_keep_working_while_the_key_server_hangs(secure, keys, connector, clock, monkeypatch):
     monkeypatch.setattr(auth, "KEY_FETCH_TIMEOUT", 1.0)
     user = TeamsUser(connector, locale="en-US")
