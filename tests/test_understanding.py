@@ -617,3 +617,18 @@ def test_commands_still_win_and_carry_a_named_role():
     assert understand("hvad kan du hjælpe med som leder").intent == "help"  # a strong command does not
     u = understand("test mig i business cases")
     assert (u.intent, u.topic, u.competence) == ("assessment", "development", "business_cases")
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("jeg vil opdatere min stilling", "profile"),
+        ("update my job title please", "profile"),
+        ("kan du vise hvad vi snakkede om i går", "history"),
+        ("what we talked about last time", "history"),
+        ("rate my skills", "assessment"),
+        ("kan jeg få mine svar som en fil", "export"),
+    ],
+)
+def test_everyday_wordings_of_commands(text, intent):
+    assert U.understand(text).intent == intent
