@@ -18,7 +18,7 @@ SENT_AS_IS = ("Content-Type", "Content-Length", "Accept-Encoding", "User-Agent")
 
 def kind(method: str, query: dict, path: str = "") -> str:
     """What the request does, as the Blob service API names it; requests on claim documents
-    (model/claims.py: who leads, who sends which share of a wave) are counted apart."""
+    (model/storage/claims.py: who leads, who sends which share of a wave) are counted apart."""
     if method == "GET" and query.get("comp") == "list":
         return "list"
     if query.get("comp") == "lease":  # blob leases (older versions elected leaders with them)

@@ -5,7 +5,7 @@ Run as a script it is one of the servers the benchmarks start in their own proce
 
     python bench/common.py connector PORT          the stand-in connector (replies {"id": ...})
     python bench/common.py stock PORT              a sample-shaped echo bot (stock CloudAdapter)
-    python bench/common.py stock-pooled PORT       the same echo bot on bot/connector.py's reply path
+    python bench/common.py stock-pooled PORT       the same echo bot on bot/sdk/connector.py's reply path
     python bench/common.py floor PORT              plain aiohttp: read the activity, post one reply
 
 The real bot is started as production starts it: `python app.py` with PORT, BOT_DATA_DIR,
@@ -367,7 +367,7 @@ def serve_skeleton(port: int, fsync: bool = True, write: bool = True, memory: bo
 
     from bot.sdk.adapter import create_authentication
     from bot.sdk.state_storage import DocStoreStorage, JsonConversationState
-    from model.tinydb_store import TinyDBStore
+    from model.storage.tinydb_store import TinyDBStore
 
     DefaultConfig = sample_config(port)
 

@@ -82,7 +82,7 @@ class Tally:
 async def person_loop(i: int, bot: dict, connector: Connector, tally: Tally, stop_at: float, rng: random.Random):
     import aiohttp
 
-    from model.users import user_key
+    from model.domain.users import user_key
 
     async with aiohttp.ClientSession() as session:
 
@@ -155,8 +155,8 @@ def start(data_dir: Path, log: Path) -> dict:
 
 async def main_async(args) -> int:
     sys.path.insert(0, str(ROOT))
-    from model.tinydb_store import TinyDBStore
-    from model.users import user_key
+    from model.domain.users import user_key
+    from model.storage.tinydb_store import TinyDBStore
 
     work = Path(tempfile.mkdtemp(prefix="kh-crash-"))
     data_dir = work / "data"

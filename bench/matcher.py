@@ -1,4 +1,4 @@
-"""Speed and accuracy of model.understanding.understand() on the evaluation set.
+"""Speed and accuracy of model.language.understanding.understand() on the evaluation set.
 
 Run: .venv/bin/python bench/matcher.py [repeats]
 
@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from model import understanding as U  # noqa: E402
+from model.language import understanding as U  # noqa: E402
 
 FIELDS = ("competence", "role", "term")
 ROWS = [

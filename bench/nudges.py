@@ -11,7 +11,7 @@ second per conversation (`--conversation-rate`); beyond either it answers 429 wi
 Retry-After: 1. It counts what it accepted per conversation and per tenant.
 
 The people are written through the project's own classes: each person's document is
-composed by model.users.Users and model.reminders.Reminders (a weekly reminder, Tuesday
+composed by model.domain.users.Users and model.domain.reminders.Reminders (a weekly reminder, Tuesday
 09:00, all due at the same instant) over an in-memory DocStore, then written with
 TinyDBStore.write in `--workers` processes (fsync off while building); the schedule index
 gets all of them at once through Reminders.reindex_many (one write per index document).
@@ -160,10 +160,10 @@ def reference_of(n: int, tenants: int, service_url: str, with_tenant: bool) -> d
 async def _compose(n: int, tenants: int, service_url: str, with_tenant: bool):
     """Person n's document, made by the project's own classes over an in-memory store, and
     the move that puts them in the schedule index."""
-    from model import schedule
-    from model.memory_store import MemoryStore
-    from model.reminders import Reminders
-    from model.users import USERS, Users, user_key
+    from model.domain import schedule
+    from model.domain.reminders import Reminders
+    from model.domain.users import USERS, Users, user_key
+    from model.storage.memory_store import MemoryStore
 
     tenant, aad, _ = person_of(n, tenants)
     key = user_key(tenant, aad)
@@ -180,8 +180,8 @@ async def _compose(n: int, tenants: int, service_url: str, with_tenant: bool):
 def _build_range(job: tuple) -> list:
     """Worker process: compose people lo..hi-1 and write their documents (fsync off)."""
     data_dir, lo, hi, tenants, service_url, with_tenant = job
-    from model.tinydb_store import TinyDBStore
-    from model.users import USERS
+    from model.domain.users import USERS
+    from model.storage.tinydb_store import TinyDBStore
 
     async def run() -> list:
         store = TinyDBStore(data_dir, fsync=False)
@@ -201,8 +201,8 @@ async def build_store(
 ) -> dict:
     """Every person's document, then the schedule index in one pass. Returns the
     conversation ids and the build's seconds."""
-    from model.reminders import Reminders
-    from model.tinydb_store import TinyDBStore
+    from model.domain.reminders import Reminders
+    from model.storage.tinydb_store import TinyDBStore
 
     started = time.perf_counter()
     total = tenants * per_tenant

@@ -1,4 +1,4 @@
-"""Cost of the score picture that `historik` sends (model.wheel_picture).
+"""Cost of the score picture that `historik` sends (model.rendering.wheel_picture).
 
 Run: .venv/bin/python bench/picture.py [--pictures 100]
 
@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PIL import Image
 
-from model import wheel_picture as wp
+from model.rendering import wheel_picture as wp
 
 STEPS = (None, 1, 1.5, 2, 3, 3.5, 4, 5)
 

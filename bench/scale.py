@@ -8,7 +8,7 @@ dialog-state document.
 Run: .venv/bin/python bench/scale.py [--users 50000] [--seconds 8] [--workers 2] [--no-fsync]
                                       [--rounds 1] [--wait-quiet S] [--cold] [--keep DIR] [--json]
 
-The store is built through the project's own API (model.users.Users, model.reminders.
+The store is built through the project's own API (model.domain.users.Users, model.domain.reminders.
 Reminders, bot.sdk.state_storage.DocStoreStorage): each person's documents are composed by those
 classes over an in-memory DocStore, then written with one TinyDBStore.write per document,
 in `--workers` processes, fsync off while building (the build time is printed). The
@@ -80,7 +80,7 @@ class MemoryStore:
     """A DocStore in memory, so the project's own classes compose the documents."""
 
     def __new__(cls):
-        from model.docstore import ConflictError, DocStore
+        from model.storage.docstore import ConflictError, DocStore
 
         class _Memory(DocStore):
             def __init__(self) -> None:
@@ -119,11 +119,11 @@ _REMINDER_CACHE: dict = {}
 
 async def _reminder_for(key: str, now: datetime) -> tuple[dict, dict]:
     """The reminder part of a document and its schedule entries, set through
-    model.reminders.Reminders.configure. Everyone has the same settings and the same
+    model.domain.reminders.Reminders.configure. Everyone has the same settings and the same
     'now', so the result is computed once per worker and reused with the key swapped."""
-    from model import schedule
-    from model.reminders import Reminders, bucket
-    from model.users import Users
+    from model.domain import schedule
+    from model.domain.reminders import Reminders, bucket
+    from model.domain.users import Users
 
     if "template" not in _REMINDER_CACHE:
         mem = MemoryStore()
@@ -145,8 +145,8 @@ async def _compose(i: int, service_url: str, now: datetime) -> tuple[dict, dict]
 
     from bot.handler import stored_reference
     from bot.sdk.state_storage import DocStoreStorage
-    from model import assessment
-    from model.users import USERS, Users, user_key
+    from model.domain import assessment
+    from model.domain.users import USERS, Users, user_key
 
     rng = random.Random(i)
     mem = MemoryStore()
@@ -179,7 +179,7 @@ async def _compose(i: int, service_url: str, now: datetime) -> tuple[dict, dict]
 def _build_range(args: tuple) -> tuple[dict, int]:
     data_dir, lo, hi, service_url, now_iso = args
     sys.path.insert(0, str(ROOT))
-    from model.tinydb_store import TinyDBStore
+    from model.storage.tinydb_store import TinyDBStore
 
     store = TinyDBStore(data_dir, fsync=False)
     now = datetime.fromisoformat(now_iso)
@@ -215,7 +215,7 @@ def build_store(data_dir: Path, users: int, service_url: str, workers: int) -> d
 
     async def index() -> None:
         sys.path.insert(0, str(ROOT))
-        from model.tinydb_store import TinyDBStore
+        from model.storage.tinydb_store import TinyDBStore
 
         store = TinyDBStore(data_dir, fsync=True)
         for bucket, doc in buckets.items():

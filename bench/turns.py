@@ -11,7 +11,7 @@ Run: .venv/bin/python bench/turns.py [--users 16] [--seconds 8] [--warmup 2] [--
 Targets, each a process of its own:
   stock         the echo sample as shipped: ActivityHandler + CloudAdapter(
                 ConfigurationBotFrameworkAuthentication(config)), route calling adapter.process
-  stock-pooled  the same echo sample on this project's reply path (bot/connector.py), to show
+  stock-pooled  the same echo sample on this project's reply path (bot/sdk/connector.py), to show
                 what the reply path alone is worth
   agents-echo   the peer: the Microsoft 365 Agents SDK for Python 1.9.0 echo agent in the
                 shape of its samples (bench/agents_echo.py: AgentApplication + MemoryStorage +
@@ -335,13 +335,14 @@ def format_requests(counts: dict[str, float]) -> str:
 
 
 async def copy_to_blob(store: Path, connection: str, container: str) -> None:
-    from model.blob_store import BlobStore
-    from model.migrate import copy_all
-    from model.tinydb_store import TinyDBStore
+    from model.domain.stored import COLLECTIONS
+    from model.storage.blob_store import BlobStore
+    from model.storage.migrate import copy_all
+    from model.storage.tinydb_store import TinyDBStore
 
     target = BlobStore(connection, container)
     try:
-        await copy_all(TinyDBStore(store, fsync=False), target)
+        await copy_all(TinyDBStore(store, fsync=False), target, COLLECTIONS)
     finally:
         await target.close()
 

@@ -1,5 +1,5 @@
 """A nudge wave on Azure Blob Storage (Azurite), sent by one bot instance, by two sharing
-it (model/wave_shares.py), and by two of which one is killed mid-wave.
+it (model/storage/wave_shares.py), and by two of which one is killed mid-wave.
 
     python bench/wave_blob.py [--tenants 10] [--users-per-tenant 200] [--rate 50]
                               [--scenarios one,two,two-kill] [--json]
@@ -50,7 +50,7 @@ from nudges import CONNECTOR, person_of, reference_of  # noqa: E402
 def due_prefs(now: datetime):
     """Weekly 08:00 reminder prefs, anchored six days ago, whose last slot is due `now`
     (a weekday whose slot is still ahead today, or a holiday, is passed over)."""
-    from model import schedule
+    from model.domain import schedule
 
     set_at = now - timedelta(days=6)
     for weekday in range(5):
@@ -67,9 +67,9 @@ def due_prefs(now: datetime):
 
 async def build(connection: str, container: str, tenants: int, per_tenant: int, service_url: str) -> list[str]:
     """Write the people, then the index; returns their conversation ids."""
-    from model.blob_store import BlobStore
-    from model.reminders import Reminders
-    from model.users import Users, user_key
+    from model.domain.reminders import Reminders
+    from model.domain.users import Users, user_key
+    from model.storage.blob_store import BlobStore
 
     now = datetime.now(timezone.utc)
     prefs, set_at = due_prefs(now)
@@ -91,7 +91,7 @@ async def build(connection: str, container: str, tenants: int, per_tenant: int, 
                 r["next"] = nxt.isoformat() if nxt else None
                 moves.append((key, None, nxt))
 
-            from model.users import change_part
+            from model.domain.users import change_part
 
             await change_part(store, key, "reminder", lambda r, _doc: reminder(r))
 
@@ -105,10 +105,10 @@ async def build(connection: str, container: str, tenants: int, per_tenant: int, 
 async def seed_roll(connection: str, container: str, others: int) -> None:
     """The roll of instances as after earlier rounds, when every instance has signed in:
     here they all start at the wave, and the first to look would find itself alone and take
-    every share (model/wave_shares.py). `others` stand-in entries, expiring in 5 minutes."""
-    from model.blob_store import BlobStore
-    from model.claims import CLAIMS
-    from model.wave_shares import MEMBERS
+    every share (model/storage/wave_shares.py). `others` stand-in entries, expiring in 5 minutes."""
+    from model.storage.blob_store import BlobStore
+    from model.storage.claims import CLAIMS
+    from model.storage.wave_shares import MEMBERS
 
     store = BlobStore(connection, container)
     await store.write(CLAIMS, MEMBERS, {"until": {f"seen-lately-{n}": time.time() + 300 for n in range(others)}})

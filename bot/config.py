@@ -1,9 +1,13 @@
-"""Configuration from the environment, read once at start-up (as the SDK samples do)."""
+"""The bot's settings from the environment, read by `Config.from_env()` as a process starts
+(the served bot once; each `python app.py` command for itself), as the SDK samples do.
+
+A few settings are read where they are used instead: LOG_LEVEL (`app.py`, the terminal
+chat), the terminal chat's TZ, and the TEAMS_*_URL pages of `bot/ops/teams_package.py`."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -99,7 +103,6 @@ class Config:
     TO_CHANNEL_FROM_BOT_OAUTH_SCOPE: str | None = None
     OAUTH_URL: str | None = None
     CALLER_ID: str | None = None
-    extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.HOST:

@@ -27,8 +27,8 @@ from dialogs.router import Router
 from dialogs.services import Services
 from dialogs.turn import TURN, Turn, lang_of, turn_of
 from model import content
-from model.docstore import one_read_per_turn
-from model.users import user_key
+from model.domain.users import user_key
+from model.storage.docstore import one_read_per_turn
 
 from .captions import hold_captions, release_caption
 from .sdk.activity_codec import to_json_dict

@@ -1,6 +1,6 @@
 """Sends the reminder nudges that are due, exactly once per slot, paced like Teams wants.
 
-One run: find due people through the schedule index, decide per person (model.schedule),
+One run: find due people through the schedule index, decide per person (model.domain.schedule),
 claim the slot in the person's document, send through CloudAdapter.continue_conversation,
 record the outcome. Transient answers (429, 412, 5xx, connection errors) are retried with
 exponential backoff and jitter, honouring Retry-After; 403/404 (bot removed, conversation
@@ -28,9 +28,10 @@ from botbuilder.core import BotAdapter, TurnContext
 
 from dialogs.presenting import as_activity
 from dialogs.services import Services
-from model import content, goals, nudges
-from model.docstore import one_read_per_turn
+from model import content
+from model.domain import goals, nudges
 from model.safe_log import without_message
+from model.storage.docstore import one_read_per_turn
 
 from .sdk.activity_codec import read_reference
 
@@ -141,7 +142,7 @@ class NudgeSender:
 
     async def run(self, now: datetime | None = None, only: Callable[[str], bool] | None = None) -> Report:
         """Send everything due at `now` once; a second run for the same instant sends nothing.
-        `only`: just the due people it accepts (this instance's shares, model/wave_shares.py)."""
+        `only`: just the due people it accepts (this instance's shares, model/storage/wave_shares.py)."""
         now = now or self.services.now()
         report = Report()
         started = time.perf_counter()
@@ -174,7 +175,7 @@ class NudgeSender:
             # back to here (a run killed before this line is done again by the next one). A run
             # limited to this instance's shares (`only`) marks it too: the due scan never looks
             # back less than SCAN_BACK, and a dead instance's shares are taken over within
-            # seconds (model/wave_shares.py), so the others' people are still found.
+            # seconds (model/storage/wave_shares.py), so the others' people are still found.
             await self.services.reminders.mark_run(now)
         report.seconds = time.perf_counter() - started
         log.info("nudge run: %s", report.as_dict())

@@ -10,7 +10,7 @@ from dialogs.common import with_buttons
 from dialogs.services import Services
 from model import content
 from model.clicks import KeepData
-from model.retention import WARNING_DAYS, Outcome, Retention, last_activity
+from model.domain.retention import WARNING_DAYS, Outcome, Retention, last_activity
 
 from .nudge_sender import NudgeSender
 

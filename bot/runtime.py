@@ -16,14 +16,14 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
 from dialogs.services import Clock, Services
-from model.aggregates import Overviews
-from model.docstore import DocStore
-from model.leadership import leader_for
-from model.resources import Resources, ResourcesError
-from model.resources import load as load_resources_file
-from model.tinydb_store import TinyDBStore
-from model.understanding import warm_up
-from model.wave_shares import nudge_job
+from model.domain.aggregates import Overviews
+from model.domain.resources import Resources, ResourcesError
+from model.domain.resources import load as load_resources_file
+from model.language.understanding import warm_up
+from model.storage.docstore import DocStore
+from model.storage.leadership import leader_for
+from model.storage.tinydb_store import TinyDBStore
+from model.storage.wave_shares import nudge_job
 
 from .config import Config
 from .handler import KompetenceBot
@@ -43,7 +43,7 @@ def create_store(config: Config) -> DocStore:
     if config.STORAGE in ("tinydb", ""):
         return TinyDBStore(config.DATA_DIR, fsync=config.FSYNC)
     if config.STORAGE == "azure-blob":
-        from model.blob_store import BlobStore  # optional backend, imported only when chosen
+        from model.storage.blob_store import BlobStore  # optional backend, imported only when chosen
 
         if not (config.AZURE_STORAGE_CONNECTION_STRING or config.AZURE_STORAGE_ACCOUNT_NAME):
             raise SystemExit(

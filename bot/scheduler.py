@@ -1,7 +1,7 @@
 """The in-process scheduler: the background jobs of the served bot, each on its own interval,
 run by the one instance that holds the job's claim (always this one with TinyDB). On Azure
 Blob Storage the nudge wave is shared instead: every instance sends its shares
-(model/wave_shares.py).
+(model/storage/wave_shares.py).
 
 NUDGES=off when an external scheduler calls `python app.py send-nudges` instead.
 """
@@ -15,8 +15,8 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from model.leadership import run_as_leader
 from model.safe_log import without_message
+from model.storage.leadership import run_as_leader
 
 log = logging.getLogger("kompetencehjulet")
 

@@ -10,10 +10,11 @@ from typing import Awaitable, Callable
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import DialogContext
 
-from model import commands, content, relevance
-from model.choices import plain_answer
-from model.reminders import reminders_on
-from model.understanding import Understanding
+from model import commands, content
+from model.domain import relevance
+from model.domain.reminders import reminders_on
+from model.language.choices import plain_answer
+from model.language.understanding import Understanding
 
 from .assessment import ASSESSMENT
 from .common import message, text, with_buttons

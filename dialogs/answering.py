@@ -1,14 +1,15 @@
 """Answer selection: which reply a question gets, at the grain asked (a term, how to
 improve, a job, a competence, a sub-area, the whole area). The texts are composed in
-model/answers.py and model/coaching.py; this module picks one and sends it."""
+model/domain/answers.py and model/domain/coaching.py; this module picks one and sends it."""
 
 from __future__ import annotations
 
 from botbuilder.core import TurnContext
 from botbuilder.dialogs import DialogContext
 
-from model import answers, coaching, content
-from model.understanding import Understanding
+from model import content
+from model.domain import answers, coaching
+from model.language.understanding import Understanding
 
 from .onboarding import ONBOARDING
 from .presenting import as_activity

@@ -13,10 +13,11 @@ from typing import Any
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import Dialog, DialogContext, DialogInstance, DialogTurnResult
 
-from model import assessment as model
-from model import clicks, coaching, content, goals, relevance
+from model import clicks, content
 from model.clicks import Decline
-from model.reminders import reminders_on
+from model.domain import assessment as model
+from model.domain import coaching, goals, relevance
+from model.domain.reminders import reminders_on
 
 from .cards import card_activity, deep_card, quick_check_card
 from .common import message, text, with_buttons, yes_or_no

@@ -21,11 +21,10 @@ from botbuilder.core import CardFactory, MessageFactory
 from botbuilder.schema import Activity, Attachment
 
 from model import content
-from model.assessment import SCALE, scale_label
 from model.clicks import Button, ClickData, DeepSubmit, QuickSubmit, Say
+from model.domain.assessment import SCALE, scale_label
 
 CARD_VERSION = "1.4"
-BUTTON_TITLE_MAX = 28  # Teams draws a button title on one line and cuts it at about this many characters
 STACK_OVER = 3  # more buttons than this are stacked one per row, so none is squeezed
 _NUMBERED = re.compile(r"^\s*\d+[.)]\s")  # a numbered list item in Markdown: "1. ..." or "1) ..."
 

@@ -64,7 +64,7 @@ def yes_no_options() -> dict[str, list[str]]:
 
 
 def yes_or_no(said: str, extra: dict[str, list[str]] | None = None) -> str | None:
-    from model.choices import match_choice
+    from model.language.choices import match_choice
 
     options = yes_no_options()
     for answer, words in (extra or {}).items():

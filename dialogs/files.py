@@ -27,7 +27,8 @@ from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.schema import Attachment
 from yarl import URL
 
-from model import content, history
+from model import content
+from model.domain import history
 
 from .turn import lang_of, services, user_key_of
 

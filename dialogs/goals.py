@@ -14,10 +14,11 @@ from botbuilder.core import TurnContext
 from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepContext
 from botbuilder.dialogs.prompts import PromptOptions, TextPrompt
 
-from model import answers, coaching, content, goals
-from model.answers import Reply
+from model import content
 from model.clicks import Button, Goal, More
-from model.reminders import reminders_on
+from model.domain import answers, coaching, goals
+from model.domain.answers import Reply
+from model.domain.reminders import reminders_on
 
 from .common import AskingDialog, message, with_buttons
 from .presenting import as_activity

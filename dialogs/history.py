@@ -7,9 +7,10 @@ import base64
 
 from botbuilder.core import MessageFactory, TurnContext
 
-from model import assessment, content, history
+from model import content
 from model.clicks import Mus
-from model.wheel_picture import alt_text, made_wheel, render_wheel_compact
+from model.domain import assessment, history
+from model.rendering.wheel_picture import alt_text, made_wheel, render_wheel_compact
 
 from .cards import card_activity
 from .files import offer_file

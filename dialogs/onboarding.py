@@ -7,9 +7,10 @@ from botbuilder.dialogs import DialogContext, DialogInstance, DialogTurnResult, 
 from botbuilder.dialogs.choices import FoundChoice
 from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions, PromptValidatorContext
 
-from model import content, relevance
-from model.choices import match_choice
-from model.understanding import match_role
+from model import content
+from model.domain import relevance
+from model.language.choices import match_choice
+from model.language.understanding import match_role
 
 from .common import AskingDialog, button_prompt, message, text, with_buttons
 from .presenting import overview_for

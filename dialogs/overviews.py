@@ -12,9 +12,9 @@ import logging
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsInfo
 
-from model import content, relevance
-from model.users import user_key
-from model.wheel_picture import render_wheel_compact
+from model import content
+from model.domain.users import user_key
+from model.rendering.wheel_picture import render_wheel_compact
 
 from .cards import CARD_VERSION, card_attachment, text_blocks
 from .common import message
@@ -53,7 +53,7 @@ def first_check_line(context: TurnContext) -> str | None:
 
 
 def counted_text(lang: str, doc: dict, mode: str) -> str:
-    from model.aggregates import counted
+    from model.domain.aggregates import counted
 
     if mode == "off":
         return content.t(lang, "aggregates.setting_off")
@@ -136,7 +136,3 @@ async def team_overview(context: TurnContext) -> None:
         ],
     }
     await context.send_activity(MessageFactory.attachment(card_attachment(card)))
-
-
-def _role_name(lang: str, role: str) -> str:
-    return relevance.role_name(lang, role)

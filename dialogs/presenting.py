@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from botbuilder.schema import Activity
 
-from model import answers
+from model.domain import answers
 
 from .common import with_buttons
 

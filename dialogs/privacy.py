@@ -8,7 +8,7 @@ from botbuilder.dialogs.choices import FoundChoice
 from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions, PromptValidatorContext
 
 from model import content
-from model.reminders import reminders_on
+from model.domain.reminders import reminders_on
 
 from .common import AskingDialog, button_prompt, message, yes_or_no
 from .files import offer_file
@@ -28,7 +28,7 @@ async def export(context: TurnContext) -> None:
 
 def export_summary(lang: str, doc: dict) -> str:
     """What is stored, in words: the parts and how many of each, never as raw JSON."""
-    from model import relevance
+    from model.domain import relevance
 
     profile = doc.get("profile") or {}
     checks = doc.get("assessments") or []

@@ -10,10 +10,11 @@ from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepC
 from botbuilder.dialogs.choices import FoundChoice
 from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions, PromptValidatorContext
 
-from model import content, schedule
-from model.choices import match_choice
-from model.reminders import parse as schedule_parse
-from model.reminders import prefs_of
+from model import content
+from model.domain import schedule
+from model.domain.reminders import parse as schedule_parse
+from model.domain.reminders import prefs_of
+from model.language.choices import match_choice
 
 from .common import AskingDialog, button_prompt, message
 from .turn import lang_of, now_of, services, turn_of, user_key_of

@@ -11,10 +11,11 @@ from botbuilder.core import ConversationState, TurnContext
 from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnStatus
 from botbuilder.schema import Activity
 
-from model import clicks, coaching, commands, content
-from model.assessment import parse_answer
-from model.choices import match_choice, plain_answer
-from model.understanding import Understanding, understand
+from model import clicks, commands, content
+from model.domain import coaching
+from model.domain.assessment import parse_answer
+from model.language.choices import match_choice, plain_answer
+from model.language.understanding import Understanding, understand
 
 from .actions import ACTIONS, names_a_language_only, save_role
 from .answering import answer, answerable

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
-from model.aggregates import Overviews, counted
-from model.docstore import DocStore
-from model.goals import Goals
-from model.reminders import Reminders
-from model.resources import Resources
-from model.users import Users
+from model.domain.aggregates import Overviews, counted
+from model.domain.goals import Goals
+from model.domain.reminders import Reminders
+from model.domain.resources import Resources
+from model.domain.users import Users
+from model.storage.docstore import DocStore
 
 Clock = Callable[[], datetime]
 

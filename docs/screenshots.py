@@ -23,7 +23,15 @@ import browser_setup as bs  # noqa: E402
 from model import content  # noqa: E402
 
 VIEWPORT = {"width": 900, "height": 980}
-SHOTS = ("webchat-onboarding.png", "webchat-assessment.png", "webchat-history.png")
+SHOTS = (
+    "webchat-onboarding.png",
+    "webchat-assessment.png",
+    "webchat-history.png",
+    "webchat-goal-offer.png",  # a care worker's note steers the goal offer
+    "webchat-first-answer.png",  # the short first answer about one competence
+)
+NOTE = "Jeg vil gerne blive bedre til at bruge velfærdsteknologi og tablets sammen med borgerne"
+QUESTION = "hvorfor skal jeg kunne kortlægge arbejdsgange?"
 
 
 def main(argv: list[str]) -> int:
@@ -35,7 +43,7 @@ def main(argv: list[str]) -> int:
     except bs.Unavailable as err:
         print(f"cannot take screenshots: {err}", file=sys.stderr)
         return 1
-    person = bs.Person()
+    person = bs.Person(role="frontline", level="use", note=NOTE)
     with (
         tempfile.TemporaryDirectory(prefix="kh-screenshots-") as tmp,
         bs.app_server(Path(tmp) / "data", Path(tmp) / "logs", tools["webchat_js"]) as url,
@@ -51,10 +59,16 @@ def main(argv: list[str]) -> int:
         bs.fill_assessment(chat, person)
         written.append(chat.screenshot(args.out / SHOTS[1]))
         bs.submit_assessment(chat, person)
-        chat.send("nej")  # no to the longer check, so `historik` is the last thing on screen
+        chat.send("nej")  # no to the longer check: the goal offer follows, steered by the note
         chat.expect_text(content.t("da", "assessment.done"))
+        chat.expect_text(content.t("da", "coaching.goal_offer_pick"))
+        written.append(chat.screenshot(args.out / SHOTS[3]))
         bs.show_history(chat, person)
         written.append(chat.screenshot(args.out / SHOTS[2]))
+        chat.send(QUESTION)
+        chat.expect_text(QUESTION)
+        chat.expect_text(content.t("da", "coaching.more_steps_button"))
+        written.append(chat.screenshot(args.out / SHOTS[4]))
     for path in written:
         print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
     return 0

@@ -19,7 +19,7 @@ submit carries its inputs beside the kind (`QuickSubmit`, `DeepSubmit`: `answers
     KeepData()                                 keep my data (the retention warning)
     QuickSubmit(nonce) / DeepSubmit(nonce)     the self-assessment cards' Save
 
-Pure Python (no SDK): model/ builds payloads too (model/coaching.py, model/answers.py).
+Pure Python (no SDK): model/ builds payloads too (model/domain/coaching.py, model/domain/answers.py).
 """
 
 from __future__ import annotations

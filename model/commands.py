@@ -4,7 +4,7 @@ command menus all read it, so they never disagree about what can be typed where.
 Adding a command is one `Command` entry here plus its words and texts:
 
 - the phrases that mean it: `intents.<id>` in `model/content/terms.json` (what
-  `model.understanding` recognises);
+  `model.language.understanding` recognises);
 - for a listed command, its name and one-line description: `commands.<id>.command` /
   `.description` in `da.json` and `en.json` (shown in `hjælp`/`help` and the Teams menus);
 - what it does: `dialogs/actions.py` `ACTIONS[<id>]` (start-up fails when one is missing).
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import content
+from model import content
 
 PERSONAL, TEAM, GROUP = "personal", "team", "groupChat"
 CHATS = (PERSONAL, TEAM, GROUP)

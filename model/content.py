@@ -1,7 +1,9 @@
 """Loads the bot's words and the wheel's structure from the JSON files in model/content.
 
 Texts live in one file per language so translators never touch code; this module is the
-only place that knows the file layout.
+only place that knows the layout of da.json, en.json, wheel.json and relevance.json. The
+vocabulary (terms.json, job_titles.json) is read by `model/language/understanding.py`,
+which owns its layout; terminology.json (the chosen terms) only by tests/test_terminology.py.
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ def format_date(lang: str, when: datetime | str | None) -> str:
     """A date as people write it ("1. december 2026"), from a datetime or a stored ISO time;
     the one date format the bot shows. A stored time that cannot be read shows as "ukendt
     dato": one changed character costs that date, not the person's whole view."""
-    from .stamps import instant
+    from model.stamps import instant
 
     found = instant(when)
     if found is None:

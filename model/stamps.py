@@ -3,8 +3,10 @@
 Everything the bot stores as a time is an ISO string it wrote itself, but a stored file can
 be changed by a disk fault, a restore or a hand edit. One changed character must cost at
 most that one field: a stamp that cannot be read counts as missing, so that person's views
-still work and a background job (retention, nudges) goes on with everyone else. Every
-reader of a stored date in `model/` goes through here.
+still work and a background job (retention, nudges) goes on with everyone else. Readers of
+a stored date in `model/` go through here, except two that apply the same rule themselves:
+the overviews (`aggregates._readable` leaves out a check whose date cannot be read) and the
+reminder preferences (`reminders.prefs_of` gives an unreadable field its default).
 """
 
 from __future__ import annotations

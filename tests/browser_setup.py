@@ -384,7 +384,7 @@ def onboard(chat: WebChatPage, person: Person, greeted: bool = True) -> None:
 
 
 def _overview(lang: str, person: Person) -> str:
-    from model import answers
+    from model.domain import answers
 
     return answers.overview_reply(lang, person.role, person.level).text
 
@@ -395,7 +395,8 @@ def _first_paragraph(text: str) -> str:
 
 def open_assessment(chat: WebChatPage, person: Person) -> None:
     """The overview's own button starts the self-assessment card."""
-    from model import answers, content
+    from model import content
+    from model.domain import answers
 
     buttons = answers.overview_reply(chat.lang, person.role, person.level).buttons
     check = [title for title, value in buttons if value in ASSESSMENT_COMMAND.values()]
@@ -408,7 +409,7 @@ def open_assessment(chat: WebChatPage, person: Person) -> None:
 
 def fill_assessment(chat: WebChatPage, person: Person) -> None:
     """Pick a value in each of the card's choice sets, type the note, press the card's submit."""
-    from model import relevance
+    from model.domain import relevance
 
     ranked = [r.subarea for r in relevance.ranked_subareas(person.role, person.level)]
     card = chat.page.locator(".ac-adaptiveCard").filter(has=chat.page.locator("select")).last
@@ -420,7 +421,8 @@ def fill_assessment(chat: WebChatPage, person: Person) -> None:
 
 
 def submit_assessment(chat: WebChatPage, person: Person) -> None:
-    from model import assessment, content
+    from model import content
+    from model.domain import assessment
 
     chat.click(content.t(chat.lang, "assessment.card_submit"))
     for sub, score in person.scores.items():
@@ -436,7 +438,7 @@ def submit_assessment(chat: WebChatPage, person: Person) -> None:
 
 
 def ask_innovation(chat: WebChatPage, person: Person, question: str = "hvad betyder innovation for mig?") -> None:
-    from model import answers
+    from model.domain import answers
 
     chat.send(question)
     chat.expect_text(question)  # the person's own message, echoed
@@ -445,7 +447,7 @@ def ask_innovation(chat: WebChatPage, person: Person, question: str = "hvad bety
 
 
 def show_history(chat: WebChatPage, person: Person) -> None:
-    from model.wheel_picture import alt_text
+    from model.rendering.wheel_picture import alt_text
 
     chat.send(HISTORY_COMMAND[chat.lang])
     image = chat.page.locator(f'{TRANSCRIPT} img[src^="data:image/png"]').last

@@ -13,8 +13,8 @@ from conftest import readable
 from bot.handler import KompetenceBot
 from bot.sdk.state_storage import DocStoreStorage
 from dialogs.services import Services
-from model.tinydb_store import TinyDBStore
-from model.users import user_key
+from model.domain.users import user_key
+from model.storage.tinydb_store import TinyDBStore
 
 
 def _texts(activity: Activity) -> str:

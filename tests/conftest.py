@@ -235,14 +235,14 @@ class TeamsUser:
 
     @property
     def key(self) -> str:
-        from model.users import user_key
+        from model.domain.users import user_key
 
         return user_key(self.tenant, self.aad)
 
     async def store_as_due_candidate(self, store, prefs, set_at, language: str = "da") -> None:
         """Write this person straight into a store: profile, conversation reference, reminder."""
-        from model.reminders import Reminders
-        from model.users import Users
+        from model.domain.reminders import Reminders
+        from model.domain.users import Users
 
         users = Users(store)
         await users.save_profile(self.key, NOW, role="it", level="use", language=language)

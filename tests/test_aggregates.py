@@ -8,11 +8,12 @@ from datetime import datetime, timezone
 
 import pytest
 
-from model import aggregates, report_html
-from model.aggregates import Overviews
-from model.docstore import doc_name
-from model.memory_store import MemoryStore
-from model.users import Users, user_key
+from model.domain import aggregates
+from model.domain.aggregates import Overviews
+from model.domain.users import Users, user_key
+from model.rendering import report_html
+from model.storage.docstore import doc_name
+from model.storage.memory_store import MemoryStore
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
 

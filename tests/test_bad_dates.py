@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from model import content, retention, stamps
-from model.memory_store import MemoryStore
-from model.retention import Retention
-from model.users import USERS, Users, user_key
+from model import content, stamps
+from model.domain import retention
+from model.domain.retention import Retention
+from model.domain.users import USERS, Users, user_key
+from model.storage.memory_store import MemoryStore
 
 APOLOGY = "noget gik galt"
 COMPETENCE = content.all_competences()[0][1]

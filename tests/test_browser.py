@@ -66,8 +66,8 @@ def _stored(data_dir: Path, page, lang: str) -> dict:
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
 
-    from model.tinydb_store import TinyDBStore
-    from model.users import Users, user_key
+    from model.domain.users import Users, user_key
+    from model.storage.tinydb_store import TinyDBStore
 
     user_id = page.evaluate(f"localStorage.getItem('kh-user-{lang}')")
     assert user_id and user_id.startswith("web_"), user_id

@@ -77,9 +77,9 @@ def test_send_nudges_rejects_a_malformed_time(tmp_path):
 async def _people_of_two_tenants(data_dir) -> None:
     """Tenant kommune-a: five people, one more whose check has a bad date, and a team whose
     name is a spreadsheet formula; tenant kommune-b: five people."""
-    from model.aggregates import Overviews
-    from model.tinydb_store import TinyDBStore
-    from model.users import Users, user_key
+    from model.domain.aggregates import Overviews
+    from model.domain.users import Users, user_key
+    from model.storage.tinydb_store import TinyDBStore
 
     store = TinyDBStore(data_dir, fsync=False)
     users = Users(store)

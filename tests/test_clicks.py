@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from model import answers, clicks, coaching, content, goals, nudges
+from model import clicks, content
+from model.domain import answers, coaching, goals, nudges
 
 COMPETENCES = [c for _, c in content.all_competences()]
 

@@ -14,8 +14,9 @@ from chat import Chat
 from conftest import ROOT, BotServer, Connector, TeamsUser, buttons_of, say
 from test_dialogs import _onboard
 
-from model import coaching, content, goals
-from model.goals import goal_title
+from model import content
+from model.domain import coaching, goals
+from model.domain.goals import goal_title
 
 MONDAY = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
 
@@ -147,7 +148,7 @@ async def test_goals_shows_current_and_completed_with_done_keep_drop(da):
 
 
 async def test_the_nudge_names_the_open_goal_and_asks_how_it_went(da):
-    from model.nudges import nudge_reply
+    from model.domain.nudges import nudge_reply
 
     await _onboard(da)
     await _check(da)

@@ -10,9 +10,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from chat import Chat
 
-from model import coaching, content, goals, history, relevance
-from model.answers import topic_reply
-from model.nudges import nudge_reply
+from model import content
+from model.domain import coaching, goals, history, relevance
+from model.domain.answers import topic_reply
+from model.domain.nudges import nudge_reply
 
 COMPETENCES = [c for _, c in content.all_competences()]
 SLOT = datetime(2026, 12, 8, 8, 0, tzinfo=timezone.utc)
@@ -278,7 +279,7 @@ def test_more_steps_and_more_about_say_what_the_first_answer_did_not(lang):
 
 
 def test_read_more_after_a_topic_answer_does_not_list_its_competences_again():
-    from model.answers import subarea_details
+    from model.domain.answers import subarea_details
 
     profile = {"role": "frontline", "level": "use"}
     reply = topic_reply("da", "innovation", profile)

@@ -9,11 +9,12 @@ from datetime import datetime, timezone
 
 import pytest
 
-from model import coaching, content, goals
-from model.memory_store import MemoryStore
-from model.readability import is_label, lix
-from model.resources import Resource, Resources, ResourcesError, load
-from model.users import Users
+from model import content
+from model.domain import coaching, goals
+from model.domain.resources import Resource, Resources, ResourcesError, load
+from model.domain.users import Users
+from model.language.readability import is_label, lix
+from model.storage.memory_store import MemoryStore
 
 COMPETENCES = [c for _, c in content.all_competences()]
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)

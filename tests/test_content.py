@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from model import answers, content, relevance
+from model import content
+from model.domain import answers, relevance
 
 _SEED = Path("shared") / "seed" / "000_afbf79d9b71c0bba.txt"
 # the source text sits beside the checkout (/work/shared next to /work/main), or beside the
@@ -146,7 +147,7 @@ def test_the_glossary_is_right_about_framework_agreements_and_welfare_technology
 @pytest.mark.parametrize("lang", content.LANGUAGES)
 def test_the_stage_shown_for_a_score_does_not_claim_more_than_the_scale(lang):
     """A 3 ('with a little help') is not shown under a name that says the person manages alone."""
-    from model import coaching
+    from model.domain import coaching
 
     names = content.lookup(lang, "coaching.stage_names")
     shown_for_3 = names[coaching.stage_of(3)].lower()

@@ -9,7 +9,7 @@ from conftest import Connector, TeamsUser, buttons_of, say
 from test_dialogs import _card_nonce, _onboard
 
 from model import content
-from model.readability import PLAIN_LIMIT, is_label, lix
+from model.language.readability import PLAIN_LIMIT, is_label, lix
 
 MONDAY = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
 

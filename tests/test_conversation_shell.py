@@ -145,7 +145,7 @@ async def test_help_in_a_team_channel_and_a_group_chat_lists_only_what_works_the
 
 
 def test_every_listed_command_is_understood_as_itself_and_every_chat_kind_has_help():
-    from model.understanding import understand
+    from model.language.understanding import understand
 
     for lang in content.LANGUAGES:
         for command in commands.listed(commands.PERSONAL) + commands.listed(commands.TEAM):

@@ -197,7 +197,7 @@ async def test_question_in_english_from_a_danish_user_is_answered_in_english(da)
 
 
 async def test_close_topics_get_a_which_one_question_with_buttons(en):
-    from model.understanding import understand
+    from model.language.understanding import understand
 
     text = "udvikling og innovation"
     assert understand(text).ambiguous

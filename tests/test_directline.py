@@ -13,7 +13,7 @@ from conftest import BotServer, readable
 
 from bot.local.directline import CONNECTOR, DIRECTLINE_KEY, ConversationStore
 from model import content
-from model.users import user_key
+from model.domain.users import user_key
 
 DL = "/v3/directline"
 

@@ -15,8 +15,8 @@ import pytest
 from botbuilder.testing import StorageBaseTests
 
 from bot.sdk.state_storage import DocStoreStorage
-from model.docstore import UNCHANGED, ConflictError, DocStore, doc_name, one_read_per_turn
-from model.tinydb_store import TinyDBStore
+from model.storage.docstore import UNCHANGED, ConflictError, DocStore, doc_name, one_read_per_turn
+from model.storage.tinydb_store import TinyDBStore
 
 BACKENDS = ["tinydb", "blob"]
 FAST = {"retry_config": {"max_retries": 1}}  # Azurite is on loopback: a failure should fail fast, not back off
@@ -46,7 +46,7 @@ async def backend(request, tmp_path):
     if request.param == "tinydb":
         b = Backend("tinydb", lambda: TinyDBStore(tmp_path / "data", fsync=False))
     else:
-        from model.blob_store import BlobStore
+        from model.storage.blob_store import BlobStore
 
         server = request.getfixturevalue("azurite")
         container = f"contract-{uuid.uuid4().hex[:16]}"
@@ -62,7 +62,7 @@ def store(backend) -> DocStore:
 
 @pytest.fixture
 async def blob(azurite):
-    from model.blob_store import BlobStore
+    from model.storage.blob_store import BlobStore
 
     stores: list = []
 
@@ -370,7 +370,7 @@ async def test_blob_store_keeps_one_client_and_can_be_used_again_after_close(blo
 
 
 def test_connection_strings_become_obstore_settings():
-    from model.blob_store import parse_connection_string
+    from model.storage.blob_store import parse_connection_string
 
     key = "S2V5PT0="  # ends in '=': only the first '=' of a part separates name and value
     assert parse_connection_string(
@@ -396,7 +396,7 @@ async def test_a_store_opened_by_account_name_uses_the_given_credentials_and_nev
     configuration). The bot may not create containers then: a missing one is named."""
     from azurite import ACCOUNT, KEY
 
-    from model.blob_store import BlobStore
+    from model.storage.blob_store import BlobStore
 
     endpoint = f"http://127.0.0.1:{azurite.port}/{ACCOUNT}"
     missing = BlobStore(
@@ -411,7 +411,7 @@ async def test_a_store_opened_by_account_name_uses_the_given_credentials_and_nev
     assert (await same.read(C, "k"))[0] == {"v": 1}
 
 
-# -- claims (model/claims.py): who leads, who sends which share of a wave ------------------
+# -- claims (model/storage/claims.py): who leads, who sends which share of a wave ------------------
 class Clock:
     def __init__(self) -> None:
         self.now = 1_000_000.0
@@ -421,7 +421,7 @@ class Clock:
 
 
 async def test_only_one_claim_holder_and_release_hands_over(backend):
-    from model.claims import ExpiringClaim
+    from model.storage.claims import ExpiringClaim
 
     clock = Clock()
     a = ExpiringClaim(backend.open(), "nudges", clock=clock)
@@ -443,7 +443,7 @@ async def test_only_one_claim_holder_and_release_hands_over(backend):
 
 
 async def test_claims_with_different_names_are_independent_and_are_no_documents(backend):
-    from model.claims import ExpiringClaim
+    from model.storage.claims import ExpiringClaim
 
     store = backend.open()
     assert await ExpiringClaim(store, "nudges").acquire()
@@ -452,7 +452,7 @@ async def test_claims_with_different_names_are_independent_and_are_no_documents(
 
 
 async def test_a_dead_holders_claim_runs_out_and_another_takes_over(backend):
-    from model.claims import ExpiringClaim
+    from model.storage.claims import ExpiringClaim
 
     clock = Clock()
     a = ExpiringClaim(backend.open(), "nudges", duration=15, clock=clock)
@@ -469,7 +469,7 @@ async def test_a_dead_holders_claim_runs_out_and_another_takes_over(backend):
 
 
 async def test_a_broken_claim_lets_another_instance_take_over(backend):
-    from model.claims import ExpiringClaim
+    from model.storage.claims import ExpiringClaim
 
     a, b = ExpiringClaim(backend.open(), "nudges"), ExpiringClaim(backend.open(), "nudges")
     assert await a.acquire()
@@ -480,8 +480,8 @@ async def test_a_broken_claim_lets_another_instance_take_over(backend):
 
 
 def test_claim_arguments_are_checked():
-    from model.claims import ExpiringClaim
-    from model.memory_store import MemoryStore
+    from model.storage.claims import ExpiringClaim
+    from model.storage.memory_store import MemoryStore
 
     with pytest.raises(ValueError):
         ExpiringClaim(MemoryStore(), "nudges", duration=0)
@@ -500,7 +500,7 @@ async def _corrupt(store: DocStore, key: str) -> None:
 
 
 async def test_an_unreadable_document_is_quarantined_and_deleted_with_its_owner(store):
-    from model.docstore import CorruptDocument
+    from model.storage.docstore import CorruptDocument
 
     await store.write(C, "person", {"profile": {"role": "it"}})
     await store.write(C, "neighbour", {"profile": {"role": "manager"}})

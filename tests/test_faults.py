@@ -12,11 +12,11 @@ from datetime import datetime, timezone
 
 from conftest import TeamsUser, say
 
-from model import schedule
-from model.docstore import doc_name
-from model.reminders import SCHEDULE, Reminders, bucket
-from model.tinydb_store import TinyDBStore, sweep_dead_temporaries
-from model.users import STATE, USERS, Users, user_key
+from model.domain import schedule
+from model.domain.reminders import SCHEDULE, Reminders, bucket
+from model.domain.users import USERS, Users, user_key
+from model.storage.docstore import STATE, doc_name
+from model.storage.tinydb_store import TinyDBStore, sweep_dead_temporaries
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
 

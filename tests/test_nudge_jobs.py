@@ -11,10 +11,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from conftest import BotServer, TeamsUser
 
-from model import schedule
-from model.reminders import SCHEDULE, Reminders, bucket, hour_of
-from model.retention import Retention
-from model.users import Users
+from model.domain import schedule
+from model.domain.reminders import SCHEDULE, Reminders, bucket, hour_of
+from model.domain.retention import Retention
+from model.domain.users import Users
 
 MONDAY = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
 TUESDAY_NINE = datetime(2026, 12, 1, 8, 0, 30, tzinfo=timezone.utc)  # 09:00:30 in Copenhagen
@@ -209,7 +209,7 @@ async def test_a_new_process_after_the_downtime_also_finds_them(tmp_path, connec
 
 async def test_reminders_set_and_never_run_are_caught_up_after_downtime(tmp_path):
     """No run at all since the reminder was set (a broken cron from day one)."""
-    from model.tinydb_store import TinyDBStore
+    from model.storage.tinydb_store import TinyDBStore
 
     store = TinyDBStore(tmp_path / "data", fsync=False)
     key = "tenant-1|set-then-silence"
@@ -219,7 +219,7 @@ async def test_reminders_set_and_never_run_are_caught_up_after_downtime(tmp_path
 
 
 async def test_the_person_lists_where_they_are_indexed_and_the_list_stays_short(tmp_path):
-    from model.tinydb_store import TinyDBStore
+    from model.storage.tinydb_store import TinyDBStore
 
     store = TinyDBStore(tmp_path / "data", fsync=False)
     reminders = Reminders(store)

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, BotServer, TeamsUser, buttons_of, say
 
-from model import schedule
-from model.tinydb_store import TinyDBStore
-from model.users import user_key
+from model.domain import schedule
+from model.domain.users import user_key
+from model.storage.tinydb_store import TinyDBStore
 
 MONDAY = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
 TUESDAY_NINE = datetime(2026, 12, 1, 8, 0, 30, tzinfo=timezone.utc)  # 09:00:30 in Copenhagen

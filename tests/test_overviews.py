@@ -98,7 +98,7 @@ async def test_report_by_role_shows_groups_of_five_or_more_and_follows_leaving_o
         for by in ("role", "level", "quarter")
     }
     assert people == {"role": [5], "level": [8], "quarter": [8]}  # 7 (or 10) minus the one out, the one deleted
-    from model.docstore import doc_name
+    from model.storage.docstore import doc_name
 
     ledgers = [p.read_text() for p in (tmp_path / "data" / "reports").rglob("*.json")]
     assert ledgers and not any(doc_name(frontline[1].key) in text for text in ledgers)

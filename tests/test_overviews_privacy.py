@@ -9,10 +9,11 @@ from datetime import datetime, timezone
 
 import pytest
 
-from model import aggregates, report_html
-from model.aggregates import Overviews, SeveralTenants
-from model.memory_store import MemoryStore
-from model.users import USERS, Users, user_key
+from model.domain import aggregates
+from model.domain.aggregates import Overviews, SeveralTenants
+from model.domain.users import USERS, Users, user_key
+from model.rendering import report_html
+from model.storage.memory_store import MemoryStore
 
 Q3 = datetime(2026, 9, 1, 9, 0, tzinfo=timezone.utc)
 Q4 = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
@@ -237,7 +238,7 @@ async def test_ledgers_and_rosters_of_the_first_format_are_upgraded_and_keep_the
     """A store written before: ledgers named members ({member: check id}), rosters had no
     tenant and no index. A deletion still leaves nothing naming the person, and the next
     report goes on from what was released (a check not released then stays held back)."""
-    from model.docstore import doc_name
+    from model.storage.docstore import doc_name
 
     users = Users(store)
     keys = [await _check(users, n, (3, 3, 3)) for n in range(7)]
@@ -257,7 +258,7 @@ async def test_ledgers_and_rosters_of_the_first_format_are_upgraded_and_keep_the
 
 
 async def test_a_team_picture_released_before_the_upgrade_also_guards_other_rosters(store):
-    from model.docstore import doc_name
+    from model.storage.docstore import doc_name
 
     users = Users(store)
     others = [await _check(users, n, (3, 3, 3)) for n in range(5)]

@@ -19,8 +19,8 @@ import pytest
 from conftest import ROOT, BotServer, Connector, TeamsUser, say
 
 from model import content
-from model.docstore import doc_name
-from model.retention import DEFAULT_DAYS, WARNING_DAYS
+from model.domain.retention import DEFAULT_DAYS, WARNING_DAYS
+from model.storage.docstore import doc_name
 
 pytestmark = pytest.mark.slow  # real processes
 
@@ -190,7 +190,7 @@ async def test_a_silent_person_is_kept_at_100_days_erased_at_800_and_one_who_wro
 async def test_expire_for_one_tenant_goes_past_a_bad_date_and_leaves_the_other_tenant(tmp_path, connector: Connector):
     """`expire --tenant` in a store two municipalities share; one person's `seen` has one
     changed character (issue 23: it used to stop every run at that person)."""
-    from model.tinydb_store import TinyDBStore
+    from model.storage.tinydb_store import TinyDBStore
 
     data = tmp_path / "data"
     ours = [TeamsUser(connector, tenant="tenant-a", name=f"a{n}") for n in range(3)]

@@ -8,10 +8,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from model import schedule
-from model.reminders import SCHEDULE, SHARDS, Reminders, hour_of
-from model.tinydb_store import TinyDBStore
-from model.users import USERS, Users, iso
+from model.domain import schedule
+from model.domain.reminders import SCHEDULE, SHARDS, Reminders, hour_of
+from model.domain.users import USERS, Users, iso
+from model.storage.tinydb_store import TinyDBStore
 
 MONDAY = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
 TUESDAY_NINE = datetime(2026, 12, 1, 8, 0, 30, tzinfo=timezone.utc)  # 09:00:30 in Copenhagen

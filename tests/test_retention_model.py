@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from model import retention
-from model.memory_store import MemoryStore
-from model.retention import Retention
-from model.users import Users, key_of, user_key
+from model.domain import retention
+from model.domain.retention import Retention
+from model.domain.users import Users, key_of, user_key
+from model.storage.memory_store import MemoryStore
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
 REFERENCE = {"conversation": {"id": "a:1", "tenantId": "t"}, "user": {"id": "29:1", "aadObjectId": "aad-1"}}
@@ -80,7 +80,7 @@ def _files_mentioning(root, needle: str) -> list[str]:
 
 
 async def test_one_unreadable_person_does_not_stop_retention_and_is_gone_a_month_later(tmp_path):
-    from model.tinydb_store import TinyDBStore
+    from model.storage.tinydb_store import TinyDBStore
 
     store = TinyDBStore(tmp_path / "data", fsync=False)
     users = Users(store)
@@ -100,9 +100,9 @@ async def test_one_unreadable_person_does_not_stop_retention_and_is_gone_a_month
 
 
 async def test_deleting_an_unreadable_person_also_takes_them_out_of_the_nudge_index(tmp_path):
-    from model import schedule
-    from model.reminders import Reminders
-    from model.tinydb_store import TinyDBStore
+    from model.domain import schedule
+    from model.domain.reminders import Reminders
+    from model.storage.tinydb_store import TinyDBStore
 
     store = TinyDBStore(tmp_path / "data", fsync=False)
     users = Users(store, on_delete=(Reminders(store).forget,))
@@ -116,7 +116,7 @@ async def test_deleting_an_unreadable_person_also_takes_them_out_of_the_nudge_in
 
 
 async def test_a_nudge_claimed_after_deletion_does_not_bring_the_person_back():
-    from model.reminders import Reminders
+    from model.domain.reminders import Reminders
 
     store = MemoryStore()
     users = Users(store)
@@ -128,8 +128,8 @@ async def test_a_nudge_claimed_after_deletion_does_not_bring_the_person_back():
 
 
 async def test_old_dialog_states_and_team_rosters_expire_with_the_retention_period():
-    from model.aggregates import TEAMS
-    from model.users import STATE
+    from model.domain.aggregates import TEAMS
+    from model.storage.docstore import STATE
 
     store = MemoryStore()
     await store.write(STATE, "msteams/conversations/a:old", {"DialogState": {}})
@@ -144,8 +144,8 @@ async def test_old_dialog_states_and_team_rosters_expire_with_the_retention_peri
 
 
 async def test_one_unreadable_team_roster_does_not_stop_a_deletion(tmp_path):
-    from model.aggregates import TEAMS, Overviews
-    from model.tinydb_store import TinyDBStore
+    from model.domain.aggregates import TEAMS, Overviews
+    from model.storage.tinydb_store import TinyDBStore
 
     store = TinyDBStore(tmp_path / "data", fsync=False)
     users = Users(store, on_delete=(Overviews(store).forget,))
@@ -158,9 +158,9 @@ async def test_one_unreadable_team_roster_does_not_stop_a_deletion(tmp_path):
 
 
 async def test_a_person_whose_document_was_set_aside_leaves_the_nudge_index_at_once(tmp_path):
-    from model import schedule
-    from model.reminders import Reminders
-    from model.tinydb_store import TinyDBStore
+    from model.domain import schedule
+    from model.domain.reminders import Reminders
+    from model.storage.tinydb_store import TinyDBStore
 
     store = TinyDBStore(tmp_path / "data", fsync=False)
     users = Users(store, on_delete=(Reminders(store).forget,))
@@ -173,7 +173,7 @@ async def test_a_person_whose_document_was_set_aside_leaves_the_nudge_index_at_o
 
 
 async def test_a_dry_run_changes_no_file_even_when_one_is_unreadable(tmp_path):
-    from model.tinydb_store import TinyDBStore
+    from model.storage.tinydb_store import TinyDBStore
 
     store = TinyDBStore(tmp_path / "data", fsync=False)
     users = Users(store)
@@ -189,7 +189,7 @@ async def test_a_dry_run_changes_no_file_even_when_one_is_unreadable(tmp_path):
 async def test_a_deletion_cut_short_by_a_crash_is_finished_not_undone():
     """`Users.delete` marks the document first; a crash right after leaves the mark. The
     person's next message, or the next retention run, finishes the deletion."""
-    from model.users import DELETING
+    from model.domain.users import DELETING
 
     store = MemoryStore()
     users = Users(store)

@@ -19,9 +19,9 @@ import pytest
 from conftest import ROOT, BotServer, TeamsUser, say
 from processes import free_port
 
-from model import schedule
-from model.claims import CLAIMS
-from model.wave_shares import MEMBERS
+from model.domain import schedule
+from model.storage.claims import CLAIMS
+from model.storage.wave_shares import MEMBERS
 
 
 @pytest.fixture
@@ -179,7 +179,7 @@ def _sent_by(log) -> int:
 async def test_two_instances_with_nudges_on_share_the_wave_and_send_each_due_nudge_once(
     tmp_path, azurite, container, connector
 ):
-    from model.blob_store import BlobStore
+    from model.storage.blob_store import BlobStore
 
     store = BlobStore(azurite.connection_string, container)
     people = await _due_people(store, connector, 60, datetime.now(timezone.utc), tenants=12)
@@ -203,7 +203,7 @@ async def test_two_instances_with_nudges_on_share_the_wave_and_send_each_due_nud
 async def test_killing_one_of_two_sharing_instances_mid_wave_loses_and_duplicates_nobody(
     tmp_path, azurite, container, connector
 ):
-    from model.blob_store import BlobStore
+    from model.storage.blob_store import BlobStore
 
     store = BlobStore(azurite.connection_string, container)
     people = await _due_people(store, connector, 150, datetime.now(timezone.utc), tenants=12)
@@ -227,7 +227,7 @@ async def test_killing_one_of_two_sharing_instances_mid_wave_loses_and_duplicate
 
 
 async def test_when_the_leader_dies_mid_run_another_takes_over_and_nobody_gets_two(azurite, container, connector):
-    from model.blob_store import BlobStore
+    from model.storage.blob_store import BlobStore
 
     store = BlobStore(azurite.connection_string, container)
     people = await _due_people(store, connector, 150, datetime.now(timezone.utc))

@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from model import schedule
-from model.schedule import (
+from model.domain import schedule
+from model.domain.schedule import (
     FREQUENCIES,
     Decision,
     ReminderPrefs,

@@ -1,4 +1,4 @@
-"""Everyday wording: the semantic second opinion (model/semantic.py) beside the vocabulary,
+"""Everyday wording: the semantic second opinion (model/language/semantic.py) beside the vocabulary,
 questions about the area itself, comparisons, "Mente du ...?", and a floor on the blind holdout.
 
 The model-level messages below are our own paraphrases, not rows of the blind holdout."""
@@ -13,8 +13,10 @@ import pytest
 from conftest import buttons_of
 
 from bot.ops import offline
-from model import answers, content, semantic
-from model.understanding import understand
+from model import content
+from model.domain import answers
+from model.language import semantic
+from model.language.understanding import understand
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -152,7 +154,7 @@ def test_without_the_model_the_vocabulary_still_answers(monkeypatch):
 
 
 def test_stored_prototype_vectors_are_current():
-    """prototypes.npz must match prototypes.json: run `python -m model.semantic` after editing it."""
+    """prototypes.npz must match prototypes.json: run `python -m model.language.semantic` after editing it."""
     labels, texts = semantic.examples()
     stored = np.load(semantic.VECTORS_PATH)
     assert str(stored["digest"]) == semantic.digest(labels, texts)

@@ -17,7 +17,7 @@ from conftest import TeamsUser, say
 
 from bot.sdk import state_codec
 from model import content
-from model.users import STATE
+from model.storage.docstore import STATE
 
 
 def _hostile(canary) -> dict:

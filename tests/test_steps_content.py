@@ -13,9 +13,10 @@ from collections import Counter
 
 import pytest
 
-from model import coaching, content
-from model.readability import PLAIN_LIMIT, is_label, lix
-from model.resources import TITLE_MAX
+from model import content
+from model.domain import coaching
+from model.domain.resources import TITLE_MAX
+from model.language.readability import PLAIN_LIMIT, is_label, lix
 
 COMPETENCES = [c for _, c in content.all_competences()]
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from model.docstore import ConflictError
-from model.tinydb_store import TinyDBStore
-from model.users import Users, user_key
+from model.domain.users import Users, user_key
+from model.storage.docstore import ConflictError
+from model.storage.tinydb_store import TinyDBStore
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)  # the time profiles are saved at
 
@@ -105,7 +105,7 @@ async def test_export_contains_exactly_the_persons_data(store):
 def test_the_file_layout_is_what_tinydb_itself_writes(tmp_path):
     from tinydb import TinyDB
 
-    from model.tinydb_store import tinydb_layout
+    from model.storage.tinydb_store import tinydb_layout
 
     doc = {
         "role": "it",
@@ -191,7 +191,7 @@ async def test_dialog_state_is_written_only_when_it_changed(store):
 
 
 async def test_a_written_file_is_the_tinydb_layout_with_its_revision(tmp_path):
-    from model.tinydb_store import tinydb_layout
+    from model.storage.tinydb_store import tinydb_layout
 
     store = TinyDBStore(tmp_path / "data", fsync=True)  # the threaded, fsynced path
     doc = {"role": "it", "navn": 'Søren "ø"', "assessments": [{"at": "a"}], "empty": []}
@@ -205,7 +205,7 @@ async def test_a_written_file_is_the_tinydb_layout_with_its_revision(tmp_path):
 async def test_concurrent_writes_share_flushes_and_each_is_durable_before_it_is_answered(tmp_path, monkeypatch, syncfs):
     """Group commit: 24 turns writing at once cause far fewer than 24 flushes, yet no
     writer is answered before a flush that came after its document's rename."""
-    import model.tinydb_store as tinydb_store
+    import model.storage.tinydb_store as tinydb_store
 
     store = TinyDBStore(tmp_path / "data", fsync=True)
     events: list[tuple[str, str]] = []

@@ -12,7 +12,7 @@ from conftest import TeamsUser, say
 
 import bot.ops.teams_package as tp
 from model import content
-from model.understanding import understand
+from model.language.understanding import understand
 
 BOT = {"id": "28:bot-id", "name": "Kompetencehjulet"}
 TEAM = {
@@ -302,7 +302,7 @@ async def test_reminders_are_scheduled_in_the_clients_time_zone(server, connecto
     await say(server, connector, with_zone(user.message("Hver uge")))
     await say(server, connector, with_zone(user.message("tirsdag")))
     await say(server, connector, with_zone(user.message("09:00")))
-    from model.users import user_key
+    from model.domain.users import user_key
 
     doc = await server.runtime.services.users.get(user_key(user.tenant, user.aad))
     assert doc["reminder"]["prefs"]["tz"] == "America/New_York"

@@ -216,7 +216,7 @@ def test_cli_default_out_is_in_build_folder():
 
 def test_shared_chat_menus_offer_only_what_the_bot_answers_there_and_language_everywhere(manifest):
     from model.commands import COMMANDS
-    from model.understanding import understand
+    from model.language.understanding import understand
 
     PERSONAL_ONLY = {c.id for c in COMMANDS if c.personal_only}
     lists = {cl["scopes"][0]: cl["commands"] for cl in manifest["bots"][0]["commandLists"]}

@@ -14,9 +14,10 @@ from pathlib import Path
 
 from bot.config import Config
 from bot.local.terminal_chat import Screen, chat
-from model import answers, content, goals, relevance
-from model.tinydb_store import TinyDBStore
-from model.users import Users, user_key
+from model import content
+from model.domain import answers, goals, relevance
+from model.domain.users import Users, user_key
+from model.storage.tinydb_store import TinyDBStore
 
 ROOT = Path(__file__).resolve().parents[1]
 

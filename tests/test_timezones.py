@@ -10,7 +10,8 @@ from datetime import datetime, timezone
 import pytest
 from conftest import TeamsUser, say
 
-from model import content, schedule
+from model import content
+from model.domain import schedule
 
 MONDAY = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
 APOLOGY = "noget gik galt"

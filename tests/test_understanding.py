@@ -1,4 +1,4 @@
-"""Tests for model.understanding: accuracy on the evaluation set (and, as a
+"""Tests for model.language.understanding: accuracy on the evaluation set (and, as a
 guard against silent decay, on a holdout set written before the matcher knew
 competences, glossary terms and roles), the safety rule that out-of-scope
 questions never get a topic, command, competence, term or role, the behaviours
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from model import understanding as U
-from model.understanding import Understanding, understand
+from model.language import understanding as U
+from model.language.understanding import Understanding, understand
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL_SET = ROOT / "tests" / "data" / "questions.jsonl"

@@ -1,4 +1,4 @@
-"""A nudge wave shared across instances (model/wave_shares.py): every instance takes shares
+"""A nudge wave shared across instances (model/storage/wave_shares.py): every instance takes shares
 of the due people by tenant, each person is sent once, a tenant's share is in one
 instance at a time, and a dead instance's shares are taken over when its claims run out.
 Two WaveShares on one MemoryStore stand for two instances on one Blob container (the
@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from model.memory_store import MemoryStore
-from model.wave_shares import SHARES, WaveShares, share_of, tenant_of_key
+from model.storage.memory_store import MemoryStore
+from model.storage.wave_shares import SHARES, WaveShares, share_of, tenant_of_key
 
 
 class Clock:
@@ -157,9 +157,9 @@ async def test_a_round_claims_only_the_shares_with_people_due():
 
 
 async def test_on_blob_every_instance_shares_the_wave_and_elsewhere_the_leader_sends_all(tmp_path):
-    from model.blob_store import BlobStore
-    from model.tinydb_store import TinyDBStore
-    from model.wave_shares import nudge_job
+    from model.storage.blob_store import BlobStore
+    from model.storage.tinydb_store import TinyDBStore
+    from model.storage.wave_shares import nudge_job
 
     async def send(only=None) -> None:
         return None
@@ -173,11 +173,11 @@ async def test_on_blob_every_instance_shares_the_wave_and_elsewhere_the_leader_s
 
 
 async def test_a_clean_stop_takes_the_instance_off_the_roll(monkeypatch):
-    import model.wave_shares as wave_shares
+    import model.storage.wave_shares as wave_shares
 
     store = MemoryStore()
     monkeypatch.setattr(wave_shares, "WaveShares", lambda _store: WaveShares(store))
-    from model.blob_store import BlobStore
+    from model.storage.blob_store import BlobStore
 
     job, sharing = wave_shares.nudge_job(BlobStore("UseDevelopmentStorage=true", "c"), Sender([], Counter(), {}), None)
     await job()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-import model.wheel_picture as wp
+import model.rendering.wheel_picture as wp
 from model.content import subarea_ids, subarea_name
 
 SCORES = {"implementation": 3, "development": 4.5, "innovation": None}

@@ -7,7 +7,7 @@ from aiohttp import web
 from botbuilder.core import Bot
 from botbuilder.integration.aiohttp import CloudAdapter
 
-from model.docstore import DocStore
+from model.storage.docstore import DocStore
 
 from ..auth import RefusalLog
 from ..config import Config

@@ -10,7 +10,7 @@ import uuid
 
 from aiohttp import web
 
-from model.docstore import DocStore
+from model.storage.docstore import DocStore
 
 log = logging.getLogger("kompetencehjulet.web")
 

@@ -7,7 +7,8 @@ import asyncio
 import json
 import sys
 
-from model import content, relevance
+from model import content
+from model.domain import relevance
 
 from . import offline
 
@@ -49,7 +50,7 @@ def _instant(at: str | None):
 def _run_led(lease: str, job) -> dict:
     """Build the bot without its background jobs, run `job(runtime)` while holding `lease`
     (so it never runs beside the served bot's own scheduler on shared storage), clean up."""
-    from model.leadership import leader_for, run_as_leader
+    from model.storage.leadership import leader_for, run_as_leader
 
     from ..config import Config
     from ..runtime import build
@@ -119,7 +120,8 @@ def report(args: argparse.Namespace) -> int:
     the store's only tenant; a store with several refuses (exit 2) rather than mix them."""
     import os
 
-    from model import aggregates, report_html
+    from model.domain import aggregates
+    from model.rendering import report_html
 
     from ..config import Config
     from ..runtime import create_services
@@ -165,7 +167,7 @@ def report(args: argparse.Namespace) -> int:
 def _people(args: argparse.Namespace):
     """The stored services and the keys an operator request names (one person, or a tenant)."""
     from dialogs.services import Services
-    from model.users import USERS, key_of, user_key
+    from model.domain.users import USERS, key_of, user_key
 
     from ..config import Config
     from ..runtime import create_services
@@ -230,7 +232,8 @@ def export_user(args: argparse.Namespace) -> int:
 
 def migrate(args: argparse.Namespace) -> int:
     """Copy every document from one backend to another; running it again changes nothing."""
-    from model.migrate import copy_all
+    from model.domain.stored import COLLECTIONS
+    from model.storage.migrate import copy_all
 
     from ..config import Config
     from ..runtime import create_store
@@ -240,7 +243,7 @@ def migrate(args: argparse.Namespace) -> int:
         source_config.STORAGE, target_config.STORAGE = args.source, args.target
         source, target = create_store(source_config), create_store(target_config)
         try:
-            return await copy_all(source, target)
+            return await copy_all(source, target, COLLECTIONS)
         finally:
             await source.close()
             await target.close()

@@ -13,9 +13,9 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, Conversat
 
 from dialogs.cards import card_text
 from model import content
-from model.memory_store import MemoryStore
-from model.understanding import understand, warm_up
-from model.users import user_key
+from model.domain.users import user_key
+from model.language.understanding import understand, warm_up
+from model.storage.memory_store import MemoryStore
 
 from ..config import Config
 from ..runtime import create_bot, create_services

@@ -10,17 +10,25 @@ expire, user-token clients only when used. Authentication is the SDK's
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ResourceResponse
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
-from ..config import Config
 from .connector import ConnectorPool, PooledBotFrameworkAuthentication
 
 log = logging.getLogger("kompetencehjulet.adapter")
+
+
+class Config(Protocol):
+    """The settings this module reads (bot/config.py's Config has them; the SDK reads the
+    endpoint settings off the same object when they are there). A protocol, so bot/sdk/
+    needs nothing of the rest of the bot."""
+
+    @property
+    def APP_ID(self) -> str: ...  # the SDK's attribute name
 
 
 def create_authentication(

@@ -23,8 +23,11 @@ dialogs):
 * the `UserTokenClient` is created only when a dialog really asks for a user token
   (`LazyUserTokenClient`), then kept per app id.
 
-The adapter is a stock `CloudAdapter` given this authentication object, and no SDK module
-or class is changed. What this file relies on beyond the SDK's public API, all pinned by
+This file changes no SDK module or class: the adapter is given this authentication object.
+(The adapter itself is not stock: `bot/sdk/adapter.py` subclasses `CloudAdapter`, overrides
+its private `_create_turn_context` and swaps each turn context's `__class__`; and
+`bot/auth.py` replaces the SDK's class attribute `JwtTokenExtractor.metadataCache`.)
+What this file relies on beyond the SDK's public API, all pinned by
 `tests/test_connector_reuse.py::test_the_sdk_internals_this_reply_path_relies_on`, which
 fails loudly if an SDK upgrade moves them:
 

@@ -18,8 +18,7 @@ from typing import Any, Dict, List
 from botbuilder.core import ConversationState, Storage, StoreItem, TurnContext
 from botbuilder.core.bot_state import CachedBotState
 
-from model.docstore import ConflictError, CorruptDocument, DocStore
-from model.users import STATE
+from model.storage.docstore import STATE, ConflictError, CorruptDocument, DocStore
 
 from . import state_codec
 

@@ -6,7 +6,10 @@ person (and every conversation's dialog state) is its own file under
 BOT_DATA_DIR/<collection>/<xx>/<hash>.json, so a turn reads and writes a few kilobytes
 whatever the number of people, and each write goes to a temporary file that is flushed,
 fsynced and renamed over the old one: after a crash the file is either old or new.
-Only one process may write a data directory (TinyDB is not multi-process safe).
+Several processes on one machine may share a data directory (the served bot and
+`python app.py send-nudges` from cron): every commit holds its folders' `fcntl` locks, so
+an ETag check and its rename are one step for the other processes too. (`flock`: use a
+local file system, not a network share.)
 
 A process killed mid-write leaves its temporary file (`.tmp-<pid>-<n>-<name>.json`,
 possibly a whole copy of a person's document): the store sweeps the dead writers' ones
@@ -33,7 +36,7 @@ from typing import Any, Callable, TypeVar
 
 from tinydb.storages import Storage
 
-from .docstore import ConflictError, CorruptDocument, Doc, DocStore, doc_name
+from model.storage.docstore import ConflictError, CorruptDocument, Doc, DocStore, doc_name
 
 T = TypeVar("T")
 log = logging.getLogger("kompetencehjulet.storage")
@@ -454,7 +457,7 @@ def _load_syncfs() -> Callable[[int], int] | None:
 
 
 _syncfs = _load_syncfs()
-SYNCFS_FROM = 3  # files in a batch: from here one syncfs beats an fsync per file (bench/commit.py)
+SYNCFS_FROM = 3  # files in a batch: from here one syncfs beats an fsync per file (a one-off measurement)
 
 
 class _Job:

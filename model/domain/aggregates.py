@@ -44,9 +44,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from . import content
-from .docstore import UNCHANGED, CorruptDocument, Doc, DocStore, doc_name
-from .users import USERS, key_of
+from model import content
+from model.domain.users import USERS, key_of
+from model.storage.docstore import UNCHANGED, CorruptDocument, Doc, DocStore, doc_name
 
 K_MIN = 5  # the smallest group any overview shows (Danish public-sector surveys and Viva Insights use 5)
 DIMENSIONS = ("role", "level", "team", "quarter")
@@ -330,7 +330,8 @@ def _hashed(doc: Doc) -> Any:
 
 
 class Overviews:
-    """Builds overviews and keeps the release ledgers; the only writer of `reports` and `teams`."""
+    """Builds overviews and keeps the release ledgers; the only writer of `reports` and `teams`
+    (`model.domain.retention` removes a roster nobody refreshed for the retention period)."""
 
     def __init__(self, store: DocStore, mode: str = "opt-out", k: int = K_MIN) -> None:
         if mode not in MODES:

@@ -1,7 +1,8 @@
 """Who may send nudges: exactly one sender at a time.
 
-With TinyDB there is one process per data directory, so it always leads. With Azure Blob
-Storage several instances share the data; a claim document that expires (model/claims.py)
+With TinyDB the data sits on one machine, where one sender runs (the served bot's
+scheduler, or `send-nudges` from cron with NUDGES=off beside it), so it always leads.
+With Azure Blob Storage several instances share the data; a claim document that expires (model/storage/claims.py)
 elects one of them, the holder renews it while it works, and when it dies the claim runs
 out and another takes over.
 """
@@ -13,9 +14,9 @@ import contextlib
 import logging
 from typing import AsyncIterator, Awaitable, Callable
 
-from .claims import ExpiringClaim
-from .docstore import DocStore
-from .safe_log import without_message
+from model.safe_log import without_message
+from model.storage.claims import ExpiringClaim
+from model.storage.docstore import DocStore
 
 log = logging.getLogger("kompetencehjulet.leadership")
 
@@ -36,10 +37,8 @@ class SoloLeader:
 
 
 def leader_for(store: DocStore, name: str = "nudge-sender", duration: float = 15):
-    try:
-        from .blob_store import BlobStore
-    except ImportError:  # the Blob client is optional for TinyDB-only installs
-        return SoloLeader()
+    from model.storage.blob_store import BlobStore  # on use: a TinyDB run loads no Blob client at start
+
     if isinstance(store, BlobStore):
         return ExpiringClaim(store, name, duration=duration)
     return SoloLeader()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import content
+from model import content
 
 
 @dataclass(frozen=True)

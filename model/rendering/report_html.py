@@ -9,8 +9,8 @@ import base64
 import html
 from typing import Any
 
-from . import content
-from .wheel_picture import render_wheel_compact
+from model import content
+from model.rendering.wheel_picture import render_wheel_compact
 
 BAR_COLOURS = ("#D55E00", "#E69F00", "#F0E442", "#56B4E9", "#009E73")  # scores 1-5, colour-blind safe
 

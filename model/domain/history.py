@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from . import assessment, content, goals, relevance
-from .coaching import gain_order, most_to_gain, subarea_of
+from model import content
+from model.domain import assessment, goals, relevance
+from model.domain.coaching import gain_order, most_to_gain, subarea_of
 
 
 def _score(lang: str, value: int | None) -> str:
@@ -57,7 +58,7 @@ def history_text(
 
 def suggestion_text(lang: str, profile: dict, assessments: list[dict], goal_list: list[dict] | None = None) -> str:
     """The competence with most to gain, by the one rule the goal offer and the nudge use
-    (model/coaching.py `gain_order`); when nothing rated qualifies, the sub-area not rated yet."""
+    (model/domain/coaching.py `gain_order`); when nothing rated qualifies, the sub-area not rated yet."""
     found = most_to_gain(profile, assessments, goal_list)
     if found is None:
         sub = assessment.focus_areas(profile, assessments)[0]

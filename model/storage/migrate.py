@@ -7,19 +7,17 @@ re-run after an interruption.
 
 from __future__ import annotations
 
-from .aggregates import REPORTS, TEAMS
-from .docstore import DocStore
-from .reminders import SCHEDULE
-from .users import STATE, USERS
+from collections.abc import Iterable
 
-# Every collection that holds data (the health probe's documents are made and removed by
-# each readiness check). The source is left as it was: remove it once the target is checked.
-COLLECTIONS = (USERS, STATE, SCHEDULE, REPORTS, TEAMS)
+from model.storage.docstore import DocStore
 
 
-async def copy_all(source: DocStore, target: DocStore) -> dict[str, int]:
+async def copy_all(source: DocStore, target: DocStore, collections: Iterable[str]) -> dict[str, int]:
+    """Copy every document of these collections (the caller names them: storage knows no
+    domain; `model.domain.stored.COLLECTIONS` is every one that holds data). The source is
+    left as it was: remove it once the target is checked."""
     counts: dict[str, int] = {}
-    for collection in COLLECTIONS:
+    for collection in collections:
         copied = unchanged = 0
         unreadable: list[str] = []
         async for name, doc in source.scan(collection, unreadable, set_aside=False):  # the source is not changed

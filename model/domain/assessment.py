@@ -1,4 +1,4 @@
-"""Self-assessments: the 1-5 scale, reading answers, records, progress and suggestions."""
+"""Self-assessments: the 1-5 scale, reading answers, records, progress and the focus areas."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from . import content, relevance
-from .answers import focus_competences
-from .choices import match_choice, plain_answer
-from .users import SCHEMA_VERSION, iso
+from model import content
+from model.domain import relevance
+from model.domain.users import SCHEMA_VERSION, iso
+from model.language.choices import match_choice, plain_answer
 
 SCALE = (1, 2, 3, 4, 5)
 NOTE_MAX_CHARS = 280
@@ -166,13 +166,3 @@ def focus_areas(profile: dict, assessments: list[dict], count: int = 1) -> list[
         return (score is None, -gain(rel.score, score) if score is not None else 0, order[rel.subarea])
 
     return [r.subarea for r in sorted(ranked, key=key)][:count]
-
-
-def suggestion(lang: str, profile: dict, assessments: list[dict], index: int = 0) -> tuple[str, str]:
-    """(sub-area, competence) to work on next: the focus area's most relevant example competence."""
-    sub = focus_areas(profile, assessments, count=index + 1)[index]
-    competence = focus_competences(sub, profile.get("role"), profile.get("level"))
-    comp_scores = (assessments[-1].get("competences") or {}) if assessments else {}
-    weakest = sorted(competence, key=lambda c: (comp_scores.get(c, 0), competence.index(c)))
-    chosen = weakest[0] if comp_scores else competence[0]
-    return sub, chosen

@@ -2,7 +2,7 @@
 
 The due people are split into `SHARES` shares by their tenant (the part of the person's
 key before "|"), so each tenant sits in exactly one share. Each share is an expiring
-claim (model/claims.py, `claims/nudge-share-NN`). At the start of a round an instance
+claim (model/storage/claims.py, `claims/nudge-share-NN`). At the start of a round an instance
 signs in to a roll of the instances seen lately (`claims/nudge-members`, each entry
 expiring after `member_seconds`) and takes a batch of free shares: its fair part, the
 shares with people due divided by the instances on the roll (all of them when it is
@@ -13,12 +13,12 @@ So every instance with nudges on takes a share of the wave, and:
 - each tenant's pace (NUDGE_RATE_PER_SECOND) is held across instances: a tenant's share
   belongs to one instance at a time, whose token bucket paces it;
 - each nudge still goes out once: the person's slot is claimed in their own document
-  before sending (model/reminders.py), whoever sends;
+  before sending (model/domain/reminders.py), whoever sends;
 - an instance that dies leaves its shares claimed until the claims run out (`duration`
   seconds); another instance's next round takes them over. An instance that stops cleanly
   releases them at once and leaves the roll.
 
-TinyDB (one process per data directory) needs none of this: the whole wave is one run.
+TinyDB (one machine, one sender) needs none of this: the whole wave is one run.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ import time
 import uuid
 from typing import Any, Awaitable, Callable
 
-from .claims import CLAIMS, ExpiringClaim
-from .docstore import ConflictError, DocStore
-from .leadership import SoloLeader, run_as_leader
+from model.storage.claims import CLAIMS, ExpiringClaim
+from model.storage.docstore import ConflictError, DocStore
+from model.storage.leadership import SoloLeader, run_as_leader
 
 log = logging.getLogger("kompetencehjulet.nudges")
 
@@ -44,7 +44,7 @@ MEMBER_SECONDS = 300.0  # a roll entry outlives a few scheduler rounds (NUDGE_IN
 
 
 def tenant_of_key(key: str) -> str:
-    """The tenant part of a person's key (`<tenant>|<user>`, model.users.user_key)."""
+    """The tenant part of a person's key (`<tenant>|<user>`, model.domain.users.user_key)."""
     return key.split("|", 1)[0]
 
 
@@ -192,10 +192,8 @@ def nudge_job(
     """The scheduler's job and leader for the nudge wave: on Azure Blob Storage every
     instance sends its shares (`send(only=...)`; `due()` lists who is due, so that only
     shares with people due are claimed); elsewhere the elected `leader` sends all."""
-    try:
-        from .blob_store import BlobStore
-    except ImportError:  # the Blob client is optional for TinyDB-only installs
-        return send, leader
+    from model.storage.blob_store import BlobStore  # on use: a TinyDB run loads no Blob client at start
+
     if not isinstance(store, BlobStore):
         return send, leader
     shares = WaveShares(store)

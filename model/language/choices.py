@@ -13,7 +13,7 @@ _FOLD = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"})
 def plain_answer(text: str) -> str:
     """A typed answer made comparable to an option's label: lower-case, æøå spelled out
     (æ -> ae), accents and punctuation gone, spaces squeezed. (Question understanding folds
-    differently, æ and ae both to a: model.understanding.fold.)"""
+    differently, æ and ae both to a: model.language.understanding.fold.)"""
     text = (text or "").lower().translate(_FOLD)
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Awaitable, Callable
 
-from . import stamps
-from .aggregates import TEAMS
-from .docstore import Doc, DocStore
-from .safe_log import without_message
-from .users import DELETING, STATE, USERS, Users, key_of
+from model import stamps
+from model.domain.aggregates import TEAMS
+from model.domain.users import DELETING, USERS, Users, key_of
+from model.safe_log import without_message
+from model.storage.docstore import STATE, Doc, DocStore
 
 log = logging.getLogger("kompetencehjulet.retention")
 

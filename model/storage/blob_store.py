@@ -18,7 +18,7 @@ connection string; with Microsoft Entra ID credentials the container must exist
 (docs/scale-out.md says how to make it).
 
 Who leads a job, and which instance sends which share of a nudge wave, is decided with
-lock documents (model/claims.py) written with the same conditional puts: obstore has no
+lock documents (model/storage/claims.py) written with the same conditional puts: obstore has no
 blob leases.
 """
 
@@ -35,7 +35,7 @@ import obstore
 from obstore.exceptions import AlreadyExistsError, NotFoundError, PreconditionError
 from obstore.store import AzureStore
 
-from .docstore import ConflictError, CorruptDocument, Doc, DocStore, doc_name
+from model.storage.docstore import ConflictError, CorruptDocument, Doc, DocStore, doc_name
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from . import content
+from model import content
 
 KINDS = ("course", "elearning", "network", "contact")
 TITLE_MAX = 28  # it becomes a button title (Teams cuts longer ones)

@@ -23,10 +23,10 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from . import content
-from .clicks import Button, Goal
-from .docstore import UNCHANGED, Doc, DocStore
-from .users import USERS, iso
+from model import content
+from model.clicks import Button, Goal
+from model.domain.users import USERS, iso
+from model.storage.docstore import UNCHANGED, Doc, DocStore
 
 GOALS = "goals"
 OPEN, DONE, DROPPED = "open", "done", "dropped"
@@ -52,7 +52,7 @@ def current_goal(doc: Doc | None) -> Doc | None:
 def goal_title(lang: str, goal: Doc) -> str:
     """A goal's title in this language: a suggested step's from the content; an own goal is
     its words; an offer or an older goal as stored."""
-    from .coaching import step_of_goal
+    from model.domain.coaching import step_of_goal
 
     step = step_of_goal(lang, goal)
     if step is not None:
@@ -62,7 +62,7 @@ def goal_title(lang: str, goal: Doc) -> str:
 
 def goal_text(lang: str, goal: Doc) -> str:
     """What to do, when it says more than the title ("" for an own goal: its words are its title)."""
-    from .coaching import step_of_goal
+    from model.domain.coaching import step_of_goal
 
     step = step_of_goal(lang, goal)
     text = step.text if step is not None else str(goal.get("text") or "")
@@ -71,7 +71,7 @@ def goal_text(lang: str, goal: Doc) -> str:
 
 def goal_line(lang: str, goal: Doc) -> str:
     """One goal as a list line: open with the date it was set, done or dropped with that date."""
-    from .coaching import competence_name
+    from model.domain.coaching import competence_name
 
     when = content.format_date(lang, goal.get("closed") or goal.get("set"))  # unreadable: "ukendt dato"
     key = {OPEN: "goals.open_line", DONE: "goals.done_line"}.get(goal.get("status", ""), "goals.dropped_line")

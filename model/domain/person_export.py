@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import content
-from .docstore import Doc
+from model import content
+from model.storage.docstore import Doc
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # What a dialog keeps of the person's own answers while it runs (model/assessment's check,
@@ -50,7 +50,7 @@ def readable(doc: Doc, dialog_states: list[Doc], exported: str, schema: int) -> 
 def readable_goal(lang: str, goal: Doc) -> Doc:
     """A goal as stored, with its title and text written out in the person's language (a
     suggested step is stored as what it is: competence, stage, audience and kind)."""
-    from .goals import goal_text, goal_title
+    from model.domain.goals import goal_text, goal_title
 
     return {**goal, "title": goal_title(lang, goal), "text": goal_text(lang, goal)}
 

@@ -35,6 +35,10 @@ class CorruptDocument(Exception):
 
 SCAN_PAUSE_EVERY = 100  # documents: a scan hands the event loop back this often
 UNCHANGED: Any = object()  # returned by an update's `change`: nothing to write
+# The collection of the Bot Framework's dialog state (bot/sdk/state_storage.py writes it; the
+# domain finds a person's documents there to export and delete them). It is named here, with
+# the interface both sides use, so the SDK layer needs nothing of the domain.
+STATE = "state"
 
 
 def doc_name(key: str) -> str:

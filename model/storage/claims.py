@@ -11,7 +11,7 @@ Releasing it (on a clean exit) hands it over at once.
 Expiry compares the `until` one instance wrote with another instance's clock: the
 instances' clocks must agree to well within `duration` (NTP-synced hosts agree to
 milliseconds). A claim is not what keeps a nudge from going out twice (each person's slot
-is claimed in their own document before sending, model/reminders.py); it keeps work from
+is claimed in their own document before sending, model/domain/reminders.py); it keeps work from
 being done twice in vain, and keeps one tenant's pace in one instance.
 """
 
@@ -22,7 +22,7 @@ import time
 import uuid
 from typing import Callable
 
-from .docstore import ConflictError, DocStore
+from model.storage.docstore import ConflictError, DocStore
 
 CLAIMS = "claims"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$")

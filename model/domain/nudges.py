@@ -1,17 +1,18 @@
 """What a nudge says: short, varied, in the person's language. With an open goal it names
 the goal and asks how it went (done / still working on it / pick another); otherwise it
 points at the competence with most to gain, by the same rule as the goal offer and
-`historik` (model/coaching.py `gain_order`), or at a sub-area they have not rated yet."""
+`historik` (model/domain/coaching.py `gain_order`), or at a sub-area they have not rated yet."""
 
 from __future__ import annotations
 
 import hashlib
 from datetime import datetime
 
-from . import assessment, content, goals
-from .answers import Reply, focus_competences
-from .clicks import Button
-from .coaching import most_to_gain, subarea_of
+from model import content
+from model.clicks import Button
+from model.domain import assessment, goals
+from model.domain.answers import Reply, focus_competences
+from model.domain.coaching import most_to_gain, subarea_of
 
 
 def nudge_reply(lang: str, doc: dict, slot: datetime) -> Reply:

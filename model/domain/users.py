@@ -5,12 +5,12 @@ of tenant and Teams user id. One document per person keeps a turn's I/O flat, ma
 export a single read and deletion a single delete (plus the dialog state documents the
 person's conversations left behind, which the document lists).
 
-Each top-level part has one owner, the only code that writes it:
+The document has three writers, each of its own top-level parts, so no part has two:
 
 - `profile`, `assessments`, `conversation`, `state_keys`, `key`, `seen` (the day last seen),
   `retention_warned`, `deleting` (set as a deletion starts), `schema`: this module (`Users`);
-- `reminder`: `model.reminders.Reminders`, through `change_part`;
-- `goals`: `model.goals.Goals`.
+- `reminder`: `model.domain.reminders.Reminders`, through `change_part`;
+- `goals`: `model.domain.goals.Goals` (its own update of the document, changing `goals` only).
 
 Everyone else reads through `Users.get`.
 """
@@ -20,11 +20,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Iterable
 
-from .docstore import UNCHANGED, CorruptDocument, Doc, DocStore
+from model.storage.docstore import STATE, UNCHANGED, CorruptDocument, Doc, DocStore
 
 SCHEMA_VERSION = 1
 USERS = "users"
-STATE = "state"
 DELETING = "deleting"  # set by `Users.delete` before anything else goes: no part changes after it
 
 
@@ -225,9 +224,9 @@ class Users:
         return list(((await self.get(key)) or {}).get("assessments", []))
 
     async def export(self, key: str, now: datetime) -> Doc:
-        """Everything stored about the person, in plain named fields (model/person_export.py):
+        """Everything stored about the person, in plain named fields (model/domain/person_export.py):
         the dialog state of their chats as the answers given so far, never as SDK objects."""
-        from .person_export import readable
+        from model.domain.person_export import readable
 
         doc = await self.get(key) or {}
         dialogs = []

@@ -17,7 +17,7 @@ stemmer would merge 'udvikler' with 'udvikle' and 'sagsbehandler' with
 ('udviklingskonsulent' is a role, not a question about development).
 
 Where the vocabulary is unsure, understand() asks a second opinion by meaning
-(model/semantic.py: a small sentence model, ranked against example messages) and
+(model/language/semantic.py: a small sentence model, ranked against example messages) and
 combines the two; see understand(). Without that model the vocabulary answers alone.
 """
 
@@ -35,8 +35,8 @@ from typing import NamedTuple
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-TERMS_PATH = Path(__file__).parent / "content" / "terms.json"
-JOB_TITLES_PATH = Path(__file__).parent / "content" / "job_titles.json"
+TERMS_PATH = Path(__file__).parents[1] / "content" / "terms.json"
+JOB_TITLES_PATH = Path(__file__).parents[1] / "content" / "job_titles.json"
 
 TOPIC_THRESHOLD = 0.8  # below this a topic is only a hint ("digital", "borger")
 COMPETENCE_THRESHOLD = 0.8  # ... and so is a competence or a glossary term
@@ -819,7 +819,7 @@ ROLE_WORDS = 1  # a job named with this few other content words is a person pres
 def warm_up() -> bool:
     """Load the vocabulary and the semantic model and embed one message, so that no person's
     turn pays for it (start-up and `ask` call this). False when only the vocabulary is there."""
-    from . import semantic
+    from model.language import semantic
 
     _load()
     model = semantic.get()
@@ -834,7 +834,7 @@ def understand(text: str) -> Understanding:
     about a sub-area.
 
     The vocabulary reads it first. Where it is unsure (no topic found, or a message
-    mostly made of words it does not know), the semantic layer (model/semantic.py)
+    mostly made of words it does not know), the semantic layer (model/language/semantic.py)
     ranks competences, questions about the area and kinds of out-of-scope messages by
     meaning, and the two are combined: the vocabulary's clear findings stand, the model
     fills in what it could not place, and when the model's best guesses are close the
@@ -847,7 +847,7 @@ def understand(text: str) -> Understanding:
         return compared
     if not _unsure(lexical, evidence):
         return lexical
-    from . import semantic  # numpy and the model: only where a second opinion is needed
+    from model.language import semantic  # numpy and the model: only where a second opinion is needed
 
     model = semantic.get()
     if model is None:
@@ -979,7 +979,7 @@ def _compared_by_meaning(text: str, ev: _Evidence) -> tuple[str, str] | None:
     """The two competences of 'forskellen på at X og Y': each side by its own words when the
     vocabulary places it, else by the model when it says enough (MIN_SIDE words: 'a full
     rollout' beside 'a pilot' is a term's question, not a second competence)."""
-    from . import semantic
+    from model.language import semantic
 
     model = semantic.get()
     parts = [p.strip() for p in _SPLIT.split(text.lower()) if p.strip()]

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from . import content, relevance
-from .choices import plain_answer
-from .clicks import Ask, Button, More
+from model import content
+from model.clicks import Ask, Button, More
+from model.domain import relevance
+from model.language.choices import plain_answer
 
 
 @dataclass

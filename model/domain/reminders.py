@@ -42,9 +42,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
-from . import schedule, stamps
-from .docstore import UNCHANGED, CorruptDocument, Doc, DocStore, doc_name
-from .users import DELETING, USERS, change_part, iso, read_person
+from model import stamps
+from model.domain import schedule
+from model.domain.users import DELETING, USERS, change_part, iso, read_person
+from model.storage.docstore import UNCHANGED, CorruptDocument, Doc, DocStore, doc_name
 
 log = logging.getLogger("kompetencehjulet.nudges")
 
