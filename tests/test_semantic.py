@@ -97,6 +97,12 @@ def test_questions_about_the_area_itself(text, area):
             "development",
             ("process_mapping", "business_cases"),
         ),
+        # everyday ways of asking, without 'forskel'
+        ("hvad adskiller implementering fra innovation", "overview", ("implementation", "innovation")),
+        ("er udvikling og innovation ikke det samme?", "overview", ("development", "innovation")),
+        ("innovation eller implementering, hvad er hvad", "overview", ("innovation", "implementation")),
+        ("how is implementation different from development", "overview", ("implementation", "development")),
+        ("what separates development from innovation here", "overview", ("development", "innovation")),
     ],
 )
 def test_a_comparison_of_two_subareas_or_competences(text, topic, compared):
@@ -106,7 +112,7 @@ def test_a_comparison_of_two_subareas_or_competences(text, topic, compared):
 
 
 def test_unsure_meaning_offers_the_closest_competences():
-    u = understand("jeg vil gerne være bedre til det nye")
+    u = understand("jeg vil gerne blive bedre til det digitale")
     assert 2 <= len(u.alternatives) <= 3
     assert u.competence == u.alternatives[0]
     assert set(u.alternatives) <= {c for _, c in content.all_competences()}
@@ -119,6 +125,26 @@ def test_unsure_meaning_offers_the_closest_competences():
 def test_everyday_out_of_scope_stays_out(text):
     u = understand(text)
     assert (u.topic, u.intent) == (None, None)
+
+
+WORK_BUT_NOT_OURS = [  # work-sounding, but IT support, HR, office tools or facilities: the pointer
+    "der er ikke mere toner i kopimaskinen på kontoret",
+    "min bærbare lukker ned midt i et møde",
+    "må jeg maile en liste med borgernes cpr-numre til en anden afdeling",
+    "hvem sørger for nøglekort til vores nye vikar",
+    "hvordan registrerer jeg at jeg er syg i dag",
+    "kan du skrive et nyhedsbrev til personalet om sommerfesten",
+    "the vpn drops every time I work from home",
+    "I think I got a phishing mail asking me to confirm my login",
+    "who decides the holiday rota for the care home",
+    "how do I count rows in excel that contain a word",
+]
+
+
+@pytest.mark.parametrize("text", WORK_BUT_NOT_OURS)
+def test_work_messages_outside_the_area_get_the_pointer(text):
+    u = understand(text)
+    assert (u.topic, u.intent, u.competence) == (None, None, None)
 
 
 def test_without_the_model_the_vocabulary_still_answers(monkeypatch):
@@ -158,7 +184,7 @@ def _buttons(chat) -> list[dict]:
 
 
 async def test_did_you_mean_offers_buttons_and_a_click_answers(da):
-    reply = await da.send("jeg vil gerne være bedre til det nye")
+    reply = await da.send("jeg vil gerne blive bedre til det digitale")
     assert content.t("da", "msg.did_you_mean") in reply
     assert content.t("da", "msg.out_of_scope") not in reply
     buttons = _buttons(da)
@@ -203,7 +229,7 @@ async def test_the_wheel_question_names_its_four_areas(en):
 
 async def test_ask_json_reports_the_alternatives():
     unsure, clear = await offline.answer_all(
-        ["jeg vil gerne være bedre til det nye", "hvordan griber vi et udbud an"], None, None
+        ["jeg vil gerne blive bedre til det digitale", "hvordan griber vi et udbud an"], None, None
     )
     assert len(unsure["alternatives"]) >= 2
     assert clear["alternatives"] == []
@@ -222,7 +248,7 @@ def _holdout():
 
 
 # what the bot achieved on tests/data/holdout_blind.jsonl when this was written, less 3 points
-FLOOR = {"topic": 81.5, "competence": 76.9, "role": 86.1, "intent": 87.8}
+FLOOR = {"topic": 84.4, "competence": 78.0, "role": 87.8, "intent": 89.0}
 
 
 async def test_blind_holdout_stays_above_its_floor():

@@ -445,6 +445,10 @@ def test_a_sub_area_question_keeps_competence_none(text, topic):
         ("what do I need as a teacher?", "role", "frontline", None),
         ("jeg er pædagogmedhjælper", "role", "frontline", None),
         ("er det her overhovedet relevant for mig som pædagog?", "role", "frontline", None),
+        # what the job needs of the area, the area named: the area is the topic
+        ("hvad skal jeg kunne inden for udvikling og implementering som sosu-hjælper", "role", "frontline", "overview"),
+        ("hvad forventes der af mig som systemejer i udvikling og implementering", "role", "it", "overview"),
+        ("what does a caseworker need from the development part?", "role", "administrative", "development"),
         ("hvad betyder innovation for en pædagog", "question", "frontline", "innovation"),
         ("hvordan kan jeg som sagsbehandler bruge lean", "improve", "administrative", "development"),
         ("hvad er forandringsledelse for en leder", "question", "manager", "innovation"),
@@ -560,6 +564,27 @@ def test_match_role_says_none_when_no_job_is_named(text):
     assert U.match_role(text) is None
 
 
+@pytest.mark.parametrize(
+    ("text", "role"),
+    [
+        # a message that opens with the writer's job
+        ("kulturformidler. hvordan bruger vi nye digitale værktøjer i formidlingen", "frontline"),
+        ("afdelingssygeplejerske her, personalet vil ikke bruge de nye tablets", "manager"),
+        ("projektleder. sygeplejerskerne tager altid ordet på vores møder, hvad gør jeg", "project_lead"),
+        ("ydelsesrådgiver her, hvorfor skal vi spørge borgerne om noget", "administrative"),
+        ("lean consultant here, how do I get staff to map their own processes", "specialist"),
+        # where they sit
+        ("jeg sidder i lønkontoret og skal være med til at vælge nyt system", "administrative"),
+        ("jeg arbejder i den kommunale tandpleje og vil gerne give input til systemet", "frontline"),
+        ("I work in business services and companies complain about our portal", "administrative"),
+        # several people named, none of them the writer
+        ("ergoterapeuter og planlæggere er aldrig enige i vores gruppe", None),
+    ],
+)
+def test_the_writer_s_job_from_an_opening_title_or_a_workplace(text, role):
+    assert U.understand(text).role == role
+
+
 def test_job_titles_map_to_known_roles_without_clashes():
     vocab = U._load()
     assert len(TITLES["titles"]["da"]) >= 80 and len(TITLES["titles"]["en"]) >= 40
@@ -592,3 +617,18 @@ def test_commands_still_win_and_carry_a_named_role():
     assert understand("hvad kan du hjælpe med som leder").intent == "help"  # a strong command does not
     u = understand("test mig i business cases")
     assert (u.intent, u.topic, u.competence) == ("assessment", "development", "business_cases")
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("jeg vil opdatere min stilling", "profile"),
+        ("update my job title please", "profile"),
+        ("kan du vise hvad vi snakkede om i går", "history"),
+        ("what we talked about last time", "history"),
+        ("rate my skills", "assessment"),
+        ("kan jeg få mine svar som en fil", "export"),
+    ],
+)
+def test_everyday_wordings_of_commands(text, intent):
+    assert U.understand(text).intent == intent

@@ -316,6 +316,11 @@ class _Titles:
                 continue
             n, title, quality = hit
             context = self._context(toks, i)
+            if context is None and i == 0 and not title.ending and not title.needs_context:
+                # 'HR-konsulent. hvad kan vi ...', 'projektleder her': the writer opens with their job
+                # (not 'ergoterapeuter og planlæggere ...': a list of others)
+                if toks[i + n : i + n + 1] not in (["og"], ["and"], ["eller"], ["or"]):
+                    context = "self"
             whole = all(t in self.fillers for j, t in enumerate(toks) if not i <= j < i + n)
             if title.ending and context not in ("self", "for") and not whole:
                 context = "named"  # 'projektlederen', 'sagsbehandlerne', 'the developers': other people
@@ -365,7 +370,7 @@ class _Titles:
         languages = tuple(lang for _, _, _, lang in places if lang)
         for i, n, role, _ in places:
             k = i
-            while k > 0 and toks[k - 1] in self.articles:
+            while k > 0 and toks[k - 1] in self.skip and i - k < TITLE_CONTEXT:  # 'i den kommunale tandpleje'
                 k -= 1
             cued = self._ends_with(toks[max(0, k - TITLE_CONTEXT) : k], self.workplace_cues)
             if cued or (bare and all(t in self.stops for j, t in enumerate(toks) if not i <= j < i + n)):
@@ -776,8 +781,11 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
 
     confidence = _confidence(t_score, topics[1][0] if len(topics) > 1 else 0.0)
     if topic in vocab.umbrellas and role is not None:
-        # the area as a whole for a job: 'er det her relevant for mig som pædagog?'
-        return Understanding(None, "role", language, confidence, role=role), evidence
+        # the area as a whole for a job: 'er det her relevant for mig som pædagog?'; asked what the
+        # job needs of the area ('hvad skal jeg kunne inden for udvikling og implementering'), the
+        # area is the topic
+        area = "overview" if cues.get("role") else None
+        return Understanding(area, "role", language, confidence, role=role), evidence
     close = tuple(n for v, _, n in topics if v >= TOPIC_THRESHOLD and v >= AMBIGUITY_RATIO * t_score)
     kind = "question"
     if topic not in vocab.umbrellas:
@@ -804,6 +812,7 @@ CLOSE_SIMILARITY = 0.012  # semantic runner-ups within this of the best are offe
 MAX_OFFERED = 3
 MIN_SIDE = 4  # words one side of a comparison needs to be placed by meaning
 MIN_WORDS = 3  # 'digital', 'hvad nu': too little to place by meaning
+OOS_MARGIN = 0.005  # an out-of-scope kind this little ahead of the area, with no out-of-scope word, is a tie
 ROLE_WORDS = 1  # a job named with this few other content words is a person presenting themselves
 
 
@@ -893,8 +902,14 @@ def _combine(u: Understanding, ev: _Evidence, ranked) -> Understanding:
             return _semantic_competence(u, ev, competences, None)
         return u
     if u.topic is None:
-        if kind in ("oos", "self"):  # not about the area (or only a job title): as the vocabulary said
+        # not about the area (or only a job title), as the vocabulary said: an out-of-scope kind
+        # clearly ahead, or ahead at all where the message has an out-of-scope word ('lønseddel')
+        if kind == "self" or (kind == "oos" and (ev.oos or _oos_lead(labels) >= OOS_MARGIN)):
             return u
+        if kind == "oos":  # a near tie with the area, and no out-of-scope word: the area's best guess
+            kind, _, name = next(x[0] for x in labels if not x[0].startswith("oos:")).partition(":")
+            if kind == "self":
+                return u
         if kind == "area":
             intent = "term" if name == "premises" and ev.cues.get("define") else "question"
             return Understanding("overview", intent, u.language, 0.5, role=role, area=name, source="semantic")
@@ -908,6 +923,13 @@ def _combine(u: Understanding, ev: _Evidence, ranked) -> Understanding:
     if u.competence not in top:
         return _semantic_competence(u, ev, competences, None)
     return u
+
+
+def _oos_lead(labels: tuple[tuple[str, float], ...]) -> float:
+    """How far the closest out-of-scope kind is ahead of the closest label about the area."""
+    oos = next((s for label, s in labels if label.startswith("oos:")), 0.0)
+    inside = next((s for label, s in labels if label.startswith(("competence:", "area:"))), 0.0)
+    return oos - inside
 
 
 def _semantic_competence(
