@@ -56,16 +56,31 @@ class Chat:
                     return att.content["actions"][0]["data"]["nonce"]
         raise AssertionError("no Adaptive Card was sent")
 
-    async def submit_check(self, implementation: str, development: str, innovation: str) -> str:
-        """Open the quick check and submit its card with these scores; returns its nonce."""
+    async def submit_check(
+        self, implementation: str, development: str, innovation: str, note: str | None = None
+    ) -> tuple[str, str]:
+        """Open the quick check and submit its card with these scores (and the note, when
+        given); returns its nonce and what the bot said."""
         nonce = await self.card_nonce()
-        await self.send(
-            value={
-                "kh": "quick",
-                "nonce": nonce,
-                "implementation": implementation,
-                "development": development,
-                "innovation": innovation,
-            }
-        )
-        return nonce
+        value = {
+            "kh": "quick",
+            "nonce": nonce,
+            "implementation": implementation,
+            "development": development,
+            "innovation": innovation,
+        }
+        if note is not None:
+            value["note"] = note
+        return nonce, await self.send(value=value)
+
+    def buttons(self) -> list[dict]:
+        """Every button of every card in the last reply (hero cards and Adaptive Cards)."""
+        from dialogs.cards import card_buttons
+
+        return [
+            b
+            for a in self.last
+            for att in a.attachments or []
+            if isinstance(att.content, dict)
+            for b in card_buttons(att.content)
+        ]

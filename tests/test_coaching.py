@@ -22,15 +22,7 @@ MONDAY = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
 
 
 def _buttons(chat: Chat) -> list[dict]:
-    from dialogs.cards import card_buttons
-
-    return [
-        b
-        for a in chat.last
-        for att in a.attachments or []
-        if isinstance(att.content, dict)
-        for b in card_buttons(att.content)
-    ]
+    return chat.buttons()
 
 
 async def _check(chat: Chat, implementation="2", development="4", innovation="1") -> str:

@@ -293,31 +293,12 @@ def test_read_more_after_a_topic_answer_does_not_list_its_competences_again():
 
 # -- in the conversation -------------------------------------------------------------------------------
 async def _check_with_note(chat: Chat, note: str, scores=("2", "3", "3")) -> str:
-    nonce = await chat.card_nonce()
-    implementation, development, innovation = scores
-    saved = await chat.send(
-        value={
-            "kh": "quick",
-            "nonce": nonce,
-            "implementation": implementation,
-            "development": development,
-            "innovation": innovation,
-            "note": note,
-        }
-    )
+    _, saved = await chat.submit_check(*scores, note=note)
     return saved + "\n" + await chat.send("nej" if chat.locale.startswith("da") else "no")
 
 
 def _buttons(chat: Chat) -> list[dict]:
-    from dialogs.cards import card_buttons
-
-    return [
-        b
-        for a in chat.last
-        for att in a.attachments or []
-        if isinstance(att.content, dict)
-        for b in card_buttons(att.content)
-    ]
+    return chat.buttons()
 
 
 @pytest.mark.parametrize("locale", ["da-DK", "en-US"])

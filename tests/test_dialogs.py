@@ -97,7 +97,8 @@ async def test_quick_check_by_typed_numbers_in_five_turns(da):
 async def _quick_check(chat: Chat, implementation: str, development: str, innovation: str) -> str:
     """Onboard, open the check and submit the card; returns the card's nonce."""
     await _onboard(chat)
-    return await chat.submit_check(implementation, development, innovation)
+    nonce, _ = await chat.submit_check(implementation, development, innovation)
+    return nonce
 
 
 async def _card_nonce(chat: Chat) -> str:
