@@ -488,3 +488,16 @@ async def test_goals_before_any_check_offer_the_check_and_an_own_goal(da):
     await da.send("Bed om en business case i næste projekt")
     stored = (await da.users.get(da.key))["goals"]
     assert [g["competence"] for g in stored] == ["business_cases"]
+
+
+async def test_a_note_that_names_nothing_is_thanked_without_a_promise_the_offer_cannot_keep(da):
+    """'Jeg bruger den, når jeg foreslår et mål' followed by an offer that ignored the note
+    read as a broken promise: the thanks for such a note promises nothing, and the offer
+    does not claim 'Du skrev …'."""
+    from test_dialogs import _onboard
+
+    await _onboard(da, role="1", level="1")
+    reply = await _check_with_note(da, "mere tid til borgerne")
+    assert content.t("da", "coaching.note_thanks") in reply
+    assert "foreslår et mål" not in content.t("da", "coaching.note_thanks")
+    assert "Du skrev" not in reply
