@@ -84,3 +84,14 @@ class Chat:
             if isinstance(att.content, dict)
             for b in card_buttons(att.content)
         ]
+
+
+async def _onboard(chat: Chat, role="2", level="2") -> None:
+    """Onboard with typed answers: greet, pick the job (`role`) and the level, as a person would."""
+    await chat.send("hej")
+    await chat.send(role)
+    await chat.send(level)
+
+
+async def _card_nonce(chat: Chat) -> str:
+    return await chat.card_nonce()

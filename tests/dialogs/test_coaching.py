@@ -10,9 +10,8 @@ import subprocess
 from datetime import datetime, timezone
 
 import pytest
-from chat import Chat
+from chat import Chat, _onboard
 from conftest import ROOT, BotServer, Connector, TeamsUser, buttons_of, say
-from test_dialogs import _onboard
 
 from model import content
 from model.domain import coaching, goals

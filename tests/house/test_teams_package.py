@@ -18,7 +18,7 @@ from referencing.exceptions import NoSuchResource
 import bot.ops.teams_package as tp
 from model.content import texts
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SCHEMAS = REPO.parent / "shared" / "schemas"
 MANIFEST_SCHEMA = SCHEMAS / "teams-manifest-v1.29.schema.json"
 LOCALIZATION_SCHEMA = SCHEMAS / "teams-localization.schema.json"

@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from chat import _card_nonce, _onboard
 from conftest import TeamsUser, say
-from test_dialogs import _card_nonce, _onboard
 from test_teams_behaviour import in_team
 
 from dialogs.cards import card_buttons

@@ -19,7 +19,7 @@ import pytest
 from model import content
 
 TERMINOLOGY = json.loads(
-    (Path(__file__).resolve().parents[1] / "model" / "content" / "terminology.json").read_text(encoding="utf-8")
+    (Path(__file__).resolve().parents[2] / "model" / "content" / "terminology.json").read_text(encoding="utf-8")
 )
 VOCABULARY = ("aliases", "words")  # what people type, not text they read
 

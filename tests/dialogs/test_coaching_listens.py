@@ -303,7 +303,7 @@ def _buttons(chat: Chat) -> list[dict]:
 
 @pytest.mark.parametrize("locale", ["da-DK", "en-US"])
 async def test_a_care_workers_note_is_acknowledged_and_steers_the_offer(tmp_path, locale):
-    from test_dialogs import _onboard
+    from chat import _onboard
 
     chat = Chat(tmp_path, locale=locale)
     lang = locale[:2]
@@ -326,7 +326,7 @@ async def test_a_care_workers_note_is_acknowledged_and_steers_the_offer(tmp_path
 
 
 async def test_an_own_goal_is_filed_where_its_words_belong_and_shown_once(da):
-    from test_dialogs import _onboard
+    from chat import _onboard
 
     await _onboard(da, role="1", level="1")
     await _check_with_note(da, "")
@@ -345,7 +345,7 @@ async def test_an_own_goal_is_filed_where_its_words_belong_and_shown_once(da):
 
 
 async def test_done_then_new_goal_never_offers_the_step_just_done(en):
-    from test_dialogs import _onboard
+    from chat import _onboard
 
     await _onboard(en, role="1", level="1")
     await _check_with_note(en, "")
@@ -360,7 +360,7 @@ async def test_done_then_new_goal_never_offers_the_step_just_done(en):
 
 
 async def test_goals_follow_the_language_in_use(da):
-    from test_dialogs import _onboard
+    from chat import _onboard
 
     await _onboard(da)
     await _check_with_note(da, "")
@@ -403,7 +403,7 @@ async def test_ask_chooses_the_steps_written_for_the_role(monkeypatch, role, lev
 
 
 async def test_pick_another_goal_does_not_offer_the_step_just_dropped(da):
-    from test_dialogs import _onboard
+    from chat import _onboard
 
     await _onboard(da, role="1", level="1")
     await _check_with_note(da, "")
@@ -477,7 +477,7 @@ async def test_a_note_steers_the_offer_and_more_works_over_http(tmp_path, connec
 async def test_goals_before_any_check_offer_the_check_and_an_own_goal(da):
     """A manager who asked about business cases and types `mål` before any check can still
     write a goal of their own there and then."""
-    from test_dialogs import _onboard
+    from chat import _onboard
 
     await _onboard(da, role="5", level="3")
     reply = await da.send("mål")
@@ -494,7 +494,7 @@ async def test_a_note_that_names_nothing_is_thanked_without_a_promise_the_offer_
     """'Jeg bruger den, når jeg foreslår et mål' followed by an offer that ignored the note
     read as a broken promise: the thanks for such a note promises nothing, and the offer
     does not claim 'Du skrev …'."""
-    from test_dialogs import _onboard
+    from chat import _onboard
 
     await _onboard(da, role="1", level="1")
     reply = await _check_with_note(da, "mere tid til borgerne")

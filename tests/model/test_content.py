@@ -12,8 +12,8 @@ _SEED = Path("shared") / "seed" / "000_afbf79d9b71c0bba.txt"
 # the source text sits beside the checkout (/work/shared next to /work/main), or beside the
 # folder of worktrees (/work/shared next to /work/wt/NAME)
 SOURCE = next(
-    (p / _SEED for p in Path(__file__).resolve().parents[1:4] if (p / _SEED).exists()),
-    Path(__file__).resolve().parents[2] / _SEED,
+    (p / _SEED for p in Path(__file__).resolve().parents[2:5] if (p / _SEED).exists()),
+    Path(__file__).resolve().parents[3] / _SEED,
 )
 
 

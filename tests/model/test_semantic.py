@@ -18,7 +18,7 @@ from model.domain import answers
 from model.language import semantic
 from model.language.understanding import understand
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # ------------------------------------------------------------------ model level

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from chat import _card_nonce, _onboard
 from conftest import Connector, TeamsUser, buttons_of, say
-from test_dialogs import _card_nonce, _onboard
 
 from model import content
 from model.language.readability import PLAIN_LIMIT, is_label, lix

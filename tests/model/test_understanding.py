@@ -17,7 +17,7 @@ import pytest
 from model.language import understanding as U
 from model.language.understanding import Understanding, understand
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EVAL_SET = ROOT / "tests" / "data" / "questions.jsonl"
 HOLDOUT_SET = ROOT / "tests" / "data" / "questions_holdout.jsonl"
 TERMS = json.loads(U.TERMS_PATH.read_text(encoding="utf-8"))

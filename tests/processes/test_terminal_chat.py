@@ -19,7 +19,7 @@ from model.domain import answers, goals, relevance
 from model.domain.users import Users, user_key
 from model.storage.tinydb_store import TinyDBStore
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_chat(data_dir: Path, typed: str, *args: str, timeout: int = 60) -> subprocess.CompletedProcess:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from chat import Chat
+from chat import Chat, _card_nonce, _onboard
 
 from dialogs.cards import card_buttons
 
@@ -68,12 +68,6 @@ async def test_language_switch_is_remembered(da):
     assert "Your profile" in reply
 
 
-async def _onboard(chat: Chat, role="2", level="2") -> None:
-    await chat.send("hej")
-    await chat.send(role)
-    await chat.send(level)
-
-
 async def test_quick_check_by_typed_numbers_in_five_turns(da):
     await _onboard(da)
     reply = await da.send("vurdering")
@@ -99,10 +93,6 @@ async def _quick_check(chat: Chat, implementation: str, development: str, innova
     await _onboard(chat)
     nonce, _ = await chat.submit_check(implementation, development, innovation)
     return nonce
-
-
-async def _card_nonce(chat: Chat) -> str:
-    return await chat.card_nonce()
 
 
 async def test_quick_check_by_card_submit_and_invalid_submits_are_reasked(en):

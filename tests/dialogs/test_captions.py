@@ -6,7 +6,7 @@ from __future__ import annotations
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import HeroCard
-from test_dialogs import _onboard
+from chat import _onboard
 
 from bot.captions import hold_captions, release_caption
 from bot.turn_errors import apologising_error_handler
