@@ -3,7 +3,7 @@
     .venv/bin/python docs/screenshots.py            # writes docs/webchat-*.png
     .venv/bin/python docs/screenshots.py --out DIR
 
-The same machinery as tests/test_browser.py: the real app (`python app.py`, local mode,
+The same machinery as tests/processes/test_browser.py: the real app (`python app.py`, local mode,
 a fresh temporary data directory), the official Web Chat bundle from npm, the system
 Chromium driven by Playwright. Needs Chromium, Node.js/npm and the `playwright` package.
 """

@@ -3,7 +3,7 @@
 Texts live in one file per language so translators never touch code; this module is the
 only place that knows the layout of da.json, en.json, wheel.json and relevance.json. The
 vocabulary (terms.json, job_titles.json) is read by `model/language/understanding.py`,
-which owns its layout; terminology.json (the chosen terms) only by tests/test_terminology.py.
+which owns its layout; terminology.json (the chosen terms) only by tests/model/test_terminology.py.
 """
 
 from __future__ import annotations

@@ -282,7 +282,7 @@ def prepare(with_offline_directline: bool = False) -> dict:
     return tools
 
 
-# -- the journey through the page, shared by tests/test_browser.py and docs/screenshots.py ----------
+# -- the journey through the page, shared by tests/processes/test_browser.py and docs/screenshots.py ----------
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 

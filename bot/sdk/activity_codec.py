@@ -8,7 +8,7 @@ model class gets a plan once (attribute, JSON key, kind) and the walk follows th
 Only the shapes a Bot Framework activity takes are handled: strings, numbers, booleans,
 `object` (plain JSON), ISO datetimes, nested models, lists and dicts of them. Anything
 else raises `Unsupported`, and the caller hands the whole value to msrest instead, so
-the result never differs from msrest's; `tests/test_activity_codec.py` compares the two
+the result never differs from msrest's; `tests/dialogs/test_activity_codec.py` compares the two
 on every shape the bot sends and receives.
 """
 

@@ -28,7 +28,7 @@ This file changes no SDK module or class: the adapter is given this authenticati
 its private `_create_turn_context` and swaps each turn context's `__class__`; and
 `bot/auth.py` replaces the SDK's class attribute `JwtTokenExtractor.metadataCache`.)
 What this file relies on beyond the SDK's public API, all pinned by
-`tests/test_connector_reuse.py::test_the_sdk_internals_this_reply_path_relies_on`, which
+`tests/protocol/test_connector_reuse.py::test_the_sdk_internals_this_reply_path_relies_on`, which
 fails loudly if an SDK upgrade moves them:
 
 * on each `ConnectorClient` it builds (its own instances, never shared with the SDK) it

@@ -466,7 +466,7 @@ SEAMS = [
         "msrest-model-maps",
         "msrest models' _attribute_map (attribute -> JSON key and type), _validation and _subtype_map",
         "bot/activity_checks.py (input checks) and bot/sdk/activity_codec.py (planned serialisation)",
-        "msrest/serialization.py of the new release, and tests/test_activity_codec.py",
+        "msrest/serialization.py of the new release, and tests/dialogs/test_activity_codec.py",
         ("_attribute_map", "_validation", "_subtype_map"),
         _msrest_models,
     ),
@@ -515,7 +515,7 @@ def test_every_private_seam_is_listed():
     named = {name for seam in SEAMS for name in seam.names}
     unlisted = {name: places for name, places in private_uses().items() if name not in named}
     assert not unlisted, (
-        "production code reaches library internals that tests/test_seams.py does not pin; add a Seam "
+        "production code reaches library internals that tests/house/test_seams.py does not pin; add a Seam "
         f"(what, where, what to check after an upgrade) for: {sorted(unlisted.items())}"
     )
     used = set(private_uses())

@@ -329,7 +329,7 @@ def test_weather_example_exactly():
 
 
 def test_ambiguous_message_offers_two_topics():
-    # ('hvad er forskellen på implementering og innovation?' is a comparison: tests/test_semantic.py)
+    # ('hvad er forskellen på implementering og innovation?' is a comparison: tests/model/test_semantic.py)
     u = understand("implementering eller innovation?")
     assert u.intent == "question" and u.ambiguous
     assert set(u.alternatives) == {"implementation", "innovation"}

@@ -2,8 +2,8 @@
 of the due people by tenant, each person is sent once, a tenant's share is in one
 instance at a time, and a dead instance's shares are taken over when its claims run out.
 Two WaveShares on one MemoryStore stand for two instances on one Blob container (the
-claims' conditional writes behave the same on every backend: tests/test_docstore_contract.py);
-tests/test_scale_out.py runs real instances on Azurite."""
+claims' conditional writes behave the same on every backend: tests/processes/test_docstore_contract.py);
+tests/processes/test_scale_out.py runs real instances on Azurite."""
 
 from __future__ import annotations
 
