@@ -19,7 +19,12 @@ import bot.ops.teams_package as tp
 from model.content import texts
 
 REPO = Path(__file__).resolve().parents[2]
-SCHEMAS = REPO.parent / "shared" / "schemas"
+# the schemas sit beside the checkout (/work/shared next to /work/main), or beside the folder of
+# worktrees (/work/shared next to /work/wt/NAME)
+SCHEMAS = next(
+    (p / "shared" / "schemas" for p in REPO.parents[:2] if (p / "shared" / "schemas").exists()),
+    REPO.parent / "shared" / "schemas",
+)
 MANIFEST_SCHEMA = SCHEMAS / "teams-manifest-v1.29.schema.json"
 LOCALIZATION_SCHEMA = SCHEMAS / "teams-localization.schema.json"
 APP_ID = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
