@@ -25,7 +25,7 @@ from typing import Any
 
 from model import content
 from model.clicks import Button, Goal
-from model.domain.users import USERS, iso
+from model.domain.users import DELETING, USERS, iso
 from model.storage.docstore import UNCHANGED, Doc, DocStore
 
 GOALS = "goals"
@@ -123,6 +123,8 @@ class Goals:
         def change(doc: Doc) -> Any:
             if not doc:
                 return None  # no person: nothing to attach a goal to
+            if doc.get(DELETING):
+                return UNCHANGED  # a deletion has begun: nothing is added after it
             goals = doc.setdefault(GOALS, [])
             same = next((g for g in goals if g.get("status") == OPEN and _same(g, fields)), None)
             if same:

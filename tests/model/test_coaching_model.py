@@ -183,6 +183,25 @@ def test_a_json_resources_file_works_and_its_syntax_errors_name_the_line(tmp_pat
 
 
 # -- goals ---------------------------------------------------------------------------------------
+async def test_a_goal_clicked_while_a_deletion_runs_is_not_added():
+    """A deletion marks the person's document first; a goal button clicked in that moment
+    adds nothing the deletion's later steps could miss."""
+    from model.domain.users import DELETING, USERS
+
+    store = MemoryStore()
+    users, store_goals = Users(store), goals.Goals(store)
+    key = "t|p"
+    await users.save_profile(key, NOW, role="frontline", level="use")
+
+    def mark(doc: dict) -> None:
+        doc[DELETING] = True
+
+    await store.update(USERS, key, mark)
+    goal, _ = await store_goals.add(key, {"competence": None, "kind": "own", "text": "Lære noget"}, NOW)
+    assert goal is None
+    assert not (await users.get(key)).get("goals")
+
+
 async def test_goals_are_set_once_closed_once_and_kept_to_three_open():
     store = MemoryStore()
     users, store_goals = Users(store), goals.Goals(store)
