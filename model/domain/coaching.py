@@ -373,15 +373,14 @@ def role_competences(role: str, level: str | None) -> list[str]:
 
 # -- what the person wrote ----------------------------------------------------------------
 def pointed_competence(text: str, role: str | None = None, level: str | None = None) -> str | None:
-    """The competence a note or an own goal points to, through the same understanding as a
+    """The competence a note or an own goal points to, through the same vocabulary as a
     question: a competence named, else the person's first competence of a sub-area named
-    clearly; None when it points at neither. Only what the words name counts: the offer
-    says it back ("Du skrev, at du gerne vil …"), and a meaning the semantic layer ranked
-    is a guess a question may act on (it can be asked again) but a note may not be
-    credited with. (Not cached: a note is personal data.)"""
-    understood = understand(text or "")
-    if understood.source == "semantic":
-        return None
+    clearly; None when it points at neither. Only what the words name counts, so the
+    semantic layer is not asked: the offer says it back ("Du skrev, at du gerne vil …"),
+    and a meaning the model ranked is a guess a question may act on (it can be asked
+    again) but a note may not be credited with. That also keeps the model out of every
+    nudge and `historik`, which read the note again. (Not cached: a note is personal data.)"""
+    understood = understand(text or "", by_meaning=False)
     if understood.competence:
         return understood.competence
     if understood.topic in content.subarea_ids() and understood.confidence >= TOPIC_THRESHOLD:

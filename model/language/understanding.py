@@ -828,7 +828,7 @@ def warm_up() -> bool:
     return model is not None
 
 
-def understand(text: str) -> Understanding:
+def understand(text: str, by_meaning: bool = True) -> Understanding:
     """Classify one message. Out of scope (lunch, salary, IT support...) gives
     topic, intent and role None: the bot must never pretend such a question is
     about a sub-area.
@@ -838,8 +838,12 @@ def understand(text: str) -> Understanding:
     ranks competences, questions about the area and kinds of out-of-scope messages by
     meaning, and the two are combined: the vocabulary's clear findings stand, the model
     fills in what it could not place, and when the model's best guesses are close the
-    answer offers them ('alternatives': competence ids)."""
+    answer offers them ('alternatives': competence ids). `by_meaning=False` reads by the
+    words alone, as the bot does without the model: for what may only be credited to
+    what the words name (a note said back to its writer), and without the model's cost."""
     lexical, evidence = _lexicon(text)
+    if not by_meaning:
+        return lexical
     if evidence.command and evidence.unexplained < MANY_UNEXPLAINED:
         return lexical  # 'start', 'slet mine data': a command; in a long message it may be a verb
     compared = _comparison(text, lexical, evidence)

@@ -221,3 +221,17 @@ async def test_goals_are_set_once_closed_once_and_kept_to_three_open():
     assert (await store_goals.close(key, fire["id"], goals.DONE, NOW))["status"] == "done"
     assert await store_goals.close(key, fire["id"], goals.DONE, NOW) is None
     assert "Fire: klaret 1. december 2026" in goals.goal_line("da", goals.closed_goals(await users.get(key))[-1])
+
+
+def test_a_note_is_read_by_its_words_alone_and_never_asks_the_model(monkeypatch):
+    """The nudge and `historik` read the note again for every person: the semantic model
+    (5-50 ms a message) must not run there, and a note is credited only with what its
+    words name."""
+    from model.language import semantic
+
+    def no_model():
+        raise AssertionError("the semantic model was asked for a note")
+
+    monkeypatch.setattr(semantic, "get", no_model)
+    assert coaching.pointed_competence("Jeg vil lave en business case for vores nye app") == "business_cases"
+    assert coaching.pointed_competence("mere tid til borgerne", "frontline", "use") is None
