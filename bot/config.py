@@ -67,6 +67,7 @@ class Config:
     NUDGES: str = "on"
     NUDGE_INTERVAL_SECONDS: float = 60.0
     NUDGE_RATE_PER_SECOND: float = 50.0  # Teams: 50 requests/s per app per tenant (docs dated 2026-10-08)
+    NUDGE_STOP_GRACE_SECONDS: float = 10.0  # on SIGTERM: how long claimed nudges may take to finish
     MAX_BODY_BYTES: int = 256 * 1024
     # Slow clients (bot/http/serving.py): a request head must be complete this long after the
     # connection (or the request) began, a body arrive this long after its head (408).
@@ -136,6 +137,7 @@ class Config:
             NUDGES=(_env("NUDGES", "on") or "on").lower(),
             NUDGE_INTERVAL_SECONDS=float(_env("NUDGE_INTERVAL_SECONDS", "60") or 60),
             NUDGE_RATE_PER_SECOND=float(_env("NUDGE_RATE_PER_SECOND", "50") or 50),
+            NUDGE_STOP_GRACE_SECONDS=float(_env("NUDGE_STOP_GRACE_SECONDS", "10") or 10),
             HTTP_HEADER_TIMEOUT_SECONDS=float(_env("HTTP_HEADER_TIMEOUT_SECONDS", "10") or 10),
             HTTP_BODY_TIMEOUT_SECONDS=float(_env("HTTP_BODY_TIMEOUT_SECONDS", "10") or 10),
             HTTP_MAX_CONNECTIONS=int(_env("HTTP_MAX_CONNECTIONS", "1000") or 1000),

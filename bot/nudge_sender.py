@@ -11,6 +11,13 @@ and settled (stored as handled) after the connector answers. A crash between the
 leaves a claim, and the next run counts a claimed slot as delivered: nobody gets a nudge
 twice. The cost: a nudge whose request had not left the process when it died is skipped
 (at most the one or two in flight; that person's next slot comes as usual).
+
+A clean stop (SIGTERM or SIGINT: a scale-in, a deploy; bot/http/serving.py) calls `stop()`:
+no slot is claimed from then on (a worker waiting for its tenant's pace or for a person
+leaves that person unclaimed and due, for the next run or another instance), and the
+nudges already claimed finish, retries included, and are settled, for at most
+NUDGE_STOP_GRACE_SECONDS. So a clean stop loses nobody; only a nudge still unsettled when
+the grace runs out is cut off, as in a crash.
 """
 
 from __future__ import annotations
@@ -133,6 +140,30 @@ class NudgeSender:
         self.base_delay = base_delay
         self._buckets: dict[str, TokenBucket] = {}
         self._running = asyncio.Lock()
+        self.stopping = False  # set by stop(): no slot is claimed from then on
+        self._claimed = 0  # nudges claimed and not yet settled
+        self._settled = asyncio.Event()  # set while _claimed is 0
+        self._settled.set()
+
+    async def stop(self, grace: float) -> int:
+        """Claim no more slots and wait, at most `grace` seconds, until every nudge already
+        claimed is sent (or refused) and settled. Returns how many are still unsettled (0 on
+        a clean stop); cancelling the run then cuts those off, as a crash would."""
+        self.stopping = True
+        try:
+            await asyncio.wait_for(self._settled.wait(), grace)
+        except TimeoutError:
+            log.warning("stopping: %d nudges still in flight after %g s are cut off", self._claimed, grace)
+        return self._claimed
+
+    def _claim_begins(self) -> None:
+        self._claimed += 1
+        self._settled.clear()
+
+    def _claim_ends(self) -> None:
+        self._claimed -= 1
+        if self._claimed == 0:
+            self._settled.set()
 
     def _bucket(self, tenant: str | None) -> TokenBucket:
         key = tenant or "-"
@@ -157,6 +188,8 @@ class NudgeSender:
                 # A few workers pulling people, not a task per person: a wave of 50,000 would
                 # otherwise start 50,000 tasks in one loop pass and stall every chat meanwhile.
                 for key in pending:
+                    if self.stopping:  # a clean stop: whoever is left stays due, unclaimed
+                        break
                     try:
                         with one_read_per_turn():  # the person is read once per nudge, not per step
                             report.outcomes[await self._one(key, now, report, moves)] += 1
@@ -176,7 +209,9 @@ class NudgeSender:
             # limited to this instance's shares (`only`) marks it too: the due scan never looks
             # back less than SCAN_BACK, and a dead instance's shares are taken over within
             # seconds (model/storage/wave_shares.py), so the others' people are still found.
-            await self.services.reminders.mark_run(now)
+            # A run cut short by stop() does not: the next one scans back as after a crash.
+            if not self.stopping:
+                await self.services.reminders.mark_run(now)
         report.seconds = time.perf_counter() - started
         log.info("nudge run: %s", report.as_dict())
         return report
@@ -201,17 +236,30 @@ class NudgeSender:
         lang = content.normalise_language(language if isinstance(language, str) else "da")
         activity = as_activity(nudges.nudge_reply(lang, doc, slot))
         await bucket.take()
+        counted = False  # a claim was tried: stop() waits for this nudge until it is settled
 
         async def claim() -> bool:
+            nonlocal counted
+            if not counted:
+                if self.stopping:  # checked and counted with no await between: stop() sees every claim
+                    return False
+                self._claim_begins()
+                counted = True
             return await reminders.claim(key, slot)
 
-        outcome = await self._deliver(reference, activity, bucket, report, claim)
-        if outcome != "claimed_elsewhere":
-            await reminders.settle(key, plan.slot, outcome, now, moves)
-        goal = goals.current_goal(doc)
-        if outcome == "sent" and goal is not None:  # the goal was followed up: the person sees when
-            await self.services.goals.mark_asked(key, goal["id"], now)
-        return outcome
+        try:
+            outcome = await self._deliver(reference, activity, bucket, report, claim)
+            if outcome == "claimed_elsewhere" and not counted:
+                return "stopped"  # not claimed: still due, for the next run or another instance
+            if outcome != "claimed_elsewhere":
+                await reminders.settle(key, plan.slot, outcome, now, moves)
+            goal = goals.current_goal(doc)
+            if outcome == "sent" and goal is not None:  # the goal was followed up: the person sees when
+                await self.services.goals.mark_asked(key, goal["id"], now)
+            return outcome
+        finally:
+            if counted:
+                self._claim_ends()
 
     async def send_once(self, reference: dict, activity) -> bool:
         """One proactive message outside the nudge schedule (the retention warning), paced

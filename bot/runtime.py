@@ -126,8 +126,17 @@ def build(config: Config, credentials_factory: ServiceClientCredentialsFactory |
         async def due() -> list[str]:  # who is due, before an instance claims shares of the wave
             return await services.reminders.due(services.now())
 
-        job, leader = nudge_job(store, sender.run, leader_for(store), due)  # on Blob: every instance sends its shares
+        # On Blob every instance sends its shares; a stopping instance takes no more.
+        job, leader = nudge_job(store, sender.run, leader_for(store), due, stopping=lambda: sender.stopping)
         app.cleanup_ctx.append(scheduler(job, leader, config.NUDGE_INTERVAL_SECONDS))
+
+        async def stop_nudges(_: web.Application) -> None:
+            # On SIGTERM/SIGINT, before the scheduler is cancelled (cleanup contexts run after
+            # on_shutdown): what is claimed finishes and is settled; then the scheduler's exit
+            # releases this instance's shares and takes it off the roll.
+            await sender.stop(config.NUDGE_STOP_GRACE_SECONDS)
+
+        app.on_shutdown.append(stop_nudges)
     if config.RETENTION_JOB not in OFF and config.RETENTION_DAYS > 0:
         job = scheduler(
             retention.run,

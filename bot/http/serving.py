@@ -20,6 +20,7 @@ import asyncio
 import inspect
 import logging
 import resource
+import signal
 import time
 from typing import Any
 
@@ -183,7 +184,8 @@ ACCESS_LOG_FORMAT = '"%r" %s %b %Tf'
 
 
 def serve(app: web.Application, config: Config, access_log: logging.Logger | None = None) -> None:
-    """Serve `app` on HOST:PORT until SIGINT or SIGTERM, as web.run_app would, guarded."""
+    """Serve `app` on HOST:PORT until SIGINT or SIGTERM, as web.run_app would, guarded; on
+    either signal it stops cleanly (below)."""
     open_files = raise_open_files_limit()
     quiet_repeats()
     served = runner(
@@ -192,7 +194,6 @@ def serve(app: web.Application, config: Config, access_log: logging.Logger | Non
         open_files=open_files,
         access_log=access_log,
         access_log_format=ACCESS_LOG_FORMAT,
-        handle_signals=True,
     )
     log.info(
         "at most %d connections (open-files limit %d); request heads within %g s, bodies within %g s",
@@ -203,14 +204,25 @@ def serve(app: web.Application, config: Config, access_log: logging.Logger | Non
     )
 
     async def run() -> None:
+        # SIGTERM (a scale-in or a deploy, with a grace period before SIGKILL) and SIGINT end
+        # the wait below, and the cleanup runs while every task is still alive: no new
+        # connections, the app's on_shutdown hooks (the nudge sender finishes what it has
+        # claimed, bot/nudge_sender.py), requests in progress answered, then the cleanup
+        # contexts. run_app's own handlers raise GracefulExit instead, and asyncio.run then
+        # cancels every task at once, a nudge between its claim and its request included.
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
         await served.setup()
         try:
             await web.TCPSite(served, config.HOST, config.PORT, backlog=BACKLOG).start()
-            await asyncio.Event().wait()  # until a signal: the runner raises GracefulExit
+            await stop.wait()
+            log.info("stopping")
         finally:
             await served.cleanup()
 
     try:
         asyncio.run(run())
-    except (web.GracefulExit, KeyboardInterrupt):
+    except KeyboardInterrupt:
         pass

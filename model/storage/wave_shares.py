@@ -7,7 +7,8 @@ signs in to a roll of the instances seen lately (`claims/nudge-members`, each en
 expiring after `member_seconds`) and takes a batch of free shares: its fair part, the
 shares with people due divided by the instances on the roll (all of them when it is
 alone). It sends to the due people in them (renewing the claims while it sends), releases
-them and takes the next free ones, until none is left that it has not done this round.
+them and takes the next free ones, until none is left that it has not done this round
+(or the instance stops).
 So every instance with nudges on takes a share of the wave, and:
 
 - each tenant's pace (NUDGE_RATE_PER_SECOND) is held across instances: a tenant's share
@@ -16,7 +17,9 @@ So every instance with nudges on takes a share of the wave, and:
   before sending (model/domain/reminders.py), whoever sends;
 - an instance that dies leaves its shares claimed until the claims run out (`duration`
   seconds); another instance's next round takes them over. An instance that stops cleanly
-  releases them at once and leaves the roll.
+  (SIGTERM) takes no more shares, finishes the nudges it has claimed (bot/nudge_sender.py),
+  then releases its shares and leaves the roll: another instance takes them at its next
+  batch or round, without waiting for the claims to run out.
 
 TinyDB (one machine, one sender) needs none of this: the whole wave is one run.
 """
@@ -82,6 +85,7 @@ class WaveShares:
         self.held: set[int] = set()
         self.done: set[int] = set()  # this round's shares sent by us
         self.wanted: set[int] | None = None  # this round's shares with people due (None: unknown)
+        self.stopping: Callable[[], bool] = lambda: False  # true: the instance stops, take no more shares
 
     async def sign_in(self) -> int:
         """Put this instance on the roll (or keep it there); how many instances it holds."""
@@ -167,7 +171,7 @@ class WaveShares:
             log.warning("could not sign in to the nudge roll: %s", type(err).__name__)
             self.batch = 1
         try:
-            while True:
+            while not self.stopping():
                 led, result = await run_as_leader(self, lambda: send(self.mine))
                 if not led:
                     break  # every share is done by us, held elsewhere, or has nobody due
@@ -188,15 +192,19 @@ def nudge_job(
     send: Callable[..., Awaitable[Any]],
     leader: Any,
     due: Callable[[], Awaitable[list[str]]] | None = None,
+    stopping: Callable[[], bool] | None = None,
 ) -> tuple[Callable, Any]:
     """The scheduler's job and leader for the nudge wave: on Azure Blob Storage every
     instance sends its shares (`send(only=...)`; `due()` lists who is due, so that only
-    shares with people due are claimed); elsewhere the elected `leader` sends all."""
+    shares with people due are claimed; once `stopping()` is true it takes no more shares);
+    elsewhere the elected `leader` sends all."""
     from model.storage.blob_store import BlobStore  # on use: a TinyDB run loads no Blob client at start
 
     if not isinstance(store, BlobStore):
         return send, leader
     shares = WaveShares(store)
+    if stopping is not None:
+        shares.stopping = stopping
 
     async def job() -> list[Any]:
         return await shares.round(lambda only: send(only=only), due)

@@ -1,6 +1,6 @@
 """Several bot instances sharing Azure Blob Storage (Azurite): one conversation across
 instances, a nudge wave shared by two instances (each nudge once, one instance killed
-mid-wave), takeover when the `send-nudges` leader dies, and the TinyDB -> Blob migration."""
+mid-wave), a clean stop (SIGTERM) mid-wave, takeover when the `send-nudges` leader dies, and the TinyDB -> Blob migration."""
 
 from __future__ import annotations
 
@@ -224,6 +224,45 @@ async def test_killing_one_of_two_sharing_instances_mid_wave_loses_and_duplicate
     counts = _nudges(connector, people)
     assert max(counts) == 1, "nobody gets a nudge twice"
     assert counts.count(0) <= 2, "only a nudge in flight at the kill may be missing"
+
+
+async def test_sigterm_mid_wave_finishes_the_claimed_nudges_and_the_next_instance_sends_the_rest_once(
+    tmp_path, azurite, container, connector
+):
+    """A scale-in or a deploy sends SIGTERM, then SIGKILL after a grace period. Nudges
+    already claimed finish (here four refused with 429 and waiting to retry, the longest a
+    nudge is in flight), nothing more is claimed, and the instance leaves its shares and the
+    roll, so the next instance sends everyone else, nobody twice."""
+    from model.storage.blob_store import BlobStore
+    from model.storage.wave_shares import SHARES
+
+    store = BlobStore(azurite.connection_string, container)
+    people = await _due_people(store, connector, 120, datetime.now(timezone.utc), tenants=12)
+    assert len(people) >= 40
+    logs = [tmp_path / "stopped.log", tmp_path / "next.log"]
+    procs = _start_senders(azurite, container, logs[:1], NUDGE_RATE_PER_SECOND="1")  # ~11 a second
+    try:
+        await _wait_until(lambda: sum(_nudges(connector, people)) >= 12, 60)
+        connector.responses.extend([(429, {"Retry-After": "2"})] * 4)  # claimed, then told to wait
+        assert await _wait_until(lambda: not connector.responses, 30)
+        procs[0].send_signal(signal.SIGTERM)
+        assert await _wait_until(lambda: procs[0].poll() is not None, 30), "it stops within its grace"
+        assert sum(_nudges(connector, people)) < len(people), "the stop should land mid-wave"
+        roll, _ = await store.read(CLAIMS, MEMBERS)
+        assert not (roll or {}).get("until"), "it left the roll"
+        for n in range(SHARES):
+            claim, _ = await store.read(CLAIMS, f"nudge-share-{n:02d}")
+            assert not claim or claim.get("owner") is None, f"it released share {n}"
+        procs += _start_senders(azurite, container, logs[1:], NUDGE_RATE_PER_SECOND="20")
+        await _wait_until(lambda: min(_nudges(connector, people)) >= 1, 60)
+        await asyncio.sleep(1.0)
+    finally:
+        await store.close()
+        await _stop(procs)
+    counts = _nudges(connector, people)
+    assert max(counts) == 1, "nobody gets a nudge twice"
+    assert counts.count(0) == 0, "a clean stop loses nobody"
+    assert _sent_by(logs[1]) > 0
 
 
 async def test_when_the_leader_dies_mid_run_another_takes_over_and_nobody_gets_two(azurite, container, connector):
