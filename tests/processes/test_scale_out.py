@@ -1,6 +1,7 @@
 """Several bot instances sharing Azure Blob Storage (Azurite): one conversation across
 instances, a nudge wave shared by two instances (each nudge once, one instance killed
-mid-wave), a clean stop (SIGTERM) mid-wave, takeover when the `send-nudges` leader dies, and the TinyDB -> Blob migration."""
+mid-wave), a clean stop (SIGTERM) mid-wave, takeover when the `send-nudges` leader dies,
+and the TinyDB -> Blob migration."""
 
 from __future__ import annotations
 
