@@ -82,6 +82,7 @@ counts = collections.Counter()
 per_tenant = {}  # tenant: [accepted, first, last]
 per_second = collections.Counter()
 throttled = collections.Counter()
+refused = collections.Counter()  # conversation: 429s answered to it
 started = time.monotonic()
 def full(window, now, limit):
     while window and now - window[0] >= 1.0:
@@ -98,6 +99,7 @@ async def activities(request):
     ):
         if full(window, now, limit):
             throttled[kind] += 1
+            refused[conversation] += 1
             return web.json_response({"error": {"code": "Throttled"}}, status=429, headers={"Retry-After": "1"})
     tenant_window[tenant].append(now)
     conversation_window[conversation].append(now)
@@ -112,7 +114,13 @@ async def chat(request):  # the chatting person's replies: another tenant, not r
     return web.json_response({"id": "c"})
 async def report(_):
     return web.json_response(
-        {"counts": counts, "throttled": throttled, "per_tenant": per_tenant, "per_second": per_second}
+        {
+            "counts": counts,
+            "throttled": throttled,
+            "refused": refused,
+            "per_tenant": per_tenant,
+            "per_second": per_second,
+        }
     )
 app = web.Application()
 app.router.add_post("/v3/conversations/{conv}/activities", activities)

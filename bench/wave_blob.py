@@ -1,8 +1,9 @@
 """A nudge wave on Azure Blob Storage (Azurite), sent by one bot instance, by two sharing
-it (model/storage/wave_shares.py), and by two of which one is killed mid-wave.
+it (model/storage/wave_shares.py), by two of which one is killed mid-wave (SIGKILL), and
+by two of which one is stopped cleanly mid-wave (SIGTERM, as on a scale-in or a deploy).
 
     python bench/wave_blob.py [--tenants 10] [--users-per-tenant 200] [--rate 50]
-                              [--scenarios one,two,two-kill] [--json]
+                              [--scenarios one,two,two-kill,two-term] [--json]
 
 Each scenario gets a fresh container. The people are written first (profile, conversation
 reference, a weekly reminder whose last slot is due, made by the project's own classes),
@@ -15,11 +16,17 @@ bench/nudges.py's stand-in connector enforces `--rate` requests per second per t
 
 Printed per scenario: the wave's seconds (first to last nudge the connector accepted),
 nudges/s, the time the platform allows (people per tenant / rate), CPU per nudge (the
-instances' user+system time from the first nudge on, divided by the nudges sent), how many each
-instance sent, lost (nobody got it) and duplicated nudges; then two instances' time as a
-share of one instance's (target <= 0.6). In two-kill, one instance gets SIGKILL when a
-third of the wave has gone out; the survivor takes its shares over when their claims run
-out (15 s), so that scenario's time includes the wait.
+instances' user+system time from the first nudge on, divided by the nudges sent), lost
+(nobody got it; how many of those had been refused with a 429 before, i.e. were claimed
+and waiting to retry) and duplicated nudges, 429s; then the share of one core each
+process used from the first nudge to the last (bot A, bot B, Azurite, the connector),
+what other processes used, and how busy the machine's cores were, so one can see whether
+the cores were the bottleneck; at the end two instances' time as a share of one
+instance's (target <= 0.6). In two-kill, one instance gets SIGKILL when a third of the
+wave has gone out; the survivor takes its shares over when their claims run out (15 s),
+so that scenario's time includes the wait. In two-term it gets SIGTERM instead: it
+finishes what it has claimed, releases its shares and exits (the time it took is
+printed), and the survivor takes them over at its next batch.
 """
 
 from __future__ import annotations
@@ -43,7 +50,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from aiohttp import ClientSession  # noqa: E402
-from common import _proc_cpu, describe_machine, free_port  # noqa: E402
+from common import _proc_cpu, describe_machine, free_port, system_busy  # noqa: E402
 from nudges import CONNECTOR, person_of, reference_of  # noqa: E402
 
 
@@ -138,8 +145,26 @@ async def report(session: ClientSession, url: str) -> dict:
         return await response.json()
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds of a process and its live descendants (Azurite's launcher runs node)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    total, todo = 0.0, [pid]
+    while todo:
+        one = todo.pop()
+        total += _proc_cpu(one)
+        todo += children.get(one, [])
+    return total
+
+
 async def scenario(name: str, args, azurite, tmp: Path) -> dict:
     container = f"wave-{name}-{uuid.uuid4().hex[:8]}"
+    load_at_start = round(os.getloadavg()[0], 1)
     port = free_port()
     connector = subprocess.Popen(
         [sys.executable, "-c", CONNECTOR, str(port), str(args.rate), "7"], stdout=subprocess.DEVNULL
@@ -154,7 +179,16 @@ async def scenario(name: str, args, azurite, tmp: Path) -> dict:
     procs = [
         start_instance(azurite.connection_string, container, args.rate, tmp / f"{name}-{i}.log") for i in range(count)
     ]
-    cpu_before: list[float] = []  # each instance's CPU when the first nudge arrived
+    # CPU seconds of each process (and of the whole machine) from the first nudge to the last
+    # one seen, or to the moment an instance was killed or exited (polled every 0.2 s).
+    watched = {**{f"bot {'AB'[i]}": p.pid for i, p in enumerate(procs)}, "Azurite": azurite.proc.pid}
+    watched["connector"] = connector.pid
+    cpu_first: dict[str, float] = {}
+    cpu_last: dict[str, float] = {}
+    gone: set[str] = set()  # killed or stopped: its last reading stands
+    machine_first = machine_last = 0.0
+    first_at = last_at = 0.0
+    stopped_in = None  # two-term: seconds from SIGTERM to the instance's exit
     try:
         async with ClientSession() as session:
             for _ in range(200):  # the connector is up
@@ -164,35 +198,41 @@ async def scenario(name: str, args, azurite, tmp: Path) -> dict:
                 except OSError:
                     await asyncio.sleep(0.05)
             total = len(conversations)
-            killed = False
+            stopping_at = None
+            signalled = False
             deadline = time.monotonic() + args.timeout
             last, changed = -1, time.monotonic()
             while time.monotonic() < deadline:
                 got = await report(session, url)
                 sent = sum(got["counts"].values())
-                if sent and not cpu_before:
-                    cpu_before = [_proc_cpu(p.pid) for p in procs]
+                if sent and sent != last:  # read while the wave moves, not while it waits for a lost one
+                    reading = {who: tree_cpu(pid) for who, pid in watched.items() if who not in gone}
+                    if not cpu_first:
+                        cpu_first, machine_first, first_at = dict(reading), system_busy(), time.monotonic()
+                    cpu_last.update(reading)
+                    machine_last, last_at = system_busy(), time.monotonic()
                 if sent != last:
                     last, changed = sent, time.monotonic()
                 elif sent and time.monotonic() - changed > 25:  # a dead instance's claims ran out 10 s ago
                     break  # whatever is missing now stays missing
-                if name == "two-kill" and not killed and sent >= total // 3:
-                    cpu_before[0] = _proc_cpu(procs[0].pid) - cpu_before[0]  # what it used until it was killed
-                    procs[0].send_signal(signal.SIGKILL)
-                    procs[0].wait()
-                    killed = True
+                if name in ("two-kill", "two-term") and not signalled and sent >= total // 3:
+                    cpu_last["bot A"] = tree_cpu(procs[0].pid)
+                    if name == "two-kill":
+                        gone.add("bot A")
+                        procs[0].send_signal(signal.SIGKILL)
+                        procs[0].wait()
+                    else:
+                        procs[0].send_signal(signal.SIGTERM)
+                        stopping_at = time.monotonic()
+                    signalled = True
+                if stopping_at is not None and stopped_in is None and procs[0].poll() is not None:
+                    stopped_in = time.monotonic() - stopping_at
+                    gone.add("bot A")
                 if sent >= total:
                     break
                 await asyncio.sleep(0.2)
             await asyncio.sleep(1.0)  # anything sent twice would arrive now
             got = await report(session, url)
-            cpu = 0.0
-            cpu_before = cpu_before or [0.0] * count
-            for i, proc in enumerate(procs):
-                if killed and i == 0:
-                    cpu += cpu_before[0]
-                else:
-                    cpu += _proc_cpu(proc.pid) - cpu_before[i]
     finally:
         for proc in procs:
             if proc.poll() is None:
@@ -209,6 +249,11 @@ async def scenario(name: str, args, azurite, tmp: Path) -> dict:
     firsts = [v[1] for v in got["per_tenant"].values()]
     lasts = [v[2] for v in got["per_tenant"].values()]
     seconds = (max(lasts) - min(firsts)) if firsts else float("nan")
+    window = max(last_at - first_at, 1e-9)
+    cpu = {who: cpu_last.get(who, 0.0) - cpu_first.get(who, 0.0) for who in watched}
+    bots = sum(v for who, v in cpu.items() if who.startswith("bot"))
+    machine = machine_last - machine_first
+    lost = [c for c in conversations if counts.get(c, 0) == 0]
     return {
         "scenario": name,
         "instances": count,
@@ -217,10 +262,19 @@ async def scenario(name: str, args, azurite, tmp: Path) -> dict:
         "seconds": round(seconds, 2),
         "nudges_per_second": round(sent / seconds, 1) if seconds else None,
         "platform_seconds": round(args.users_per_tenant / args.rate, 2),
-        "cpu_ms_per_nudge": round(1000 * cpu / max(sent, 1), 2),
-        "lost": sum(1 for c in conversations if counts.get(c, 0) == 0),
+        "cpu_ms_per_nudge": round(1000 * bots / max(sent, 1), 2),
+        # share of one core each process used over the measured window; the machine's
+        # busy share of all its cores, and what processes other than these used
+        "cpu_cores": {who: round(v / window, 2) for who, v in cpu.items()},
+        "machine_busy": round(machine / (window * (os.cpu_count() or 1)), 2),
+        "others_cores": round((machine - sum(cpu.values())) / window, 2),
+        "cpu_window_seconds": round(window, 2),
+        "lost": len(lost),
+        "lost_after_429": sum(1 for c in lost if got["refused"].get(c)),
         "duplicated": sum(1 for c in conversations if counts.get(c, 0) > 1),
         "throttled": got["throttled"],
+        "stopped_in_seconds": round(stopped_in, 2) if stopped_in is not None else None,
+        "load_at_start": load_at_start,
     }
 
 
@@ -239,8 +293,17 @@ async def main(args) -> list[dict]:
                 print(
                     f"{name:9} {result['people']} people, {result['tenants']} tenants: {result['seconds']:6.2f} s "
                     f"({result['nudges_per_second']} nudges/s; the platform allows {result['platform_seconds']} s)  "
-                    f"CPU {result['cpu_ms_per_nudge']} ms/nudge  lost {result['lost']}  "
-                    f"duplicated {result['duplicated']}  429s {result['throttled']}",
+                    f"CPU {result['cpu_ms_per_nudge']} ms/nudge  lost {result['lost']} "
+                    f"({result['lost_after_429']} of them after a 429)  "
+                    f"duplicated {result['duplicated']}  429s {result['throttled']}"
+                    + (f"  stopped in {result['stopped_in_seconds']} s" if result["stopped_in_seconds"] else ""),
+                    flush=True,
+                )
+                cores = "  ".join(f"{who} {v:.2f}" for who, v in result["cpu_cores"].items())
+                print(
+                    f"{'':9} cores used over {result['cpu_window_seconds']} s: {cores}  "
+                    f"others {result['others_cores']:.2f}  (machine {100 * result['machine_busy']:.0f} % busy "
+                    f"of {os.cpu_count()} cores; load at start {result['load_at_start']})",
                     flush=True,
                 )
         finally:
@@ -256,7 +319,7 @@ if __name__ == "__main__":
     parser.add_argument("--tenants", type=int, default=10)
     parser.add_argument("--users-per-tenant", type=int, default=200)
     parser.add_argument("--rate", type=float, default=50.0, help="requests per second per tenant (Teams: 50)")
-    parser.add_argument("--scenarios", default="one,two,two-kill")
+    parser.add_argument("--scenarios", default="one,two,two-kill,two-term")
     parser.add_argument("--timeout", type=float, default=180.0)
     parser.add_argument("--json", action="store_true")
     arguments = parser.parse_args()
