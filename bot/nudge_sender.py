@@ -6,11 +6,15 @@ record the outcome. Transient answers (429, 412, 5xx, connection errors) are ret
 exponential backoff and jitter, honouring Retry-After; 403/404 (bot removed, conversation
 gone) pause that person's reminders instead of retrying forever.
 
-Crash window: a slot is claimed (stored) at the last moment before its request is sent,
+Crash window: a slot is claimed (stored) at the last moment before its request is sent
+(after the tenant's pace allows it, inside the continuation, right before send_activity),
 and settled (stored as handled) after the connector answers. A crash between the two
 leaves a claim, and the next run counts a claimed slot as delivered: nobody gets a nudge
 twice. The cost: a nudge whose request had not left the process when it died is skipped
-(at most the one or two in flight; that person's next slot comes as usual).
+(those between their claim and their request, a few at a few hundred nudges a second;
+that person's next slot comes as usual). A 429 gives the claim back while the nudge waits
+to retry (the connector refused it, so nothing was delivered), so the wait is outside the
+window; other failures (5xx, a dropped connection) may follow a delivery and keep it.
 
 A clean stop (SIGTERM or SIGINT: a scale-in, a deploy; bot/http/serving.py) calls `stop()`:
 no slot is claimed from then on (a worker waiting for its tenant's pace or for a person
@@ -236,20 +240,28 @@ class NudgeSender:
         lang = content.normalise_language(language if isinstance(language, str) else "da")
         activity = as_activity(nudges.nudge_reply(lang, doc, slot))
         await bucket.take()
-        counted = False  # a claim was tried: stop() waits for this nudge until it is settled
+        held = False  # a claim may be stored for this nudge: stop() waits for it until it is settled
+        stopped = False
 
         async def claim() -> bool:
-            nonlocal counted
-            if not counted:
+            nonlocal held, stopped
+            if not held:
                 if self.stopping:  # checked and counted with no await between: stop() sees every claim
+                    stopped = True
                     return False
                 self._claim_begins()
-                counted = True
+                held = True  # before the write: a write that raises may still have landed
             return await reminders.claim(key, slot)
 
+        async def unclaim() -> None:
+            nonlocal held
+            await reminders.unclaim(key, slot)
+            held = False
+            self._claim_ends()
+
         try:
-            outcome = await self._deliver(reference, activity, bucket, report, claim)
-            if outcome == "claimed_elsewhere" and not counted:
+            outcome = await self._deliver(reference, activity, bucket, report, claim, unclaim)
+            if stopped:
                 return "stopped"  # not claimed: still due, for the next run or another instance
             if outcome != "claimed_elsewhere":
                 await reminders.settle(key, plan.slot, outcome, now, moves)
@@ -258,7 +270,7 @@ class NudgeSender:
                 await self.services.goals.mark_asked(key, goal["id"], now)
             return outcome
         finally:
-            if counted:
+            if held:
                 self._claim_ends()
 
     async def send_once(self, reference: dict, activity) -> bool:
@@ -272,7 +284,13 @@ class NudgeSender:
 
         return await self._deliver(reference, activity, bucket, Report(), no_claim) == "sent"
 
-    async def _deliver(self, reference: dict, activity, bucket: TokenBucket, report: Report, claim) -> str:
+    async def _deliver(
+        self, reference: dict, activity, bucket: TokenBucket, report: Report, claim, unclaim=None
+    ) -> str:
+        """Send, retrying transient failures. `claim()` runs right before each attempt's
+        request while no claim is held; after a 429 (refused, surely not delivered)
+        `unclaim()` gives the claim back for the wait, so a crash then loses nothing, and the
+        next attempt claims again (if another sender took the slot meanwhile, it stops)."""
         ref = read_reference(reference)
         claimed = False
         for attempt in range(self.max_attempts):
@@ -311,6 +329,12 @@ class NudgeSender:
             delay = delay + random.uniform(0, self.base_delay)  # jitter: waves do not retry in step
             if retry_after is not None:
                 bucket.hold(retry_after)
+            if status == 429 and claimed and unclaim is not None:
+                try:
+                    await unclaim()
+                    claimed = False
+                except Exception as err:  # noqa: BLE001 - keep the claim: the retry needs no new one
+                    log.warning("could not give a refused nudge's claim back: %s", without_message(err))
             await asyncio.sleep(delay)
             await bucket.take()
         return "failed"

@@ -539,6 +539,16 @@ class Reminders:
         await change_part(self.store, key, "reminder", change)
         return won[0]
 
+    async def unclaim(self, key: str, slot: datetime) -> None:
+        """Give the claim on `slot` back: its request was refused and surely not delivered
+        (429), so a crash while it waits to retry must not count it as sent."""
+
+        def change(reminder: Doc, _doc: Doc) -> None:
+            if reminder.get("claimed_slot") == iso(slot):
+                reminder["claimed_slot"] = None
+
+        await change_part(self.store, key, "reminder", change)
+
     async def settle(
         self, key: str, slot: datetime | None, outcome: str, now: datetime, moves: list | None = None
     ) -> datetime | None:

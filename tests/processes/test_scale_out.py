@@ -231,9 +231,10 @@ async def test_sigterm_mid_wave_finishes_the_claimed_nudges_and_the_next_instanc
     tmp_path, azurite, container, connector
 ):
     """A scale-in or a deploy sends SIGTERM, then SIGKILL after a grace period. Nudges
-    already claimed finish (here four refused with 429 and waiting to retry, the longest a
-    nudge is in flight), nothing more is claimed, and the instance leaves its shares and the
-    roll, so the next instance sends everyone else, nobody twice."""
+    already claimed finish (here four answered 502, which may follow a delivery, so they keep
+    their claim while they wait to retry: the longest a nudge is in flight), nothing more is
+    claimed, and the instance leaves its shares and the roll, so the next instance sends
+    everyone else, nobody twice."""
     from model.storage.blob_store import BlobStore
     from model.storage.wave_shares import SHARES
 
@@ -244,7 +245,7 @@ async def test_sigterm_mid_wave_finishes_the_claimed_nudges_and_the_next_instanc
     procs = _start_senders(azurite, container, logs[:1], NUDGE_RATE_PER_SECOND="1")  # ~11 a second
     try:
         await _wait_until(lambda: sum(_nudges(connector, people)) >= 12, 60)
-        connector.responses.extend([(429, {"Retry-After": "2"})] * 4)  # claimed, then told to wait
+        connector.responses.extend([(502, {"Retry-After": "2"})] * 4)  # claimed, then told to wait
         assert await _wait_until(lambda: not connector.responses, 30)
         procs[0].send_signal(signal.SIGTERM)
         assert await _wait_until(lambda: procs[0].poll() is not None, 30), "it stops within its grace"

@@ -4,6 +4,7 @@ and exactly once per person even when the sender is killed mid-run."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -87,6 +88,29 @@ async def test_transient_errors_are_retried_and_delivered_once(server, connector
     assert report.outcomes["sent"] == 1 and report.retries >= 2
     await server.runtime.nudges.run(TUESDAY_NINE)
     assert len(proactive(connector, user, before)) == 1
+
+
+async def test_a_nudge_refused_with_429_is_not_claimed_while_it_waits_so_a_crash_then_loses_nothing(server, connector):
+    """A 429 means Teams took nothing. Were the slot still claimed during the Retry-After
+    wait, a crash then would count the nudge as sent and the person would never get it."""
+    user = TeamsUser(connector)
+    await set_weekly_tuesday_nine(server, connector, user)
+    connector.responses = [(429, {"Retry-After": "3"})]
+    before, asked = len(connector.activities), len(connector.requests)
+    run = asyncio.create_task(server.runtime.nudges.run(TUESDAY_NINE))
+    for _ in range(200):  # until the connector has refused it
+        if not connector.responses and len(connector.requests) > asked:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.2)  # the sender has the answer and waits
+    doc = await server.runtime.services.users.get(user.key)
+    assert not run.done() and doc["reminder"].get("claimed_slot") is None
+    run.cancel()  # the process dies during the wait
+    with contextlib.suppress(asyncio.CancelledError):
+        await run
+    assert proactive(connector, user, before) == []
+    report = await server.runtime.nudges.run(TUESDAY_NINE)  # the next run after the restart
+    assert report.outcomes["sent"] == 1 and len(proactive(connector, user, before)) == 1
 
 
 async def test_forbidden_pauses_reminders_until_the_person_writes_again(server, connector):
