@@ -133,7 +133,7 @@ def start_instance(connection: str, container: str, rate: float, log: Path) -> s
         "NUDGE_INTERVAL_SECONDS": "0.5",
         "NUDGE_RATE_PER_SECOND": str(rate),
         "RETENTION_JOB": "off",
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": os.environ.get("WAVE_LOG_LEVEL", "WARNING"),
         "BOT_DATA_DIR": str(log.parent / f"unused-{uuid.uuid4().hex[:6]}"),
     }
     with open(log, "w") as out:

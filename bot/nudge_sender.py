@@ -154,10 +154,13 @@ class NudgeSender:
         claimed is sent (or refused) and settled. Returns how many are still unsettled (0 on
         a clean stop); cancelling the run then cuts those off, as a crash would."""
         self.stopping = True
+        began, in_flight = time.perf_counter(), self._claimed
         try:
             await asyncio.wait_for(self._settled.wait(), grace)
         except TimeoutError:
             log.warning("stopping: %d nudges still in flight after %g s are cut off", self._claimed, grace)
+        else:
+            log.info("stopping: %d nudges in flight settled in %.2f s", in_flight, time.perf_counter() - began)
         return self._claimed
 
     def _claim_begins(self) -> None:

@@ -220,7 +220,9 @@ def serve(app: web.Application, config: Config, access_log: logging.Logger | Non
             await stop.wait()
             log.info("stopping")
         finally:
+            began = time.monotonic()
             await served.cleanup()
+            log.info("stopped in %.2f s", time.monotonic() - began)
 
     try:
         asyncio.run(run())
