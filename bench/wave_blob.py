@@ -3,7 +3,7 @@ it (model/storage/wave_shares.py), by two of which one is killed mid-wave (SIGKI
 by two of which one is stopped cleanly mid-wave (SIGTERM, as on a scale-in or a deploy).
 
     python bench/wave_blob.py [--tenants 10] [--users-per-tenant 200] [--rate 50]
-                              [--scenarios one,two,two-kill,two-term] [--json]
+                              [--scenarios one,two,two-kill,two-term] [--steps] [--json]
 
 Each scenario gets a fresh container. The people are written first (profile, conversation
 reference, a weekly reminder whose last slot is due, made by the project's own classes),
@@ -26,7 +26,11 @@ instance's (target <= 0.6). In two-kill, one instance gets SIGKILL when a third 
 wave has gone out; the survivor takes its shares over when their claims run out (15 s),
 so that scenario's time includes the wait. In two-term it gets SIGTERM instead: it
 finishes what it has claimed, releases its shares and exits (the time it took is
-printed), and the survivor takes them over at its next batch.
+printed), and the survivor takes them over at its next batch. --steps runs the instances
+through bench/nudge_steps.py and prints, per instance that exited cleanly, how long a nudge
+waited for its tenant's pace, for its claim's write, from the claim's answer to the
+connector's, and to settle. WAVE_LOGS=<dir> keeps the instances' logs there,
+WAVE_LOG_LEVEL=INFO makes them say more.
 """
 
 from __future__ import annotations
@@ -122,7 +126,7 @@ async def seed_roll(connection: str, container: str, others: int) -> None:
     await store.close()
 
 
-def start_instance(connection: str, container: str, rate: float, log: Path) -> subprocess.Popen:
+def start_instance(connection: str, container: str, rate: float, log: Path, steps: bool = False) -> subprocess.Popen:
     env = {
         **os.environ,
         "STORAGE": "azure-blob",
@@ -136,8 +140,11 @@ def start_instance(connection: str, container: str, rate: float, log: Path) -> s
         "LOG_LEVEL": os.environ.get("WAVE_LOG_LEVEL", "WARNING"),
         "BOT_DATA_DIR": str(log.parent / f"unused-{uuid.uuid4().hex[:6]}"),
     }
+    program = "app.py"
+    if steps:  # the same bot, its nudge steps timed (bench/nudge_steps.py)
+        program, env["NUDGE_STEPS_OUT"] = "bench/nudge_steps.py", str(log.with_suffix(".steps"))
     with open(log, "w") as out:
-        return subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen([sys.executable, program], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
 async def report(session: ClientSession, url: str) -> dict:
@@ -176,9 +183,8 @@ async def scenario(name: str, args, azurite, tmp: Path) -> dict:
     conversations = await build(azurite.connection_string, container, args.tenants, args.users_per_tenant, url)
     if count > 1:
         await seed_roll(azurite.connection_string, container, count - 1)
-    procs = [
-        start_instance(azurite.connection_string, container, args.rate, tmp / f"{name}-{i}.log") for i in range(count)
-    ]
+    logs = [tmp / f"{name}-{i}.log" for i in range(count)]
+    procs = [start_instance(azurite.connection_string, container, args.rate, log, args.steps) for log in logs]
     # CPU seconds of each process (and of the whole machine) from the first nudge to the last
     # one seen, or to the moment an instance was killed or exited (polled every 0.2 s).
     watched = {**{f"bot {'AB'[i]}": p.pid for i, p in enumerate(procs)}, "Azurite": azurite.proc.pid}
@@ -275,6 +281,12 @@ async def scenario(name: str, args, azurite, tmp: Path) -> dict:
         "throttled": got["throttled"],
         "stopped_in_seconds": round(stopped_in, 2) if stopped_in is not None else None,
         "load_at_start": load_at_start,
+        "steps": [
+            json.loads(line)
+            for log in logs
+            if log.with_suffix(".steps").exists()
+            for line in log.with_suffix(".steps").read_text().splitlines()
+        ],
     }
 
 
@@ -299,6 +311,9 @@ async def main(args) -> list[dict]:
                     + (f"  stopped in {result['stopped_in_seconds']} s" if result["stopped_in_seconds"] else ""),
                     flush=True,
                 )
+                for steps in result["steps"]:  # --steps: one line per instance that exited cleanly
+                    timing = "  ".join(f"{k} {v['mean_ms']} ms (p90 {v['p90_ms']})" for k, v in steps.items())
+                    print(f"{'':9} steps, an instance: {timing}", flush=True)
                 cores = "  ".join(f"{who} {v:.2f}" for who, v in result["cpu_cores"].items())
                 print(
                     f"{'':9} cores used over {result['cpu_window_seconds']} s: {cores}  "
@@ -322,6 +337,7 @@ if __name__ == "__main__":
     parser.add_argument("--scenarios", default="one,two,two-kill,two-term")
     parser.add_argument("--timeout", type=float, default=180.0)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--steps", action="store_true", help="time each nudge's steps (bench/nudge_steps.py)")
     arguments = parser.parse_args()
     out = asyncio.run(main(arguments))
     if arguments.json:
