@@ -162,6 +162,8 @@ class WaveShares:
         self.done = set()
         self.wanted = None
         results: list[Any] = []
+        if self.stopping():  # not back on the roll while the instance stops
+            return results
         if due is not None:
             self.wanted = {share_of(key, self.shares) for key in await due()}
         try:

@@ -107,6 +107,36 @@ async def test_a_cancelled_round_releases_its_shares_at_once():
     assert sent == Counter({k: 1 for k in due})
 
 
+async def test_a_stopping_instance_finishes_its_batch_takes_no_more_shares_and_does_not_sign_in_again():
+    """SIGTERM mid-round: the batch in hand is finished (its people claimed), no further
+    share is taken, and the next round does not put the instance back on the roll; the
+    other instance sends the rest at once."""
+    store, due, clock = MemoryStore(), wave(), Clock()
+    stops = WaveShares(store, clock=clock)
+    await store.write("claims", "nudge-members", {"until": {"someone": clock.now + 300}})  # two on the roll
+    stop = [False]
+    stops.stopping = lambda: stop[0]
+    sent, active = Counter(), {}
+    sender = Sender(due, sent, active)
+
+    async def send_then_stop(only) -> int:
+        count = await sender(only)
+        stop[0] = True  # the signal comes while the first batch is sent
+        return count
+
+    assert len(await stops.round(send_then_stop)) == 1, "half the shares (two on the roll), then no more"
+    assert not stops.held and 0 < sum(sent.values()) < len(due)
+    signed, _ = await store.read("claims", "nudge-members")
+    clock.now += 10
+    assert await stops.round(send_then_stop) == []
+    roll, _ = await store.read("claims", "nudge-members")
+    assert roll == signed, "not signed in again"
+    await stops.sign_out()  # what the scheduler's exit does
+    other = WaveShares(store, clock=clock)
+    await other.round(Sender(due, sent, active))  # no waiting for claims to run out
+    assert sent == Counter({k: 1 for k in due})
+
+
 async def test_an_instance_alone_takes_every_share_at_once_and_a_clean_exit_leaves_the_roll():
     store, clock = MemoryStore(), Clock()
     alone = WaveShares(store, clock=clock, member_seconds=300)
