@@ -16,7 +16,8 @@ that person's next slot comes as usual). A 429 gives the claim back while the nu
 to retry (the connector refused it, so nothing was delivered), so the wait is outside the
 window; other failures (5xx, a dropped connection) may follow a delivery and keep it.
 
-A clean stop (SIGTERM or SIGINT: a scale-in, a deploy; bot/http/serving.py) calls `stop()`:
+On a clean stop (SIGTERM or SIGINT: a scale-in, a deploy; bot/http/serving.py) the app's
+on_shutdown hook (bot/runtime.py) calls `stop()`:
 no slot is claimed from then on (a worker waiting for its tenant's pace or for a person
 leaves that person unclaimed and due, for the next run or another instance), and the
 nudges already claimed finish, retries included, and are settled, for at most

@@ -27,7 +27,9 @@ def scheduler(
     job: Job, leader: Any, interval: float, name: str = "nudge run", first_delay: float = 0.0
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     """An aiohttp cleanup context that runs `job` every `interval` seconds while the app lives,
-    the first time after `first_delay` (a daily job need not compete with a fresh start)."""
+    the first time after `first_delay` (a daily job need not compete with a fresh start).
+    At the app's cleanup it cancels the job and releases the leader; the nudge job has been
+    told to stop by then (an on_shutdown hook, bot/runtime.py), so what it claimed is settled."""
 
     async def context(_: web.Application) -> AsyncIterator[None]:
         async def loop() -> None:
