@@ -29,7 +29,8 @@ def scheduler(
     """An aiohttp cleanup context that runs `job` every `interval` seconds while the app lives,
     the first time after `first_delay` (a daily job need not compete with a fresh start).
     At the app's cleanup it cancels the job and releases the leader; the nudge job has been
-    told to stop by then (an on_shutdown hook, bot/runtime.py), so what it claimed is settled."""
+    told to stop by then (an on_shutdown hook, bot/runtime.py): what it claimed is settled,
+    unless its grace ran out."""
 
     async def context(_: web.Application) -> AsyncIterator[None]:
         async def loop() -> None:
