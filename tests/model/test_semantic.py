@@ -29,13 +29,72 @@ ROOT = Path(__file__).resolve().parents[2]
     [
         ("kollegerne nægter at bruge den nye vagtplan-app", "drive_change"),  # 'vagtplan' is no payroll question
         ("hvordan regner vi på om sengesensorerne er pengene værd", "business_cases"),
-        ("how do we learn what residents want before we start building", "user_perspectives"),
+        # the issue's own example, and two where a word in passing ('bestille', 'overblik') misled
+        ("folk på holdet gider ikke den nye app, hvad gør jeg", "drive_change"),
+        (
+            "vi skal bestille nye sengealarmer og jeg kender beboerne bedst, hvordan får jeg det jeg ved om dem med i kravene",
+            "citizen_experience",
+        ),
+        (
+            "lederen vil have et overblik over alle trin når en borger søger om en rollator, hvor starter jeg",
+            "process_mapping",
+        ),
     ],
 )
 def test_everyday_paraphrase_finds_its_competence(text, competence):
     u = understand(text)
     assert (u.competence, u.topic) == (competence, semantic_subarea(competence))
     assert u.intent in ("question", "improve")
+
+
+def test_a_message_between_two_competences_offers_both():
+    """'learn what residents want' is exploring users' views (user_perspectives) and passing on
+    what staff know of citizens (citizen_experience) at once: both are offered."""
+    u = understand("how do we learn what residents want before we start building")
+    assert {"user_perspectives", "citizen_experience"} <= set(u.alternatives)
+    assert u.competence == u.alternatives[0]
+
+
+def _ranked(head_top: str, probability: float, best: str) -> semantic.Ranked:
+    rest = (1 - probability) / 2
+    return semantic.Ranked(
+        labels=((f"competence:{best}", 0.9),),
+        head=((head_top, probability), ("oos:everyday", rest), ("area:any", rest)),
+        competences=((f"competence:{best}", 0.8), ("competence:trends", 0.2)),
+    )
+
+
+@pytest.mark.parametrize(
+    ("head_top", "probability", "kept"),
+    [
+        ("competence:citizen_experience", 0.95, False),  # sure of another competence: it overrules
+        ("competence:citizen_experience", 0.6, True),  # unsure: the vocabulary's reading stands
+        ("area:any", 0.99, True),  # sure the message is about the whole area: not a competence
+    ],
+)
+def test_the_head_overrules_the_vocabulary_only_when_sure_of_a_competence(head_top, probability, kept):
+    from model.language import understanding as u
+
+    read = u.Understanding("implementation", "question", "da", 0.8, competence="procurement")
+    evidence = u._lexicon("hvordan siger jeg til leverandøren at vores beboere ikke kan bruge skærmen")[1]
+    out = u._overruled(read, evidence, _ranked(head_top, probability, "citizen_experience"))
+    if kept:
+        assert out == read
+    else:
+        assert (out.topic, out.competence, out.intent, out.source) == (
+            "implementation",
+            "citizen_experience",
+            "question",
+            "semantic",
+        )
+
+
+def test_a_glossary_term_that_is_the_whole_message_is_not_second_guessed():
+    from model.language import understanding as u
+
+    read, evidence = u._lexicon("hvad er en rammeaftale")
+    assert read.term is not None
+    assert not u._worth_a_second_look(read, evidence)
 
 
 def semantic_subarea(competence: str) -> str:
@@ -157,8 +216,9 @@ def test_stored_prototype_vectors_are_current():
     """prototypes.npz must match prototypes.json: run `python -m model.language.semantic` after editing it."""
     labels, texts = semantic.examples()
     stored = np.load(semantic.VECTORS_PATH)
-    assert str(stored["digest"]) == semantic.digest(labels, texts)
+    assert str(stored["digest"]) == semantic.current_digest()
     assert stored["vectors"].shape == (len(texts), 384)
+    assert stored["weights"].shape == (384, len(stored["classes"]))
 
 
 def test_every_label_has_examples_in_both_languages():
@@ -248,7 +308,7 @@ def _holdout():
 
 
 # what the bot achieved on tests/data/holdout_blind.jsonl when this was written, less 3 points
-FLOOR = {"topic": 84.4, "competence": 78.0, "role": 87.8, "intent": 89.0}
+FLOOR = {"topic": 85.5, "competence": 82.1, "role": 87.8, "intent": 89.5}
 
 
 async def test_blind_holdout_stays_above_its_floor():
