@@ -78,7 +78,7 @@ class Understanding:
     role: str | None = None
     term: str | None = None
     area: str | None = None  # a question about the area itself (AREA_QUESTIONS), topic 'overview'
-    compared: tuple[str, ...] = ()  # intent 'compare': the two sub-areas or competences compared
+    compared: tuple[str, ...] = ()  # intent 'compare': the two sub-areas, competences or glossary terms ('term:<id>')
     source: str = "lexicon"  # 'lexicon' or 'semantic': who decided the topic
 
     @property
@@ -102,6 +102,7 @@ class _Evidence(NamedTuple):
     competences: tuple[str, ...]  # competences named (weakly or more), in the order named
     role: str | None  # the job title named, also when the message went out of scope
     length: int  # words in the message
+    terms: tuple[str, ...] = ()  # glossary terms named with weight enough, in the order named
 
 
 # ---------------------------------------------------------------- normalising
@@ -771,6 +772,12 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
         named_competences,
         role,
         len(toks),
+        tuple(
+            n
+            for _, n in sorted(
+                (found.first[k, n], n) for (k, n), v in scores.items() if k == "term" and v >= COMPETENCE_THRESHOLD
+            )
+        ),
     )
     if not has_topic or oos >= t_score:
         if not oos and (role is not None or (cues.get("role") and not left)):
@@ -926,6 +933,11 @@ def _overruled(u: Understanding, ev: _Evidence, ranked) -> Understanding:
     )
 
 
+def term_competence(term: str) -> str:
+    """The competence a glossary term of terms.json belongs to."""
+    return next(name for kind, name in _load().credits["term", term] if kind == "competence" and name)
+
+
 def _subarea_of(competence: str) -> str:
     return _load().subarea_of[competence]
 
@@ -1032,7 +1044,15 @@ def _comparison(text: str, u: Understanding, ev: _Evidence) -> Understanding | N
     elif len(ev.topics) >= 2:
         pair = ev.topics[:2]
         subs = set(pair)
-    else:  # 'forskellen på lean og værdistrømsanalyse' (two terms of one competence) finds no pair
+    elif len(ev.terms) >= 2:  # 'forskellen på en business case og en gevinstrealiseringsplan': one competence
+        competences = {term_competence(t) for t in ev.terms[:2]}
+        topic = _subarea_of(next(iter(competences))) if len(competences) == 1 else "overview"
+        shared = next(iter(competences)) if len(competences) == 1 else None
+        pair = tuple(f"term:{t}" for t in ev.terms[:2])
+        return Understanding(
+            topic, "compare", u.language, u.confidence or 0.5, competence=shared, role=u.role, compared=pair
+        )
+    else:  # 'forskellen på lean og en pilot' (one term, and words of the same competence)
         pair = _compared_by_meaning(text, ev)
         if not pair:
             return None
