@@ -53,7 +53,9 @@ def asks_model(text: str) -> bool:
     lexical, evidence = U._lexicon(text)
     if evidence.command and evidence.unexplained < U.MANY_UNEXPLAINED:
         return False
-    return U._comparison(text, lexical, evidence) is None and U._unsure(lexical, evidence)
+    if U._comparison(text, lexical, evidence) is not None:
+        return False
+    return U._unsure(lexical, evidence) or U._worth_a_second_look(lexical, evidence)
 
 
 def substring_reference():

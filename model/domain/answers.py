@@ -13,6 +13,7 @@ from model import content
 from model.clicks import Ask, Button, More
 from model.domain import relevance
 from model.language.choices import plain_answer
+from model.language.understanding import term_competence
 
 
 @dataclass
@@ -218,37 +219,57 @@ def area_reply(lang: str, question: str, profile: dict | None = None) -> Reply:
     return topic_reply(lang, "overview", profile)
 
 
+TERM = "term:"  # a glossary term among the compared items: 'term:<id>' (terms.json)
+
+
+def _competence_of(item: str) -> str:
+    return term_competence(item.removeprefix(TERM)) if item.startswith(TERM) else item
+
+
 def _compared_text(lang: str, item: str) -> tuple[str, str, str]:
-    """(name, what it is, sub-area) of a sub-area or a competence."""
+    """(name, what it is, sub-area) of a sub-area, a competence or a glossary term."""
     if item in content.subarea_ids():
         return content.subarea_name(lang, item), content.t(lang, f"subareas.{item}.short"), item
-    subarea = next(s for s, c in content.all_competences() if c == item)
+    competence = _competence_of(item)
+    subarea = next(s for s, c in content.all_competences() if c == competence)
+    if item.startswith(TERM):
+        entry = content.lookup(lang, f"coaching.glossary.{item.removeprefix(TERM)}")
+        return entry["term"], entry["text"], subarea
     name = content.competence_name(lang, subarea, item)
     return name, content.t(lang, f"subareas.{subarea}.competences.{item}.example"), subarea
 
 
 def compare_reply(lang: str, pair: tuple[str, ...]) -> Reply:
     """'What is the difference between X and Y?': each in a line of its own words, and where
-    they belong. Built from the content, so any two sub-areas or competences can be compared."""
+    they belong. Built from the content, so any two sub-areas, competences or glossary terms
+    can be compared."""
     a, b = (_compared_text(lang, item) for item in pair[:2])
     lines = [
         content.t(lang, "area.compare_title", a=a[0], b=b[0]),
         content.t(lang, "area.compare_line", name=a[0], text=a[1]),
         content.t(lang, "area.compare_line", name=b[0], text=b[1]),
     ]
+    competences = [_competence_of(item) for item in pair[:2]]
     if pair[0] in content.subarea_ids():
         lines.append(content.t(lang, "area.compare_subareas", name=content.t(lang, "overview.name")))
+    elif pair[0].startswith(TERM) and competences[0] == competences[1]:
+        name = content.competence_name(lang, a[2], competences[0])
+        lines.append(content.t(lang, "area.compare_terms", name=name, subarea=content.subarea_name(lang, a[2])))
     elif a[2] == b[2]:
         lines.append(content.t(lang, "area.compare_same", name=content.subarea_name(lang, a[2])))
     else:
         sub_a, sub_b = content.subarea_name(lang, a[2]), content.subarea_name(lang, b[2])
         lines.append(content.t(lang, "area.compare_apart", a=a[0], b=b[0], sub_a=sub_a, sub_b=sub_b))
     buttons: list[Button] = []
-    for item, (name, _, _) in zip(pair[:2], (a, b), strict=True):
+    asked: set[str] = set()  # two words of one competence: one button for it
+    for item, competence in zip(pair[:2], competences, strict=True):
         if item in content.subarea_ids():
             buttons.append(_read_more(lang, item))
-        else:
-            buttons.append((name, Ask(intent="question", competence=item).data()))
+        elif competence not in asked:
+            asked.add(competence)
+            subarea = next(s for s, c in content.all_competences() if c == competence)
+            name = content.competence_name(lang, subarea, competence)
+            buttons.append((name, Ask(intent="question", competence=competence).data()))
     return Reply("\n\n".join(lines), buttons)
 
 

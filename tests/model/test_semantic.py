@@ -29,13 +29,69 @@ ROOT = Path(__file__).resolve().parents[2]
     [
         ("kollegerne nægter at bruge den nye vagtplan-app", "drive_change"),  # 'vagtplan' is no payroll question
         ("hvordan regner vi på om sengesensorerne er pengene værd", "business_cases"),
-        ("how do we learn what residents want before we start building", "user_perspectives"),
+        # the issue's own example, and one where a word in passing ('bestille') misled
+        ("folk på holdet gider ikke den nye app, hvad gør jeg", "drive_change"),
+        (
+            "vi skal bestille nye sengealarmer og jeg kender beboerne bedst, "
+            "hvordan får jeg det jeg ved om dem med i kravene",
+            "citizen_experience",
+        ),
     ],
 )
 def test_everyday_paraphrase_finds_its_competence(text, competence):
     u = understand(text)
     assert (u.competence, u.topic) == (competence, semantic_subarea(competence))
     assert u.intent in ("question", "improve")
+
+
+def test_a_message_between_two_competences_offers_both():
+    """'learn what residents want' is exploring users' views (user_perspectives) and passing on
+    what staff know of citizens (citizen_experience) at once: both are offered."""
+    u = understand("how do we learn what residents want before we start building")
+    assert {"user_perspectives", "citizen_experience"} <= set(u.alternatives)
+    assert u.competence == u.alternatives[0]
+
+
+def _ranked(head_top: str, probability: float, best: str) -> semantic.Ranked:
+    rest = (1 - probability) / 2
+    return semantic.Ranked(
+        labels=((f"competence:{best}", 0.9),),
+        head=((head_top, probability), ("oos:everyday", rest), ("area:any", rest)),
+        competences=((f"competence:{best}", 0.8), ("competence:trends", 0.2)),
+    )
+
+
+@pytest.mark.parametrize(
+    ("head_top", "probability", "kept"),
+    [
+        ("competence:citizen_experience", 0.95, False),  # sure of another competence: it overrules
+        ("competence:citizen_experience", 0.6, True),  # unsure: the vocabulary's reading stands
+        ("area:any", 0.99, True),  # sure the message is about the whole area: not a competence
+    ],
+)
+def test_the_head_overrules_the_vocabulary_only_when_sure_of_a_competence(head_top, probability, kept):
+    from model.language import understanding as u
+
+    read = u.Understanding("implementation", "question", "da", 0.8, competence="procurement")
+    evidence = u._lexicon("hvordan siger jeg til leverandøren at vores beboere ikke kan bruge skærmen")[1]
+    out = u._overruled(read, evidence, _ranked(head_top, probability, "citizen_experience"))
+    if kept:
+        assert out == read
+    else:
+        assert (out.topic, out.competence, out.intent, out.source) == (
+            "implementation",
+            "citizen_experience",
+            "question",
+            "semantic",
+        )
+
+
+def test_a_glossary_term_that_is_the_whole_message_is_not_second_guessed():
+    from model.language import understanding as u
+
+    read, evidence = u._lexicon("hvad er en rammeaftale")
+    assert read.term is not None
+    assert not u._worth_a_second_look(read, evidence)
 
 
 def semantic_subarea(competence: str) -> str:
@@ -157,8 +213,9 @@ def test_stored_prototype_vectors_are_current():
     """prototypes.npz must match prototypes.json: run `python -m model.language.semantic` after editing it."""
     labels, texts = semantic.examples()
     stored = np.load(semantic.VECTORS_PATH)
-    assert str(stored["digest"]) == semantic.digest(labels, texts)
+    assert str(stored["digest"]) == semantic.current_digest()
     assert stored["vectors"].shape == (len(texts), 384)
+    assert stored["weights"].shape == (384, len(stored["classes"]))
 
 
 def test_every_label_has_examples_in_both_languages():
@@ -196,6 +253,34 @@ async def test_did_you_mean_offers_buttons_and_a_click_answers(da):
     answer = await da.send(value=next(b["data"] for b in buttons if b["data"].get("competence") == chosen))
     assert content.competence_name("da", subarea, chosen) in answer
     assert content.t("da", "msg.did_you_mean") not in answer
+
+
+@pytest.mark.parametrize(
+    ("text", "pair", "competence"),
+    [
+        (
+            "hvad er forskellen på en business case og en gevinstrealiseringsplan",
+            ("business_case", "gevinstrealisering"),
+            "business_cases",
+        ),
+        ("difference between a tender and a framework agreement?", ("udbud", "rammeaftale"), "procurement"),
+    ],
+)
+def test_two_words_of_one_competence_are_compared(text, pair, competence):
+    u = understand(text)
+    assert (u.intent, u.competence) == ("compare", competence)
+    assert u.compared == tuple(f"term:{t}" for t in pair)
+
+
+async def test_two_words_are_compared_with_what_each_means_and_where_they_belong(da):
+    reply = await da.send("hvad er forskellen på et udbud og en rammeaftale?")
+    for term in ("udbud", "rammeaftale"):
+        assert content.lookup("da", f"coaching.glossary.{term}")["text"] in reply
+    name = content.competence_name("da", "implementation", "procurement")
+    assert (
+        content.t("da", "area.compare_terms", name=name, subarea=content.subarea_name("da", "implementation")) in reply
+    )
+    assert [b["title"] for b in _buttons(da)] == [name]
 
 
 async def test_a_comparison_is_answered_from_both_sides(da):
@@ -248,7 +333,7 @@ def _holdout():
 
 
 # what the bot achieved on tests/data/holdout_blind.jsonl when this was written, less 3 points
-FLOOR = {"topic": 84.4, "competence": 78.0, "role": 87.8, "intent": 89.0}
+FLOOR = {"topic": 85.5, "competence": 82.1, "role": 87.8, "intent": 89.5}
 
 
 async def test_blind_holdout_stays_above_its_floor():
