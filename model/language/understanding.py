@@ -817,6 +817,7 @@ MANY_UNEXPLAINED = 3  # ... nor does a message whose words the vocabulary (almos
 TERM_CONTEXT = 5  # a glossary term with fewer unexplained words around it is what the message is about
 CLOSE_SIMILARITY = 0.012  # semantic runner-ups within this of the best are offered too ("Mente du ...?")
 CLOSE_SHARE = 0.5  # ... with the head: runner-ups with at least half the best one's share
+SURE_SHARE = 0.7  # ... and a best share this high is offered alone unless a runner-up has half of it
 MAX_OFFERED = 3
 MIN_SIDE = 4  # words one side of a comparison needs to be placed by meaning
 MIN_WORDS = 3  # 'digital', 'hvad nu': too little to place by meaning
@@ -1006,15 +1007,17 @@ def _oos_lead(labels: tuple[tuple[str, float], ...]) -> float:
 
 def _semantic_competence(u: Understanding, ev: _Evidence, ranked, topic: str | None) -> Understanding:
     """A competence found by meaning (inside `topic` when the vocabulary named the sub-area).
-    Its close runner-ups are offered beside it: those whose closest examples are about as
-    close (CLOSE_SIMILARITY: a vague message such as 'jeg vil gerne blive bedre til det
-    digitale' is close to many), and, with the head, those with at least CLOSE_SHARE of the
-    best one's share."""
+    Its close runner-ups are offered beside it: with the head, those with at least CLOSE_SHARE
+    of the best one's share; and, unless the best share is SURE_SHARE or more, those whose
+    closest examples are about as close (CLOSE_SIMILARITY: a vague message such as 'jeg vil
+    gerne blive bedre til det digitale' is close to many)."""
     among = None if topic is None else {c for c, sub in _load().subarea_of.items() if sub == topic}
     competences = ranked.best("competence", among)
     best, score = competences[0]
-    by_similarity = _similar_competences(ranked, among)[:MAX_OFFERED]
-    close = {c for c, s in by_similarity if by_similarity[0][1] - s <= CLOSE_SIMILARITY}
+    close: set[str] = set()
+    if not ranked.competences or score < SURE_SHARE:
+        by_similarity = _similar_competences(ranked, among)[:MAX_OFFERED]
+        close = {c for c, s in by_similarity if by_similarity[0][1] - s <= CLOSE_SIMILARITY}
     if ranked.competences:
         close |= {c for c, s in competences[:MAX_OFFERED] if s >= CLOSE_SHARE * score}
     offered = [best] + [c for c, _ in competences if c in close and c != best]
