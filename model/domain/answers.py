@@ -239,6 +239,11 @@ def _compared_text(lang: str, item: str) -> tuple[str, str, str]:
     return name, content.t(lang, f"subareas.{subarea}.competences.{item}.example"), subarea
 
 
+def _competence_button(lang: str, competence: str) -> str:
+    """A competence's short title (at most 28 characters: Teams cuts a longer button title)."""
+    return content.t(lang, f"coaching.competences.{competence}.button")
+
+
 def compare_reply(lang: str, pair: tuple[str, ...]) -> Reply:
     """'What is the difference between X and Y?': each in a line of its own words, and where
     they belong. Built from the content, so any two sub-areas, competences or glossary terms
@@ -267,9 +272,7 @@ def compare_reply(lang: str, pair: tuple[str, ...]) -> Reply:
             buttons.append(_read_more(lang, item))
         elif competence not in asked:
             asked.add(competence)
-            subarea = next(s for s, c in content.all_competences() if c == competence)
-            name = content.competence_name(lang, subarea, competence)
-            buttons.append((name, Ask(intent="question", competence=competence).data()))
+            buttons.append((_competence_button(lang, competence), Ask(intent="question", competence=competence).data()))
     return Reply("\n\n".join(lines), buttons)
 
 
@@ -281,7 +284,6 @@ def did_you_mean(lang: str, offered: tuple[str, ...]) -> Reply:
         if item in content.subarea_ids():
             buttons.append(_read_more(lang, item))
         else:
-            name, _, _ = _compared_text(lang, item)
-            buttons.append((name, Ask(intent="question", competence=item).data()))
+            buttons.append((_competence_button(lang, item), Ask(intent="question", competence=item).data()))
     text = content.t(lang, "msg.did_you_mean") + "\n\n" + content.t(lang, "msg.did_you_mean_hint")
     return Reply(text, buttons)

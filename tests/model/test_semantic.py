@@ -249,7 +249,8 @@ async def test_did_you_mean_offers_buttons_and_a_click_answers(da):
     assert 2 <= len(offered) <= 3
     chosen = offered[1]
     subarea = semantic_subarea(chosen)
-    assert content.competence_name("da", subarea, chosen) in [b["title"] for b in buttons]
+    assert content.t("da", f"coaching.competences.{chosen}.button") in [b["title"] for b in buttons]
+    assert all(len(b["title"]) <= 28 for b in buttons)  # Teams cuts a longer button title
     answer = await da.send(value=next(b["data"] for b in buttons if b["data"].get("competence") == chosen))
     assert content.competence_name("da", subarea, chosen) in answer
     assert content.t("da", "msg.did_you_mean") not in answer
@@ -280,7 +281,7 @@ async def test_two_words_are_compared_with_what_each_means_and_where_they_belong
     assert (
         content.t("da", "area.compare_terms", name=name, subarea=content.subarea_name("da", "implementation")) in reply
     )
-    assert [b["title"] for b in _buttons(da)] == [name]
+    assert [b["title"] for b in _buttons(da)] == [content.t("da", "coaching.competences.procurement.button")]
 
 
 async def test_a_comparison_is_answered_from_both_sides(da):
