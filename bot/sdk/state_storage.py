@@ -126,6 +126,11 @@ def start_without_dialog(state: BotState, context: TurnContext, dialog_property:
     context.turn_state[state._context_service_key] = _JsonHashedState({dialog_property: DialogState()})
 
 
+def drop_loaded(state: BotState, context: TurnContext) -> None:
+    """Forget what this turn read of the conversation's state: the next access reads again."""
+    context.turn_state.pop(state._context_service_key, None)
+
+
 class JsonConversationState(ConversationState):
     """ConversationState that encodes its state once per turn: the same encoding decides
     whether anything changed and is what gets written."""

@@ -9,12 +9,14 @@ the dialog state's."""
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
 from collections import Counter
 
-from conftest import TeamsUser, say
+from conftest import BotServer, TeamsUser, say
 
 from model import content
-from model.domain.users import OPEN_DIALOGS, USERS
+from model.domain.users import DELETING, OPEN_DIALOGS, USERS
 from model.storage.docstore import STATE
 
 QUESTION = "hvad betyder innovation for mig?"
@@ -157,14 +159,26 @@ async def test_a_crash_after_the_state_is_emptied_leaves_the_chat_listed_and_the
     assert requests == {("read", USERS): 1}
 
 
-async def test_a_check_the_list_does_not_name_is_forgotten_and_a_new_check_replaces_it(server, connector):
+async def test_a_check_the_list_does_not_name_is_forgotten_and_a_new_check_replaces_it(tmp_path, connector):
     """Not listed but waiting (the write order rules it out; a hand-edited document, or two
-    instances answering one person at the same instant could do it): the chat counts as
-    having no dialog, its card is no longer active, and the next check starts afresh and
-    is saved once."""
-    user = await onboarded(server, connector)
-    old = await open_check(server, connector, user)
-    await server.runtime.store.update(USERS, user.key, lambda d: d.__setitem__(OPEN_DIALOGS, []))
+    instances answering one person at the same instant could do it): an instance that did
+    not see the check begin counts the chat as having no dialog, its card is no longer
+    active, and the next check starts afresh and is saved once."""
+    first = BotServer(tmp_path / "data")
+    await first.start()
+    user = await onboarded(first, connector)
+    old = await open_check(first, connector, user)
+    await first.runtime.store.update(USERS, user.key, lambda d: d.__setitem__(OPEN_DIALOGS, []))
+    await first.stop()
+    server = BotServer(tmp_path / "data")  # another instance (or this one restarted)
+    await server.start()
+    try:
+        await _forgotten_check_replaced(server, connector, user, old)
+    finally:
+        await server.stop()
+
+
+async def _forgotten_check_replaced(server, connector, user, old: str) -> None:
     reply = await say(server, connector, submit(user, old))
     assert content.t("da", "msg.stale_card") in reply
     nonce = await open_check(server, connector, user)
@@ -202,3 +216,52 @@ async def test_a_group_chat_still_reads_its_own_dialog_state(server, connector):
         requests, reply = await requests_of(server, connector, user.message("hjælp"), counts)
         assert reply
         assert requests.get(("read", STATE)) == 1 and ("read", USERS) not in requests
+
+
+async def test_a_turn_after_a_dialog_was_left_waiting_here_reads_the_person_and_the_dialog_at_once(server, connector):
+    """On this instance the chat's last turn left the check waiting: the next turn asks for
+    the person's document and the dialog state together (on Azure each read is a round trip)."""
+    user = await onboarded(server, connector)
+    nonce = await open_check(server, connector, user)
+    events: list[tuple[str, str]] = []
+    store = server.runtime.store
+    read = store.read
+
+    async def traced(collection, key):
+        events.append(("start", collection))
+        await asyncio.sleep(0)  # another read asked for meanwhile starts now
+        try:
+            return await read(collection, key)
+        finally:
+            events.append(("end", collection))
+
+    store.read = traced
+    assert "Din vurdering er gemt" in await say(server, connector, submit(user, nonce))
+    assert events[:2] == [("start", USERS), ("start", STATE)], events
+
+
+async def test_a_check_clicked_after_a_cut_short_deletion_stores_nothing_on_the_instance_that_saw_it_wait(
+    server, connector
+):
+    """The person's deletion stopped half-way (a crash: the document is marked `deleting`)
+    while their check waited. Their card's submit finishes the deletion, is answered as a
+    click from someone the bot no longer knows, and stores nothing, though this instance
+    read the waiting check at the same time as the document."""
+    user = await onboarded(server, connector)
+    nonce = await open_check(server, connector, user)
+    await server.runtime.store.update(USERS, user.key, lambda d: d.__setitem__(DELETING, True))
+    store = server.runtime.store
+    read = store.read
+
+    async def state_first(collection, key):
+        if collection == USERS:
+            await asyncio.sleep(0)  # the waiting check is read before the deletion is finished
+        return await read(collection, key)
+
+    store.read = state_first
+    reply = await say(server, connector, submit(user, nonce))
+    assert content.t("da", "msg.stale_click") in reply
+    assert await server.runtime.services.users.get(user.key) is None
+    for needle in (user.aad, user.user_id, user.conversation_id):
+        found = subprocess.run(["grep", "-rl", needle, str(server.data_dir)], capture_output=True, text=True)
+        assert found.stdout == "", f"{needle} stored again in {found.stdout}"
