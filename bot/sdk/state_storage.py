@@ -122,7 +122,8 @@ def start_without_dialog(state: BotState, context: TurnContext, dialog_property:
     """This turn's state of the conversation, known to hold no dialog (the person's document
     says so) and therefore not read: an empty `DialogState` under `dialog_property`. Unless a
     dialog begins, it comes out of the turn unchanged and nothing is written; when one does,
-    it is written over whatever stored state there is (one without a dialog, or none)."""
+    it is written over whatever state is stored (by the caller's word one without a dialog,
+    or none)."""
     context.turn_state[state._context_service_key] = _JsonHashedState({dialog_property: DialogState()})
 
 
