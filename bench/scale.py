@@ -159,7 +159,12 @@ async def _compose(i: int, service_url: str, now: datetime) -> tuple[dict, dict]
     await users.save_profile(key, now=start, role=role, level=level, language="da")
     state_key = f"msteams/conversations/{person.conversation_id}"
     reference = stored_reference(TurnContext.get_conversation_reference(activity), TENANT)
-    await users.remember_conversation(key, reference, state_key, True, now=now)  # as the bot keeps it, seen today
+
+    async def no_dialog() -> bool:
+        return False
+
+    # as the bot keeps it: seen today, no dialog waiting (open_dialogs lists none)
+    await users.remember_conversation(key, reference, state_key, True, now=now, dialog_running=no_dialog)
     await DocStoreStorage(mem).write({state_key: {"DialogState": DialogState()}})
     profile = {"role": role, "level": level}
     records = []

@@ -9,6 +9,14 @@ by a person with no stored document and no dialog running is a card from before 
 deletion (by `slet mine data` or by retention): it is answered here, once for every kind
 of click, with "that card is no longer active, type start", and nothing is stored, not
 even the conversation. (A person the bot has only just greeted has a dialog running.)
+
+**One read for a turn with no dialog waiting.** In the personal chat the person's document
+is read first; when its `open_dialogs` list (model/domain/users.py) does not name this chat,
+the chat's dialog state is not read: the turn starts from an empty one, and writes it only
+if a dialog begins. Around the state's write the list is kept on the safe side of a crash
+(`_save_state`). When this chat's last turn on this instance left a dialog waiting, the
+document and the dialog state are read at once instead of one after the other (a state
+read is never wrong, only sometimes not needed). Shared chats read their state as before.
 """
 
 from __future__ import annotations
@@ -27,14 +35,16 @@ from dialogs.router import Router
 from dialogs.services import Services
 from dialogs.turn import TURN, Turn, lang_of, turn_of
 from model import content
-from model.domain.users import user_key
+from model.domain.users import dialog_listed, user_key
 from model.storage.docstore import one_read_per_turn
 
 from .captions import hold_captions, release_caption
 from .sdk.activity_codec import to_json_dict
+from .sdk.state_storage import drop_loaded, start_without_dialog
 
 log = logging.getLogger("kompetencehjulet.bot")
 _AT_TAG = re.compile(r"<at>[^<]{0,200}</at>", re.IGNORECASE)
+WAITING_REMEMBERED = 10_000  # chats whose dialog is known to wait, kept per instance (oldest forgotten)
 
 
 def tenant_of(activity) -> str | None:
@@ -80,6 +90,16 @@ class KompetenceBot(ActivityHandler):
         self.upload_hosts = upload_hosts
         self.router = Router(conversation_state)
         self._locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = weakref.WeakValueDictionary()
+        self._waiting: dict[str, None] = {}  # state keys whose last turn here left a dialog waiting
+
+    def _remember_waiting(self, state_key: str | None, waiting: bool) -> None:
+        if not state_key:
+            return
+        self._waiting.pop(state_key, None)
+        if waiting:
+            self._waiting[state_key] = None
+            if len(self._waiting) > WAITING_REMEMBERED:
+                self._waiting.pop(next(iter(self._waiting)))
 
     def _lock(self, conversation_id: str) -> asyncio.Lock:
         lock = self._locks.get(conversation_id)
@@ -102,9 +122,40 @@ class KompetenceBot(ActivityHandler):
         finally:
             await release_caption(turn_context)
         if turn_of(turn_context).deleted:
+            self._remember_waiting(turn_of(turn_context).state_key, False)
             await self.conversation_state.delete(turn_context)  # nothing of the person may survive
         else:
-            await self.conversation_state.save_changes(turn_context)
+            await self._save_state(turn_context)
+
+    async def _save_state(self, context: TurnContext) -> None:
+        """Write the dialog state if it changed, keeping the person's `open_dialogs` list on
+        the safe side of a crash: this chat is listed before its state is written with a
+        dialog in it, and taken off after its state is written empty. A crash between the
+        two writes leaves it listed: the next turn reads the state once more, finds no
+        dialog, and takes it off."""
+        turn = turn_of(context)
+        running = self._holds_dialog(context)
+        if running is not None:
+            self._remember_waiting(turn.state_key, running)
+        doc = await self.services.users.get(turn.user_key) if turn.personal and running is not None else None
+        listed = dialog_listed(doc, turn.state_key) if doc is not None and turn.state_key else None
+        if listed is None or running == listed:
+            await self.conversation_state.save_changes(context)
+        elif running:
+            await self.services.users.list_open_dialog(turn.user_key, str(turn.state_key), True)
+            await self.conversation_state.save_changes(context)
+        else:
+            await self.conversation_state.save_changes(context)
+            await self.services.users.list_open_dialog(turn.user_key, str(turn.state_key), False)
+
+    def _holds_dialog(self, context: TurnContext) -> bool | None:
+        """Whether this turn's dialog state has a dialog running; None when the turn never
+        loaded the state (so it writes nothing)."""
+        cached = self.conversation_state.get_cached_state(context)
+        if cached is None:
+            return None
+        state = (cached.state or {}).get(self.router.dialog_state.name)
+        return bool(getattr(state, "dialog_stack", None))
 
     async def _prepare(self, context: TurnContext) -> bool:
         """Set up the turn; False when it is over already (a stale click, answered)."""
@@ -113,7 +164,13 @@ class KompetenceBot(ActivityHandler):
         key = user_key(tenant, user_id_of(activity.from_property))
         personal = is_personal_conversation(activity)
         users = self.services.users
-        doc, recovered = await users.load(key) if personal else (None, False)
+        state_key = self.conversation_state.get_storage_key(context) if personal else None
+        if state_key in self._waiting:  # a dialog waited here after the last turn: read both at once
+            (doc, recovered), _ = await asyncio.gather(users.load(key), self.conversation_state.load(context))
+            if doc is None:  # deleted (or set aside) meanwhile: what was read of its dialog goes too
+                drop_loaded(self.conversation_state, context)
+        else:
+            doc, recovered = await users.load(key) if personal else (None, False)
         info = client_info(activity)
         preferred = ((doc or {}).get("profile") or {}).get("language")
         turn = Turn(
@@ -123,8 +180,12 @@ class KompetenceBot(ActivityHandler):
             tenant=tenant,
             lang=preferred or content.normalise_language(activity.locale or info.get("locale")),
             timezone=info.get("timezone") or getattr(activity, "local_timezone", None),
+            state_key=state_key,
         )
         context.turn_state[TURN] = turn
+        unread = self.conversation_state.get_cached_state(context) is None
+        if state_key and unread and dialog_listed(doc, state_key) is False:  # no dialog waiting here
+            start_without_dialog(self.conversation_state, context, self.router.dialog_state.name)
         if recovered:  # their document could not be read and was set aside: say so, start afresh
             await context.send_activity(content.t(turn.lang, "msg.data_unreadable"))
         if personal and doc is None and is_click(activity) and not await self._dialog_running(context):
@@ -135,9 +196,14 @@ class KompetenceBot(ActivityHandler):
         service_url = (activity.service_url or "").lower()
         if activity.type in ("message", "installationUpdate") and service_url.startswith(("http://", "https://")):
             reference = TurnContext.get_conversation_reference(activity)
-            turn.state_key = self.conversation_state.get_storage_key(context) if personal else None
             await users.remember_conversation(
-                key, stored_reference(reference, tenant), turn.state_key, personal, doc, now=self.services.now()
+                key,
+                stored_reference(reference, tenant),
+                turn.state_key,
+                personal,
+                doc,
+                now=self.services.now(),
+                dialog_running=lambda: self._dialog_running(context),
             )
             if personal and activity.type == "message":
                 await self.services.reminders.resume_if_paused(key, doc, self.services.now())

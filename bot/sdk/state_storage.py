@@ -15,8 +15,9 @@ import json
 import logging
 from typing import Any, Dict, List
 
-from botbuilder.core import ConversationState, Storage, StoreItem, TurnContext
+from botbuilder.core import BotState, ConversationState, Storage, StoreItem, TurnContext
 from botbuilder.core.bot_state import CachedBotState
+from botbuilder.dialogs import DialogState
 
 from model.storage.docstore import STATE, ConflictError, CorruptDocument, DocStore
 
@@ -117,6 +118,20 @@ class _JsonHashedState(CachedBotState):
         return canonical(state_codec.encode(obj))
 
 
+def start_without_dialog(state: BotState, context: TurnContext, dialog_property: str) -> None:
+    """This turn's state of the conversation, known to hold no dialog (the person's document
+    says so) and therefore not read: an empty `DialogState` under `dialog_property`. Unless a
+    dialog begins, it comes out of the turn unchanged and nothing is written; when one does,
+    it is written over whatever state is stored (by the caller's word one without a dialog,
+    or none)."""
+    context.turn_state[state._context_service_key] = _JsonHashedState({dialog_property: DialogState()})
+
+
+def drop_loaded(state: BotState, context: TurnContext) -> None:
+    """Forget what this turn read of the conversation's state: the next access reads again."""
+    context.turn_state.pop(state._context_service_key, None)
+
+
 class JsonConversationState(ConversationState):
     """ConversationState that encodes its state once per turn: the same encoding decides
     whether anything changed and is what gets written."""
@@ -124,7 +139,9 @@ class JsonConversationState(ConversationState):
     async def load(self, turn_context: TurnContext, force: bool = False) -> None:
         cached = self.get_cached_state(turn_context)
         key = self.get_storage_key(turn_context)
-        if force or not cached or not cached.state:
+        # A state this class read (or was told is empty) stays this turn's, empty or not: the
+        # SDK's own test (`not cached.state`) would read a missing state again at every access.
+        if force or not cached or (not cached.state and not isinstance(cached, _JsonHashedState)):
             if isinstance(self._storage, DocStoreStorage):
                 state = _JsonHashedState(*await self._storage.read_state(key))
             else:

@@ -7,12 +7,24 @@ person's conversations left behind, which the document lists).
 
 The document has three writers, each of its own top-level parts, so no part has two:
 
-- `profile`, `assessments`, `conversation`, `state_keys`, `key`, `seen` (the day last seen),
-  `retention_warned`, `deleting` (set as a deletion starts), `schema`: this module (`Users`);
+- `profile`, `assessments`, `conversation`, `state_keys`, `open_dialogs`, `key`, `seen` (the
+  day last seen), `retention_warned`, `deleting` (set as a deletion starts), `schema`: this
+  module (`Users`);
 - `reminder`: `model.domain.reminders.Reminders`, through `change_part`;
 - `goals`: `model.domain.goals.Goals` (its own update of the document, changing `goals` only).
 
 Everyone else reads through `Users.get`.
+
+**Which chats may have a dialog waiting (`open_dialogs`).** A turn in the personal chat
+reads the person's document first; when that lists which of their chats' dialog states may
+hold a running dialog and this chat is not among them, the turn does not read its dialog
+state at all (it is empty), so a question costs one read, not two. The list is kept on the
+safe side of every crash: a chat is listed *before* its state is first written with a
+dialog in it and taken off only *after* its state is written empty, so a crash in between
+leaves it listed (one extra read, and the next turn takes it off), never a waiting dialog
+unlisted. A document without the list (written before it existed) says nothing: every turn
+reads the state, and the list is added the next time the document is written anyway (the
+first turn of a day, `remember_conversation`).
 """
 
 from __future__ import annotations
@@ -25,6 +37,7 @@ from model.storage.docstore import STATE, UNCHANGED, CorruptDocument, Doc, DocSt
 SCHEMA_VERSION = 1
 USERS = "users"
 DELETING = "deleting"  # set by `Users.delete` before anything else goes: no part changes after it
+OPEN_DIALOGS = "open_dialogs"  # the chats (dialog-state keys) whose state may hold a running dialog
 
 
 def user_key(tenant_id: str | None, user_id: str) -> str:
@@ -51,6 +64,16 @@ def key_of(doc: Doc) -> str | None:
 
 def iso(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def dialog_listed(doc: Doc | None, state_key: str) -> bool | None:
+    """Whether the document lists the chat `state_key` as maybe holding a running dialog
+    (see the module docstring); None when it cannot say (no document, or one without the
+    list): then the chat's dialog state must be read."""
+    listed = (doc or {}).get(OPEN_DIALOGS)
+    if not isinstance(listed, list):
+        return None
+    return state_key in listed
 
 
 DeleteHook = Callable[[str, Doc | None], Awaitable[None]]  # None: the document was unreadable
@@ -138,6 +161,7 @@ class Users:
         personal: bool,
         doc: Doc | None = None,
         now: datetime | None = None,
+        dialog_running: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
         """Keep the latest conversation reference (for nudges), which state docs exist, and
         the day the person was last seen (retention counts from it; a message clears a
@@ -145,7 +169,9 @@ class Users:
 
         Writes only when something changed (the day of `seen` at most once a day), so an
         ordinary turn costs no extra write; `doc` is the person's document when the caller
-        has already read it this turn.
+        has already read it this turn. A document written here that has no `open_dialogs`
+        list yet gets one: `dialog_running()` (asked only then) says whether the chat
+        `state_key` has a dialog waiting; the person's other chats, not known, are listed.
         """
         if not personal and state_key is None:
             return  # nothing of a person is kept from a shared chat
@@ -162,6 +188,9 @@ class Users:
                 and (state_key is None or state_key in doc.get("state_keys", []))
             ):
                 return
+        running: bool | None = None
+        if state_key and dialog_running is not None and dialog_listed(doc, state_key) is None:
+            running = await dialog_running()
 
         def change(d: Doc) -> None:
             d.setdefault("schema", SCHEMA_VERSION)
@@ -173,6 +202,25 @@ class Users:
                 d["retention_warned"] = None
             if state_key and state_key not in d.setdefault("state_keys", []):
                 d["state_keys"].append(state_key)
+            if running is not None and dialog_listed(d, str(state_key)) is None:
+                others = [k for k in d["state_keys"] if k != state_key]  # unknown: may hold one
+                d[OPEN_DIALOGS] = others + ([str(state_key)] if running else [])
+
+        await self.store.update(USERS, key, change)
+
+    async def list_open_dialog(self, key: str, state_key: str, running: bool) -> None:
+        """List the chat `state_key` in `open_dialogs` (`running`: call it *before* its state
+        is written with a dialog) or take it off (call it *after* its state is written
+        empty). A document without the list is left so (every turn reads the state); a
+        person who is not stored or is being deleted is not brought back."""
+
+        def change(d: Doc) -> Any:
+            listed = dialog_listed(d, state_key)
+            if listed is None or listed == running or d.get(DELETING):
+                return UNCHANGED
+            others = [k for k in d[OPEN_DIALOGS] if k != state_key]
+            d[OPEN_DIALOGS] = others + ([state_key] if running else [])
+            return None
 
         await self.store.update(USERS, key, change)
 

@@ -421,7 +421,7 @@ SEAMS = [
         "botbuilder-bot-state",
         "BotState._storage and ._context_service_key, CachedBotState(state) hashing with "
         "compute_hash, and the signatures of load, save_changes, delete and get_storage_key",
-        "bot/sdk/state_storage.py JsonConversationState and _JsonHashedState",
+        "bot/sdk/state_storage.py JsonConversationState, _JsonHashedState and start_without_dialog",
         "botbuilder/core/bot_state.py: BotState.__init__, get_cached_state and CachedBotState",
         ("_storage", "_context_service_key"),
         _bot_state,

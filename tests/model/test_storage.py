@@ -267,3 +267,46 @@ async def test_stored_documents_are_readable_by_the_bots_user_only(store):
     await Users(store).save_profile(user_key("t1", "aad-1"), NOW, role="it", level="use")
     path = store.path("users", user_key("t1", "aad-1"))
     assert path.stat().st_mode & 0o077 == 0, oct(path.stat().st_mode)
+
+
+async def test_the_open_dialog_list_comes_with_the_next_write_and_names_the_chats_it_cannot_vouch_for(store):
+    """A document from before `open_dialogs` gets the list the next time it is written
+    anyway (not on a turn that writes nothing); a chat whose state was not looked at is
+    listed, since it may hold a dialog (one extra read, never a dialog overlooked)."""
+    from model.domain.users import OPEN_DIALOGS, dialog_listed
+
+    users = Users(store)
+    key = user_key("t", "aad-1")
+    asked: list[str] = []
+
+    def running(answer: bool):
+        async def ask() -> bool:
+            asked.append("asked")
+            return answer
+
+        return ask
+
+    await users.remember_conversation(key, {"id": "old"}, "state-old", True, now=NOW)  # before the list
+    assert OPEN_DIALOGS not in await users.get(key)
+    assert dialog_listed(await users.get(key), "state-old") is None  # says nothing: read the state
+    await users.remember_conversation(key, {"id": "old"}, "state-old", True, now=NOW, dialog_running=running(False))
+    assert asked == [] and OPEN_DIALOGS not in await users.get(key), "nothing to write, nothing asked"
+    await users.remember_conversation(key, {"id": "new"}, "state-new", True, now=NOW, dialog_running=running(True))
+    assert asked == ["asked"] and (await users.get(key))[OPEN_DIALOGS] == ["state-old", "state-new"]
+    await users.list_open_dialog(key, "state-new", False)
+    await users.list_open_dialog(key, "state-old", False)
+    doc = await users.get(key)
+    assert doc[OPEN_DIALOGS] == [] and dialog_listed(doc, "state-new") is False
+    assert (await Users(TinyDBStore(store.root)).get(key))[OPEN_DIALOGS] == []  # an empty list is stored as one
+
+
+async def test_listing_a_chat_brings_no_deleted_person_back_and_leaves_a_document_without_the_list(store):
+    from model.domain.users import OPEN_DIALOGS
+
+    users = Users(store)
+    gone, old = user_key("t", "gone"), user_key("t", "old")
+    await users.list_open_dialog(gone, "state-1", True)
+    assert await users.get(gone) is None
+    await users.save_profile(old, NOW, role="it", level="use")
+    await users.list_open_dialog(old, "state-1", True)
+    assert OPEN_DIALOGS not in await users.get(old)  # without the list every turn reads the state anyway
