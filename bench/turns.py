@@ -30,8 +30,10 @@ Targets, each a process of its own:
                 state read cost alone: an upper bound for any bot on this stack.
                 (Not by default: skeleton-nofsync, and skeleton-memory with the state in
                 botbuilder's MemoryStorage, which deep-copies and is slower than our files.)
-  bot           the real app as production runs it (`python app.py`, LOG_LEVEL=INFO, nudge
-                scheduler on, local mode), fsync on (BOT_FSYNC=1, the default)
+  bot           the real app as production runs it (`python app.py`, LOG_LEVEL=INFO, local
+                mode), fsync on (BOT_FSYNC=1, the default); its nudge scheduler is off here
+                (NUDGES=off: a round, or a wave for stored people who are due, is no turn;
+                bench/nudges.py and bench/wave_blob.py measure those)
   bot-nofsync   the same with BOT_FSYNC=0
 
 Every target gets the same Teams-shaped traffic: `--users` concurrent people in personal
@@ -277,11 +279,13 @@ async def run_target(
             }
             if store is not None:  # the stored people, copied as `python app.py migrate` would
                 await copy_to_blob(store, args.blob_connection, extra["AZURE_STORAGE_CONTAINER"])
-            if proxy is not None:
-                extra["NUDGES"] = "off"  # the turns' requests, not the due scans' (bench/nudges.py)
         elif store is not None:
             shutil.copytree(store, data_dir)
-        server = start_bot(data_dir, fsync=name != "bot-nofsync", log=log, profile=profile, extra_env=extra)
+        # no nudge scheduler: its rounds (and a wave for the stored people who are due) are not turns;
+        # bench/nudges.py and bench/wave_blob.py measure them
+        server = start_bot(
+            data_dir, fsync=name != "bot-nofsync", log=log, profile=profile, nudges=False, extra_env=extra
+        )
     seen: dict = {}
     try:
         wait_listening(server)
