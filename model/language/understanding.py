@@ -395,6 +395,9 @@ class _Titles:
         languages += tuple(lang for i, _, _, lang in places if lang and i not in taken)
         own = [m for m in mentions if m.context != "other"]  # 'min leder' is someone else
         said = [m for m in own if m.context == "self"]  # 'jeg er pædagog' beats other titles named
+        placed = self._place(toks, [p for p in places if p[0] not in taken], False, breaks)
+        if not said and placed.role is not None:  # 'jeg arbejder i IT, og sygeplejerskerne ...' too
+            return placed._replace(taken=placed.taken | frozenset(taken), languages=languages)
         if said:
             chosen: _Mention | None = said[0]
         else:  # 'pædagoger og IT-folk' names no one role

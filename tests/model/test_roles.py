@@ -49,6 +49,9 @@ TITLES = json.loads(U.JOB_TITLES_PATH.read_text(encoding="utf-8"))
         ("IT here. How do we follow up on the promised gains of a new system?", "it"),
         ("HR here, we are redesigning how new colleagues start. Where do we begin?", "administrative"),
         ("PM on the new parking app. How do I write a business case?", "project_lead"),
+        # a workplace the writer says they are in beats other people's titles named
+        ("IT here. The nurses want to try the new app with residents, how?", "it"),
+        ("jeg arbejder i IT, og pædagogerne siger at den nye app er svær. Hvad gør vi?", "it"),
         ("I'm an ergotherapist and want to learn about welfare technology", "frontline"),
         # welfare technology consultants advise on care technology: specialists
         ("velfærdsteknologisk konsulent: hvordan tester vi sensorer med beboerne?", "specialist"),
