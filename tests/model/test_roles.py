@@ -52,6 +52,10 @@ TITLES = json.loads(U.JOB_TITLES_PATH.read_text(encoding="utf-8"))
         # a workplace the writer says they are in beats other people's titles named
         ("IT here. The nurses want to try the new app with residents, how?", "it"),
         ("jeg arbejder i IT, og pædagogerne siger at den nye app er svær. Hvad gør vi?", "it"),
+        ("We in IT want to test the new form with citizens first", "it"),
+        ("I'm on the IT team and want to learn how to write a business case", "it"),
+        ("jeg arbejder i køkkenet på rådhuset og vil gerne lære om prototyper", "frontline"),
+        ("as an IT project lead, how do I get the nurses to join early?", "project_lead"),
         ("I'm an ergotherapist and want to learn about welfare technology", "frontline"),
         # welfare technology consultants advise on care technology: specialists
         ("velfærdsteknologisk konsulent: hvordan tester vi sensorer med beboerne?", "specialist"),
