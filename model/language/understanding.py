@@ -267,6 +267,8 @@ class _Titles:
         self.articles = {w for s in context.get("articles", []) for w in words(s)}
         self.opening = {w for s in context.get("opening", []) for w in words(s)}
         self.here = {w for s in context.get("here", []) for w in words(s)}
+        self.possessive = {w for s in context.get("possessive", []) for w in words(s)}
+        self.possessive_after = seqs("possessive_after")
         self.skip = {w for s in context.get("skip", []) for w in words(s)} | self.articles
         # one cache per vocabulary (it goes when the vocabulary goes)
         self._guess: Callable[[str], tuple[str, float] | None] = lru_cache(maxsize=8192)(self._guess_uncached)
@@ -312,7 +314,9 @@ class _Titles:
             k -= 1
         before = toks[max(sentence, k - TITLE_CONTEXT) : k]
         if self._ends_with(before, self.other_cues):
-            return "other"
+            # 'jeg er deres leder', 'I'm their teacher': the writer's own job, for others
+            mine = before[-1] in self.possessive and self._ends_with(before[:-1], self.possessive_after)
+            return "self" if mine else "other"
         if self._ends_with(before, self.self_cues):
             return "self"
         if self._ends_with(before, self.for_cues):

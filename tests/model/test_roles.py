@@ -57,6 +57,9 @@ TITLES = json.loads(U.JOB_TITLES_PATH.read_text(encoding="utf-8"))
         ("jeg arbejder i køkkenet på rådhuset og vil gerne lære om prototyper", "frontline"),
         ("as an IT project lead, how do I get the nurses to join early?", "project_lead"),
         ("I'm an ergotherapist and want to learn about welfare technology", "frontline"),
+        # 'jeg er deres leder': a possessive after 'jeg er' is still the writer's own job
+        ("pædagogerne vil ikke bruge appen. jeg er deres leder, hvad gør jeg?", "manager"),
+        ("The nurses keep skipping the new checklist. I'm their manager, what can I do?", "manager"),
         # welfare technology consultants advise on care technology: specialists
         ("velfærdsteknologisk konsulent: hvordan tester vi sensorer med beboerne?", "specialist"),
         ("As a welfare technology consultant, which trends should I follow?", "specialist"),
@@ -70,6 +73,7 @@ def test_the_writer_s_role_from_how_they_open_or_name_their_job(text, role):
     "text",
     [
         "min leder siger at vi skal bruge den nye app",  # someone else's title
+        "det er noget som deres leder har bestemt",  # 'som deres leder' is no 'jeg er deres leder'
         "projektlederen vil have at vi tester med borgerne",  # definite: another person
         "holdlederen vil ikke bruge det nye system",  # ... also for a compound
         "hvordan leder jeg forandring i en travl afdeling?",  # the verb 'leder'
