@@ -268,6 +268,7 @@ class _Titles:
         self.opening = {w for s in context.get("opening", []) for w in words(s)}
         self.here = {w for s in context.get("here", []) for w in words(s)}
         self.possessive = {w for s in context.get("possessive", []) for w in words(s)}
+        self.self_opening = {w for s in context.get("self_opening", []) for w in words(s)}
         self.possessive_after = seqs("possessive_after")
         self.skip = {w for s in context.get("skip", []) for w in words(s)} | self.articles
         # one cache per vocabulary (it goes when the vocabulary goes)
@@ -361,6 +362,9 @@ class _Titles:
                 continue
             n, title, quality = hit
             context = self._context(toks, i, max((b for b in breaks.marks if b <= i), default=0))
+            if context is None and not title.ending and i >= 1 and toks[i - 1] in self.self_opening:
+                if i == 1 or i - 1 in breaks.sentences:  # '... ? er tandplejer og ...': 'jeg' left out
+                    context = "self"
             after = toks[i + n : i + n + 1]
             here = after != [] and after[0] in self.here
             if (

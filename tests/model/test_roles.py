@@ -57,6 +57,8 @@ TITLES = json.loads(U.JOB_TITLES_PATH.read_text(encoding="utf-8"))
         ("jeg arbejder i køkkenet på rådhuset og vil gerne lære om prototyper", "frontline"),
         ("as an IT project lead, how do I get the nurses to join early?", "project_lead"),
         ("I'm an ergotherapist and want to learn about welfare technology", "frontline"),
+        # 'er tandplejer og ...': a sentence that leaves out 'jeg'
+        ("hvem skal høre om det? er dagplejer og har talt med forældrene og kommunens it-folk", "frontline"),
         # 'jeg er deres leder': a possessive after 'jeg er' is still the writer's own job
         ("pædagogerne vil ikke bruge appen. jeg er deres leder, hvad gør jeg?", "manager"),
         ("The nurses keep skipping the new checklist. I'm their manager, what can I do?", "manager"),
