@@ -57,6 +57,8 @@ TITLE_FUZZY_MIN_LEN = 6  # job titles: 'leder'/'lærer' are too close to 'lede'/
 TITLE_MAX_SLIPS = 2  # ... and then only one or two letters off (one for words under 10 letters)
 TITLE_MIN_INFLECT = 4  # 'hk', 'kok', 'ssa' get no generated endings ('koks' is no cook)
 TITLE_CONTEXT = 4  # words looked at before a title for 'jeg er', 'som', 'min' ...
+TITLE_COMPOUND_FIRST = 3  # 'holdleder': the part before a compound's head title ('ud|leder' is a verb)
+_BREAK = re.compile(r"[.:,;!?()]|\s[-–]\s")  # punctuation between sentences or after a title ('Leder: hvordan ...')
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,17 @@ class _Mention(NamedTuple):
     quality: float
 
 
+class _Breaks(NamedTuple):
+    """The word positions a punctuation mark comes before: any mark, and those that end a
+    sentence (not a comma: 'pædagoger, sosu'er og ...' is a list)."""
+
+    marks: frozenset[int] = frozenset()
+    sentences: frozenset[int] = frozenset()
+
+
+_NO_BREAKS = _Breaks()
+
+
 class _RoleFound(NamedTuple):
     role: str | None
     taken: frozenset[int]  # word positions the titles (or a workplace) took
@@ -205,6 +218,18 @@ class _Titles:
         for form, role in roles.items():
             spoken = next(iter(langs[form])) if len(langs[form]) == 1 else None
             self.exact[form] = _Title(role, spoken, form in ambiguous, endings[form])
+        # 'holdleder', 'lønchef': a Danish compound ending in a head title; never a verb, so no context needed
+        compounds = data.get("compound_heads", {})
+        self.heads = sorted(
+            (
+                (form, _Title(role, "da", False, ending))
+                for head, role in compounds.get("heads", {}).items()
+                for form, ending in _title_forms(_title_key(head), self.endings["da"]).items()
+            ),
+            key=lambda h: -len(h[0]),
+        )
+        self.not_after = tuple(fold(w) for w in compounds.get("not_after", []))
+        self.compound: Callable[[str], _Title | None] = lru_cache(maxsize=8192)(self._compound_uncached)
         # what a title can start with: a scan stops as soon as the words joined so far cannot
         # begin one (endings only ever follow the last word)
         self.prefixes = {key[:k] for keys in self.pool.values() for key in keys for k in range(1, len(key))}
@@ -241,6 +266,11 @@ class _Titles:
         self.other_cues = seqs("other")
         self.workplace_cues = seqs("workplace")
         self.articles = {w for s in context.get("articles", []) for w in words(s)}
+        self.opening = {w for s in context.get("opening", []) for w in words(s)}
+        self.here = {w for s in context.get("here", []) for w in words(s)}
+        self.possessive = {w for s in context.get("possessive", []) for w in words(s)}
+        self.self_opening = {w for s in context.get("self_opening", []) for w in words(s)}
+        self.possessive_after = seqs("possessive_after")
         self.skip = {w for s in context.get("skip", []) for w in words(s)} | self.articles
         # one cache per vocabulary (it goes when the vocabulary goes)
         self._guess: Callable[[str], tuple[str, float] | None] = lru_cache(maxsize=8192)(self._guess_uncached)
@@ -263,20 +293,32 @@ class _Titles:
         best = max(ranked, default=None)
         return (best[2], best[0] / 100) if best else None
 
+    def _compound_uncached(self, tok: str) -> _Title | None:
+        """The head title a Danish compound ends in ('handicaphjælper' -> 'hjælper'), or None
+        ('udleder', 'indlærer' are verbs: their first part is a particle)."""
+        for form, title in self.heads:
+            first = tok[: len(tok) - len(form)]
+            if tok.endswith(form) and len(first) >= TITLE_COMPOUND_FIRST and not first.endswith(self.not_after):
+                return title
+        return None
+
     @staticmethod
     def _ends_with(before: list[str], cues: dict[int, set[tuple[str, ...]]]) -> bool:
         return any(n <= len(before) and tuple(before[len(before) - n :]) in seqs for n, seqs in cues.items())
 
-    def _context(self, toks: list[str], start: int) -> str | None:
-        """What the words just before a title say: whose title it is."""
+    def _context(self, toks: list[str], start: int, sentence: int = 0) -> str | None:
+        """What the words just before a title say: whose title it is. `sentence` is where the
+        title's sentence starts: 'hjælpe med? ergoterapeut' is no 'med ergoterapeut'."""
         k = start
         article = False
-        while k > 0 and toks[k - 1] in self.skip and start - k < TITLE_CONTEXT:
+        while k > sentence and toks[k - 1] in self.skip and start - k < TITLE_CONTEXT:
             article = article or toks[k - 1] in self.articles
             k -= 1
-        before = toks[max(0, k - TITLE_CONTEXT) : k]
+        before = toks[max(sentence, k - TITLE_CONTEXT) : k]
         if self._ends_with(before, self.other_cues):
-            return "other"
+            # 'jeg er deres leder', 'I'm their teacher': the writer's own job, for others
+            mine = before[-1] in self.possessive and self._ends_with(before[:-1], self.possessive_after)
+            return "self" if mine else "other"
         if self._ends_with(before, self.self_cues):
             return "self"
         if self._ends_with(before, self.for_cues):
@@ -294,8 +336,11 @@ class _Titles:
                 found = n, title, 1.0
             if joined not in self.prefixes:
                 break
-        if found is not None or not any(unknown[i : i + 3]):
-            return found
+        if found is None and (compound := self.compound(toks[i])) is not None:
+            return 1, compound, 1.0
+        if found is not None or not any(unknown[i : i + 3]) or toks[i] in self.fillers:
+            return found  # 'jeg er ergoterapeut' is no typo 'er ergoterapeut'
+
         for n in range(min(3, len(toks) - i), 0, -1):
             part = "".join(toks[i : i + n])
             if any(unknown[i : i + n]) and part not in self.known:
@@ -304,23 +349,44 @@ class _Titles:
                     return n, self.exact[guess[0]], guess[1]
         return None
 
-    def find(self, toks: list[str], bare_place: bool = False) -> _RoleFound:
-        """The role the message names: a job title, or a workplace after 'jeg arbejder i'."""
+    def find(self, toks: list[str], bare_place: bool = False, breaks: _Breaks = _NO_BREAKS) -> _RoleFound:
+        """The role the message names: a job title, or a workplace after 'jeg arbejder i'.
+        `breaks` says where the message's punctuation is (see _breaks)."""
         mentions: list[_Mention] = []
         taken: set[int] = set()
         unknown = [t not in self.known for t in toks]
         i = 0
         while i < len(toks):
-            hit = self._at(toks, i, unknown) if unknown[i] or toks[i] in self.starts else None
+            hit = self._at(toks, i, unknown) if unknown[i] or toks[i] in self.starts or self.compound(toks[i]) else None
             if hit is None:
                 i += 1
                 continue
             n, title, quality = hit
-            context = self._context(toks, i)
-            if context is None and i == 0 and not title.ending and not title.needs_context:
-                # 'HR-konsulent. hvad kan vi ...', 'projektleder her': the writer opens with their job
-                # (not 'ergoterapeuter og planlæggere ...': a list of others)
-                if toks[i + n : i + n + 1] not in (["og"], ["and"], ["eller"], ["or"]):
+            context = self._context(toks, i, max((b for b in breaks.marks if b <= i), default=0))
+            if context is None and not title.ending and i >= 1 and toks[i - 1] in self.self_opening:
+                if i == 1 or i - 1 in breaks.sentences:  # '... ? er tandplejer og ...': 'jeg' left out
+                    context = "self"
+            after = toks[i + n : i + n + 1]
+            here = after != [] and after[0] in self.here
+            if (
+                context is None
+                and (i == 0 or i in breaks.sentences or (here and i in breaks.marks))
+                and not title.ending
+            ):
+                # 'HR-konsulent. hvad kan vi ...', 'Hej, projektleder her', '... ? ergoterapeut': the
+                # writer opens a sentence with their job (not 'ergoterapeuter og planlæggere ...': a list
+                # of others); a title that is also an ordinary word only before punctuation or
+                # 'af/i/på' ('Leder af hjemmeplejen', 'lærer. hvordan')
+                if title.needs_context:
+                    opens = (
+                        i + n in breaks.marks
+                        or i + n == len(toks)
+                        or here
+                        or (after != [] and after[0] in self.opening)
+                    )
+                else:
+                    opens = after not in (["og"], ["and"], ["eller"], ["or"])
+                if opens:
                     context = "self"
             whole = all(t in self.fillers for j, t in enumerate(toks) if not i <= j < i + n)
             if title.ending and context not in ("self", "for") and not whole:
@@ -333,11 +399,14 @@ class _Titles:
             i += n
         places = self._places(toks)
         if not mentions:
-            return self._place(toks, places, bare_place)
+            return self._place(toks, places, bare_place, breaks)
         languages = tuple(m.language for m in mentions if m.language)
         languages += tuple(lang for i, _, _, lang in places if lang and i not in taken)
         own = [m for m in mentions if m.context != "other"]  # 'min leder' is someone else
         said = [m for m in own if m.context == "self"]  # 'jeg er pædagog' beats other titles named
+        placed = self._place(toks, [p for p in places if p[0] not in taken], False, breaks)
+        if not said and placed.role is not None:  # 'jeg arbejder i IT, og sygeplejerskerne ...' too
+            return placed._replace(taken=placed.taken | frozenset(taken), languages=languages)
         if said:
             chosen: _Mention | None = said[0]
         else:  # 'pædagoger og IT-folk' names no one role
@@ -366,14 +435,15 @@ class _Titles:
                 found.append(best)
         return found
 
-    def _place(self, toks: list[str], places: list, bare: bool) -> _RoleFound:
-        """'jeg arbejder i hjemmeplejen' -> frontline (a workplace alone says little)."""
+    def _place(self, toks: list[str], places: list, bare: bool, breaks: _Breaks) -> _RoleFound:
+        """'jeg arbejder i hjemmeplejen', 'IT here.' -> the role (a workplace alone says little)."""
         languages = tuple(lang for _, _, _, lang in places if lang)
         for i, n, role, _ in places:
             k = i
             while k > 0 and toks[k - 1] in self.skip and i - k < TITLE_CONTEXT:  # 'i den kommunale tandpleje'
                 k -= 1
             cued = self._ends_with(toks[max(0, k - TITLE_CONTEXT) : k], self.workplace_cues)
+            cued = cued or ((i == 0 or i in breaks.marks) and toks[i + n : i + n + 1] in ([h] for h in self.here))
             if cued or (bare and all(t in self.stops for j, t in enumerate(toks) if not i <= j < i + n)):
                 return _RoleFound(role, frozenset(range(i, i + n)), False, languages, 1.0)
         return _RoleFound(None, frozenset(), False, languages, 0.0)
@@ -692,14 +762,20 @@ def match_role(text: str) -> str | None:
     """The role id a typed job title means ('jeg er sygeplejerske', 'Pædagog',
     'teamleder i hjemmeplejen', 'SOSU assistent', 'jeg arbejder i jobcentret'),
     or None ('jeg er syg'). For the onboarding dialog's free-text answer."""
-    return _load().titles.find(words(text), bare_place=True).role
+    return _load().titles.find(words(text), bare_place=True, breaks=_breaks(text)).role
+
+
+def _breaks(text: str) -> _Breaks:
+    """Where the punctuation is, in words ('Hej, leder her. Hvordan ...' -> marks {1, 3}, sentences {3})."""
+    found = [(len(words(text[: m.start()])), m.group() != ",") for m in _BREAK.finditer(text)]
+    return _Breaks(frozenset(at for at, _ in found), frozenset(at for at, full in found if full))
 
 
 def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
     """The vocabulary's reading of one message, and how much of it the vocabulary explained."""
     vocab = _load()
     toks = words(text)
-    named = vocab.titles.find(toks)
+    named = vocab.titles.find(toks, breaks=_breaks(text))
     msg = [_TAKEN if i in named.taken else vocab.resolve(s) for i, s in enumerate(toks)]
     found = _score(msg, vocab)
     scores = found.scores

@@ -1,0 +1,99 @@
+"""The writer's role (understand(text).role) from the general patterns people open a
+message with: a title that is also an ordinary word ('leder', 'lærer', 'supervisor')
+opening a sentence, a Danish compound ending in a known title ('holdleder'), English
+ways of saying what you do ('I lead a team'), and the titles that belong to no one
+else's role. And the cases that must stay without a role: someone else's title, and
+the verbs 'leder' and 'lærer' in a sentence."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from model.language import understanding as U
+from model.language.understanding import understand
+
+TITLES = json.loads(U.JOB_TITLES_PATH.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("text", "role"),
+    [
+        # a title that needs context, opening the message before punctuation or 'af/i/på/of/in'
+        ("Leder af plejecentret. Hvordan får jeg personalet med på den nye app?", "manager"),
+        ("leder: hvad skal jeg vide om gevinstrealisering", "manager"),
+        ("leder på tandklinikken og vi skal have nyt journalsystem", "manager"),
+        ("lærer. hvordan tester vi en ny app med eleverne", "frontline"),
+        ("Lærer i udskolingen, hvordan følger jeg med i ny teknologi", "frontline"),
+        ("Supervisor at the depot. How do I get the drivers to use the new app?", "manager"),
+        ("Hej, leder her. Hvordan kommer vi i gang med innovation?", "manager"),
+        # ... or a title alone after a question ('med? ergoterapeut' is no 'med ergoterapeut')
+        ("hvem skal jeg dele det jeg ser hos borgerne med? ergoterapeut", "frontline"),
+        # Danish compounds whose last part is a known title
+        ("jeg er vagtleder på rådhuset og vil gerne kortlægge vores arbejdsgange", "manager"),
+        ("som indkøbschef vil jeg gerne forstå gevinstrealisering", "manager"),
+        ("jeg er museumsassistent og skal bruge det nye billetsystem", "frontline"),
+        ("jeg er klinikhjælper og vil gerne lære om prototyper", "frontline"),
+        ("som skolebibliotekssekretær hvad skal jeg kunne", "administrative"),
+        ("jeg er idrætslærer og vil gerne følge med i ny teknologi", "frontline"),
+        ("jeg er trafikkonsulent, hvordan laver jeg en business case", "specialist"),
+        ("som kulturkonsulent hvordan inddrager jeg borgerne", "specialist"),
+        # English ways of saying what you do
+        ("I lead a team of home carers and we are getting new tablets. How do I start?", "manager"),
+        ("I'm a park supervisor and we want to test sensors in the playgrounds", "manager"),
+        ("office admin here. how do we ask colleagues about the new booking tool?", "administrative"),
+        ("Office worker in the building department. Any tips for mapping our processes?", "administrative"),
+        ("As a digitalization employee I want to learn about user tests", "it"),
+        ("UX person in the digital team. How many users should we test with?", "it"),
+        ("IT here. How do we follow up on the promised gains of a new system?", "it"),
+        ("HR here, we are redesigning how new colleagues start. Where do we begin?", "administrative"),
+        ("PM on the new parking app. How do I write a business case?", "project_lead"),
+        # a workplace the writer says they are in beats other people's titles named
+        ("IT here. The nurses want to try the new app with residents, how?", "it"),
+        ("jeg arbejder i IT, og pædagogerne siger at den nye app er svær. Hvad gør vi?", "it"),
+        ("We in IT want to test the new form with citizens first", "it"),
+        ("I'm on the IT team and want to learn how to write a business case", "it"),
+        ("jeg arbejder i køkkenet på rådhuset og vil gerne lære om prototyper", "frontline"),
+        ("as an IT project lead, how do I get the nurses to join early?", "project_lead"),
+        ("I'm an ergotherapist and want to learn about welfare technology", "frontline"),
+        # 'er tandplejer og ...': a sentence that leaves out 'jeg'
+        ("hvem skal høre om det? er dagplejer og har talt med forældrene og kommunens it-folk", "frontline"),
+        # 'jeg er deres leder': a possessive after 'jeg er' is still the writer's own job
+        ("pædagogerne vil ikke bruge appen. jeg er deres leder, hvad gør jeg?", "manager"),
+        ("The nurses keep skipping the new checklist. I'm their manager, what can I do?", "manager"),
+        # welfare technology consultants advise on care technology: specialists
+        ("velfærdsteknologisk konsulent: hvordan tester vi sensorer med beboerne?", "specialist"),
+        ("As a welfare technology consultant, which trends should I follow?", "specialist"),
+    ],
+)
+def test_the_writer_s_role_from_how_they_open_or_name_their_job(text, role):
+    assert understand(text).role == role
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "min leder siger at vi skal bruge den nye app",  # someone else's title
+        "det er noget som deres leder har bestemt",  # 'som deres leder' is no 'jeg er deres leder'
+        "projektlederen vil have at vi tester med borgerne",  # definite: another person
+        "holdlederen vil ikke bruge det nye system",  # ... also for a compound
+        "hvordan leder jeg forandring i en travl afdeling?",  # the verb 'leder'
+        "hvordan lærer man at lave en business case?",  # the verb 'lærer'
+        "leder efter et godt kursus i innovation",  # a verb opening the message
+        "vi tager billeder af vores skærmbilleder til vejledningen",  # '-billeder' are pictures
+        "kan du forklare hvad gevinstrealisering er?",  # 'forklarer' is no 'lærer' after folding
+        "what's the phone number for IT support?",  # a workplace, not the writer's
+        "the meeting is at 3 pm, is that too late?",  # 'pm' is the afternoon here
+    ],
+)
+def test_no_role_for_someone_else_s_title_or_a_verb(text):
+    assert understand(text).role is None
+
+
+def test_compound_heads_are_roles_and_listed_titles_win():
+    roles = set(json.loads((U.TERMS_PATH.parent / "da.json").read_text(encoding="utf-8"))["roles"])
+    assert set(TITLES["compound_heads"]["heads"].values()) <= roles
+    assert understand("jeg er jobkonsulent").role == "administrative"  # listed, not '-konsulent'
+    assert understand("jeg er delprojektleder").role == "project_lead"  # not '-leder'
+    assert U.match_role("vagtleder") == "manager"
