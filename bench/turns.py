@@ -260,6 +260,7 @@ async def run_target(
 
     log = tmp / f"{name}-{mix}-{round_}-{users}.log"
     data_dir = tmp / f"data-{name}-{mix}-{round_}-{users}"
+    extra: dict | None = None  # the bot's extra environment (bot-blob: its container)
     if name == "agents-echo":
         server = start(
             name, [str(args.agents_python), "bench/agents_echo.py", "{port}"], log=log, env=AGENTS_ENVIRONMENT
@@ -270,7 +271,6 @@ async def run_target(
         suffix = ".txt" if args.pyspy else ".prof"
         first = round_ == 0 and users == args.users
         profile = (Path(args.profile) / f"{name}-{mix}{suffix}") if args.profile and first else None
-        extra = None
         if name == "bot-blob":  # the same bot on Azure Blob Storage (Azurite on loopback)
             extra = {
                 "STORAGE": "azure-blob",
