@@ -406,7 +406,7 @@ class _Titles:
         said = [m for m in own if m.context == "self"]  # 'jeg er pædagog' beats other titles named
         placed = self._place(toks, [p for p in places if p[0] not in taken], False, breaks)
         if not said and placed.role is not None:  # 'jeg arbejder i IT, og sygeplejerskerne ...' too
-            return placed._replace(taken=placed.taken | frozenset(taken), languages=languages)
+            return _RoleFound(placed.role, placed.taken | frozenset(taken), placed.via_for, languages, placed.quality)
         if said:
             chosen: _Mention | None = said[0]
         else:  # 'pædagoger og IT-folk' names no one role
