@@ -62,28 +62,40 @@ def _ranked(head_top: str, probability: float, best: str) -> semantic.Ranked:
 
 
 @pytest.mark.parametrize(
-    ("head_top", "probability", "kept"),
+    ("head_top", "probability", "becomes"),
     [
-        ("competence:citizen_experience", 0.95, False),  # sure of another competence: it overrules
-        ("competence:citizen_experience", 0.6, True),  # unsure: the vocabulary's reading stands
-        ("area:any", 0.99, True),  # sure the message is about the whole area: not a competence
+        ("competence:citizen_experience", 0.95, "citizen_experience"),  # sure of another competence
+        ("competence:citizen_experience", 0.6, "procurement"),  # unsure: the vocabulary's reading stands
+        ("area:any", 0.99, "procurement"),  # sure it is about the whole area: no competence to put instead
+        ("oos:everyday", 0.995, None),  # all but certain it is out of scope: turned away
+        ("oos:everyday", 0.9, "procurement"),  # only fairly sure: answered
     ],
 )
-def test_the_head_overrules_the_vocabulary_only_when_sure_of_a_competence(head_top, probability, kept):
+def test_the_head_overrules_the_vocabulary_only_when_sure(head_top, probability, becomes):
     from model.language import understanding as u
 
     read = u.Understanding("implementation", "question", "da", 0.8, competence="procurement")
     evidence = u._lexicon("hvordan siger jeg til leverandøren at vores beboere ikke kan bruge skærmen")[1]
     out = u._overruled(read, evidence, _ranked(head_top, probability, "citizen_experience"))
-    if kept:
+    if becomes == "procurement":
         assert out == read
+    elif becomes is None:
+        assert (out.topic, out.intent, out.competence) == (None, None, None)
     else:
         assert (out.topic, out.competence, out.intent, out.source) == (
             "implementation",
-            "citizen_experience",
+            becomes,
             "question",
             "semantic",
         )
+
+
+def test_a_job_s_own_question_is_not_turned_away_by_the_head():
+    from model.language import understanding as u
+
+    read = u.Understanding(None, "role", "da", 0.8, role="frontline")
+    evidence = u._lexicon("jeg er sosu-assistent og vil vide hvad jeg skal kunne")[1]
+    assert u._overruled(read, evidence, _ranked("oos:everyday", 0.999, "trends")) == read
 
 
 def test_a_glossary_term_that_is_the_whole_message_is_not_second_guessed():
@@ -176,7 +188,14 @@ def test_unsure_meaning_offers_the_closest_competences():
 
 @pytest.mark.parametrize(
     "text",
-    ["hvordan laver jeg en god powerpoint", "min skærm er gået i sort", "is it safe to open this attachment"],
+    [
+        "hvordan laver jeg en god powerpoint",
+        "min skærm er gået i sort",
+        "is it safe to open this attachment",
+        # the head is all but certain these are not about the area, though a competence was read
+        "journalsystemet på tandklinikken er gået ned igen, hvornår virker det",
+        "can I get a licence for Power BI, my boss said yes",
+    ],
 )
 def test_everyday_out_of_scope_stays_out(text):
     u = understand(text)

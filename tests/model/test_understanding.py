@@ -25,7 +25,7 @@ TITLES = json.loads(U.JOB_TITLES_PATH.read_text(encoding="utf-8"))
 WHEEL = json.loads((U.TERMS_PATH.parent / "wheel.json").read_text(encoding="utf-8"))
 ROLES = set(json.loads((U.TERMS_PATH.parent / "da.json").read_text(encoding="utf-8"))["roles"])
 TOPICS = set(TERMS["topics"])
-INTENTS = set(TERMS["intents"]) | {"question", "term", "improve", "role"}
+INTENTS = set(TERMS["intents"]) | {"question", "term", "improve", "role", "compare"}
 SUBAREA_OF = {c: s["id"] for a in WHEEL["areas"] for s in a["subareas"] for c in s["competences"]}
 COMPETENCE_OF = {t: spec["competence"] for t, spec in TERMS["glossary"].items()}
 FIELDS = ("topic", "intent", "competence", "role", "term", "language")
