@@ -114,8 +114,7 @@ class AssessmentDialog(Dialog):
         kind, item = self._current(state)
         if kind == "sub":
             return content.subarea_name(lang, item)
-        sub = next(s for s, c in content.all_competences() if c == item)
-        return content.competence_name(lang, sub, item)
+        return content.competence_name(lang, content.subarea_of(item), item)
 
     def _item_question(self, lang: str, state: dict) -> str:
         """The scale's meaning is said with the first question of a round, not every time."""

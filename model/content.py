@@ -108,6 +108,11 @@ def all_competences() -> list[tuple[str, str]]:
     return [(s, c) for s in subarea_ids() for c in competence_ids(s)]
 
 
+def subarea_of(competence: str) -> str:
+    """The sub-area id an example competence belongs to."""
+    return next(s for s, c in all_competences() if c == competence)
+
+
 def subarea_name(lang: str, subarea: str) -> str:
     return lookup(lang, f"subareas.{subarea}.name")
 

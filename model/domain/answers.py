@@ -230,8 +230,7 @@ def _compared_text(lang: str, item: str) -> tuple[str, str, str]:
     """(name, what it is, sub-area) of a sub-area, a competence or a glossary term."""
     if item in content.subarea_ids():
         return content.subarea_name(lang, item), content.t(lang, f"subareas.{item}.short"), item
-    competence = _competence_of(item)
-    subarea = next(s for s, c in content.all_competences() if c == competence)
+    subarea = content.subarea_of(_competence_of(item))
     if item.startswith(TERM):
         entry = content.lookup(lang, f"coaching.glossary.{item.removeprefix(TERM)}")
         return entry["term"], entry["text"], subarea
@@ -239,7 +238,7 @@ def _compared_text(lang: str, item: str) -> tuple[str, str, str]:
     return name, content.t(lang, f"subareas.{subarea}.competences.{item}.example"), subarea
 
 
-def _competence_button(lang: str, competence: str) -> str:
+def competence_button(lang: str, competence: str) -> str:
     """A competence's short title (at most 28 characters: Teams cuts a longer button title)."""
     return content.t(lang, f"coaching.competences.{competence}.button")
 
@@ -272,7 +271,7 @@ def compare_reply(lang: str, pair: tuple[str, ...]) -> Reply:
             buttons.append(_read_more(lang, item))
         elif competence not in asked:
             asked.add(competence)
-            buttons.append((_competence_button(lang, competence), Ask(intent="question", competence=competence).data()))
+            buttons.append((competence_button(lang, competence), Ask(intent="question", competence=competence).data()))
     return Reply("\n\n".join(lines), buttons)
 
 
@@ -284,6 +283,6 @@ def did_you_mean(lang: str, offered: tuple[str, ...]) -> Reply:
         if item in content.subarea_ids():
             buttons.append(_read_more(lang, item))
         else:
-            buttons.append((_competence_button(lang, item), Ask(intent="question", competence=item).data()))
+            buttons.append((competence_button(lang, item), Ask(intent="question", competence=item).data()))
     text = content.t(lang, "msg.did_you_mean") + "\n\n" + content.t(lang, "msg.did_you_mean_hint")
     return Reply(text, buttons)

@@ -19,8 +19,9 @@ from typing import NamedTuple
 
 from model import content
 from model.clicks import Ask, Button, Goal, More, Role
+from model.content import subarea_of
 from model.domain import assessment, relevance
-from model.domain.answers import Reply, focus_competences
+from model.domain.answers import Reply, competence_button, focus_competences
 from model.domain.resources import Resource, Resources
 from model.language.understanding import TOPIC_THRESHOLD, understand
 
@@ -35,10 +36,6 @@ def stage_of(score: int | None) -> str:
     if score is None or score <= 2:
         return "beginner"
     return "practised" if score <= 4 else "expert"
-
-
-def subarea_of(competence: str) -> str:
-    return next(s for s, c in content.all_competences() if c == competence)
 
 
 def competence_name(lang: str, competence: str) -> str:
@@ -319,7 +316,7 @@ def term_reply(lang: str, term: str, competence: str) -> Reply:
     ]
     buttons: list[Button] = [
         (
-            content.t(lang, f"coaching.competences.{competence}.button"),
+            competence_button(lang, competence),
             Ask(intent="question", competence=competence).data(),
         ),
         (content.t(lang, "coaching.improve_button"), Ask(intent="improve", competence=competence).data()),
@@ -350,7 +347,7 @@ def role_reply(lang: str, role: str, profile: dict | None) -> Reply:
         buttons.append((content.t(lang, "coaching.save_role_button"), Role(role=role).data()))
     buttons.append(
         (
-            content.t(lang, f"coaching.competences.{top[0]}.button"),
+            competence_button(lang, top[0]),
             Ask(intent="question", competence=top[0]).data(),
         )
     )

