@@ -58,6 +58,7 @@ TITLE_MAX_SLIPS = 2  # ... and then only one or two letters off (one for words u
 TITLE_MIN_INFLECT = 4  # 'hk', 'kok', 'ssa' get no generated endings ('koks' is no cook)
 TITLE_CONTEXT = 4  # words looked at before a title for 'jeg er', 'som', 'min' ...
 TITLE_COMPOUND_FIRST = 3  # 'holdleder': the part before a compound's head title ('ud|leder' is a verb)
+_AND = frozenset({"og", "and", "eller", "or"})  # words that join the items of a list
 _BREAK = re.compile(r"[.:,;!?()]|\s[-–]\s")  # punctuation between sentences or after a title ('Leder: hvordan ...')
 
 
@@ -142,15 +143,19 @@ class _Title(NamedTuple):
     language: str | None  # None when Danish and English spell it the same ('controller')
     needs_context: bool  # also an ordinary word ('leder' leads)
     ending: int  # letters of generated ending: 'udvikler en' is not 'udvikleren'
+    first_person: bool = False  # the writer speaking of themself ('I lead a team', 'jeg gør rent')
 
 
 class _Mention(NamedTuple):
     role: str
     start: int
     end: int
-    context: str | None  # 'self', 'for', 'other', 'named' (a definite or plural form), 'article' or None
+    context: (
+        str | None
+    )  # 'self', 'for', 'other', 'named' (a definite or plural form, 'the X', a list's item), 'article' or None
     language: str | None
     quality: float
+    plural: bool = False  # a generated ending ('sygeplejersker', 'nurses'): 'vi er sygeplejersker, it-folk og ...'
 
 
 class _Breaks(NamedTuple):
@@ -205,10 +210,14 @@ class _Titles:
         langs: dict[str, set[str]] = {}
         roles: dict[str, str] = {}
         endings: dict[str, int] = {}
+        first_person = {fold(w) for w in data.get("first_person", [])}
+        spoken_by_self: set[str] = set()
         for lang in ("da", "en"):
             for entry in data["titles"][lang]:
                 for name in entry["names"]:
                     key = _title_key(name)
+                    if words(name)[0] in first_person:
+                        spoken_by_self.add(key)
                     for form, ending in _title_forms(key, self.endings[lang]).items():
                         langs.setdefault(form, set()).add(lang)
                         roles.setdefault(form, entry["role"])
@@ -217,7 +226,7 @@ class _Titles:
                         self.pool.setdefault(key[0], []).append(key)
         for form, role in roles.items():
             spoken = next(iter(langs[form])) if len(langs[form]) == 1 else None
-            self.exact[form] = _Title(role, spoken, form in ambiguous, endings[form])
+            self.exact[form] = _Title(role, spoken, form in ambiguous, endings[form], form in spoken_by_self)
         # 'holdleder', 'lønchef': a Danish compound ending in a head title; never a verb, so no context needed
         compounds = data.get("compound_heads", {})
         self.heads = sorted(
@@ -229,6 +238,7 @@ class _Titles:
             key=lambda h: -len(h[0]),
         )
         self.not_after = tuple(fold(w) for w in compounds.get("not_after", []))
+        self.not_titles = {_title_key(w) for w in data.get("not_titles", [])}  # never read as a title's typo
         self.compound: Callable[[str], _Title | None] = lru_cache(maxsize=8192)(self._compound_uncached)
         # what a title can start with: a scan stops as soon as the words joined so far cannot
         # begin one (endings only ever follow the last word)
@@ -244,6 +254,13 @@ class _Titles:
                         self.workplaces.setdefault(form, role)
                         place_langs.setdefault(form, set()).add(lang)
         self.place_language = {f: next(iter(ls)) for f, ls in place_langs.items() if len(ls) == 1}
+        # places that are subjects as much as units ('Digitalisering: hvad betyder det?'): these
+        # open a message as the writer's unit only before 'her/here'
+        self.subjects = {form for p in data.get("subject_places", []) for form in _title_forms(_title_key(p), [])}
+        # a title of these roles in a unit of these roles is the unit's ('UX person in the IT department')
+        self.unit_roles: dict[str, set[str]] = {
+            r: set(us) for r, us in data.get("unit_roles", {}).items() if r[0] != "_"
+        }
         self.place_prefixes = {f[:n] for f in self.workplaces for n in range(1, len(f))}
         self.place_starts = self.place_prefixes | set(self.workplaces)
         self.known = known | set(self.workplaces)
@@ -271,6 +288,9 @@ class _Titles:
         self.possessive = {w for s in context.get("possessive", []) for w in words(s)}
         self.self_opening = {w for s in context.get("self_opening", []) for w in words(s)}
         self.possessive_after = seqs("possessive_after")
+        self.definite = {w for s in context.get("definite", []) for w in words(s)}
+        self.plural_self = {w for s in context.get("plural_self", []) for w in words(s)}
+        self.greetings = {w for s in context.get("greetings", []) for w in words(s)}
         self.skip = {w for s in context.get("skip", []) for w in words(s)} | self.articles
         # one cache per vocabulary (it goes when the vocabulary goes)
         self._guess: Callable[[str], tuple[str, float] | None] = lru_cache(maxsize=8192)(self._guess_uncached)
@@ -281,7 +301,7 @@ class _Titles:
 
     def _guess_uncached(self, surface: str) -> tuple[str, float] | None:
         """The listed title a typo most likely means ('sygeplejeske'), or None."""
-        if len(surface) < TITLE_FUZZY_MIN_LEN or surface in self.known:
+        if len(surface) < TITLE_FUZZY_MIN_LEN or surface in self.known or surface in self.not_titles:
             return None
         cutoff = 88 if len(surface) <= 9 else 86
         hits = process.extract(surface, self.pool.get(surface[0], ()), scorer=fuzz.ratio, score_cutoff=cutoff, limit=3)
@@ -290,6 +310,9 @@ class _Titles:
         slips = TITLE_MAX_SLIPS if len(surface) >= 10 else 1
         ranked = [(h[1], -d, h[0]) for h in hits if (d := OSA.distance(surface, h[0])) <= slips]
         ranked = [r for r in ranked if not (surface.startswith(r[2]) and len(surface) - len(r[2]) >= 2)]
+        # ... nor is the activity the person doing it ('manage', 'social work', 'office' are no
+        # 'manager', 'social worker', 'officer')
+        ranked = [r for r in ranked if r[2] not in (surface + "r", surface + "er")]
         best = max(ranked, default=None)
         return (best[2], best[0] / 100) if best else None
 
@@ -310,9 +333,10 @@ class _Titles:
         """What the words just before a title say: whose title it is. `sentence` is where the
         title's sentence starts: 'hjælpe med? ergoterapeut' is no 'med ergoterapeut'."""
         k = start
-        article = False
+        article = definite = False
         while k > sentence and toks[k - 1] in self.skip and start - k < TITLE_CONTEXT:
             article = article or toks[k - 1] in self.articles
+            definite = definite or toks[k - 1] in self.definite
             k -= 1
         before = toks[max(sentence, k - TITLE_CONTEXT) : k]
         if self._ends_with(before, self.other_cues):
@@ -320,10 +344,69 @@ class _Titles:
             mine = before[-1] in self.possessive and self._ends_with(before[:-1], self.possessive_after)
             return "self" if mine else "other"
         if self._ends_with(before, self.self_cues):
-            return "self"
+            return "self"  # 'I'm the project lead' too
+        if definite:
+            return "named"  # 'the director wants ...', 'for the manager': someone the writer points at
         if self._ends_with(before, self.for_cues):
             return "for"
         return "article" if article else None
+
+    def _opens(self, toks: list[str], i: int, breaks: _Breaks) -> bool:
+        """True when word i begins a sentence, also after a greeting ('Hej, skolesekretær.', 'hi IT trainee here')."""
+        if i == 0 or i in breaks.sentences:
+            return True
+        start = max((b for b in breaks.sentences if b < i), default=0)
+        return all(t in self.greetings for t in toks[start:i])
+
+    def _unit_after(self, toks: list[str], j: int) -> str | None:
+        """The role of the workplace named right after a title ('UX person in the digital team')."""
+        if j < len(toks) and toks[j] in self.opening:
+            j += 1
+            while j < len(toks) and toks[j] in self.skip:
+                j += 1
+            found = [role for start, _, role, _ in self._places(toks[j : j + self.max_place_parts]) if start == 0]
+            return found[0] if found else None
+        return None
+
+    def _listed(self, toks: list[str], start: int, end: int, breaks: _Breaks, places_only: bool = False) -> bool:
+        """True when the words start..end are one item of a list of jobs or units ('læger, sosu, it'):
+        a comma or 'og/and' joins them to a neighbour that is a title or a workplace (only a workplace
+        with `places_only`). A unit the message opens with is the writer's ('jobcenter, administrativ
+        medarbejder.'), no item of a list."""
+
+        def item(j: int) -> bool:
+            if not 0 <= j < len(toks):
+                return False
+            place = toks[j] in self.workplaces and not (j == 0 and j + 1 in breaks.marks)
+            return place or (not places_only and toks[j] in self.exact)
+
+        while start > 0 and start not in breaks.marks and toks[start - 1] in self.skip:
+            start -= 1  # 'nyt kontor, ny chef'
+        before = start - 2 if start >= 2 and toks[start - 1] in _AND else start - 1
+        joined_before = (start in breaks.marks or toks[start - 1] in _AND) and start not in breaks.sentences
+        after = end + 1 if end < len(toks) and toks[end] in _AND else end
+        joined_after = (end in breaks.marks and end not in breaks.sentences) or after > end
+        return (joined_before and item(before)) or (joined_after and item(after))
+
+    def _in_lists(self, toks: list[str], mentions: list[_Mention], breaks: _Breaks) -> list[_Mention]:
+        """'vi er sygeplejersker, it-folk og økonomer': a plural job listed with jobs of other roles
+        says who is in the group, not what the writer is."""
+        out = list(mentions)
+        for a, m in enumerate(mentions):
+            if m.context != "self" or not m.plural:
+                continue
+            end, roles = m.end, set()
+            for other in mentions[a + 1 :]:
+                gap = toks[end : other.start]
+                if any(b in breaks.sentences for b in range(end, other.start + 1)) or any(
+                    t not in _AND and t not in self.articles for t in gap
+                ):
+                    break
+                roles.add(other.role)
+                end = other.end
+            if roles - {m.role}:
+                out[a] = m._replace(context="named")
+        return out
 
     def _at(self, toks: list[str], i: int, unknown: list[bool]) -> tuple[int, _Title, float] | None:
         """The longest title starting at word i: exact first, then a typo guess."""
@@ -343,6 +426,8 @@ class _Titles:
 
         for n in range(min(3, len(toks) - i), 0, -1):
             part = "".join(toks[i : i + n])
+            if any(len(t) < TITLE_MIN_INFLECT and not unknown[i + 1 + j] for j, t in enumerate(toks[i + 1 : i + n])):
+                continue  # 'nyt kontor, ny chef' is no 'kontorchef', 'system is owned' no 'systems owner'
             if any(unknown[i : i + n]) and part not in self.known:
                 guess = self._guess(part)
                 if guess is not None:
@@ -362,17 +447,25 @@ class _Titles:
                 i += 1
                 continue
             n, title, quality = hit
-            context = self._context(toks, i, max((b for b in breaks.marks if b <= i), default=0))
+            context = (
+                "self"
+                if title.first_person
+                else self._context(toks, i, max((b for b in breaks.marks if b <= i), default=0))
+            )
             if context is None and not title.ending and i >= 1 and toks[i - 1] in self.self_opening:
-                if i == 1 or i - 1 in breaks.sentences:  # '... ? er tandplejer og ...': 'jeg' left out
+                if self._opens(toks, i - 1, breaks):  # '... ? er tandplejer og ...': 'jeg' left out
                     context = "self"
-            after = toks[i + n : i + n + 1]
-            here = after != [] and after[0] in self.here
             if (
                 context is None
-                and (i == 0 or i in breaks.sentences or (here and i in breaks.marks))
-                and not title.ending
+                and title.ending
+                and i >= 1
+                and toks[i - 1] in self.plural_self
+                and i not in breaks.marks
             ):
+                context = "self"  # 'vi pædagoger', 'os nattevagter', 'we nurses'
+            after = toks[i + n : i + n + 1]
+            here = after != [] and after[0] in self.here
+            if context is None and (self._opens(toks, i, breaks) or (here and i in breaks.marks)) and not title.ending:
                 # 'HR-konsulent. hvad kan vi ...', 'Hej, projektleder her', '... ? ergoterapeut': the
                 # writer opens a sentence with their job (not 'ergoterapeuter og planlæggere ...': a list
                 # of others); a title that is also an ordinary word only before punctuation or
@@ -385,18 +478,28 @@ class _Titles:
                         or (after != [] and after[0] in self.opening)
                     )
                 else:
-                    opens = after not in (["og"], ["and"], ["eller"], ["or"])
+                    opens = after == [] or after[0] not in _AND
                 if opens:
                     context = "self"
+            rest = [t for t in toks[i + n :] if t not in self.fillers and t not in self.here]
+            if context is None and not title.ending and i in breaks.marks and not rest:
+                context = "self"  # 'hvad skal jeg kunne?, sosu assistent', '... Controller.': signing off
+            elif context is None and self._listed(toks, i, i + n, breaks):
+                context = "named"  # 'læger, sosu, it', 'i projektgruppen, it og sosu': a list of others
             whole = all(t in self.fillers for j, t in enumerate(toks) if not i <= j < i + n)
-            if title.ending and context not in ("self", "for") and not whole:
-                context = "named"  # 'projektlederen', 'sagsbehandlerne', 'the developers': other people
+            if title.ending and context not in ("self", "other") and not whole:
+                # 'projektlederen', 'sagsbehandlerne', 'the developers', 'relevant for caseworkers': other people
+                context = "named"
             if title.needs_context and context is None and not whole:
                 i += 1  # 'jeg leder et projekt': a verb
                 continue
-            mentions.append(_Mention(title.role, i, i + n, context, title.language, quality))
+            role = title.role
+            if role in self.unit_roles and (unit := self._unit_after(toks, i + n)) in self.unit_roles[role]:
+                role = unit  # 'UX person in the digital team': IT staff
+            mentions.append(_Mention(role, i, i + n, context, title.language, quality, title.ending > 0))
             taken.update(range(i, i + n))
             i += n
+        mentions = self._in_lists(toks, mentions, breaks)
         places = self._places(toks)
         if not mentions:
             return self._place(toks, places, bare_place, breaks)
@@ -443,7 +546,19 @@ class _Titles:
             while k > 0 and toks[k - 1] in self.skip and i - k < TITLE_CONTEXT:  # 'i den kommunale tandpleje'
                 k -= 1
             cued = self._ends_with(toks[max(0, k - TITLE_CONTEXT) : k], self.workplace_cues)
-            cued = cued or ((i == 0 or i in breaks.marks) and toks[i + n : i + n + 1] in ([h] for h in self.here))
+            after = toks[i + n : i + n + 1]
+            here = after != [] and after[0] in self.here
+            cued = cued or ((self._opens(toks, i, breaks) or i in breaks.marks) and here)
+            # 'HR: our offboarding ...', 'IT support, I see ...': a unit opening a sentence before
+            # punctuation (not 'Digitalisering: hvad er det?', nor 'HR, payroll and IT ...': a list)
+            cued = cued or (
+                self._opens(toks, i, breaks)
+                and i + n in breaks.marks
+                and "".join(toks[i : i + n]) not in self.subjects
+                and not self._listed(toks, i, i + n, breaks, places_only=True)
+            )
+            if cued and i + n not in breaks.marks:  # 'the jobcentre front desk': the last of two units is the writer's
+                role = next((r for j, _, r, _ in places if j == i + n), role)
             if cued or (bare and all(t in self.stops for j, t in enumerate(toks) if not i <= j < i + n)):
                 return _RoleFound(role, frozenset(range(i, i + n)), False, languages, 1.0)
         return _RoleFound(None, frozenset(), False, languages, 0.0)

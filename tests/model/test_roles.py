@@ -94,6 +94,6 @@ def test_no_role_for_someone_else_s_title_or_a_verb(text):
 def test_compound_heads_are_roles_and_listed_titles_win():
     roles = set(json.loads((U.TERMS_PATH.parent / "da.json").read_text(encoding="utf-8"))["roles"])
     assert set(TITLES["compound_heads"]["heads"].values()) <= roles
-    assert understand("jeg er jobkonsulent").role == "administrative"  # listed, not '-konsulent'
+    assert understand("jeg er jobkonsulent").role == "frontline"  # listed, not '-konsulent'
     assert understand("jeg er delprojektleder").role == "project_lead"  # not '-leder'
     assert U.match_role("vagtleder") == "manager"
