@@ -210,7 +210,7 @@ class _Titles:
         langs: dict[str, set[str]] = {}
         roles: dict[str, str] = {}
         endings: dict[str, int] = {}
-        first_person = {fold(w) for w in data.get("first_person", [])}
+        self.first_person = first_person = {fold(w) for w in data.get("first_person", [])}
         spoken_by_self: set[str] = set()
         for lang in ("da", "en"):
             for entry in data["titles"][lang]:
@@ -291,6 +291,7 @@ class _Titles:
         self.definite = {w for s in context.get("definite", []) for w in words(s)}
         self.plural_self = {w for s in context.get("plural_self", []) for w in words(s)}
         self.greetings = {w for s in context.get("greetings", []) for w in words(s)}
+        self.writer = self.first_person | self.plural_self  # 'IT support, I see ...', 'HR, vi ...'
         self.skip = {w for s in context.get("skip", []) for w in words(s)} | self.articles
         # one cache per vocabulary (it goes when the vocabulary goes)
         self._guess: Callable[[str], tuple[str, float] | None] = lru_cache(maxsize=8192)(self._guess_uncached)
@@ -550,12 +551,13 @@ class _Titles:
             here = after != [] and after[0] in self.here
             cued = cued or ((self._opens(toks, i, breaks) or i in breaks.marks) and here)
             # 'HR: our offboarding ...', 'IT support, I see ...': a unit opening a sentence before
-            # punctuation (not 'Digitalisering: hvad er det?', nor 'HR, payroll and IT ...': a list)
+            # punctuation; before a comma only when the writer goes on about themself (not 'HR, løn
+            # og IT skal ...': a list), and not 'Digitalisering: hvad er det?' (a subject)
             cued = cued or (
                 self._opens(toks, i, breaks)
                 and i + n in breaks.marks
+                and (i + n in breaks.sentences or toks[i + n : i + n + 1] in ([w] for w in self.writer))
                 and "".join(toks[i : i + n]) not in self.subjects
-                and not self._listed(toks, i, i + n, breaks, places_only=True)
             )
             if cued and i + n not in breaks.marks:  # 'the jobcentre front desk': the last of two units is the writer's
                 role = next((r for j, _, r, _ in places if j == i + n), role)
