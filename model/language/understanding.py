@@ -406,7 +406,7 @@ class _Titles:
                 roles.add(other.role)
                 end = other.end
             if roles - {m.role}:
-                out[a] = m._replace(context="named")
+                out[a] = _Mention(m.role, m.start, m.end, "named", m.language, m.quality, m.plural)
         return out
 
     def _at(self, toks: list[str], i: int, unknown: list[bool]) -> tuple[int, _Title, float] | None:
