@@ -87,7 +87,7 @@ $(LOCK_TOOL)/bin/uv:
 	$(LOCK_TOOL)/bin/pip --quiet --disable-pip-version-check install "uv==$(UV_VERSION)" 2>&1 | $(QUIET)
 
 lock: $(LOCK_TOOL)/bin/uv
-	$(LOCK_TOOL)/bin/uv pip compile pyproject.toml --extra test --extra lint $(LOCK_FLAGS) $(UPGRADE) -o requirements-dev.lock
+	$(LOCK_TOOL)/bin/uv pip compile pyproject.toml --extra test --extra lint --extra train $(LOCK_FLAGS) $(UPGRADE) -o requirements-dev.lock
 	$(LOCK_TOOL)/bin/uv pip compile pyproject.toml -c requirements-dev.lock $(LOCK_FLAGS) $(UPGRADE) -o requirements.lock
 
 lock-upgrade:

@@ -16,10 +16,11 @@ from .presenting import as_activity
 from .turn import is_personal, lang_of, services, user_key_of
 
 
-def answerable(understood: Understanding) -> bool:
-    """A question the bot answers from its content: a sub-area, a competence, a term, a job."""
+def answerable(understood: Understanding, knows_the_job: bool = False) -> bool:
+    """A question the bot answers from its content: a sub-area, a competence, a term, a job
+    (named in the message, or `knows_the_job` from the person's profile)."""
     if understood.intent == "role":
-        return bool(getattr(understood, "role", None))
+        return bool(getattr(understood, "role", None)) or knows_the_job
     return understood.intent in ("question", "term", "improve", "compare") and bool(understood.topic)
 
 
@@ -46,7 +47,8 @@ async def answer(dc: DialogContext, understood: Understanding) -> None:
         return
     doc = (await services(context).users.get(user_key_of(context)) or {}) if is_personal(context) else {}
     profile = doc.get("profile") or None
-    if understood.role and (understood.intent != "role" or understood.topic):  # "... for en pædagog": that job
+    if understood.role and (understood.intent != "role" or understood.topic in content.subarea_ids()):
+        # "... for en pædagog": that job
         profile = {**(profile or {}), "role": understood.role}
     onboarding = dc.active_dialog is not None and dc.active_dialog.id == ONBOARDING
     reply = reply_for(lang, understood, profile, doc, context, invite=not onboarding)
@@ -73,8 +75,9 @@ def reply_for(
         return answers.area_reply(lang, understood.area, profile)
     if understood.intent == "term" and term and competence:
         return coaching.term_reply(lang, term, competence)
-    if understood.intent == "role" and role and understood.topic not in content.subarea_ids():
-        return coaching.role_reply(lang, role, profile)  # with a sub-area: that sub-area for the job
+    job = role or (profile or {}).get("role")  # 'hvad skal jeg kunne?': the job they gave us
+    if understood.intent == "role" and job and understood.topic not in content.subarea_ids():
+        return coaching.role_reply(lang, job, profile)  # with a sub-area: that sub-area for the job
     if understood.intent == "improve" and (competence or understood.topic in content.subarea_ids()):
         if competence is None and understood.topic:
             p = profile or {}

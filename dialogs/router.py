@@ -69,7 +69,7 @@ class Router:
         understood = understand(said)
         if understood.intent in ACTIONS:
             await self._command(dc, understood)
-        elif answerable(understood):
+        elif answerable(understood, understood.intent == "role" and await has_profile(context)):
             await answer(dc, understood)
         elif not await has_profile(context) and is_personal(context):
             if understood.intent is None and said:  # say what the bot can do before asking its questions

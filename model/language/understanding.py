@@ -27,7 +27,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -978,11 +978,9 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
 
     confidence = _confidence(t_score, topics[1][0] if len(topics) > 1 else 0.0)
     if topic in vocab.umbrellas and role is not None:
-        # the area as a whole for a job: 'er det her relevant for mig som pædagog?'; asked what the
-        # job needs of the area ('hvad skal jeg kunne inden for udvikling og implementering'), the
-        # area is the topic
-        area = "overview" if cues.get("role") else None
-        return Understanding(area, "role", language, confidence, role=role), evidence
+        # the area as a whole for a job: 'er det her relevant for mig som pædagog?', 'hvad skal
+        # jeg kunne inden for udvikling og implementering'
+        return Understanding("overview", "role", language, confidence, role=role), evidence
     close = tuple(n for v, _, n in topics if v >= TOPIC_THRESHOLD and v >= AMBIGUITY_RATIO * t_score)
     kind = "question"
     if topic not in vocab.umbrellas:
@@ -1014,8 +1012,10 @@ MIN_WORDS = 3  # 'digital', 'hvad nu': too little to place by meaning
 OOS_MARGIN = 0.005  # an out-of-scope kind this little ahead of the area, with no out-of-scope word, is a tie
 ROLE_WORDS = 1  # a job named with this few other content words is a person presenting themselves
 SECOND_LOOK = 2  # unexplained words a message needs before the head may overrule the vocabulary
-OOS_SURE = 0.97  # the head's probability for out of scope that turns a competence reading away
-HEAD_SURE = 0.9  # the head's probability for a competence that overrules the vocabulary's reading
+OOS_SURE = 0.65  # the head's probability for out of scope that turns a competence reading away
+HEAD_SURE = 0.5  # the head's probability for a competence that overrules the vocabulary's reading
+INTENT_SURE = 0.7  # the intent head's probability that changes the kind of question (_asked_as)
+QUESTION_KINDS = ("question", "improve", "term", "compare", "role")
 
 
 def warm_up() -> bool:
@@ -1052,16 +1052,49 @@ def understand(text: str, by_meaning: bool = True) -> Understanding:
     if compared is not None:
         return compared
     unsure = _unsure(lexical, evidence)
-    if not unsure and not _worth_a_second_look(lexical, evidence):
-        return lexical
+    if not unsure and not _worth_a_second_look(lexical, evidence) and not _kind_unsure(lexical, evidence):
+        return _for_a_job(lexical, evidence)
     from model.language import semantic  # numpy and the model: only where a second opinion is needed
 
     model = semantic.get()
     if model is None:
-        return lexical
+        return _for_a_job(lexical, evidence)
     ranked = model.rank(text)
     found = _combine(lexical, evidence, ranked) if unsure else lexical
-    return _overruled(found, evidence, ranked) if _worth_a_second_look(found, evidence) else found
+    found = _overruled(found, evidence, ranked) if _worth_a_second_look(found, evidence) else found
+    return _for_a_job(_asked_as(found, evidence, ranked), evidence)
+
+
+def _for_a_job(u: Understanding, ev: _Evidence) -> Understanding:
+    """'hvad skal jeg kunne som sosu-assistent?' asks about the area as a whole for a job: its
+    topic is the whole area ('overview') unless a sub-area or competence was named. A job and
+    nothing asked ('jeg er pædagog') is a person presenting themselves: no topic."""
+    asks = ev.cues.get("role") or ev.cues.get("relevance") or ev.kind != "question"
+    return replace(u, topic="overview") if u.intent == "role" and u.topic is None and asks else u
+
+
+def _kind_unsure(u: Understanding, ev: _Evidence) -> bool:
+    """True when the kind of question may be another than the cues said: a question about the
+    area with words the vocabulary did not explain (not a command, not a comparison it found)."""
+    return u.intent in QUESTION_KINDS and not ev.command and ev.unexplained >= SECOND_LOOK and not u.compared
+
+
+def _asked_as(u: Understanding, ev: _Evidence, ranked) -> Understanding:
+    """The intent head's kind of question instead of the cues' one when it is sure (INTENT_SURE):
+    'pædagog i vuggestue, giver det mening for mig at kunne servicedesign?' asks what the job
+    needs, 'what does payback period mean' asks for a word's meaning. Question and improve stay
+    the cues' (their answers differ and the cues tell them apart well), and a reading with no
+    topic keeps its kind, as nothing else could be answered. Cross-validated over the labelled
+    files (another writer each): the kind right for 92.5 % of their questions instead of 90.6 %;
+    on the project's own questions 99.3 % instead of 100 %."""
+    if not ranked.intents or not _kind_unsure(u, ev):
+        return u
+    kind, probability = ranked.intents[0]
+    if probability < INTENT_SURE or kind == u.intent or {kind, u.intent} <= {"question", "improve"}:
+        return u
+    if u.topic is None and kind != "role":
+        return u
+    return replace(u, intent=kind)
 
 
 def _unsure(u: Understanding, ev: _Evidence) -> bool:

@@ -75,6 +75,14 @@ async def test_a_manager_asking_what_to_know_gets_the_manager_answer(en):
     assert reply.lstrip().startswith("For a manager, these competences often matter most")
 
 
+async def test_what_do_i_need_without_a_job_named_answers_for_the_job_given_at_the_start(da):
+    """'hvad skal jeg kunne?' names no job: the one the person gave is used (it was turned away)."""
+    await _onboard(da, role="5", level="3")  # manager, steers
+    reply = await da.send("hvad skal jeg kunne?")
+    assert content.t("da", "msg.out_of_scope")[:30] not in reply
+    assert "Når du er leder" in reply
+
+
 async def test_onboarding_accepts_a_typed_job_title(da):
     await da.send("hej")
     reply = await da.send("sygeplejerske")

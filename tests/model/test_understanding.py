@@ -440,12 +440,16 @@ def test_a_sub_area_question_keeps_competence_none(text, topic):
 @pytest.mark.parametrize(
     "text, intent, role, topic",
     [
-        ("jeg er sosu-assistent, hvad skal jeg kunne", "role", "frontline", None),
-        ("hvad skal jeg kunne som leder", "role", "manager", None),
-        ("what do I need as a teacher?", "role", "frontline", None),
+        # what a job needs of the area as a whole: the whole area is the topic
+        ("jeg er sosu-assistent, hvad skal jeg kunne", "role", "frontline", "overview"),
+        ("hvad skal jeg kunne som leder", "role", "manager", "overview"),
+        ("what do I need as a teacher?", "role", "frontline", "overview"),
+        ("er det her overhovedet relevant for mig som pædagog?", "role", "frontline", "overview"),
+        ("hvad skal jeg kunne?", "role", None, "overview"),
+        # a job and nothing asked: a person presenting themselves, no topic
         ("jeg er pædagogmedhjælper", "role", "frontline", None),
-        ("er det her overhovedet relevant for mig som pædagog?", "role", "frontline", None),
-        # what the job needs of the area, the area named: the area is the topic
+        ("I'm a lawyer in the legal department", "role", "specialist", None),
+        # the area named, or a sub-area
         ("hvad skal jeg kunne inden for udvikling og implementering som sosu-hjælper", "role", "frontline", "overview"),
         ("hvad forventes der af mig som systemejer i udvikling og implementering", "role", "it", "overview"),
         ("what does a caseworker need from the development part?", "role", "administrative", "development"),
