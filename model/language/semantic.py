@@ -139,12 +139,8 @@ def build_vectors() -> None:
         intent_vectors,
         intent_labels,
     )
-    np.savez_compressed(
-        VECTORS_PATH,
-        vectors=vectors,
-        digest=np.array(current_digest(labels, texts)),
-        **heads.arrays(),
-    )
+    arrays: dict[str, Any] = {"vectors": vectors, "digest": np.array(current_digest(labels, texts)), **heads.arrays()}
+    np.savez_compressed(VECTORS_PATH, **arrays)
 
 
 HEAD_C = 4.0  # inverse regularisation: chosen by cross-validation over the labelled files (1, 4, 10)
