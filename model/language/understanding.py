@@ -488,8 +488,9 @@ class _Titles:
             elif context is None and self._listed(toks, i, i + n, breaks):
                 context = "named"  # 'læger, sosu, it', 'i projektgruppen, it og sosu': a list of others
             whole = all(t in self.fillers for j, t in enumerate(toks) if not i <= j < i + n)
-            if title.ending and context not in ("self", "other") and not whole:
-                # 'projektlederen', 'sagsbehandlerne', 'the developers', 'relevant for caseworkers': other people
+            if title.ending and context not in ("self", "other", "for") and not whole:
+                # 'projektlederen', 'sagsbehandlerne', 'the developers': other people ('relevant for
+                # caseworkers' asks for that job, and steers the answer as 'for en sagsbehandler' does)
                 context = "named"
             if title.needs_context and context is None and not whole:
                 i += 1  # 'jeg leder et projekt': a verb
@@ -1013,7 +1014,7 @@ OOS_MARGIN = 0.005  # an out-of-scope kind this little ahead of the area, with n
 ROLE_WORDS = 1  # a job named with this few other content words is a person presenting themselves
 SECOND_LOOK = 2  # unexplained words a message needs before the head may overrule the vocabulary
 OOS_SURE = 0.65  # the head's probability for out of scope that turns a competence reading away
-HEAD_SURE = 0.5  # the head's probability for a competence that overrules the vocabulary's reading
+HEAD_SURE = 0.5  # the head's probability for a label that overrules the vocabulary's reading
 INTENT_SURE = 0.7  # the intent head's probability that changes the kind of question (_asked_as)
 QUESTION_KINDS = ("question", "improve", "term", "compare", "role")
 
@@ -1119,9 +1120,9 @@ def _unsure(u: Understanding, ev: _Evidence) -> bool:
 
 def _worth_a_second_look(u: Understanding, ev: _Evidence) -> bool:
     """True when the trained head may overrule a reading (_overruled): a message with words
-    the vocabulary did not explain, read as one competence, a bare sub-area, a job with no
-    topic, or out of scope. Commands, comparisons, glossary terms that are (nearly) the whole
-    message and questions about the whole area stay the vocabulary's."""
+    the vocabulary did not explain, read as one competence, a sub-area, the area, a job with no
+    topic, or out of scope. Commands, comparisons and glossary terms that are (nearly) the whole
+    message stay the vocabulary's."""
     if ev.length < MIN_WORDS or ev.unexplained < SECOND_LOOK or u.intent == "compare":
         return False
     if ev.command and ev.unexplained < MANY_UNEXPLAINED:
@@ -1130,15 +1131,16 @@ def _worth_a_second_look(u: Understanding, ev: _Evidence) -> bool:
         return False
     if u.topic is None:
         return u.intent in (None, "role")
-    return u.topic != "overview"
+    return True
 
 
 def _overruled(u: Understanding, ev: _Evidence, ranked) -> Understanding:
-    """Out of scope instead of a question about a competence when the head is all but certain
-    (OOS_SURE); else the head's competence instead of the reading when the head is sure
-    (HEAD_SURE) of one the reading did not name. Measured on blind sets: the vocabulary's own choice of
-    competence was right for 72-81 % of the competence messages it decided, the head's for
-    85-90 %; a word in passing ('leverandør', 'ny') is what misleads the vocabulary."""
+    """Out of scope instead of a question about a competence when the head is sure (OOS_SURE);
+    else, when the head is sure (HEAD_SURE), its reading instead of the vocabulary's: a
+    competence the reading did not name, or a whole sub-area or the whole area where the reading
+    named a competence. A word in passing ('leverandør', 'ny') is what misleads the vocabulary.
+    Cross-validated over the labelled files: topic and competence right together for 87.7 % of
+    the questions instead of 86.7 % with competences alone; the project's questions unchanged."""
     if not ranked.head:
         return u
     label, probability = ranked.head[0]
@@ -1146,7 +1148,17 @@ def _overruled(u: Understanding, ev: _Evidence, ranked) -> Understanding:
         # 'hvorfor er min løn lavere', 'journalsystemet er nede': a competence found in passing.
         # A job's question ('jeg er X, hvad skal jeg ...') is never turned away on this alone.
         return Understanding(None, None, u.language, round(probability, 3), source="semantic")
-    if not label.startswith("competence:") or probability < HEAD_SURE:
+    if probability < HEAD_SURE:
+        return u
+    kind, _, name = label.partition(":")
+    if kind in ("subarea", "area") and u.topic is not None:
+        # about a whole sub-area, or the area itself ('hvorfor skal vi med fra start?'): no competence
+        topic = name if kind == "subarea" else "overview"
+        if topic == u.topic and u.competence is None:
+            return u  # the same reading (which of the area's own questions: by the closest examples)
+        area = name if name in AREA_QUESTIONS else None
+        return replace(u, topic=topic, competence=None, alternatives=(), area=area, term=None, source="semantic")
+    if kind != "competence":
         return u
     competence = ranked.best("competence")[0][0]
     if competence == u.competence:

@@ -152,7 +152,6 @@ def test_the_writer_s_role_from_everyday_titles_and_openings(text, role):
         "the director wants to know if the new system paid off. how do we measure that?",
         "afdelingslederen siger vi alle skal være forandringsagenter. hvad betyder det?",  # definite
         "er det kun ledere der skal komme med nye idéer?",  # a plural: other people
-        "is generative AI relevant for caseworkers or just hype?",  # ... also after 'for'
         "Why does it matter to involve frontline staff early?",  # a group, not the writer
         "vi er sygeplejersker, it-folk og økonomer i samme projektgruppe. hvordan samarbejder vi?",  # a mixed group
         "tværfagligt udviklingsteam. læger, sosu, it. hvem styrer?",  # a list of jobs
@@ -173,3 +172,16 @@ def test_compound_heads_are_roles_and_listed_titles_win():
     assert understand("jeg er jobkonsulent").role == "frontline"  # listed, not '-konsulent'
     assert understand("jeg er delprojektleder").role == "project_lead"  # not '-leder'
     assert U.match_role("vagtleder") == "manager"
+
+
+@pytest.mark.parametrize(
+    ("text", "role"),
+    [
+        ("is generative AI relevant for caseworkers or just hype?", "administrative"),
+        ("er lean relevant for pædagoger", "frontline"),
+        ("innovation for ledere", "manager"),
+    ],
+)
+def test_a_job_asked_about_with_for_steers_the_answer(text, role):
+    """'relevant for caseworkers' asks for that job: the answer is written for it, as for 'en sagsbehandler'."""
+    assert understand(text).role == role

@@ -117,7 +117,9 @@ def _ranked(head_top: str, probability: float, best: str) -> semantic.Ranked:
     [
         ("competence:citizen_experience", 0.95, "citizen_experience"),  # sure of another competence
         ("competence:citizen_experience", 0.4, "procurement"),  # unsure: the vocabulary's reading stands
-        ("area:any", 0.99, "procurement"),  # sure it is about the whole area: no competence to put instead
+        ("area:any", 0.99, "overview"),  # sure it is about the whole area: no competence
+        ("subarea:development", 0.8, "development"),  # sure it is about a whole sub-area
+        ("subarea:development", 0.4, "procurement"),
         ("oos:everyday", 0.8, None),  # sure it is out of scope: turned away
         ("oos:everyday", 0.5, "procurement"),  # only as sure as not: answered
     ],
@@ -132,6 +134,8 @@ def test_the_head_overrules_the_vocabulary_only_when_sure(head_top, probability,
         assert out == read
     elif becomes is None:
         assert (out.topic, out.intent, out.competence) == (None, None, None)
+    elif becomes in ("overview", "development"):
+        assert (out.topic, out.competence, out.intent) == (becomes, None, "question")
     else:
         assert (out.topic, out.competence, out.intent, out.source) == (
             "implementation",
