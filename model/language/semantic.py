@@ -334,7 +334,7 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum()
 
 
-MAX_WORDS = 40  # a longer message is embedded by its first and last 20 words
+MAX_WORDS = 36  # a longer message is embedded by its first and last 18 words
 TOP = 2  # a label's score: the mean of its closest examples (one lucky example is not enough)
 
 
