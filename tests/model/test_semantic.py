@@ -283,6 +283,24 @@ def test_without_the_model_the_vocabulary_still_answers(monkeypatch):
     assert understand("kollegerne nægter at bruge den nye vagtplan-app").topic is None
 
 
+def test_a_long_message_keeps_its_beginning_and_its_question():
+    """The model's time grows with a message's tokens; a rambling message keeps where the
+    situation and the question usually are, its first and last words."""
+    story = " ".join(f"ord{i}" for i in range(60))
+    message = f"Jeg er sosu-assistent {story} hvordan får jeg kollegerne med?"
+    by_words = semantic._clipped(message)
+    assert len(by_words.split()) == semantic.MAX_WORDS
+    assert by_words.startswith("Jeg er sosu-assistent") and by_words.endswith("kollegerne med?")
+
+    def two_tokens_a_word(text: str) -> int:
+        return 2 * len(text.split())
+
+    by_tokens = semantic._clipped(message, two_tokens_a_word)
+    assert two_tokens_a_word(by_tokens) <= semantic.MAX_TOKENS
+    assert by_tokens.startswith("Jeg er sosu-assistent") and by_tokens.endswith("kollegerne med?")
+    assert semantic._clipped("hvad er lean?", two_tokens_a_word) == "hvad er lean?"
+
+
 def test_stored_prototype_vectors_are_current():
     """prototypes.npz must match prototypes.json: run `python -m model.language.semantic` after editing it."""
     labels, texts = semantic.examples()
