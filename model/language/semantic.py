@@ -9,9 +9,11 @@ kind of message the bot does not cover. Labels are *ranked* by their closest exa
 the similarities sit in a narrow band (about 0.75-0.90), so no absolute threshold on a
 similarity means anything and none is used.
 
-A head trained on labelled everyday messages written blind (content/labelled/*.jsonl)
-gives each label a probability as well; understanding.py lets it overrule the vocabulary
-only when it is very sure (HEAD_SURE, OOS_SURE there).
+Two heads trained on labelled everyday messages written blind (content/labelled/*.jsonl)
+read the message's character and word n-grams (ngrams.py) beside its sentence vector: the
+label head gives each label a probability, the intent head each kind of question one;
+understanding.py lets them overrule the vocabulary only when they are sure (HEAD_SURE,
+OOS_SURE, INTENT_SURE there).
 
 The examples' vectors and the head's weights are computed once and shipped in
 content/prototypes.npz with a digest of what they were made from (`python -m
