@@ -605,12 +605,18 @@ class _Vocab:
         groups += [("term", k, v) for k, v in glossary.items()]
         groups += [("intent", k, v) for k, v in data["intents"].items()]
         groups += [("oos", None, data["out_of_scope"])]
-        self.phrases = []  # (stems, kind, name, weight, lang)
+        # (stems, kind, name) -> (weight, lang): a phrase listed in both languages ('service
+        # design') is evidence of neither, as a word is (lang_of below), and is matched once
+        spelled: dict[tuple, tuple[float, str]] = {}
         for kind, name, spec in groups:
             for lang in ("da", "en", "any"):
                 for phrase, weight in spec.get(lang, {}).items():
-                    stems = tuple(self.stem(t) for t in surfaces(phrase, lang))
-                    self.phrases.append((stems, kind, name, float(weight), lang))
+                    spelling = (tuple(self.stem(t) for t in surfaces(phrase, lang)), kind, name)
+                    if spelling in spelled:
+                        was_weight, was_lang = spelled[spelling]
+                        weight, lang = max(float(weight), was_weight), was_lang if was_lang == lang else "any"
+                    spelled[spelling] = (float(weight), lang)
+        self.phrases = [(stems, kind, name, weight, lang) for (stems, kind, name), (weight, lang) in spelled.items()]
         for key in ("stopwords", "language_hints"):
             for lang, items in data[key].items():
                 for w in items:
@@ -760,12 +766,21 @@ class _Scores(NamedTuple):
     concepts: set  # the (kind, name) of every matched topic, competence and term phrase
 
 
+def _closeness(msg: list[_Word], stems: tuple[str, ...], whole_only: bool) -> tuple[int, int]:
+    """Of two phrases as long and as heavy, the one whose words stand closer together claims
+    its words first, then the one that comes first: 'design thinking vs service design' is
+    design thinking and service design, not 'design … service'. With the phrase itself as the
+    last key, the order never depends on a set's order (which changes from process to process)."""
+    pos = _find(msg, stems, [True] * len(msg), whole_only)
+    return (pos[-1] - pos[0], pos[0]) if pos else (len(msg), len(msg))
+
+
 def _score(msg: list[_Word], vocab: _Vocab) -> _Scores:
     """Sum phrase weights per (kind, name); longer phrases claim their words first,
     so 'udvikling over tid' (history) takes 'udvikling' away from development."""
     present = {w.stem for w in msg if w.quality > 0}
     candidates = [p for s in present for p in vocab.by_first.get(s, ()) if present.issuperset(p[0])]
-    candidates.sort(key=lambda p: (-len(p[0]), -p[3]))
+    candidates.sort(key=lambda p: (-len(p[0]), -p[3], _closeness(msg, p[0], p[1] == "intent"), p))
     free = [True] * len(msg)
     content = [False] * len(msg)
     scores: dict = {}
@@ -797,7 +812,7 @@ def _cues(msg: list[_Word], vocab: _Vocab, found: _Scores) -> tuple[dict[str, fl
     many content words neither the vocabulary nor a cue explains."""
     present = {w.stem for w in msg if w.quality > 0}
     candidates = [c for s in present for c in vocab.cue_by_first.get(s, ()) if present.issuperset(c[0])]
-    candidates.sort(key=lambda c: (-len(c[0]), -c[2]))
+    candidates.sort(key=lambda c: (-len(c[0]), -c[2], _closeness(msg, c[0], True), c))
     open_ = [not c for c in found.content]
     free = found.free
     weights: dict[str, float] = {}

@@ -83,6 +83,16 @@ async def test_what_do_i_need_without_a_job_named_answers_for_the_job_given_at_t
     assert "Når du er leder" in reply
 
 
+@pytest.mark.parametrize("text", ["hvorfor skal vi med fra starten?", "hvorfor skal vi med fra start"])
+async def test_why_take_part_from_the_start_is_answered_not_a_restart(da, text):
+    """'start' inside the question is no command: the person keeps their profile and gets the answer."""
+    await _onboard(da, role="1", level="1")  # frontline, uses
+    reply = await da.send(text)
+    assert content.t("da", "area.early_involvement.title") in reply
+    assert content.t("da", "msg.ask_role")[:30] not in reply
+    assert (await da.users.profile(da.key))["role"] == "frontline"
+
+
 async def test_onboarding_accepts_a_typed_job_title(da):
     await da.send("hej")
     reply = await da.send("sygeplejerske")

@@ -360,6 +360,8 @@ async def test_did_you_mean_offers_buttons_and_a_click_answers(da):
             "business_cases",
         ),
         ("difference between a tender and a framework agreement?", ("udbud", "rammeaftale"), "procurement"),
+        # the closer pair claims its words: 'design … service' is no 'service design'
+        ("design thinking vs service design?", ("designtaenkning", "servicedesign"), "service_design"),
     ],
 )
 def test_two_words_of_one_competence_are_compared(text, pair, competence):

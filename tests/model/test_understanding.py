@@ -9,6 +9,9 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import os
+import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -155,6 +158,33 @@ def test_accuracy_on_holdout_set(capsys):
         print(_report(f"questions_holdout.jsonl ({len(HOLDOUT)} rows)", per))
     for field in ("topic+intent", *FIELDS):
         assert _rate(per, field) >= 0.85, (field, wrong)
+
+
+_READINGS = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from model.language.understanding import understand
+print(json.dumps([repr(understand(t, by_meaning=False)) for t in json.loads(sys.stdin.read())]))
+"""
+
+
+def test_a_message_is_read_alike_after_every_restart():
+    """Python orders a set differently in every process (PYTHONHASHSEED); a reading may not
+    depend on it ('design thinking vs service design' compared two words in one process and
+    answered one of them in another)."""
+    texts = [r["text"] for r in ROWS + HOLDOUT] + ["design thinking vs service design?"]
+    readings = [
+        subprocess.run(
+            [sys.executable, "-c", _READINGS, str(ROOT)],
+            input=json.dumps(texts),
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "3")
+    ]
+    assert readings[0] == readings[1]
 
 
 def test_language_detection_on_eval_set():
