@@ -106,6 +106,7 @@ class _Evidence(NamedTuple):
     role: str | None  # the job title named, also when the message went out of scope
     length: int  # words in the message
     terms: tuple[str, ...] = ()  # glossary terms named with weight enough, in the order named
+    area: str | None = None  # the question about the area its words name ('med fra starten')
 
 
 # ---------------------------------------------------------------- normalising
@@ -639,6 +640,14 @@ class _Vocab:
         self.for_weight = float(context.get("for_weight", 0.6))
         # 'indkøb af velfærdsteknologi hvordan': a fragment ending in 'hvordan' asks how to
         self.ends_improve = {fold(w) for w in context.get("ends_improve", [])}
+        # which of the area's own questions a phrase names ('involved from the start'): the
+        # examples' closest meaning decides only where the words name none
+        self.area_phrases = [
+            (tuple(self.stem(t) for t in surfaces(phrase, lang)), area)
+            for area, spec in data.get("area_phrases", {}).items()
+            for lang, phrases in spec.items()
+            for phrase in phrases
+        ]
         for key in ("self", "for", "other", "workplace", "articles", "skip", "ends_improve"):
             for w in context.get(key, []):
                 for t in words(w):
@@ -984,6 +993,7 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
         role,
         len(toks),
         named_terms,
+        next((area for stems, area in vocab.area_phrases if _find(msg, stems, [True] * len(msg), False)), None),
     )
     if not has_topic or oos >= t_score:
         if not oos and (role is not None or (cues.get("role") and not left)):
@@ -1206,6 +1216,8 @@ def _combine(u: Understanding, ev: _Evidence, ranked) -> Understanding:
         labels = tuple(x for x in labels if not x[0].startswith("self:"))  # only keeps a bare job a job
     best_label, _ = labels[0]
     kind, _, name = best_label.partition(":")
+    if kind == "area" and ev.area:
+        name = ev.area  # which of the area's questions: the words, where they name one
     competences = ranked.best("competence")
     role = u.role or ev.role
     if ev.command:  # the command stands unless the message is plainly about a competence or the area

@@ -204,6 +204,10 @@ def test_a_job_title_in_the_definite_form_is_someone_else():
         ("hvem skal jeg spørge, hvis jeg vil være med i et it-projekt?", "who_to_ask"),
         ("hvad er kompetencehjulet", "wheel"),
         ("why bother including the staff early on?", "early_involvement"),
+        # the words name which question where the closest examples would pick another
+        ("why should we be involved from the start?", "early_involvement"),
+        ("why do we need to take part from the beginning", "early_involvement"),
+        ("who should I ask to join a project from the start", "who_to_ask"),
     ],
 )
 def test_questions_about_the_area_itself(text, area):

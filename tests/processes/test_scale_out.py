@@ -176,7 +176,11 @@ async def _stop(procs: list[subprocess.Popen]) -> None:
 
 def _sent_by(log) -> int:
     """Nudges an instance sent, from its "nudge run: {...}" log lines (counts, no content)."""
-    return sum(int(n) for n in re.findall(r"nudge run: \{[^}]*'sent': (\d+)", log.read_text()))
+    return _counted(log, "sent")
+
+
+def _counted(log, outcome: str) -> int:
+    return sum(int(n) for n in re.findall(rf"nudge run: \{{[^}}]*'{outcome}': (\d+)", log.read_text()))
 
 
 async def test_two_instances_with_nudges_on_share_the_wave_and_send_each_due_nudge_once(
@@ -219,14 +223,23 @@ async def test_killing_one_of_two_sharing_instances_mid_wave_loses_and_duplicate
         procs[0].send_signal(signal.SIGKILL)  # dies holding its shares' claims
         procs[0].wait()
         assert sum(_nudges(connector, people)) < len(people), "the kill should land mid-wave"
-        # The survivor takes the dead instance's shares when their claims run out (15 s).
-        await _wait_until(lambda: min(_nudges(connector, people)) >= 1, 90)
+
+        # The survivor takes the dead instance's shares when their claims run out (15 s); a
+        # nudge the dead one had claimed it counts as claimed before a crash and never sends.
+        def accounted() -> bool:
+            nudged = sum(1 for n in _nudges(connector, people) if n)
+            return nudged + _counted(logs[1], "claimed_before_crash") >= len(people)
+
+        await _wait_until(accounted, 90)
         await asyncio.sleep(1.0)
     finally:
         await _stop(procs)
     counts = _nudges(connector, people)
     assert max(counts) == 1, "nobody gets a nudge twice"
-    assert counts.count(0) <= 2, "only a nudge in flight at the kill may be missing"
+    # Only a nudge in flight at the kill may be missing (how many were in flight depends on
+    # the machine's load): each one the survivor found claimed by the dead instance.
+    lost = _counted(logs[1], "claimed_before_crash")
+    assert counts.count(0) <= lost, f"missing {counts.count(0)}, claimed at the kill {lost}"
 
 
 async def test_sigterm_mid_wave_finishes_the_claimed_nudges_and_the_next_instance_sends_the_rest_once(
