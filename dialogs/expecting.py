@@ -3,11 +3,13 @@ command or a question without reading the dialog's state.
 
 A dialog says it with an `expects(state)` method (`Expecting`); botbuilder's prompts are
 known by their class: a TextPrompt takes any text (ours have no validator), a ChoicePrompt
-one of its choices.
+one of its choices, or also a typed answer it says it takes (`accepts_typed`: a job title
+for the role question).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol, runtime_checkable
@@ -38,6 +40,7 @@ class Waiting:
     dialog_id: str
     expects: Expects
     choices: list[Choice] = field(default_factory=list)
+    accepts_typed: Callable[[str], bool] | None = None  # a typed answer besides the choices
 
 
 async def waiting_for(dc: DialogContext) -> Waiting | None:
@@ -57,4 +60,4 @@ async def waiting_for(dc: DialogContext) -> Waiting | None:
         return Waiting(instance.id, dialog.expects(state))
     options = state.get("options") if isinstance(state, dict) else None
     choices = list(options.choices or []) if isinstance(options, PromptOptions) else []
-    return Waiting(instance.id, Expects.CHOICE, choices)
+    return Waiting(instance.id, Expects.CHOICE, choices, getattr(dialog, "accepts_typed", None))

@@ -10,7 +10,7 @@ from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions, PromptValida
 from model import content
 from model.domain import relevance
 from model.language.choices import match_choice
-from model.language.understanding import match_role
+from model.language.understanding import match_role, understand
 
 from .common import AskingDialog, button_prompt, message, text, with_buttons
 from .presenting import overview_for
@@ -61,6 +61,20 @@ def _validator(kind: str, ids: list[str]):
     return validate
 
 
+class RolePrompt(ChoicePrompt):
+    """The role question: a button, a role's name, or a job title typed in ("I'm head of the
+    elder care department"), which the router must not take for a question about that job."""
+
+    @staticmethod
+    def accepts_typed(said: str) -> bool:
+        """A person presenting their job and asking nothing else ("jeg er sygeplejerske");
+        "jeg er sygeplejerske, hvad er lean?" is a question, answered before the prompt again."""
+        if match_role(said) is None:
+            return False
+        understood = understand(said, by_meaning=False)
+        return understood.intent == "role" and understood.topic is None
+
+
 def privacy_line(context):
     """What is kept and for how long, in one line (retention can be off: then until deleted)."""
     if services(context).retention_days <= 0:
@@ -103,7 +117,7 @@ class OnboardingDialog(AskingDialog):
 
     def __init__(self, dialog_id: str = ONBOARDING) -> None:
         super().__init__(dialog_id)
-        self.add_dialog(ChoicePrompt(ROLE_PROMPT, _validator("roles", relevance.roles())))
+        self.add_dialog(RolePrompt(ROLE_PROMPT, _validator("roles", relevance.roles())))
         self.add_dialog(ChoicePrompt(LEVEL_PROMPT, _validator("levels", relevance.levels())))
         self.add_dialog(WaterfallDialog("steps", [self.ask_role, self.ask_level, self.explain]))
         self.initial_dialog_id = "steps"

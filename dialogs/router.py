@@ -121,7 +121,9 @@ class Router:
         if not waiting.choices:
             return plain_answer(said).isdigit()
         labels = {str(i): [c.value, *(c.synonyms or [])] for i, c in enumerate(waiting.choices)}
-        return match_choice(said, labels, min_score=90) is not None or plain_answer(said).isdigit()
+        if match_choice(said, labels, min_score=90) is not None or plain_answer(said).isdigit():
+            return True
+        return waiting.accepts_typed is not None and waiting.accepts_typed(said)
 
     async def _interrupt(self, dc: DialogContext, understood: Understanding) -> bool:
         """Commands and questions work mid-dialog: flows restart, answers re-prompt."""
