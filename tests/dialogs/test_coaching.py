@@ -93,21 +93,21 @@ async def test_why_take_part_from_the_start_is_answered_not_a_restart(da, text):
     assert (await da.users.profile(da.key))["role"] == "frontline"
 
 
-async def test_a_job_presented_in_a_sentence_answers_the_role_question(en):
-    """'I'm head of the elder care department' is the answer, not a question about managers."""
-    await en.send("hello")
-    reply = await en.send("I'm head of the elder care department")
-    assert content.t("en", "msg.ask_level") in reply
-    await en.send("3")
-    assert (await en.users.profile(en.key))["role"] == "manager"
-
-
-async def test_onboarding_accepts_a_typed_job_title(da):
-    await da.send("hej")
-    reply = await da.send("sygeplejerske")
-    assert content.t("da", "msg.ask_level") in reply
-    await da.send("2")
-    assert (await da.users.profile(da.key))["role"] == "frontline"
+@pytest.mark.parametrize(
+    ("person", "title", "role"),
+    [
+        ("da", "sygeplejerske", "frontline"),
+        # a job presented in a sentence is the answer, not a question about managers
+        ("en", "I'm head of the elder care department", "manager"),
+    ],
+)
+async def test_onboarding_accepts_a_typed_job_title(request, person, title, role):
+    chat = request.getfixturevalue(person)
+    await chat.send("hej" if person == "da" else "hello")
+    reply = await chat.send(title)
+    assert content.t(person, "msg.ask_level") in reply
+    await chat.send("2")
+    assert (await chat.users.profile(chat.key))["role"] == role
 
 
 async def test_a_competence_question_answers_that_competence_with_its_stages(en):
