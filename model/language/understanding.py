@@ -1318,6 +1318,11 @@ def _comparison(text: str, u: Understanding, ev: _Evidence) -> Understanding | N
         pair = _compared_by_meaning(text, ev)
         if not pair:
             return None
+        if len(pair) == 1:  # two things inside one competence: answered by that competence
+            term = u.term if u.competence == pair[0] else None
+            return Understanding(
+                _subarea_of(pair[0]), "compare", u.language, u.confidence or 0.5, (), pair[0], u.role, term
+            )
         subs = {_subarea_of(c) for c in pair}
     topic = next(iter(subs)) if len(subs) == 1 else "overview"
     return Understanding(topic, "compare", u.language, u.confidence or 0.5, role=u.role, compared=pair)
@@ -1326,25 +1331,38 @@ def _comparison(text: str, u: Understanding, ev: _Evidence) -> Understanding | N
 _SPLIT = re.compile(r"\s(?:og|and|eller|or|vs\.?|versus|fra|from|end|than|som)\s|,|\?")
 
 
-def _compared_by_meaning(text: str, ev: _Evidence) -> tuple[str, str] | None:
+def _compared_by_meaning(text: str, ev: _Evidence) -> tuple[str, ...] | None:
     """The two competences of 'forskellen på at X og Y': each side by its own words when the
     vocabulary places it, else by the model when it says enough (MIN_SIDE words: 'a full
     rollout' beside 'a pilot' is a term's question, not a second competence)."""
     from model.language import semantic
 
     model = semantic.get()
-    parts = [p.strip() for p in _SPLIT.split(text.lower()) if p.strip()]
+    parts = [p.strip() for p in _SPLIT.split(_compared_sentence(text).lower()) if p.strip()]
     if model is None or len(parts) < 2:
         return None
     picks: list[str] = []
     for part in parts:
         named = _lexicon(part)[1].competences
         if named:
-            pick = named[0]
+            picks.append(named[0])
         elif len(part.split()) >= MIN_SIDE:
-            pick = model.rank(part).best("competence")[0][0]
-        else:
-            continue
-        if pick not in picks:
-            picks.append(pick)
-    return (picks[0], picks[1]) if len(picks) >= 2 else None
+            picks.append(model.rank(part).best("competence")[0][0])
+        if len(picks) == 2:
+            break
+    # the first two sides set against each other; both in one competence ('et procesdiagram og
+    # en værdistrømsanalyse') compare two things inside it: that competence alone
+    if len(picks) < 2:
+        return None
+    return (picks[0], picks[1]) if picks[0] != picks[1] else (picks[0],)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
+_ASIDE = re.compile(r"\([^)]*\)?")
+
+
+def _compared_sentence(text: str) -> str:
+    """The sentence that sets two things against each other, without asides: 'forskel på X og
+    Y? er lean-konsultent men ny' compares X and Y, not the writer's job ('(HR her)' likewise)."""
+    sentences = [s for s in _SENTENCE_END.split(_ASIDE.sub(" ", text)) if s.strip()]
+    return next((s for s in sentences if len(_SPLIT.split(s)) > 2 or _SPLIT.search(s.rstrip("?"))), text)

@@ -356,6 +356,34 @@ async def test_did_you_mean_offers_buttons_and_a_click_answers(da):
 
 
 @pytest.mark.parametrize(
+    ("text", "competence"),
+    [
+        # two things inside one competence, the writer's job after the question or in an aside
+        (
+            "hvad er forskellen på et flowdiagram og en værdistrømsanalyse? jeg er ny som kvalitetskonsulent",
+            "process_mapping",
+        ),
+        ("difference between a mini tender and a direct award (buyer here, new in the job)", "procurement"),
+    ],
+)
+def test_two_things_inside_one_competence_are_answered_by_it(text, competence):
+    u = understand(text)
+    assert (u.intent, u.topic, u.competence) == ("compare", U._subarea_of(competence), competence)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jeg er pedel, hvor meget skal jeg kunne af det her?",
+        "I drive the bus for the day centre, is this for me at all?",
+    ],
+)
+def test_how_much_of_this_does_my_job_need_is_a_job_s_question(text):
+    u = understand(text)
+    assert (u.topic, u.intent, u.role) == ("overview", "role", "frontline")
+
+
+@pytest.mark.parametrize(
     ("text", "pair", "competence"),
     [
         (
