@@ -45,6 +45,11 @@ TITLES = json.loads(U.JOB_TITLES_PATH.read_text(encoding="utf-8"))
         ("jeg er idrætslærer og vil gerne følge med i ny teknologi", "frontline"),
         ("jeg er trafikkonsulent, hvordan laver jeg en business case", "specialist"),
         ("som kulturkonsulent hvordan inddrager jeg borgerne", "specialist"),
+        # municipal jobs far from the office
+        ("jeg er parkeringsvagt og vi får en ny app til kontrol", "frontline"),
+        ("som svømmeinstruktør hvordan tester vi den nye booking med borgerne", "frontline"),
+        ("I'm a lifeguard at the public pool, should I know about new tech?", "frontline"),
+        ("helpdesk technician here, what does a business case need from me?", "it"),
         # English ways of saying what you do
         ("I lead a team of home carers and we are getting new tablets. How do I start?", "manager"),
         ("I'm a park supervisor and we want to test sensors in the playgrounds", "manager"),
