@@ -85,7 +85,10 @@ def reply_for(
         if competence:
             return coaching.improve_reply(lang, competence, profile, checks, resources)
     if competence:
-        return coaching.competence_reply(lang, competence, profile, checks, resources, invite=invite)
+        reply = coaching.competence_reply(lang, competence, profile, checks, resources, invite=invite)
+        if understood.intent == "compare":  # two things inside it compared: where both belong, first
+            return answers.compared_inside(lang, competence, reply)
+        return reply
     return answers.topic_reply(
         lang,
         understood.topic or "overview",

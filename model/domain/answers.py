@@ -243,6 +243,15 @@ def competence_button(lang: str, competence: str) -> str:
     return content.t(lang, f"coaching.competences.{competence}.button")
 
 
+def compared_inside(lang: str, competence: str, reply: Reply) -> Reply:
+    """Two things compared inside one competence ('a flowchart or a value stream map?') that
+    the content has no words for: that competence's answer, led by where both belong."""
+    subarea = content.subarea_of(competence)
+    name = content.competence_name(lang, subarea, competence)
+    lead = content.t(lang, "area.compare_terms", name=name, subarea=content.subarea_name(lang, subarea))
+    return Reply(f"{lead}\n\n{reply.text}", reply.buttons)
+
+
 def compare_reply(lang: str, pair: tuple[str, ...]) -> Reply:
     """'What is the difference between X and Y?': each in a line of its own words, and where
     they belong. Built from the content, so any two sub-areas, competences or glossary terms

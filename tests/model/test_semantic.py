@@ -428,6 +428,13 @@ async def test_a_comparison_of_two_competences_names_both(en):
     assert content.t("en", "area.compare_same", name=content.subarea_name("en", "development")) in reply
 
 
+async def test_two_things_inside_one_competence_get_that_competence_and_where_both_belong(en):
+    reply = await en.send("what's the difference between a flowchart and a value stream map?")
+    name = content.competence_name("en", "development", "process_mapping")
+    assert content.t("en", "area.compare_terms", name=name, subarea=content.subarea_name("en", "development")) in reply
+    assert content.t("en", "coaching.one_step_title").strip("*") in reply  # then the competence's own answer
+
+
 async def test_the_core_message_question_gets_its_own_answer(da):
     reply = await da.send("hvorfor er det vigtigt at borgerne er med fra starten?")
     assert content.t("da", "area.early_involvement.title") in reply
