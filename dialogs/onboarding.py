@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 from botbuilder.core import TurnContext
 from botbuilder.dialogs import DialogContext, DialogInstance, DialogTurnResult, WaterfallDialog, WaterfallStepContext
 from botbuilder.dialogs.choices import FoundChoice
@@ -10,13 +13,14 @@ from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions, PromptValida
 from model import content
 from model.domain import relevance
 from model.language.choices import match_choice
-from model.language.understanding import match_role, understand
+from model.language.understanding import Understanding, match_role, understand
 
 from .common import AskingDialog, button_prompt, message, text, with_buttons
 from .presenting import overview_for
 from .turn import lang_of, services, user_key_of
 
 ONBOARDING = "onboarding"
+ASKED_KINDS = ("question", "term", "improve", "compare")  # a question typed with the job title
 ROLE_PROMPT = "role_prompt"
 LEVEL_PROMPT = "level_prompt"
 
@@ -67,12 +71,10 @@ class RolePrompt(ChoicePrompt):
 
     @staticmethod
     def accepts_typed(said: str) -> bool:
-        """A person presenting their job and asking nothing else ("jeg er sygeplejerske");
-        "jeg er sygeplejerske, hvad er lean?" is a question, answered before the prompt again."""
-        if match_role(said) is None:
-            return False
-        understood = understand(said, by_meaning=False)
-        return understood.intent == "role" and understood.topic is None
+        """A person naming their own job ("jeg er sygeplejerske"), also with a question ("I'm a
+        nurse, what is a business case?": answered once the level is known, OnboardingDialog);
+        not someone else's ("the nurses want ...")."""
+        return match_role(said) is not None and understand(said, by_meaning=False).role is not None
 
 
 def privacy_line(context):
@@ -139,6 +141,11 @@ class OnboardingDialog(AskingDialog):
 
     async def ask_level(self, step: WaterfallStepContext) -> DialogTurnResult:
         step.values["role"] = relevance.roles()[step.result.index]
+        asked = understand(step.context.activity.text or "")
+        if asked.topic is not None and asked.intent in ASKED_KINDS:
+            # 'jeg er sygeplejerske, hvad er lean?': the job answers the question asked, and the
+            # question is answered once the level is known (what was understood, not the text)
+            step.values["asked"] = dataclasses.asdict(asked)
         return await step.prompt(LEVEL_PROMPT, await self.question(step.context, LEVEL_PROMPT, {}))
 
     async def explain(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -149,6 +156,11 @@ class OnboardingDialog(AskingDialog):
             user_key_of(step.context), services(step.context).now(), role=role, level=level, language=lang
         )
         await step.context.send_activity(overview_for(lang, role, level))
+        if step.values.get("asked"):
+            from .answering import answer  # answering imports this module
+
+            kept: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in step.values["asked"].items()}
+            await answer(step, Understanding(**kept))
         then = (step.options or {}).get("then")
         if then:
             return await step.replace_dialog(then)

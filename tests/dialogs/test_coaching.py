@@ -94,6 +94,21 @@ async def test_why_take_part_from_the_start_is_answered_not_a_restart(da, text):
 
 
 @pytest.mark.parametrize(
+    ("person", "said", "term"),
+    [("da", "jeg er sygeplejerske, hvad er lean?", "lean"), ("en", "I'm a nurse in home care, what is lean?", "lean")],
+)
+async def test_a_question_typed_with_the_job_title_is_answered_once_the_level_is_known(request, person, said, term):
+    """Listen first: the message gives the role and asks something; neither is lost."""
+    chat = request.getfixturevalue(person)
+    await chat.send("hej" if person == "da" else "hello")
+    reply = await chat.send(said)
+    assert content.t(person, "msg.ask_level") in reply
+    reply = await chat.send("1")
+    assert (await chat.users.profile(chat.key))["role"] == "frontline"
+    assert content.lookup(person, f"coaching.glossary.{term}")["text"] in reply
+
+
+@pytest.mark.parametrize(
     ("person", "title", "role"),
     [
         ("da", "sygeplejerske", "frontline"),
