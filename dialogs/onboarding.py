@@ -54,9 +54,13 @@ def _validator(kind: str, ids: list[str]):
         if prompt.recognized.succeeded:
             return True
         said = prompt.context.activity.text or ""
-        found = match_choice(said, _options(kind, ids))
-        if found is None and kind == "roles":
-            found = match_role(said)  # a job title typed in: "sygeplejerske", "teamleder i hjemmeplejen"
+        found = None
+        if kind == "roles" and RolePrompt.accepts_typed(said):
+            # a job title typed in ("sygeplejerske", "teamleder i hjemmeplejen"), also in a longer
+            # message, before a fuzzy likeness of the whole message to an option's label
+            found = match_role(said)
+        if found is None:
+            found = match_choice(said, _options(kind, ids))
         if found is None:
             return False
         prompt.recognized.value = FoundChoice(value=found, index=ids.index(found), score=1.0)

@@ -95,7 +95,12 @@ async def test_why_take_part_from_the_start_is_answered_not_a_restart(da, text):
 
 @pytest.mark.parametrize(
     ("person", "said", "term"),
-    [("da", "jeg er sygeplejerske, hvad er lean?", "lean"), ("en", "I'm a nurse in home care, what is lean?", "lean")],
+    [
+        ("da", "jeg er sygeplejerske, hvad er lean?", "lean"),
+        ("en", "I'm a nurse in home care, what is lean?", "lean"),
+        # the job title, not the whole message's likeness to a button's label ('It og digitalisering')
+        ("da", "jeg er social- og sundhedshjælper, hvad er en business case?", "business_case"),
+    ],
 )
 async def test_a_question_typed_with_the_job_title_is_answered_once_the_level_is_known(request, person, said, term):
     """Listen first: the message gives the role and asks something; neither is lost."""
