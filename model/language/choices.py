@@ -20,6 +20,16 @@ def plain_answer(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text).strip()
 
 
+PART_WORDS = 0.75  # the share of one side's words the other must hold for a partial match
+
+
+def _words_found(these: str, among: str) -> float:
+    """The share of the words of `these` that `among` holds (each allowing a typo)."""
+    words = these.split()
+    held = among.split()
+    return sum(any(fuzz.ratio(w, h) >= 80 for h in held) for w in words) / len(words)
+
+
 def match_choice(text: str, options: dict[str, list[str]], min_score: float = 80.0, partial: bool = True) -> str | None:
     """The option id the text means, or None.
 
@@ -42,8 +52,15 @@ def match_choice(text: str, options: dict[str, list[str]], min_score: float = 80
             if folded == lab:
                 return oid
             # Partial matches only when the answer is a real part of the label, so "hjælp"
-            # is not read as "jeg kan med lidt hjælp".
-            part = partial and len(folded) >= 4 and len(folded) >= 0.4 * len(lab)
+            # is not read as "jeg kan med lidt hjælp", or the label a part of the answer ("I
+            # contribute my knowledge"); never for a message that merely shares a word or two
+            # with a label ("jeg ved ikke hvad jeg skal svare").
+            part = (
+                partial
+                and len(folded) >= 4
+                and len(folded) >= 0.4 * len(lab)
+                and max(_words_found(folded, lab), _words_found(lab, folded)) >= PART_WORDS
+            )
             score = fuzz.WRatio(folded, lab) if part else fuzz.ratio(folded, lab)
             if score > best_score:
                 best, best_score = oid, score

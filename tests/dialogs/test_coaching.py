@@ -113,6 +113,14 @@ async def test_a_question_typed_with_the_job_title_is_answered_once_the_level_is
     assert content.lookup(person, f"coaching.glossary.{term}")["text"] in reply
 
 
+async def test_an_unsure_reply_to_the_level_question_is_not_taken_for_a_level(da):
+    await da.send("hej")
+    await da.send("sygeplejerske")
+    reply = await da.send("jeg ved ikke hvad jeg skal svare")
+    assert content.t("da", "msg.ask_level_retry", count=3) in reply  # asked again, kindly
+    assert not (await da.users.profile(da.key) or {}).get("level")
+
+
 @pytest.mark.parametrize(
     ("person", "title", "role"),
     [
