@@ -784,6 +784,20 @@ def _closeness(msg: list[_Word], stems: tuple[str, ...], whole_only: bool) -> tu
     return (pos[-1] - pos[0], pos[0]) if pos else (len(msg), len(msg))
 
 
+def _named_area(msg: list[_Word], vocab: _Vocab) -> str | None:
+    """Which of the area's own questions the message's words name ('med fra starten'), if any;
+    only phrases whose words are all there are looked for, as in _score."""
+    present = {w.stem for w in msg if w.quality > 0}
+    return next(
+        (
+            area
+            for stems, area in vocab.area_phrases
+            if present.issuperset(stems) and _find(msg, stems, [True] * len(msg), False)
+        ),
+        None,
+    )
+
+
 def _score(msg: list[_Word], vocab: _Vocab) -> _Scores:
     """Sum phrase weights per (kind, name); longer phrases claim their words first,
     so 'udvikling over tid' (history) takes 'udvikling' away from development."""
@@ -993,7 +1007,7 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
         role,
         len(toks),
         named_terms,
-        next((area for stems, area in vocab.area_phrases if _find(msg, stems, [True] * len(msg), False)), None),
+        _named_area(msg, vocab),
     )
     if not has_topic or oos >= t_score:
         if not oos and (role is not None or (cues.get("role") and not left)):
