@@ -54,11 +54,9 @@ def _validator(kind: str, ids: list[str]):
         if prompt.recognized.succeeded:
             return True
         said = prompt.context.activity.text or ""
-        found = None
-        if kind == "roles" and RolePrompt.accepts_typed(said):
-            # a job title typed in ("sygeplejerske", "teamleder i hjemmeplejen"), also in a longer
-            # message, before a fuzzy likeness of the whole message to an option's label
-            found = match_role(said)
+        # a job title typed in ("sygeplejerske", "teamleder i hjemmeplejen"), also in a longer
+        # message, before a fuzzy likeness of the whole message to an option's label
+        found = RolePrompt.typed_role(said) if kind == "roles" else None
         if found is None:
             found = match_choice(said, _options(kind, ids))
         if found is None:
@@ -74,11 +72,17 @@ class RolePrompt(ChoicePrompt):
     elder care department"), which the router must not take for a question about that job."""
 
     @staticmethod
+    def typed_role(said: str) -> str | None:
+        """The role of a person naming their own job ("jeg er sygeplejerske"), also with a
+        question ("I'm a nurse, what is a business case?": answered once the level is known,
+        OnboardingDialog); None for someone else's ("the nurses want ...") or none."""
+        role = match_role(said)
+        return role if role is not None and understand(said, by_meaning=False).role is not None else None
+
+    @staticmethod
     def accepts_typed(said: str) -> bool:
-        """A person naming their own job ("jeg er sygeplejerske"), also with a question ("I'm a
-        nurse, what is a business case?": answered once the level is known, OnboardingDialog);
-        not someone else's ("the nurses want ...")."""
-        return match_role(said) is not None and understand(said, by_meaning=False).role is not None
+        """What the router asks (dialogs/expecting.py): does this typed text answer the prompt?"""
+        return RolePrompt.typed_role(said) is not None
 
 
 def privacy_line(context):
