@@ -18,9 +18,10 @@ from .turn import is_personal, lang_of, services, user_key_of
 
 def answerable(understood: Understanding, knows_the_job: bool = False) -> bool:
     """A question the bot answers from its content: a sub-area, a competence, a term, a job
-    (named in the message, or `knows_the_job` from the person's profile)."""
+    (named in the message, or `knows_the_job` from the person's profile). What a job needs of
+    a sub-area or competence ('er servicedesign noget for mig?') is answered from it, job or not."""
     if understood.intent == "role":
-        return bool(getattr(understood, "role", None)) or knows_the_job
+        return bool(getattr(understood, "role", None)) or knows_the_job or understood.topic in content.subarea_ids()
     return understood.intent in ("question", "term", "improve", "compare") and bool(understood.topic)
 
 

@@ -39,6 +39,7 @@ TERMS_PATH = Path(__file__).parents[1] / "content" / "terms.json"
 JOB_TITLES_PATH = Path(__file__).parents[1] / "content" / "job_titles.json"
 
 TOPIC_THRESHOLD = 0.8  # below this a topic is only a hint ("digital", "borger")
+PART_WEIGHT = 1.5  # a sub-area named as a part of the wheel (terms.json part_phrases) is named outright
 COMPETENCE_THRESHOLD = 0.8  # ... and so is a competence or a glossary term
 WEAK_COMPETENCE = 0.5  # ... unless it is the only one named and the sub-area needs it to be recognised
 INTENT_THRESHOLD = 0.55  # a weak command word reached only through a typo guess is not enough
@@ -107,6 +108,8 @@ class _Evidence(NamedTuple):
     length: int  # words in the message
     terms: tuple[str, ...] = ()  # glossary terms named with weight enough, in the order named
     area: str | None = None  # the question about the area its words name ('med fra starten')
+    command_score: float = 0.0  # weight of the winning command's words, when a command won
+    part: str | None = None  # the sub-area named as a part of the wheel ('innovationsdelen')
 
 
 # ---------------------------------------------------------------- normalising
@@ -601,7 +604,14 @@ class _Vocab:
                 langs_of.setdefault(t, set()).add(lang)
             return toks
 
-        groups: list[tuple[str, str | None, dict]] = [("topic", k, v) for k, v in data["topics"].items()]
+        topics = {
+            k: {lang: dict(ps) if isinstance(ps, dict) else ps for lang, ps in v.items()}
+            for k, v in data["topics"].items()
+        }
+        for sub, spec in data.get("part_phrases", {}).items():  # 'innovationsdelen': the sub-area's own words
+            for lang, phrases in spec.items():
+                topics[sub].setdefault(lang, {}).update(dict.fromkeys(phrases, PART_WEIGHT))
+        groups: list[tuple[str, str | None, dict]] = [("topic", k, v) for k, v in topics.items()]
         groups += [("competence", k, v) for k, v in competences.items()]
         groups += [("term", k, v) for k, v in glossary.items()]
         groups += [("intent", k, v) for k, v in data["intents"].items()]
@@ -645,6 +655,13 @@ class _Vocab:
         self.area_phrases = [
             (tuple(self.stem(t) for t in surfaces(phrase, lang)), area)
             for area, spec in data.get("area_phrases", {}).items()
+            for lang, phrases in spec.items()
+            for phrase in phrases
+        ]
+        # a sub-area named as a part of the wheel ('the innovation part'): the sub-area as a whole
+        self.part_phrases = [
+            (tuple(self.stem(t) for t in surfaces(phrase, lang)), sub)
+            for sub, spec in data.get("part_phrases", {}).items()
             for lang, phrases in spec.items()
             for phrase in phrases
         ]
@@ -784,16 +801,13 @@ def _closeness(msg: list[_Word], stems: tuple[str, ...], whole_only: bool) -> tu
     return (pos[-1] - pos[0], pos[0]) if pos else (len(msg), len(msg))
 
 
-def _named_area(msg: list[_Word], vocab: _Vocab) -> str | None:
-    """Which of the area's own questions the message's words name ('med fra starten'), if any;
-    only phrases whose words are all there are looked for, as in _score."""
+def _named(msg: list[_Word], phrases: list[tuple[tuple[str, ...], str]]) -> str | None:
+    """What the first of `phrases` found in the message names: which of the area's own questions
+    ('med fra starten': vocab.area_phrases) or which sub-area as a part of the wheel
+    (vocab.part_phrases); only phrases whose words are all there are looked for, as in _score."""
     present = {w.stem for w in msg if w.quality > 0}
     return next(
-        (
-            area
-            for stems, area in vocab.area_phrases
-            if present.issuperset(stems) and _find(msg, stems, [True] * len(msg), False)
-        ),
+        (name for stems, name in phrases if present.issuperset(stems) and _find(msg, stems, [True] * len(msg), False)),
         None,
     )
 
@@ -846,6 +860,8 @@ def _cues(msg: list[_Word], vocab: _Vocab, found: _Scores) -> tuple[dict[str, fl
         for i in pos:
             open_[i] = False
         weights[kind] = weights.get(kind, 0.0) + weight
+    if "meaning" in weights:  # 'hvad betyder' asks what something is, as 'hvad er' does
+        weights["define"] = weights.get("define", 0.0) + weights["meaning"]
     left = sum(1 for w, f, o in zip(msg, free, open_, strict=True) if f and o and not w.stop)
     return weights, left
 
@@ -901,8 +917,11 @@ def _competence(found: _Scores, names: set[str], t_score: float) -> str | None:
     return None
 
 
-def _question_kind(cues: dict[str, float], for_weight: float, term: str | None, bare: bool) -> str:
-    """'improve' (how to), 'term' (what does it mean) or 'question' (anything else about it)."""
+def _question_kind(
+    cues: dict[str, float], for_weight: float, term: str | None, bare: bool, competence: str | None = None
+) -> str:
+    """'improve' (how to), 'term' (what does it mean) or 'question' (anything else about it).
+    `bare`: the message names nothing but one glossary term or one competence's own words."""
     relevance = cues.get("relevance", 0.0) + for_weight
     improve = cues.get("improve", 0.0)
     if improve > relevance and improve >= cues.get("define", 0.0):  # 'hvad er gode råd til ...' is a how-to
@@ -910,7 +929,9 @@ def _question_kind(cues: dict[str, float], for_weight: float, term: str | None, 
     if relevance or cues.get("compare"):
         return "question"
     if term is not None and (cues.get("define") or bare):
-        return "term"
+        return "term"  # 'hvad er en business case', 'gevinstrealisering?'
+    if competence is not None and (cues.get("meaning") or (bare and cues.get("define"))):
+        return "term"  # 'hvad betyder faglighed i spil?', 'hvad er en forandringsagent?': a competence's words
     return "question"
 
 
@@ -975,7 +996,9 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
         explains = i_score >= STRONG_INTENT or found.unexplained <= MAX_UNEXPLAINED
         if not topic_wins and not role_wins and explains and oos <= i_score:
             runner_up = intents[1][1] if len(intents) > 1 else 0.0
-            command = _Evidence(True, oos, found.unexplained, 0, {}, "question", 0.0, (), (), role, len(toks))
+            command = _Evidence(
+                True, oos, found.unexplained, 0, {}, "question", 0.0, (), (), role, len(toks), command_score=i_score
+            )
             if has_topic and spec.get("keeps_topic"):
                 return Understanding(
                     topic, intent, language, _confidence(i_score, runner_up), (), competence, role, term
@@ -1007,7 +1030,8 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
         role,
         len(toks),
         named_terms,
-        _named_area(msg, vocab),
+        _named(msg, vocab.area_phrases),
+        part=_named(msg, vocab.part_phrases),
     )
     if not has_topic or oos >= t_score:
         if not oos and (role is not None or (cues.get("role") and not left)):
@@ -1024,14 +1048,13 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
     close = tuple(n for v, _, n in topics if v >= TOPIC_THRESHOLD and v >= AMBIGUITY_RATIO * t_score)
     kind = "question"
     if topic not in vocab.umbrellas:
-        # 'gevinstrealisering?', 'en business case': nothing but the term (and an article)
-        bare = (
-            term is not None
-            and found.concepts == {("term", term)}
-            and all(not f or t in vocab.titles.articles for t, f in zip(toks, found.free, strict=True))
+        # 'gevinstrealisering?', 'en business case', 'en forandringsagent': nothing but a glossary
+        # term or a competence's own words (and an article)
+        bare = found.concepts in ({("term", term)}, {("competence", competence)}) and all(
+            not f or t in vocab.titles.articles for t, f in zip(toks, found.free, strict=True)
         )
-        kind = _question_kind(cues, vocab.for_weight if named.via_for else 0.0, term, bare)
-        if role is not None and competence is None and cues.get("role"):
+        kind = _question_kind(cues, vocab.for_weight if named.via_for else 0.0, term, bare, competence)
+        if role is not None and cues.get("role"):
             kind = "role"  # 'hvad skal jeg som projektleder kunne inden for udvikling': this part, this job
     close = close if len(close) > 1 else ()
     return Understanding(topic, kind, language, confidence, close, competence, role, term), evidence
@@ -1087,7 +1110,8 @@ def understand(text: str, by_meaning: bool = True) -> Understanding:
     if not by_meaning:
         return lexical
     if evidence.command and evidence.unexplained < MANY_UNEXPLAINED:
-        return lexical  # 'start', 'slet mine data': a command; in a long message it may be a verb
+        # 'start', 'slet mine data': a command; in a long message it may be a verb
+        return _weak_command_checked(text, lexical, evidence)
     compared = _comparison(text, lexical, evidence)
     if compared is not None:
         return compared
@@ -1103,6 +1127,25 @@ def understand(text: str, by_meaning: bool = True) -> Understanding:
     found = _combine(lexical, evidence, ranked) if unsure else lexical
     found = _overruled(found, evidence, ranked) if _worth_a_second_look(found, evidence) else found
     return _for_a_job(_asked_as(found, evidence, ranked), evidence)
+
+
+def _weak_command_checked(text: str, u: Understanding, ev: _Evidence) -> Understanding:
+    """A command read from a weak word alone ('videre', 'næste': below STRONG_INTENT) beside
+    words the vocabulary did not know is a question about a competence when the head is sure of
+    one (HEAD_SURE): 'borgernes erfaringer videre til it' passes on what citizens experience; it
+    does not skip anything. The head never turns a command away as out of scope: commands are
+    not among its labels, so to it 'kan du tale dansk' looks like small talk."""
+    if ev.command_score >= STRONG_INTENT or ev.unexplained == 0:
+        return u
+    from model.language import semantic
+
+    model = semantic.get()
+    if model is None:
+        return u
+    ranked = model.rank(text)
+    if ranked.head and ranked.head[0][0].startswith("competence:") and ranked.head[0][1] >= HEAD_SURE:
+        return _semantic_competence(u, ev, ranked, None)
+    return u
 
 
 def _for_a_job(u: Understanding, ev: _Evidence) -> Understanding:
@@ -1193,6 +1236,8 @@ def _overruled(u: Understanding, ev: _Evidence, ranked) -> Understanding:
     if kind in ("subarea", "area") and u.topic is not None:
         # about a whole sub-area, or the area itself ('hvorfor skal vi med fra start?'): no competence
         topic = name if kind == "subarea" else "overview"
+        if kind == "area" and u.competence is None and u.topic != "overview" and not ev.area:
+            return u  # a sub-area named as a whole stays that sub-area ('innovation part of the wheel')
         if topic == u.topic and u.competence is None:
             return u  # the same reading (which of the area's own questions: by the closest examples)
         area = name if name in AREA_QUESTIONS else None
@@ -1261,6 +1306,8 @@ def _combine(u: Understanding, ev: _Evidence, ranked) -> Understanding:
             return Understanding("overview", intent, u.language, 0.5, role=role, area=name, source="semantic")
         return _semantic_competence(u, ev, ranked, None)
     if u.competence is None:
+        if ev.part == u.topic:
+            return u  # 'the innovation part of the wheel, briefly': the whole sub-area
         inside = [c for c in competences if _subarea_of(c[0]) == u.topic]
         if competences and competences[0][0] == inside[0][0]:
             return _semantic_competence(u, ev, ranked, u.topic)
