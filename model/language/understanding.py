@@ -110,6 +110,7 @@ class _Evidence(NamedTuple):
     area: str | None = None  # the question about the area its words name ('med fra starten')
     command_score: float = 0.0  # weight of the winning command's words, when a command won
     part: str | None = None  # the sub-area named as a part of the wheel ('innovationsdelen')
+    asks: bool = False  # a '?' or a question word: the message asks something
 
 
 # ---------------------------------------------------------------- normalising
@@ -658,6 +659,12 @@ class _Vocab:
             for lang, phrases in spec.items()
             for phrase in phrases
         ]
+        # words that make a message a question ('hvornår', 'can you'): small talk beside a job
+        self.question_words = [
+            tuple(self.stem(t) for t in surfaces(phrase, lang))
+            for lang, phrases in data.get("question_words", {}).items()
+            for phrase in phrases
+        ]
         # a sub-area named as a part of the wheel ('the innovation part'): the sub-area as a whole
         self.part_phrases = [
             (tuple(self.stem(t) for t in surfaces(phrase, lang)), sub)
@@ -1032,6 +1039,7 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
         named_terms,
         _named(msg, vocab.area_phrases),
         part=_named(msg, vocab.part_phrases),
+        asks="?" in text or _named(msg, [(stems, "asks") for stems in vocab.question_words]) is not None,
     )
     if not has_topic or oos >= t_score:
         if not oos and (role is not None or (cues.get("role") and not left)):
@@ -1076,6 +1084,7 @@ OOS_MARGIN = 0.005  # an out-of-scope kind this little ahead of the area, with n
 ROLE_WORDS = 1  # a job named with this few other content words is a person presenting themselves
 SECOND_LOOK = 2  # unexplained words a message needs before the head may overrule the vocabulary
 OOS_SURE = 0.65  # the head's probability for out of scope that turns a competence reading away
+JOB_AND_AWAY = 0.5  # ... and for all out-of-scope kinds together, beside a job named and nothing asked of the area
 HEAD_SURE = 0.5  # the head's probability for a label that overrules the vocabulary's reading
 INTENT_SURE = 0.7  # the intent head's probability that changes the kind of question (_asked_as)
 QUESTION_KINDS = ("question", "improve", "term", "compare", "role")
@@ -1124,6 +1133,8 @@ def understand(text: str, by_meaning: bool = True) -> Understanding:
     if model is None:
         return _for_a_job(lexical, evidence)
     ranked = model.rank(text)
+    if _job_and_away(lexical, evidence, ranked):
+        return Understanding(None, None, lexical.language, 0.5, source="semantic")
     found = _combine(lexical, evidence, ranked) if unsure else lexical
     found = _overruled(found, evidence, ranked) if _worth_a_second_look(found, evidence) else found
     return _for_a_job(_asked_as(found, evidence, ranked), evidence)
@@ -1154,6 +1165,16 @@ def _for_a_job(u: Understanding, ev: _Evidence) -> Understanding:
     nothing asked ('jeg er pædagog') is a person presenting themselves: no topic."""
     asks = ev.cues.get("role") or ev.cues.get("relevance") or ev.kind != "question"
     return replace(u, topic="overview") if u.intent == "role" and u.topic is None and asks else u
+
+
+def _job_and_away(u: Understanding, ev: _Evidence, ranked) -> bool:
+    """A job named beside a question about something else ('som lærer, hvordan booker jeg et
+    lokale?'): the job says who asks, not what, so the question decides, by all the head's
+    out-of-scope kinds together (JOB_AND_AWAY). A job with no question ('jeg er sygeplejerske på
+    Bakkegården') or with a job's question ('hvad skal jeg kunne') stays the person's job."""
+    if not (u.intent == "role" and u.topic is None and ev.asks) or ev.cues.get("role") or ev.cues.get("relevance"):
+        return False
+    return sum(p for name, p in ranked.head if name.startswith("oos:")) >= JOB_AND_AWAY
 
 
 def _kind_unsure(u: Understanding, ev: _Evidence) -> bool:
@@ -1205,8 +1226,10 @@ def _worth_a_second_look(u: Understanding, ev: _Evidence) -> bool:
     the vocabulary did not explain, read as one competence, a sub-area, the area, a job with no
     topic, or out of scope. Commands, comparisons and glossary terms that are (nearly) the whole
     message stay the vocabulary's."""
-    if ev.length < MIN_WORDS or ev.unexplained < SECOND_LOOK or u.intent == "compare":
+    if ev.length < MIN_WORDS or u.intent == "compare":
         return False
+    if ev.unexplained < (1 if u.intent == "role" and u.topic is None else SECOND_LOOK):
+        return False  # a job and one unknown word may still be small talk ('pædagog, hvornår er der planlægningsdag')
     if ev.command and ev.unexplained < MANY_UNEXPLAINED:
         return False
     if u.term is not None and ev.unexplained < TERM_CONTEXT:

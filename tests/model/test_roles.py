@@ -129,7 +129,7 @@ def test_the_writer_s_role_from_how_they_open_or_name_their_job(text, role):
         # a greeting before the opening title; a title signing off after the question
         ("hi 👋 IT trainee. how do I interview users well?", "it"),
         ("hej, skolesekretær. er med i et projekt med lærere og it-folk. hvad er min rolle?", "administrative"),
-        ("hvad gør jeg når lederne ikke lytter, sosu assistent", "frontline"),
+        ("hvad gør jeg når lederne ikke lytter til vores ideer om den nye app, sosu assistent", "frontline"),
         # 'vi pædagoger', 'os nattevagter': the writer among their colleagues
         ("kan det betale sig at vi pædagoger blander os i hvordan appen sættes op?", "frontline"),
         ("ingen har spurgt os nattevagter hvordan vi arbejder. hvordan finder man ud af det?", "frontline"),

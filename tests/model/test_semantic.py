@@ -591,3 +591,21 @@ async def test_what_a_job_needs_of_one_competence_is_answered_for_that_job(da):
 )
 def test_asking_what_a_competence_s_words_mean_is_a_term_question(text, intent):
     assert understand(text).intent == intent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jeg er pædagog, hvornår er der planlægningsdag?",
+        "I'm a teacher, can you help me write a letter to the parents",
+    ],
+)
+def test_a_job_beside_a_question_about_something_else_is_turned_away(text):
+    """The job says who asks, not what: the question decides, as it would without the job."""
+    assert (understand(text).topic, understand(text).intent) == (None, None)
+
+
+@pytest.mark.parametrize("text", ["jeg er sygeplejerske på Bakkegården", "jeg er sosu-hjælper og arbejder om natten"])
+def test_a_job_and_no_question_is_a_person_presenting_themselves(text):
+    u = understand(text)
+    assert (u.intent, u.role) == ("role", "frontline")
