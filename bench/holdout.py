@@ -12,7 +12,9 @@ Scoring rules, the same for every set:
 - every field is scored on every message: a role (or competence) found where none was
   meant is as wrong as one missed;
 - "all four" is topic, competence, role and intent right together (language aside);
-- turned away: the answer is the out-of-scope text in either language.
+- turned away: the answer is the out-of-scope text in either language; an out-of-scope
+  greeting or thanks ('tak for hjælpen') answered in kind is not turned away, and is counted
+  apart ('greeted_or_thanked') so that the figure can be read both ways.
 """
 
 from __future__ import annotations
@@ -32,6 +34,11 @@ from model import content  # noqa: E402
 DEFAULT = ROOT / "tests" / "data" / "holdout_blind.jsonl"
 ALIKE = {"improve": "question"}
 FIELDS = ("topic", "competence", "role", "intent", "language")
+COURTESY = {
+    name
+    for name, spec in json.loads((content.CONTENT_DIR / "terms.json").read_text(encoding="utf-8"))["intents"].items()
+    if spec.get("courtesy")
+}
 
 
 def turned_away(answer: str) -> bool:
@@ -51,7 +58,7 @@ async def score(path: Path) -> dict:
         results += await offline.answer_all([row["text"]], None, None)
     right: Counter[str] = Counter()
     misses: list[tuple[str, str, object, object]] = []
-    in_scope = out_scope = in_turned = out_turned = 0
+    in_scope = out_scope = in_turned = out_turned = courteous = 0
     for row, got in zip(rows, results, strict=True):
         every = True
         for field in FIELDS:
@@ -65,6 +72,7 @@ async def score(path: Path) -> dict:
         if row.get("topic") is None and row.get("intent") is None:
             out_scope += 1
             out_turned += away
+            courteous += not away and got.get("intent") in COURTESY
         elif row.get("topic") is not None:
             in_scope += 1
             in_turned += away
@@ -75,6 +83,7 @@ async def score(path: Path) -> dict:
         **{f: round(100 * right[f] / total, 1) for f in (*FIELDS, "all four")},
         "in_scope_turned_away": f"{in_turned} of {in_scope}",
         "out_of_scope_turned_away": f"{out_turned} of {out_scope}",
+        "greeted_or_thanked": courteous,
         "misses": misses,
     }
 
