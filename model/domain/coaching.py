@@ -355,6 +355,17 @@ def role_reply(lang: str, role: str, profile: dict | None) -> Reply:
     return Reply("\n".join(lines), buttons)
 
 
+HOW_MUCH = ((3, "top"), (7, "middle"), (11, "low"))  # a competence's place for a job -> coaching.how_much
+
+
+def how_much(lang: str, competence: str, role: str, level: str | None) -> str:
+    """'Hvor meget skal jeg vide om udbud som leder?': how much this competence matters in this
+    job, by its place among the 11 for the job (role_competences), said in words, not a number."""
+    place = role_competences(role, level).index(competence) + 1
+    tier = next(name for last, name in HOW_MUCH if place <= last)
+    return content.t(lang, f"coaching.how_much.{tier}", role=content.lookup(lang, f"roles.{role}.in_sentence"))
+
+
 def role_competences(role: str, level: str | None) -> list[str]:
     """Every competence, those that matter most for this role (and level) first."""
     ranked = [r.subarea for r in relevance.ranked_subareas(role, level or "contribute")]

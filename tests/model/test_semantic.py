@@ -14,7 +14,7 @@ from conftest import buttons_of
 
 from bot.ops import offline
 from model import content
-from model.domain import answers
+from model.domain import answers, coaching
 from model.language import semantic
 from model.language import understanding as U
 from model.language.understanding import understand
@@ -579,6 +579,17 @@ async def test_what_a_job_needs_of_one_competence_is_answered_for_that_job(da):
     reply = await da.send(text)
     assert content.competence_name("da", "implementation", "procurement") in reply
     assert content.t("da", "coaching.competences.procurement.why_role.manager") in reply
+    # 'how much' is answered first, in words: where procurement stands among a manager's 11
+    assert reply.lstrip().startswith(coaching.how_much("da", "procurement", "manager", None))
+
+
+@pytest.mark.parametrize(
+    ("role", "competence", "tier"),
+    [("manager", "procurement", "top"), ("frontline", "procurement", "low"), ("frontline", "business_cases", "middle")],
+)
+def test_how_much_a_competence_matters_follows_its_place_for_the_job(role, competence, tier):
+    said = coaching.how_much("en", competence, role, None)
+    assert said == content.t("en", f"coaching.how_much.{tier}", role=content.lookup("en", f"roles.{role}.in_sentence"))
 
 
 @pytest.mark.parametrize(
