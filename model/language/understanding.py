@@ -869,6 +869,8 @@ def _cues(msg: list[_Word], vocab: _Vocab, found: _Scores) -> tuple[dict[str, fl
         weights[kind] = weights.get(kind, 0.0) + weight
     if "meaning" in weights:  # 'hvad betyder' asks what something is, as 'hvad er' does
         weights["define"] = weights.get("define", 0.0) + weights["meaning"]
+    if "how_much" in weights:  # 'hvor meget skal jeg' asks what a job needs, as 'hvad skal jeg kunne' does
+        weights["role"] = weights.get("role", 0.0) + weights["how_much"]
     left = sum(1 for w, f, o in zip(msg, free, open_, strict=True) if f and o and not w.stop)
     return weights, left
 
@@ -1062,8 +1064,10 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
             not f or t in vocab.titles.articles for t, f in zip(toks, found.free, strict=True)
         )
         kind = _question_kind(cues, vocab.for_weight if named.via_for else 0.0, term, bare, competence)
-        if role is not None and cues.get("role"):
-            kind = "role"  # 'hvad skal jeg som projektleder kunne inden for udvikling': this part, this job
+        if cues.get("role") and (role is not None or (competence is not None and cues.get("how_much"))):
+            # 'hvad skal jeg som projektleder kunne inden for udvikling': this part, this job;
+            # 'er udbud noget for mig?': this competence, for the job in the person's profile
+            kind = "role"
     close = close if len(close) > 1 else ()
     return Understanding(topic, kind, language, confidence, close, competence, role, term), evidence
 

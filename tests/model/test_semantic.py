@@ -620,3 +620,14 @@ def test_a_job_beside_a_question_about_something_else_is_turned_away(text):
 def test_a_job_and_no_question_is_a_person_presenting_themselves(text):
     u = understand(text)
     assert (u.intent, u.role) == ("role", "frontline")
+
+
+async def test_how_much_of_one_competence_without_a_job_named_uses_the_job_given_at_the_start(da):
+    """'hvor meget skal jeg vide om udbud?' names no job: the one in the profile answers 'how much'."""
+    u = understand("hvor meget skal jeg vide om udbud?")
+    assert (u.competence, u.intent, u.role) == ("procurement", "role", None)
+    await da.send("hej")
+    await da.send("1")  # frontline
+    await da.send("1")  # uses the solutions
+    reply = await da.send("hvor meget skal jeg vide om udbud?")
+    assert reply.lstrip().startswith(coaching.how_much("da", "procurement", "frontline", "use"))
