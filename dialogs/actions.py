@@ -17,7 +17,7 @@ from model.language.choices import plain_answer
 from model.language.understanding import Understanding
 
 from .assessment import ASSESSMENT
-from .common import message, text, with_buttons
+from .common import message, reply_in, text, with_buttons
 from .goals import show as show_goals
 from .history import show_history
 from .onboarding import ONBOARDING, has_profile, start_onboarding
@@ -116,10 +116,10 @@ async def _greeting(dc: DialogContext, _: Understanding) -> None:
 
 
 def _say(key: str) -> Handler:
-    """A command answered with one text."""
+    """A command answered with one text, in the language it was written in ('thanks')."""
 
-    async def handler(dc: DialogContext, _: Understanding) -> None:
-        await dc.context.send_activity(message(dc.context, key))
+    async def handler(dc: DialogContext, understood: Understanding) -> None:
+        await dc.context.send_activity(reply_in(dc.context, understood.language, key))
 
     return handler
 

@@ -13,7 +13,7 @@ from model.language.understanding import Understanding
 
 from .onboarding import ONBOARDING
 from .presenting import as_activity
-from .turn import is_personal, lang_of, services, user_key_of
+from .turn import is_personal, lang_said, services, user_key_of
 
 
 def answerable(understood: Understanding, knows_the_job: bool = False) -> bool:
@@ -29,7 +29,7 @@ async def answer(dc: DialogContext, understood: Understanding) -> None:
     """Send the reply to a question; an unsure competence gets "Mente du ...?", two close
     sub-areas "which one?" instead."""
     context = dc.context
-    lang = content.normalise_language(understood.language) if understood.language else lang_of(context)
+    lang = lang_said(context, understood.language)
     if understood.ambiguous and not set(understood.alternatives) <= set(content.subarea_ids()):
         # unsure which competence is meant: "Mente du ...?" with the closest as buttons
         await context.send_activity(as_activity(answers.did_you_mean(lang, understood.alternatives)))

@@ -15,7 +15,7 @@ from model import content
 from model.clicks import Button
 
 from .cards import card_attachment, message_card
-from .turn import lang_of
+from .turn import lang_of, lang_said
 
 
 def text(context: TurnContext, key: str, **values: object) -> str:
@@ -24,6 +24,12 @@ def text(context: TurnContext, key: str, **values: object) -> str:
 
 def message(context: TurnContext, key: str, **values: object) -> Activity:
     return MessageFactory.text(text(context, key, **values))
+
+
+def reply_in(context: TurnContext, language: str | None, key: str) -> Activity:
+    """A text in the language the message was written in when that is clear ('thanks', a
+    question the bot cannot help with), else in the person's setting."""
+    return MessageFactory.text(content.t(lang_said(context, language), key))
 
 
 def with_buttons(body: str, buttons: Sequence[Button]) -> Activity:

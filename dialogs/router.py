@@ -20,7 +20,7 @@ from model.language.understanding import Understanding, understand
 from .actions import ACTIONS, names_a_language_only, save_role
 from .answering import answer, answerable
 from .assessment import AssessmentDialog
-from .common import message, yes_or_no
+from .common import message, reply_in, yes_or_no
 from .expecting import Expects, waiting_for
 from .goals import OWN_GOAL, OwnGoalDialog, show_more
 from .goals import on_click as goal_click
@@ -73,10 +73,10 @@ class Router:
             await answer(dc, understood)
         elif not await has_profile(context) and is_personal(context):
             if understood.intent is None and said:  # say what the bot can do before asking its questions
-                await context.send_activity(message(context, "msg.out_of_scope"))
+                await context.send_activity(reply_in(context, understood.language, "msg.out_of_scope"))
             await start_onboarding(dc)
         else:
-            await context.send_activity(message(context, "msg.out_of_scope"))
+            await context.send_activity(reply_in(context, understood.language, "msg.out_of_scope"))
 
     async def greet_if_new(self, context: TurnContext) -> None:
         """installationUpdate / conversationUpdate: greet once, unless something is running."""

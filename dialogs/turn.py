@@ -40,6 +40,12 @@ def lang_of(context: TurnContext) -> str:
     return turn.lang if turn else content.normalise_language(getattr(context.activity, "locale", None))
 
 
+def lang_said(context: TurnContext, language: str | None) -> str:
+    """The language to answer a message in: the message's own when it is clear (a Danish
+    setting, an English question: English), else the person's setting."""
+    return content.normalise_language(language) if language else lang_of(context)
+
+
 def set_lang(context: TurnContext, lang: str) -> None:
     turn_of(context).lang = lang
 

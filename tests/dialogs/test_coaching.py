@@ -266,3 +266,13 @@ async def test_check_goal_nudge_done_goals_export_and_delete_over_http(tmp_path,
     assert found.stdout == ""
     found = subprocess.run(["grep", "-rlF", user.aad, str(tmp_path / "data")], capture_output=True, text=True)
     assert found.stdout == ""
+
+
+async def test_small_talk_and_out_of_scope_are_answered_in_the_language_written(da):
+    """A Danish setting and an English message: the pointer and the thank-you in English too,
+    as a question's answer already was (they used to come in the setting's language)."""
+    await _onboard(da, role="5", level="3")
+    reply = await da.send("what's the weather like tomorrow?")
+    assert content.t("en", "msg.out_of_scope")[:30] in reply
+    assert content.t("en", "msg.thanks") in await da.send("thanks a lot")
+    assert content.t("da", "msg.thanks") in await da.send("tusind tak")
