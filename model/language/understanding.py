@@ -1089,9 +1089,11 @@ ROLE_WORDS = 1  # a job named with this few other content words is a person pres
 SECOND_LOOK = 2  # unexplained words a message needs before the head may overrule the vocabulary
 OOS_SURE = 0.65  # the head's probability for out of scope that turns a competence reading away
 JOB_AND_AWAY = 0.5  # ... and for all out-of-scope kinds together, beside a job named and nothing asked of the area
+HEAD_AWAY = 0.5  # ... its probability for out of scope that keeps a message the vocabulary did not place out
 HEAD_SURE = 0.5  # the head's probability for a label that overrules the vocabulary's reading
 INTENT_SURE = 0.7  # the intent head's probability that changes the kind of question (_asked_as)
 QUESTION_KINDS = ("question", "improve", "term", "compare", "role")
+QUESTION_ONLY = ("question", "improve", "term")  # kinds the head may turn away (a job's question it never does)
 
 
 def warm_up() -> bool:
@@ -1176,9 +1178,11 @@ def _job_and_away(u: Understanding, ev: _Evidence, ranked) -> bool:
     lokale?'): the job says who asks, not what, so the question decides, by all the head's
     out-of-scope kinds together (JOB_AND_AWAY). A job with no question ('jeg er sygeplejerske på
     Bakkegården') or with a job's question ('hvad skal jeg kunne') stays the person's job."""
-    if not (u.intent == "role" and u.topic is None and ev.asks) or ev.cues.get("role") or ev.cues.get("relevance"):
+    if u.intent != "role" or u.topic is not None or ev.cues.get("role") or ev.cues.get("relevance"):
         return False
-    return sum(p for name, p in ranked.head if name.startswith("oos:")) >= JOB_AND_AWAY
+    away = sum(p for name, p in ranked.head if name.startswith("oos:"))
+    # a problem told, not asked ('… kan ikke logge på tabletten, har glemt koden'): surer, and more said
+    return away >= JOB_AND_AWAY if ev.asks else away >= OOS_SURE and ev.unexplained >= MANY_UNEXPLAINED
 
 
 def _kind_unsure(u: Understanding, ev: _Evidence) -> bool:
@@ -1232,6 +1236,8 @@ def _worth_a_second_look(u: Understanding, ev: _Evidence) -> bool:
     message stay the vocabulary's."""
     if ev.length < MIN_WORDS or u.intent == "compare":
         return False
+    if ev.oos and u.topic is not None:
+        return True  # an out-of-scope word beside the area's ('Copilot … my emails'): the head decides
     if ev.unexplained < (1 if u.intent == "role" and u.topic is None else SECOND_LOOK):
         return False  # a job and one unknown word may still be small talk ('pædagog, hvornår er der planlægningsdag')
     if ev.command and ev.unexplained < MANY_UNEXPLAINED:
@@ -1253,9 +1259,11 @@ def _overruled(u: Understanding, ev: _Evidence, ranked) -> Understanding:
     if not ranked.head:
         return u
     label, probability = ranked.head[0]
-    if label.startswith("oos:") and probability >= OOS_SURE and u.term is None and u.intent in ("question", "improve"):
-        # 'hvorfor er min løn lavere', 'journalsystemet er nede': a competence found in passing.
-        # A job's question ('jeg er X, hvad skal jeg ...') is never turned away on this alone.
+    away = label.startswith("oos:") and probability >= OOS_SURE and u.intent in QUESTION_ONLY
+    if away and (u.term is None or ev.oos):
+        # 'hvorfor er min løn lavere', 'journalsystemet er nede': a competence found in passing;
+        # a glossary word only beside an out-of-scope one ('Copilot … my emails'). A job's
+        # question ('jeg er X, hvad skal jeg ...') is never turned away on this alone.
         return Understanding(None, None, u.language, round(probability, 3), source="semantic")
     if probability < HEAD_SURE:
         return u
@@ -1306,8 +1314,9 @@ def _combine(u: Understanding, ev: _Evidence, ranked) -> Understanding:
         name = ev.area  # which of the area's questions: the words, where they name one
     competences = ranked.best("competence")
     role = u.role or ev.role
+    head_top, head_p = ranked.head[0] if ranked.head else ("", 0.0)
     if ev.command:  # the command stands unless the message is plainly about a competence or the area
-        if kind == "competence":
+        if kind == "competence" or (head_top.startswith("competence:") and head_p >= HEAD_SURE):
             return _semantic_competence(u, ev, ranked, None)
         if kind == "area":
             return Understanding("overview", "question", u.language, 0.5, role=role, area=name, source="semantic")
@@ -1324,6 +1333,8 @@ def _combine(u: Understanding, ev: _Evidence, ranked) -> Understanding:
         # clearly ahead, or ahead at all where the message has an out-of-scope word ('lønseddel')
         if kind == "self" or (kind == "oos" and (ev.oos or _oos_lead(labels) >= OOS_MARGIN)):
             return u
+        if head_top.startswith("oos:") and head_p >= HEAD_AWAY:
+            return u  # 'hvem vinder superligaen i år': the head, trained on such messages, over the closest examples
         if kind == "oos":  # a near tie with the area, and no out-of-scope word: the area's best guess
             kind, _, name = next(x[0] for x in labels if not x[0].startswith("oos:")).partition(":")
             if kind == "self":

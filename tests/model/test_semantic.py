@@ -631,3 +631,36 @@ async def test_how_much_of_one_competence_without_a_job_named_uses_the_job_given
     await da.send("1")  # uses the solutions
     reply = await da.send("hvor meget skal jeg vide om udbud?")
     assert reply.lstrip().startswith(coaching.how_much("da", "procurement", "frontline", "use"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hvem tror du vinder superligaen i år",  # no word the vocabulary knows: the head, not the closest examples
+        "can Copilot write my emails for me",  # a glossary word beside an out-of-scope one: the head decides
+        "kan AI skrive mine mails",
+    ],
+)
+def test_the_head_keeps_small_talk_and_office_help_out(text):
+    assert (understand(text).topic, understand(text).intent) == (None, None)
+
+
+def test_a_weak_command_word_in_a_long_question_is_not_a_command():
+    """'for tidligt … live' once read as 'snooze': the head, sure of a competence, answers."""
+    u = understand(
+        "vi vil gerne prøve den nye app af med nogle forældre før den går live, men vi får at vide "
+        "det er for tidligt. hvornår skal man egentlig teste?"
+    )
+    assert (u.topic, u.competence) == ("development", "service_design")
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("mind mig om det her hver mandag morgen", "reminders"),  # every Monday: set up, not snooze
+        ("mind mig i morgen", "snooze"),
+        ("how did I score last time?", "history"),
+    ],
+)
+def test_everyday_wordings_of_reminders_and_history(text, intent):
+    assert understand(text).intent == intent
