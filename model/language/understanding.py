@@ -1204,6 +1204,8 @@ def _asked_as(u: Understanding, ev: _Evidence, ranked) -> Understanding:
     kind, probability = ranked.intents[0]
     if probability < INTENT_SURE or kind == u.intent or {kind, u.intent} <= {"question", "improve"}:
         return u
+    if u.intent == "role" and u.role and ev.cues.get("role"):
+        return u  # 'hvad skal en projektleder vide om …': a job named and asked about in so many words
     if u.topic is None and kind != "role":
         return u
     return replace(u, intent=kind)
@@ -1309,12 +1311,18 @@ def _combine(u: Understanding, ev: _Evidence, ranked) -> Understanding:
     if not (u.topic is None and u.intent == "role"):
         labels = tuple(x for x in labels if not x[0].startswith("self:"))  # only keeps a bare job a job
     best_label, _ = labels[0]
+    head_top, head_p = ranked.head[0] if ranked.head else ("", 0.0)
+    if head_p >= HEAD_SURE and head_top.startswith(("area:", "competence:")) and not best_label.startswith("self:"):
+        # the head, trained on everyday messages, where it is sure; which of the area's own
+        # questions, the closest examples (the head knows the area mostly as a whole: 'any')
+        if not (head_top.startswith("area:") and best_label.startswith("area:")):
+            best_label = head_top
     kind, _, name = best_label.partition(":")
-    if kind == "area" and ev.area:
-        name = ev.area  # which of the area's questions: the words, where they name one
+    if kind == "area":
+        # which of the area's questions: the words, where they name one ('any': none of them)
+        name = ev.area or (name if name in AREA_QUESTIONS else None)
     competences = ranked.best("competence")
     role = u.role or ev.role
-    head_top, head_p = ranked.head[0] if ranked.head else ("", 0.0)
     if ev.command:  # the command stands unless the message is plainly about a competence or the area
         if kind == "competence" or (head_top.startswith("competence:") and head_p >= HEAD_SURE):
             return _semantic_competence(u, ev, ranked, None)
@@ -1341,8 +1349,15 @@ def _combine(u: Understanding, ev: _Evidence, ranked) -> Understanding:
                 return u
         if kind == "area":
             intent = "term" if name == "premises" and ev.cues.get("define") else "question"
+            if name not in AREA_QUESTIONS and u.intent == "role" and role:
+                intent = "role"  # 'hvad er vigtigst for en it-medarbejder i den her del': the area for a job
             return Understanding("overview", intent, u.language, 0.5, role=role, area=name, source="semantic")
-        return _semantic_competence(u, ev, ranked, None)
+        found = _semantic_competence(u, ev, ranked, None)
+        if u.intent == "role" and ev.cues.get("role"):
+            # 'hvad kræver det af mig som controller at være med når …': a job's question about the
+            # competence the meaning found
+            return replace(found, intent="role")
+        return found
     if u.competence is None:
         if ev.part == u.topic:
             return u  # 'the innovation part of the wheel, briefly': the whole sub-area

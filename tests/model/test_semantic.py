@@ -664,3 +664,16 @@ def test_a_weak_command_word_in_a_long_question_is_not_a_command():
 )
 def test_everyday_wordings_of_reminders_and_history(text, intent):
     assert understand(text).intent == intent
+
+
+def test_requires_is_not_a_requirement():
+    """'kræver' (requires) was stemmed to 'krav' (a requirement) and read as procurement."""
+    u = understand("hvad kræver det af mig som controller at være med når et nyt økonomisystem skal i brug")
+    assert (u.intent, u.role) == ("role", "specialist")
+    assert u.competence != "procurement"
+    assert understand("hvilke krav stiller vi til leverandøren").competence == "procurement"
+
+
+def test_a_job_named_and_asked_about_in_so_many_words_stays_a_job_s_question():
+    u = understand("hvad skal en projektleder vide om nye teknologier før et projekt går i gang")
+    assert (u.topic, u.competence, u.intent, u.role) == ("innovation", "trends", "role", "project_lead")
