@@ -1064,7 +1064,9 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
             not f or t in vocab.titles.articles for t, f in zip(toks, found.free, strict=True)
         )
         kind = _question_kind(cues, vocab.for_weight if named.via_for else 0.0, term, bare, competence)
-        if cues.get("role") and (role is not None or (competence is not None and cues.get("how_much"))):
+        if (cues.get("role") or (cues.get("relevance") and competence is None)) and role is not None or (
+            competence is not None and cues.get("how_much")
+        ):
             # 'hvad skal jeg som projektleder kunne inden for udvikling': this part, this job;
             # 'er udbud noget for mig?': this competence, for the job in the person's profile
             kind = "role"

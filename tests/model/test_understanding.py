@@ -486,7 +486,7 @@ def test_a_sub_area_question_keeps_competence_none(text, topic):
         ("hvad skal jeg kunne inden for udvikling og implementering som sosu-hjælper", "role", "frontline", "overview"),
         ("hvad forventes der af mig som systemejer i udvikling og implementering", "role", "it", "overview"),
         ("what does a caseworker need from the development part?", "role", "administrative", "development"),
-        ("hvad betyder innovation for en pædagog", "question", "frontline", "innovation"),
+        ("hvad betyder innovation for en pædagog", "role", "frontline", "innovation"),  # a sub-area for a job
         ("hvordan kan jeg som sagsbehandler bruge lean", "improve", "administrative", "development"),
         ("hvad er forandringsledelse for en leder", "question", "manager", "innovation"),
     ],
