@@ -1064,8 +1064,10 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
             not f or t in vocab.titles.articles for t, f in zip(toks, found.free, strict=True)
         )
         kind = _question_kind(cues, vocab.for_weight if named.via_for else 0.0, term, bare, competence)
-        if (cues.get("role") or (cues.get("relevance") and competence is None)) and role is not None or (
-            competence is not None and cues.get("how_much")
+        if (
+            (cues.get("role") or (cues.get("relevance") and competence is None))
+            and role is not None
+            or (competence is not None and cues.get("how_much"))
         ):
             # 'hvad skal jeg som projektleder kunne inden for udvikling': this part, this job;
             # 'er udbud noget for mig?': this competence, for the job in the person's profile
@@ -1090,7 +1092,7 @@ OOS_MARGIN = 0.005  # an out-of-scope kind this little ahead of the area, with n
 ROLE_WORDS = 1  # a job named with this few other content words is a person presenting themselves
 SECOND_LOOK = 2  # unexplained words a message needs before the head may overrule the vocabulary
 OOS_SURE = 0.65  # the head's probability for out of scope that turns a competence reading away
-JOB_AND_AWAY = 0.5  # ... and for all out-of-scope kinds together, beside a job named and nothing asked of the area
+JOB_AND_AWAY = 0.4  # ... and for all out-of-scope kinds together, beside a job named and nothing asked of the area
 HEAD_AWAY = 0.5  # ... its probability for out of scope that keeps a message the vocabulary did not place out
 HEAD_SURE = 0.5  # the head's probability for a label that overrules the vocabulary's reading
 INTENT_SURE = 0.7  # the intent head's probability that changes the kind of question (_asked_as)
