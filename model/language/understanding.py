@@ -39,6 +39,7 @@ TERMS_PATH = Path(__file__).parents[1] / "content" / "terms.json"
 JOB_TITLES_PATH = Path(__file__).parents[1] / "content" / "job_titles.json"
 
 TOPIC_THRESHOLD = 0.8  # below this a topic is only a hint ("digital", "borger")
+ALL_PARTS = 3  # sub-areas named together that make a question about the whole area
 PART_WEIGHT = 1.5  # a sub-area named as a part of the wheel (terms.json part_phrases) is named outright
 COMPETENCE_THRESHOLD = 0.8  # ... and so is a competence or a glossary term
 WEAK_COMPETENCE = 0.5  # ... unless it is the only one named and the sub-area needs it to be recognised
@@ -973,7 +974,12 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
         ((v, -found.first[k, n], n) for (k, n), v in scores.items() if k == "topic"),
         reverse=True,
     )
-    if any(v >= TOPIC_THRESHOLD and n not in vocab.umbrellas for v, _, n in topics):
+    named_parts = {n for v, _, n in topics if v >= TOPIC_THRESHOLD and n not in vocab.umbrellas}
+    if len(named_parts) >= ALL_PARTS and vocab.umbrellas:
+        # 'et overblik over de tre dele: implementering, udvikling og innovation': the whole area
+        best = max(v for v, _, _ in topics)
+        topics = [(best, 0, next(iter(sorted(vocab.umbrellas))))]
+    elif named_parts:
         topics = [t for t in topics if t[2] not in vocab.umbrellas]  # 'innovation i kompetencehjulet'
     # hej/tak give way to any other command ('engelsk tak'); on a tie the specific
     # command beats start/help/...: 'start assessment'

@@ -677,3 +677,9 @@ def test_requires_is_not_a_requirement():
 def test_a_job_named_and_asked_about_in_so_many_words_stays_a_job_s_question():
     u = understand("hvad skal en projektleder vide om nye teknologier før et projekt går i gang")
     assert (u.topic, u.competence, u.intent, u.role) == ("innovation", "trends", "role", "project_lead")
+
+
+def test_the_three_parts_named_together_ask_about_the_whole_area():
+    u = understand("kan jeg få et kort overblik over de tre dele: implementering, udvikling og innovation?")
+    assert (u.topic, u.competence) == ("overview", None)
+    assert understand("innovation eller udvikling?").alternatives == ("innovation", "development")  # two: which one
