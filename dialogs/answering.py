@@ -90,8 +90,8 @@ def reply_for(
         if understood.intent == "compare":  # two things inside it compared: where both belong, first
             return answers.compared_inside(lang, competence, reply)
         if understood.intent == "role" and job:  # 'hvor meget skal jeg kunne af det som leder?'
-            level = (profile or {}).get("level") if (profile or {}).get("role") == job else None
-            return answers.Reply(f"{coaching.how_much(lang, competence, job, level)}\n\n{reply.text}", reply.buttons)
+            lead = coaching.how_much(lang, competence, job, coaching.own_level(profile, job))
+            return answers.Reply(f"{lead}\n\n{reply.text}", reply.buttons)
         return reply
     return answers.topic_reply(
         lang,

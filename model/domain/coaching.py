@@ -328,7 +328,7 @@ def role_reply(lang: str, role: str, profile: dict | None) -> Reply:
     """'I am a care worker, what should I know?': what matters most in this job, and why
     the other parts matter too; offers to save the job as the person's role."""
     profile = profile or {}
-    level = profile.get("level") if profile.get("role") == role else None
+    level = own_level(profile, role)
     top = role_competences(role, level)[:3]
     lines = [content.t(lang, "coaching.role_title", role=content.lookup(lang, f"roles.{role}.in_sentence"))]
     lines += [
@@ -353,6 +353,13 @@ def role_reply(lang: str, role: str, profile: dict | None) -> Reply:
     )
     buttons.append((content.t(lang, "msg.assessment_button"), content.t(lang, "commands.assessment.command")))
     return Reply("\n".join(lines), buttons)
+
+
+def own_level(profile: dict | None, role: str) -> str | None:
+    """The involvement level the profile holds, when it is this job's (the person's own), else
+    None: another job's answer is not tuned to the asker's level."""
+    profile = profile or {}
+    return profile.get("level") if profile.get("role") == role else None
 
 
 HOW_MUCH = ((3, "top"), (7, "middle"), (11, "low"))  # a competence's place for a job -> coaching.how_much

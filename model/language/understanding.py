@@ -662,7 +662,7 @@ class _Vocab:
         ]
         # words that make a message a question ('hvornår', 'can you'): small talk beside a job
         self.question_words = [
-            tuple(self.stem(t) for t in surfaces(phrase, lang))
+            (tuple(self.stem(t) for t in surfaces(phrase, lang)), phrase)
             for lang, phrases in data.get("question_words", {}).items()
             for phrase in phrases
         ]
@@ -811,8 +811,9 @@ def _closeness(msg: list[_Word], stems: tuple[str, ...], whole_only: bool) -> tu
 
 def _named(msg: list[_Word], phrases: list[tuple[tuple[str, ...], str]]) -> str | None:
     """What the first of `phrases` found in the message names: which of the area's own questions
-    ('med fra starten': vocab.area_phrases) or which sub-area as a part of the wheel
-    (vocab.part_phrases); only phrases whose words are all there are looked for, as in _score."""
+    ('med fra starten': vocab.area_phrases), which sub-area as a part of the wheel
+    (vocab.part_phrases) or which question word (vocab.question_words); only phrases whose words
+    are all there are looked for, as in _score."""
     present = {w.stem for w in msg if w.quality > 0}
     return next(
         (name for stems, name in phrases if present.issuperset(stems) and _find(msg, stems, [True] * len(msg), False)),
@@ -1047,7 +1048,7 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
         named_terms,
         _named(msg, vocab.area_phrases),
         part=_named(msg, vocab.part_phrases),
-        asks="?" in text or _named(msg, [(stems, "asks") for stems in vocab.question_words]) is not None,
+        asks="?" in text or _named(msg, vocab.question_words) is not None,
     )
     if not has_topic or oos >= t_score:
         if not oos and (role is not None or (cues.get("role") and not left)):
@@ -1070,10 +1071,8 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
             not f or t in vocab.titles.articles for t, f in zip(toks, found.free, strict=True)
         )
         kind = _question_kind(cues, vocab.for_weight if named.via_for else 0.0, term, bare, competence)
-        if (
-            (cues.get("role") or (cues.get("relevance") and competence is None))
-            and role is not None
-            or (competence is not None and cues.get("how_much"))
+        if (role is not None and (cues.get("role") or (cues.get("relevance") and competence is None))) or (
+            competence is not None and cues.get("how_much")
         ):
             # 'hvad skal jeg som projektleder kunne inden for udvikling': this part, this job;
             # 'er udbud noget for mig?': this competence, for the job in the person's profile
@@ -1334,7 +1333,7 @@ def _combine(u: Understanding, ev: _Evidence, ranked) -> Understanding:
     competences = ranked.best("competence")
     role = u.role or ev.role
     if ev.command:  # the command stands unless the message is plainly about a competence or the area
-        if kind == "competence" or (head_top.startswith("competence:") and head_p >= HEAD_SURE):
+        if kind == "competence":
             return _semantic_competence(u, ev, ranked, None)
         if kind == "area":
             return Understanding("overview", "question", u.language, 0.5, role=role, area=name, source="semantic")
@@ -1359,7 +1358,7 @@ def _combine(u: Understanding, ev: _Evidence, ranked) -> Understanding:
                 return u
         if kind == "area":
             intent = "term" if name == "premises" and ev.cues.get("define") else "question"
-            if name not in AREA_QUESTIONS and u.intent == "role" and role:
+            if name is None and u.intent == "role" and role:
                 intent = "role"  # 'hvad er vigtigst for en it-medarbejder i den her del': the area for a job
             return Understanding("overview", intent, u.language, 0.5, role=role, area=name, source="semantic")
         found = _semantic_competence(u, ev, ranked, None)
