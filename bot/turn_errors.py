@@ -2,6 +2,12 @@
 log (never the message text), and the conversation's dialog state cleared so the next
 message starts clean.
 
+A reply that could not be delivered (the activity's serviceUrl unreachable, the connection
+broken or timed out: msrest's `ClientRequestError`) is not the bot's fault and no apology
+could reach the person either: it is logged as a warning, no apology is tried, and the
+dialog state is kept, so that the person's place (mid-onboarding, mid-check) is still there
+when the connector answers again.
+
 A failed install (installationUpdate add, or conversationUpdate with members added in a
 personal chat) gets the static welcome instead of the apology, unless the turn already
 said something: the greeting writes the person's document first, so with a full disk a
@@ -13,6 +19,7 @@ import logging
 from typing import Awaitable, Callable
 
 from botbuilder.core import ConversationState, TurnContext
+from msrest.exceptions import ClientRequestError
 
 from dialogs.turn import lang_of
 from model import content
@@ -25,6 +32,14 @@ def apologising_error_handler(
     conversation_state: ConversationState,
 ) -> Callable[[TurnContext, Exception], Awaitable[None]]:
     async def on_error(context: TurnContext, error: Exception) -> None:
+        if isinstance(error, ClientRequestError):
+            log.warning(
+                "reply not delivered: activity type=%s channel=%s: the connector could not be reached (%s)",
+                context.activity.type,
+                context.activity.channel_id,
+                type(error.inner_exception or error).__name__,
+            )
+            return
         log.error(
             "turn failed: activity type=%s channel=%s: %s",
             context.activity.type,

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 from conftest import TeamsUser, say
 
+from model import content
 from model.domain import schedule
 from model.domain.reminders import SCHEDULE, Reminders, bucket
 from model.domain.users import USERS, Users, user_key
@@ -204,3 +205,22 @@ async def test_typing_the_check_command_during_a_check_restarts_it(server, conne
     )
     reply = await say(server, connector, user.message("stop"))
     assert "Intet er gemt" in reply
+
+
+# -- a reply the connector cannot take (the fuzz test found it) ------------------------------------------------------
+async def test_an_unreachable_connector_is_a_warning_and_the_person_keeps_their_place(server, connector, caplog):
+    """A message whose serviceUrl answers nothing (a loopback port with no listener): the reply
+    cannot be delivered, which is no fault of the bot. It is logged as a warning, no apology is
+    tried, and the onboarding dialog is kept: the person answers the same question again later."""
+    user = TeamsUser(connector)
+    assert "rolle" in (await say(server, connector, user.install())).lower()
+    lost = user.message("1")
+    lost["serviceUrl"] = "http://127.0.0.1:9/"  # the discard port: nothing listens
+    with caplog.at_level(logging.WARNING, logger="kompetencehjulet.adapter"):
+        status, _ = await server.post(lost)
+    assert status in (200, 201)
+    adapter = [r for r in caplog.records if r.name == "kompetencehjulet.adapter"]
+    assert not [r for r in adapter if r.levelno >= logging.ERROR], "a delivery failure is no crashed turn"
+    assert any("reply not delivered" in r.getMessage() for r in adapter)
+    reply = await say(server, connector, user.message("1"))  # the role question is still waiting
+    assert content.t("da", "msg.ask_level") in reply
