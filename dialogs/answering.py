@@ -47,12 +47,15 @@ async def answer(dc: DialogContext, understood: Understanding) -> None:
         )
         return
     doc = (await services(context).users.get(user_key_of(context)) or {}) if is_personal(context) else {}
-    profile = doc.get("profile") or None
-    if understood.role and (understood.intent != "role" or understood.topic in content.subarea_ids()):
-        # "... for en pædagog": that job
-        profile = {**(profile or {}), "role": understood.role}
+    own = doc.get("profile") or {}
+    profile = own or None
+    named = understood.role if understood.intent != "role" or understood.topic in content.subarea_ids() else None
+    if named and named != own.get("role"):
+        # "... for en pædagog": that job's answer. The asker's level is theirs, not the job's.
+        profile = {"role": named}
     onboarding = dc.active_dialog is not None and dc.active_dialog.id == ONBOARDING
-    reply = reply_for(lang, understood, profile, doc, context, invite=not onboarding)
+    has_profile = bool(own.get("role") and own.get("level"))
+    reply = reply_for(lang, understood, profile, doc, context, invite=not onboarding and not has_profile)
     await context.send_activity(as_activity(reply))
 
 

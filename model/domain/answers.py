@@ -184,6 +184,15 @@ def topic_reply(lang: str, topic: str, profile: dict | None, detail: bool = Fals
             _competence_lines(lang, topic, competences[:3]),
             content.t(lang, "msg.answer_next_step", name=name.lower()),
         ]
+    elif role:  # a job without a level: a job named in the question ('… for en pædagog'), not the asker's
+        lines = [
+            content.t(lang, "msg.answer_job_intro", role=content.lookup(lang, f"roles.{role}.in_sentence"), name=name),
+            content.t(lang, f"subareas.{topic}.short"),
+            content.t(lang, "msg.answer_job_competences"),
+            _competence_lines(lang, topic, competences[:3]),
+        ]
+        if invite:
+            lines.append(content.t(lang, "msg.answer_next_step_profile"))
     else:
         lines = [
             content.t(lang, "msg.answer_general_intro", name=name, short=content.t(lang, f"subareas.{topic}.short")),
@@ -192,7 +201,7 @@ def topic_reply(lang: str, topic: str, profile: dict | None, detail: bool = Fals
         ]
         if invite:
             lines.append(content.t(lang, "msg.answer_next_step_profile"))
-    listed = competences[:3] if role and level else competences
+    listed = competences[:3] if role else competences
     return Reply("\n\n".join(lines), [_read_more(lang, topic, listed), _assessment_button(lang)])
 
 

@@ -325,6 +325,39 @@ async def test_a_care_workers_note_is_acknowledged_and_steers_the_offer(tmp_path
     assert coaching.competence_name(lang, "see_possibilities") in history_reply
 
 
+@pytest.mark.parametrize(
+    ("locale", "question", "own_question"),
+    [
+        ("da-DK", "hvad betyder udvikling for en pædagog?", "hvad betyder udvikling for mig?"),
+        ("en-US", "what does development mean for a nurse?", "what does development mean for me?"),
+    ],
+)
+async def test_a_question_about_another_job_is_answered_for_that_job_not_as_the_askers_own(
+    tmp_path, locale, question, own_question
+):
+    """A manager asks about a care job: the answer is that job's, without 'you are a frontline
+    employee and you steer …' (the manager's level is not the job's) and without the invitation
+    to build a profile they already have. Their own question still gets their own answer."""
+    from chat import _onboard
+
+    chat = Chat(tmp_path, locale=locale)
+    lang = locale[:2]
+    await _onboard(chat, role="5", level="3")  # manager, steers
+    reply = await chat.send(question)
+    name = content.subarea_name(lang, "development")
+    job = content.lookup(lang, "roles.frontline.in_sentence")
+    assert content.t(lang, "msg.answer_job_intro", role=job, name=name) in reply
+    assert content.lookup(lang, "levels.steer.short") not in reply
+    assert content.t(lang, "msg.answer_next_step_profile") not in reply
+    for competence in coaching.role_competences("frontline", None):  # the job's top one is listed
+        if competence in content.competence_ids("development"):
+            assert coaching.competence_name(lang, competence) in reply
+            break
+    own = await chat.send(own_question)
+    assert content.lookup(lang, "roles.manager.in_sentence") in own
+    assert content.lookup(lang, "levels.steer.short") in own
+
+
 async def test_an_own_goal_is_filed_where_its_words_belong_and_shown_once(da):
     from chat import _onboard
 
