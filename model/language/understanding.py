@@ -1296,7 +1296,9 @@ def _overruled(u: Understanding, ev: _Evidence, ranked) -> Understanding:
     competence = ranked.best("competence")[0][0]
     if competence == u.competence:
         return u
-    intent = u.intent if u.intent in ("question", "improve", "term") else ev.kind
+    # 'hvad kræver det af mig som controller at være med …': a job's question about the competence
+    how_much = u.intent == "role" and ev.cues.get("how_much")
+    intent = u.intent if u.intent in ("question", "improve", "term") or how_much else ev.kind
     return Understanding(
         _subarea_of(competence),
         intent,
