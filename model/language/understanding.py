@@ -873,6 +873,8 @@ def _cues(msg: list[_Word], vocab: _Vocab, found: _Scores) -> tuple[dict[str, fl
         weights["define"] = weights.get("define", 0.0) + weights["meaning"]
     if "how_much" in weights:  # 'hvor meget skal jeg' asks what a job needs, as 'hvad skal jeg kunne' does
         weights["role"] = weights.get("role", 0.0) + weights["how_much"]
+    if "for_me" in weights:  # 'hvad betyder det for mig?' asks why it matters, as 'relevant for mig' does
+        weights["relevance"] = weights.get("relevance", 0.0) + weights["for_me"]
     left = sum(1 for w, f, o in zip(msg, free, open_, strict=True) if f and o and not w.stop)
     return weights, left
 
@@ -1051,8 +1053,9 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
         asks="?" in text or _named(msg, vocab.question_words) is not None,
     )
     if not has_topic or oos >= t_score:
-        if not oos and (role is not None or (cues.get("role") and not left)):
-            # 'jeg er pædagog', 'hvad skal jeg kunne som leder?', 'hvad forventes der af mig?'
+        if not oos and (role is not None or ((cues.get("role") or cues.get("for_me")) and not left)):
+            # 'jeg er pædagog', 'hvad skal jeg kunne som leder?', 'hvad forventes der af mig?',
+            # 'og hvad betyder det for mig?' (the person's own job: what matters most for them)
             return Understanding(None, "role", language, round(named.quality if role else 0.7, 3), role=role), evidence
         # confidence here: how sure we are that it is out of scope (surer with a 'løn' or 'vejret')
         return Understanding(None, None, language, _confidence(max(oos, 0.6), t_score)), evidence

@@ -487,6 +487,10 @@ def test_a_sub_area_question_keeps_competence_none(text, topic):
         ("hvad forventes der af mig som systemejer i udvikling og implementering", "role", "it", "overview"),
         ("what does a caseworker need from the development part?", "role", "administrative", "development"),
         ("hvad betyder innovation for en pædagog", "role", "frontline", "innovation"),  # a sub-area for a job
+        # nothing but 'and for me?': the person's own job (answered from the profile)
+        ("og hvad betyder det for mig?", "role", None, "overview"),
+        ("and what does it mean for me?", "role", None, "overview"),
+        ("what about me?", "role", None, "overview"),
         ("hvordan kan jeg som sagsbehandler bruge lean", "improve", "administrative", "development"),
         ("hvad er forandringsledelse for en leder", "question", "manager", "innovation"),
     ],
