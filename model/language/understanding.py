@@ -931,10 +931,16 @@ def _competence(found: _Scores, names: set[str], t_score: float) -> str | None:
 
 
 def _question_kind(
-    cues: dict[str, float], for_weight: float, term: str | None, bare: bool, competence: str | None = None
+    cues: dict[str, float],
+    for_weight: float,
+    term: str | None,
+    bare: bool,
+    competence: str | None = None,
+    alone: bool = False,
 ) -> str:
     """'improve' (how to), 'term' (what does it mean) or 'question' (anything else about it).
-    `bare`: the message names nothing but one glossary term or one competence's own words."""
+    `bare`: the message names nothing but one glossary term or one competence's own words;
+    `alone`: one competence's own words and nothing but cue words around them."""
     relevance = cues.get("relevance", 0.0) + for_weight
     improve = cues.get("improve", 0.0)
     if improve > relevance and improve >= cues.get("define", 0.0):  # 'hvad er gode råd til ...' is a how-to
@@ -943,7 +949,7 @@ def _question_kind(
         return "question"
     if term is not None and (cues.get("define") or bare):
         return "term"  # 'hvad er en business case', 'gevinstrealisering?'
-    if competence is not None and (cues.get("meaning") or (bare and cues.get("define"))):
+    if competence is not None and (cues.get("meaning") or ((bare or alone) and cues.get("define"))):
         return "term"  # 'hvad betyder faglighed i spil?', 'hvad er en forandringsagent?': a competence's words
     return "question"
 
@@ -1073,7 +1079,9 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
         bare = found.concepts in ({("term", term)}, {("competence", competence)}) and all(
             not f or t in vocab.titles.articles for t, f in zip(toks, found.free, strict=True)
         )
-        kind = _question_kind(cues, vocab.for_weight if named.via_for else 0.0, term, bare, competence)
+        # 'hvad er en forandringsagent?': one competence's words and the cue words asking about them
+        alone = found.concepts == {("competence", competence)} and left == 0
+        kind = _question_kind(cues, vocab.for_weight if named.via_for else 0.0, term, bare, competence, alone)
         if (role is not None and (cues.get("role") or (cues.get("relevance") and competence is None))) or (
             competence is not None and cues.get("how_much")
         ):
@@ -1179,10 +1187,11 @@ def _weak_command_checked(text: str, u: Understanding, ev: _Evidence) -> Underst
 
 
 def _for_a_job(u: Understanding, ev: _Evidence) -> Understanding:
-    """'hvad skal jeg kunne som sosu-assistent?' asks about the area as a whole for a job: its
-    topic is the whole area ('overview') unless a sub-area or competence was named. A job and
-    nothing asked ('jeg er pædagog') is a person presenting themselves: no topic."""
-    asks = ev.cues.get("role") or ev.cues.get("relevance") or ev.kind != "question"
+    """'hvad skal jeg kunne som sosu-assistent?', 'tandplejer, har det noget med mig at gøre?' ask
+    about the area as a whole for a job: its topic is the whole area ('overview') unless a
+    sub-area or competence was named. A job and nothing asked ('jeg er pædagog') is a person
+    presenting themselves: no topic."""
+    asks = ev.cues.get("role") or ev.cues.get("relevance") or ev.kind != "question" or ev.asks
     return replace(u, topic="overview") if u.intent == "role" and u.topic is None and asks else u
 
 
