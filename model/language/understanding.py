@@ -988,8 +988,10 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
         # 'et overblik over de tre dele: implementering, udvikling og innovation': the whole area
         best = max(v for v, _, _ in topics)
         topics = [(best, 0, next(iter(sorted(vocab.umbrellas))))]
-    elif named_parts:
-        topics = [t for t in topics if t[2] not in vocab.umbrellas]  # 'innovation i kompetencehjulet'
+    elif named_parts and not (topics[0][2] in vocab.umbrellas and _named(msg, vocab.area_phrases)):
+        # 'innovation i kompetencehjulet' is innovation; but in 'hvorfor skal vi inddrages tidligt, når
+        # der indføres nyt?' the area's own question weighs most, and a sub-area word is in passing
+        topics = [t for t in topics if t[2] not in vocab.umbrellas]
     # hej/tak give way to any other command ('engelsk tak'); on a tie the specific
     # command beats start/help/...: 'start assessment'
     flags = vocab.intent_flags

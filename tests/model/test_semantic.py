@@ -209,6 +209,8 @@ def test_a_job_title_in_the_definite_form_is_someone_else():
         ("why should we be involved from the start?", "early_involvement"),
         ("why do we need to take part from the beginning", "early_involvement"),
         ("who should I ask to join a project from the start", "who_to_ask"),
+        # the area's own question weighs more than a sub-area's word in passing ('indføres')
+        ("hvorfor er det vigtigt at vi bliver inddraget tidligt når der indføres nyt it?", "early_involvement"),
     ],
 )
 def test_questions_about_the_area_itself(text, area):
