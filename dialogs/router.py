@@ -149,7 +149,9 @@ class Router:
                     await dc.cancel_all_dialogs()
                     await dc.begin_dialog(ONBOARDING, again)
                     return True
-        elif answerable(understood) and understood.confidence >= 0.5:
+        elif answerable(understood, understood.intent == "role" and await has_profile(dc.context)) and (
+            understood.confidence >= 0.5
+        ):
             await answer(dc, understood)
         else:
             return False

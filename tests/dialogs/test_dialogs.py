@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from chat import Chat, _card_nonce, _onboard
 
 from dialogs.cards import card_buttons
+from model import content
 
 
 async def test_full_onboarding_in_danish_by_clicked_labels(da):
@@ -171,6 +172,19 @@ async def test_history_export_and_delete(en):
     assert "deleted everything" in reply
     assert await en.users.get(en.key) is None
     assert [p for p in (en.store.root).rglob("*.json")] == []
+
+
+async def test_a_question_about_ones_own_job_mid_dialog_is_answered_and_the_question_comes_back(en):
+    """'and what does it mean for me?' while the delete confirmation waits: the person's own job
+    is answered (it used to be taken as a wrong answer to yes/no), the question comes again, and
+    nothing is deleted until they say yes."""
+    await _onboard(en, role="5", level="3")  # manager, steers
+    await en.send("delete my data")
+    reply = await en.send("and what does it mean for me?")
+    assert content.t("en", "coaching.role_title", role=content.lookup("en", "roles.manager.in_sentence")) in reply
+    assert content.t("en", "msg.resume") in reply and "cannot be undone" in reply
+    assert await en.users.get(en.key) is not None
+    assert "deleted everything" in await en.send("yes")
 
 
 async def test_out_of_scope_gets_a_kind_pointer(en):
