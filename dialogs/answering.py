@@ -54,8 +54,8 @@ async def answer(dc: DialogContext, understood: Understanding) -> None:
         # "... for en pædagog": that job's answer. The asker's level is theirs, not the job's.
         profile = {"role": named}
     onboarding = dc.active_dialog is not None and dc.active_dialog.id == ONBOARDING
-    has_profile = bool(own.get("role") and own.get("level"))
-    reply = reply_for(lang, understood, profile, doc, context, invite=not onboarding and not has_profile)
+    profile_complete = bool(own.get("role") and own.get("level"))
+    reply = reply_for(lang, understood, profile, doc, context, invite=not onboarding and not profile_complete)
     await context.send_activity(as_activity(reply))
 
 

@@ -977,6 +977,7 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
     scores = found.scores
     language = _language(text, [w.language for w in msg] + found.languages + list(named.languages))
     role = named.role
+    area = _named(msg, vocab.area_phrases)  # which of the area's own questions, if one is named
 
     # equal scores: the topic named first leads ('innovation eller udvikling?')
     topics = sorted(
@@ -988,7 +989,7 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
         # 'et overblik over de tre dele: implementering, udvikling og innovation': the whole area
         best = max(v for v, _, _ in topics)
         topics = [(best, 0, next(iter(sorted(vocab.umbrellas))))]
-    elif named_parts and not (topics[0][2] in vocab.umbrellas and _named(msg, vocab.area_phrases)):
+    elif named_parts and not (topics[0][2] in vocab.umbrellas and area):
         # 'innovation i kompetencehjulet' is innovation; but in 'hvorfor skal vi inddrages tidligt, når
         # der indføres nyt?' the area's own question weighs most, and a sub-area word is in passing
         topics = [t for t in topics if t[2] not in vocab.umbrellas]
@@ -1056,7 +1057,7 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
         role,
         len(toks),
         named_terms,
-        _named(msg, vocab.area_phrases),
+        area,
         part=_named(msg, vocab.part_phrases),
         asks="?" in text or _named(msg, vocab.question_words) is not None,
     )
