@@ -69,7 +69,7 @@ class Router:
         understood = understand(said)
         if understood.intent in ACTIONS:
             await self._command(dc, understood)
-        elif answerable(understood, understood.intent == "role" and await has_profile(context)):
+        elif await answers_it(context, understood):
             await answer(dc, understood)
         elif not await has_profile(context) and is_personal(context):
             if understood.intent is None and said:  # say what the bot can do before asking its questions
@@ -149,9 +149,7 @@ class Router:
                     await dc.cancel_all_dialogs()
                     await dc.begin_dialog(ONBOARDING, again)
                     return True
-        elif answerable(understood, understood.intent == "role" and await has_profile(dc.context)) and (
-            understood.confidence >= 0.5
-        ):
+        elif understood.confidence >= 0.5 and await answers_it(dc.context, understood):
             await answer(dc, understood)
         else:
             return False
@@ -202,6 +200,12 @@ class Router:
 
     async def _stale_card(self, dc: DialogContext) -> None:
         await dc.context.send_activity(message(dc.context, "msg.stale_card"))
+
+
+async def answers_it(context: TurnContext, understood: Understanding) -> bool:
+    """A question the bot answers here: from its content, and a job's question also from the
+    job in the person's profile (the profile is only read for a job's question)."""
+    return answerable(understood, understood.intent == "role" and await has_profile(context))
 
 
 def clicked_text(activity: Activity) -> bool:

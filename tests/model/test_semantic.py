@@ -663,16 +663,9 @@ def test_a_weak_command_word_in_a_long_question_is_not_a_command():
         ("mind mig om det her hver mandag morgen", "reminders"),  # every Monday: set up, not snooze
         ("mind mig i morgen", "snooze"),
         ("how did I score last time?", "history"),
-        # the person's own data, asked for in so many words: never "I can't help with that"
-        ("kan jeg få en kopi af alt det du har gemt om mig", "export"),
-        ("what have you stored about me?", "export"),
-        ("I don't want you to keep anything about me anymore, can you wipe it?", "delete"),
-        ("kan jeg få slettet det du har gemt om mig", "delete"),
-        ("could you ping me once a week about this?", "reminders"),
-        ("jeg gider ikke flere beskeder fra dig", "stop_reminders"),
     ],
 )
-def test_everyday_wordings_of_commands(text, intent):
+def test_everyday_wordings_of_reminders_and_history(text, intent):
     assert understand(text).intent == intent
 
 

@@ -258,6 +258,13 @@ def test_understood_terms_and_competences_agree_with_the_wheel():
         ("hello", "greeting"),
         ("tak", "thanks"),
         ("thanks", "thanks"),
+        # the person's own data and reminders in everyday words: never "I can't help with that"
+        ("kan jeg få en kopi af alt det du har gemt om mig", "export"),
+        ("what have you stored about me?", "export"),
+        ("I don't want you to keep anything about me anymore, can you wipe it?", "delete"),
+        ("kan jeg få slettet det du har gemt om mig", "delete"),
+        ("could you ping me once a week about this?", "reminders"),
+        ("jeg gider ikke flere beskeder fra dig", "stop_reminders"),
     ],
 )
 def test_commands_in_both_languages_and_spellings(text, intent):
