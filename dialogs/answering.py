@@ -9,11 +9,12 @@ from botbuilder.dialogs import DialogContext
 
 from model import content
 from model.domain import answers, coaching
-from model.language.understanding import Understanding
+from model.language import follow_up
+from model.language.understanding import Understanding, understand
 
 from .onboarding import ONBOARDING
 from .presenting import as_activity
-from .turn import is_personal, lang_said, services, user_key_of
+from .turn import is_personal, lang_said, services, turn_of, user_key_of
 
 
 def answerable(understood: Understanding, knows_the_job: bool = False) -> bool:
@@ -25,6 +26,25 @@ def answerable(understood: Understanding, knows_the_job: bool = False) -> bool:
     return understood.intent in ("question", "term", "improve", "compare") and bool(understood.topic)
 
 
+def understood_in_chat(context: TurnContext, said: str) -> Understanding:
+    """The message read in the light of this chat's last answer ('og for mig?' after one
+    about Udvikling is about Udvikling for the person's job)."""
+    turn = turn_of(context)
+    chat = context.activity.conversation.id if context.activity.conversation else ""
+    return understand(said, after=turn.services.recent.get(turn.user_key, chat, turn.services.now()))
+
+
+def _remember(context: TurnContext, understood: Understanding | None) -> None:
+    """What the answer just sent was about; None after a "Mente du ...?" (nothing answered yet,
+    so 'det' points at nothing)."""
+    turn = turn_of(context)
+    if turn.deleted:
+        return
+    chat = context.activity.conversation.id if context.activity.conversation else ""
+    recent = follow_up.remembered(understood) if understood is not None else None
+    turn.services.recent.remember(turn.user_key, chat, recent, turn.services.now())
+
+
 async def answer(dc: DialogContext, understood: Understanding) -> None:
     """Send the reply to a question; an unsure competence gets "Mente du ...?", two close
     sub-areas "which one?" instead."""
@@ -33,6 +53,7 @@ async def answer(dc: DialogContext, understood: Understanding) -> None:
     if understood.ambiguous and not set(understood.alternatives) <= set(content.subarea_ids()):
         # unsure which competence is meant: "Mente du ...?" with the closest as buttons
         await context.send_activity(as_activity(answers.did_you_mean(lang, understood.alternatives)))
+        _remember(context, None)
         return
     if understood.ambiguous and len(understood.alternatives) >= 2:
         a, b = understood.alternatives[:2]
@@ -45,6 +66,7 @@ async def answer(dc: DialogContext, understood: Understanding) -> None:
                 )
             )
         )
+        _remember(context, None)
         return
     doc = (await services(context).users.get(user_key_of(context)) or {}) if is_personal(context) else {}
     own = doc.get("profile") or {}
@@ -57,6 +79,7 @@ async def answer(dc: DialogContext, understood: Understanding) -> None:
     profile_complete = bool(own.get("role") and own.get("level"))
     reply = reply_for(lang, understood, profile, doc, context, invite=not onboarding and not profile_complete)
     await context.send_activity(as_activity(reply))
+    _remember(context, understood)
 
 
 def reply_for(

@@ -7,7 +7,7 @@ argument instead of reading a clock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -17,6 +17,8 @@ from model.domain.reminders import Reminders
 from model.domain.resources import Resources
 from model.domain.users import Users
 from model.storage.docstore import DocStore
+
+from .recent import RecentTopics
 
 Clock = Callable[[], datetime]
 
@@ -35,6 +37,7 @@ class Services:
     overviews: Overviews  # the anonymous group overviews (AGGREGATES)
     clock: Clock = system_clock
     retention_days: int = 730  # RETENTION_DAYS: what the bot tells people about how long it keeps data
+    recent: RecentTopics = field(default_factory=RecentTopics)  # each chat's last answer, in memory only
 
     def now(self) -> datetime:
         """The current time, timezone-aware (UTC)."""
@@ -59,8 +62,10 @@ class Services:
     ) -> "Services":
         reminders = Reminders(store)
         overviews = overviews or Overviews(store)
-        # deletion also clears the schedule index and every overview's ledger and rosters
-        users = Users(store, on_delete=(reminders.forget, overviews.forget))
+        recent = RecentTopics()
+        # deletion also clears the schedule index, every overview's ledger and rosters, and
+        # what the person's chats last talked about
+        users = Users(store, on_delete=(reminders.forget, overviews.forget, recent.forget))
         return cls(
             store=store,
             users=users,
@@ -70,4 +75,5 @@ class Services:
             overviews=overviews,
             clock=clock or system_clock,
             retention_days=retention_days,
+            recent=recent,
         )

@@ -35,6 +35,9 @@ from typing import NamedTuple
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from . import follow_up
+from .follow_up import Recent, Said
+
 TERMS_PATH = Path(__file__).parents[1] / "content" / "terms.json"
 JOB_TITLES_PATH = Path(__file__).parents[1] / "content" / "job_titles.json"
 
@@ -84,7 +87,7 @@ class Understanding:
     term: str | None = None
     area: str | None = None  # a question about the area itself (AREA_QUESTIONS), topic 'overview'
     compared: tuple[str, ...] = ()  # intent 'compare': the two sub-areas, competences or glossary terms ('term:<id>')
-    source: str = "lexicon"  # 'lexicon' or 'semantic': who decided the topic
+    source: str = "lexicon"  # 'lexicon', 'semantic' or 'context' (the chat's last answer): who decided the topic
 
     @property
     def ambiguous(self) -> bool:
@@ -1132,7 +1135,7 @@ def warm_up() -> bool:
     return model is not None
 
 
-def understand(text: str, by_meaning: bool = True) -> Understanding:
+def understand(text: str, by_meaning: bool = True, after: Recent | None = None) -> Understanding:
     """Classify one message. Out of scope (lunch, salary, IT support...) gives
     topic, intent and role None: the bot must never pretend such a question is
     about a sub-area.
@@ -1144,30 +1147,45 @@ def understand(text: str, by_meaning: bool = True) -> Understanding:
     fills in what it could not place, and when the model's best guesses are close the
     answer offers them ('alternatives': competence ids). `by_meaning=False` reads by the
     words alone, as the bot does without the model: for what may only be credited to
-    what the words name (a note said back to its writer), and without the model's cost."""
+    what the words name (a note said back to its writer), and without the model's cost.
+    `after`: what the chat's last answer was about; a message that points back at it
+    ('og hvordan bliver jeg bedre til det?') is read as about that (follow_up.py)."""
+    found, evidence = _read(text, by_meaning)
+    if after is None:
+        return found
+    said = Said(
+        improve=bool(evidence.cues.get("improve")),
+        for_me=bool(evidence.cues.get("for_me")),
+        out_of_scope=evidence.oos > 0,
+    )
+    return follow_up.resolve(found, after, text, said)
+
+
+def _read(text: str, by_meaning: bool) -> tuple[Understanding, _Evidence]:
+    """The message's reading on its own, and the vocabulary's evidence."""
     lexical, evidence = _lexicon(text)
     if not by_meaning:
-        return lexical
+        return lexical, evidence
     if evidence.command and evidence.unexplained < MANY_UNEXPLAINED:
         # 'start', 'slet mine data': a command; in a long message it may be a verb
-        return _weak_command_checked(text, lexical, evidence)
+        return _weak_command_checked(text, lexical, evidence), evidence
     compared = _comparison(text, lexical, evidence)
     if compared is not None:
-        return compared
+        return compared, evidence
     unsure = _unsure(lexical, evidence)
     if not unsure and not _worth_a_second_look(lexical, evidence) and not _kind_unsure(lexical, evidence):
-        return _for_a_job(lexical, evidence)
+        return _for_a_job(lexical, evidence), evidence
     from model.language import semantic  # numpy and the model: only where a second opinion is needed
 
     model = semantic.get()
     if model is None:
-        return _for_a_job(lexical, evidence)
+        return _for_a_job(lexical, evidence), evidence
     ranked = model.rank(text)
     if _job_and_away(lexical, evidence, ranked):
-        return Understanding(None, None, lexical.language, 0.5, source="semantic")
+        return Understanding(None, None, lexical.language, 0.5, source="semantic"), evidence
     found = _combine(lexical, evidence, ranked) if unsure else lexical
     found = _overruled(found, evidence, ranked) if _worth_a_second_look(found, evidence) else found
-    return _for_a_job(_asked_as(found, evidence, ranked), evidence)
+    return _for_a_job(_asked_as(found, evidence, ranked), evidence), evidence
 
 
 def _weak_command_checked(text: str, u: Understanding, ev: _Evidence) -> Understanding:

@@ -1,0 +1,54 @@
+"""What each chat's last answer was about, so a follow-up ("og for mig?", "how do I get
+better at it?") is read against it (model/language/follow_up.py).
+
+Kept in this process's memory only, never stored: a topic id and a kind of question, for
+RECENT_MINUTES after the answer. Reading and writing it costs no storage round trip on a
+question's turn. What that costs: after a restart, or when the follow-up reaches another
+instance of a scaled-out bot, the follow-up is read on its own, as it was before this
+existed. The person's own deletion drops their entries (a hook of Users); an erasure from
+the command line runs in another process, and what it cannot reach here expires.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import datetime, timedelta
+
+from model.language.follow_up import Recent
+
+RECENT_MINUTES = 30  # a follow-up comes within minutes; after a break a message starts afresh
+MAX_CHATS = 20_000  # the oldest chats are forgotten first beyond this (about 2 MB)
+
+
+class RecentTopics:
+    def __init__(self, minutes: int = RECENT_MINUTES, max_chats: int = MAX_CHATS) -> None:
+        self._ttl = timedelta(minutes=minutes)
+        self._max = max_chats
+        self._by_chat: OrderedDict[tuple[str, str], tuple[Recent, datetime]] = OrderedDict()
+
+    def get(self, user_key: str, chat: str, now: datetime) -> Recent | None:
+        found = self._by_chat.get((user_key, chat))
+        if found is None:
+            return None
+        if now - found[1] > self._ttl:
+            del self._by_chat[(user_key, chat)]
+            return None
+        return found[0]
+
+    def remember(self, user_key: str, chat: str, recent: Recent | None, now: datetime) -> None:
+        """`recent` None: the last answer was about nothing one can point back at (a comparison)."""
+        key = (user_key, chat)
+        self._by_chat.pop(key, None)
+        if recent is None:
+            return
+        self._by_chat[key] = (recent, now)
+        while len(self._by_chat) > self._max:
+            self._by_chat.popitem(last=False)
+
+    async def forget(self, user_key: str, doc: object = None) -> None:
+        """Users' deletion hook: every chat of the person."""
+        for key in [k for k in self._by_chat if k[0] == user_key]:
+            del self._by_chat[key]
+
+    def __len__(self) -> int:
+        return len(self._by_chat)

@@ -1,0 +1,178 @@
+"""A message that points back at the bot's last answer: "og hvordan bliver jeg bedre til
+det?", "what about a teacher?", "kan du give et eksempel?", "og innovation?" after "how do
+I get better at X?".
+
+Read on its own such a message names nothing of the area, so it got the whole area's answer
+or was turned away. Here it is read against what the chat's last answer was about
+(`Recent`, kept by dialogs/recent.py): the same topic and competence, asked the way the new
+message asks. The words that point back, ask for more or carry the last question over are
+data (terms.json `follow_up`), one list per language.
+
+Only a message that names nothing of its own is moved onto the last topic, and a guess by
+meaning does not count as naming when the message points back. One that names a sub-area or
+a competence keeps it; it keeps the job named before when it names none ('og hvordan holder
+jeg mig opdateret?' after 'som bibliotekar ...'), and a message opening with 'og'/'and'
+after a "how do I get better" or a job's question is asked the same way ('og til at
+interviewe dem?'). A message with words of something the bot does not cover ("nulstille",
+"løn") is never a follow-up, nor is a command or a greeting.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # understanding.py imports this module
+    from .understanding import Understanding
+
+TERMS_PATH = Path(__file__).parents[1] / "content" / "terms.json"
+MAX_WORDS = 16  # a follow-up is short; a longer message says what it is about itself
+CARRY_WORDS = 6  # "hvad med mig som leder?": short enough to keep the job named before, or to point back
+SURE_BY_MEANING = 0.6  # a guess by meaning below this (or a "Mente du ...?") is unsure
+CARRIED_KINDS = ("improve", "role")  # question kinds an "og X?" takes over ('question' is the default anyway)
+QUESTION_KINDS = ("question", "improve", "term", "compare", "role")
+
+
+@dataclass(frozen=True)
+class Recent:
+    """What the chat's last answer was about: the topic ('overview', a sub-area), the
+    competence in it, the kind of question, and the job it was answered for when the
+    question named one ('hvad betyder udvikling for en pædagog?')."""
+
+    topic: str
+    competence: str | None = None
+    intent: str = "question"
+    role: str | None = None
+    area: str | None = None  # a question about the area itself ('premises'): 'hvad betyder det?' is about it
+
+
+@dataclass(frozen=True)
+class Said:
+    """What the vocabulary saw in the message besides its reading (understanding.py fills it)."""
+
+    improve: bool = False  # a how-to cue ('bedre til', 'get better at')
+    for_me: bool = False  # 'og for mig?', 'what about me?': the person's own job
+    out_of_scope: bool = False  # words of something the bot does not cover
+
+
+@dataclass(frozen=True)
+class _Words:
+    back: frozenset[str]  # 'det', 'it', 'that': the thing just talked about
+    more: frozenset[str]  # 'mere', 'eksempel', 'example': more of the same
+    carry: tuple[tuple[str, ...], ...]  # openings: 'og', 'hvad med', 'what about'
+    fillers: frozenset[str]  # 'ok', 'ja', 'well' before an opening: 'ok men hvordan ...'
+
+
+@lru_cache(maxsize=1)
+def _words() -> _Words:
+    from .understanding import words
+
+    table = json.loads(TERMS_PATH.read_text(encoding="utf-8"))["follow_up"]
+
+    def listed(kind: str) -> list[str]:
+        return [w for lang in ("da", "en") for w in table[kind][lang]]
+
+    return _Words(
+        frozenset(w for phrase in listed("back") for w in words(phrase)),
+        frozenset(w for phrase in listed("more") for w in words(phrase)),
+        tuple(sorted({tuple(words(p)) for p in listed("carry")}, key=len, reverse=True)),
+        frozenset(w for phrase in listed("fillers") for w in words(phrase)),
+    )
+
+
+def resolve(understood: Understanding, recent: Recent | None, text: str, said: Said | None = None) -> Understanding:
+    """The reading of `text` in the light of the last answer (`understood` when it is no
+    follow-up)."""
+    said = said or Said()
+    if recent is None or said.out_of_scope:
+        return understood
+    if understood.intent is not None and understood.intent not in QUESTION_KINDS:
+        return understood  # a command, a greeting, a thank-you
+    from .understanding import words
+
+    toks = words(text)
+    if not toks or len(toks) > MAX_WORDS:
+        return understood
+    vocab = _words()
+    start = next((i for i, t in enumerate(toks) if t not in vocab.fillers), len(toks))
+    opens = any(tuple(toks[start : start + len(c)]) == c for c in vocab.carry)
+    more = any(t in vocab.more for t in toks)
+    points = opens or more or any(t in vocab.back for t in toks if t not in _it_as_technology(text))
+    short = len(toks) <= CARRY_WORDS
+    if _names_something(understood, points, short):
+        if understood.role is None and recent.role and (points or short):
+            understood = replace(understood, role=recent.role)  # the job named before still holds
+        if opens and understood.intent == "question" and recent.intent in CARRIED_KINDS:
+            # 'hvordan bliver jeg bedre til udbud?' ... 'og markedsdialog?', 'og til at interviewe
+            # dem?': asked the same way (a message with a question kind of its own keeps it)
+            return replace(understood, intent=recent.intent)
+        return understood
+    job = understood.role
+    improve = said.improve or understood.intent == "improve"
+    if job and not improve and not (points or (short and ("?" in text or understood.intent == "role"))):
+        return understood  # 'jeg er lærer og vil gerne vide hvad der er vigtigt for mig': its own question
+    if job and not improve:
+        kind = "role"  # 'og for en pædagog?', 'er det noget en skolesekretær skal kunne?': that job
+    elif improve:
+        kind = "improve"  # 'og hvordan bliver jeg bedre til det?'
+    elif understood.intent == "role" or said.for_me:
+        kind = "role"  # 'og for mig?': the person's own job
+    elif more or (understood.intent is not None and (points or short)):
+        kind = "question"  # 'fortæl mere', 'et eksempel?', 'hvad betyder det?'
+    else:
+        return understood
+    return replace(
+        understood,
+        topic=recent.topic,
+        intent=kind,
+        competence=recent.competence,
+        role=job or (None if kind == "role" else recent.role),
+        term=None,
+        area=recent.area,
+        alternatives=(),
+        compared=(),
+        source="context",
+    )
+
+
+_IT = re.compile(r"\bIT\b|\b[Ii][Tt]-")
+
+
+def _it_as_technology(text: str) -> set[str]:
+    """'IT', 'it-systemet': information technology, not the English 'it' that points back."""
+    return {"it"} if _IT.search(text) else set()
+
+
+def _unsure(understood: Understanding) -> bool:
+    return understood.ambiguous or understood.confidence < SURE_BY_MEANING
+
+
+def _names_something(understood: Understanding, points: bool, short: bool) -> bool:
+    """A reading that places the message itself: a competence, a term, a sub-area, a
+    question about the area, a comparison. A guess by meaning places nothing when the
+    message points back ('et konkret eksempel fra borgerservice', 'hvad med en sosu'), or when
+    it is short and the guess unsure ('ok men hvordan øver jeg mig'); a longer message's guess
+    stands, sure or not ('hvordan får man kollegerne med på en ny app de hader')."""
+    if understood.source == "semantic" and (points or (short and _unsure(understood))):
+        return False
+    return bool(
+        understood.competence
+        or understood.term
+        or understood.area
+        or understood.compared
+        or (understood.topic is not None and understood.topic != "overview")
+    )
+
+
+def remembered(understood: Understanding) -> Recent | None:
+    """What to remember of a question just answered; None for a comparison (its two sides
+    make 'det' ambiguous) or a message that placed nothing."""
+    if understood.intent == "compare" or understood.topic is None:
+        return None
+    return Recent(
+        understood.topic, understood.competence, understood.intent or "question", understood.role, understood.area
+    )

@@ -1,0 +1,47 @@
+"""Follow-ups in a conversation: "og hvordan bliver jeg bedre til det?" after an answer is
+about that answer's competence, "og for en pædagog?" about that job, a "Mente du ...?" leaves
+nothing to point back at, and a deleted person's chat remembers nothing."""
+
+from __future__ import annotations
+
+from chat import _onboard
+
+from model import content
+from model.domain import coaching
+
+
+async def test_how_do_i_get_better_at_it_after_an_answer_gets_that_competences_steps(da):
+    await _onboard(da)
+    await da.send("hvad er en business case?")
+    reply = await da.send("og hvordan bliver jeg bedre til det?")
+    title = content.t("da", "coaching.improve_title", name=coaching.competence_name("da", "business_cases"))
+    assert title in reply
+    assert content.t("da", "msg.out_of_scope") not in reply
+
+
+async def test_and_for_another_job_answers_the_same_competence_for_that_job(en):
+    await _onboard(en, role="5", level="3")  # a manager
+    await en.send("what is process mapping?")
+    reply = await en.send("and for a teacher?")
+    name = coaching.competence_name("en", "process_mapping")
+    assert name in reply
+    assert content.lookup("en", "roles.frontline.in_sentence") in reply
+    assert content.lookup("en", "levels.steer.short") not in reply  # the manager's level is not the teacher's
+
+
+async def test_a_follow_up_in_a_new_language_keeps_the_topic(da):
+    await _onboard(da)
+    await da.send("hvad er servicedesign?")
+    reply = await da.send("how do I get better at it?")
+    assert content.t("en", "coaching.improve_title", name=coaching.competence_name("en", "service_design")) in reply
+
+
+async def test_after_deletion_nothing_is_left_to_point_back_at(da):
+    await _onboard(da)
+    await da.send("hvad er en business case?")
+    assert len(da.services.recent) == 1
+    await da.send("slet mine data")
+    await da.send("Ja, slet alt")
+    assert len(da.services.recent) == 0
+    reply = await da.send("og hvordan bliver jeg bedre til det?")
+    assert coaching.competence_name("da", "business_cases") not in reply

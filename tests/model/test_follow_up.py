@@ -1,0 +1,99 @@
+"""Follow-ups: a short message that points back at the last answer is read as about it
+(model/language/follow_up.py), and one that says what it is about, asks something the bot
+does not cover, or gives a command is left as it is. The chat's memory of the last answer
+(dialogs/recent.py) forgets after a while, per person, and on deletion."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from dialogs.recent import RecentTopics
+from model.language.follow_up import Recent, remembered
+from model.language.understanding import understand
+
+MAPPING = Recent("development", "process_mapping", "term")  # after 'hvad er procesanalyse?'
+IMPROVING = Recent("implementation", "procurement", "improve")  # after 'hvordan bliver jeg bedre til udbud?'
+FOR_A_TEACHER = Recent("innovation", "trends", "question", "frontline")  # after '... som bibliotekar'
+
+
+def _read(text: str, after: Recent | None):
+    u = understand(text, after=after)
+    return (u.topic, u.competence, u.intent, u.role)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("og hvordan bliver jeg bedre til det?", ("development", "process_mapping", "improve", None)),
+        ("how do I get better at it?", ("development", "process_mapping", "improve", None)),
+        ("hvordan bliver jeg bedre?", ("development", "process_mapping", "improve", None)),
+        ("og hvad betyder det for mig?", ("development", "process_mapping", "role", None)),
+        ("what about me?", ("development", "process_mapping", "role", None)),
+        ("og for en pædagog?", ("development", "process_mapping", "role", "frontline")),
+        ("and for a manager?", ("development", "process_mapping", "role", "manager")),
+        ("kan du give et eksempel?", ("development", "process_mapping", "question", None)),
+        ("tell me more", ("development", "process_mapping", "question", None)),
+    ],
+)
+def test_a_message_that_points_back_is_about_the_last_answer(text, expected):
+    assert _read(text, MAPPING) == expected
+    assert _read(text, None)[:2] != expected[:2]  # read alone, it is not about mapping work processes
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("og markedsdialog?", ("implementation", "procurement", "improve", None)),
+        ("og hvad med business cases?", ("development", "business_cases", "improve", None)),
+        ("og innovation?", ("innovation", None, "improve", None)),
+    ],
+)
+def test_and_x_after_how_do_i_get_better_asks_the_same_about_x(text, expected):
+    assert _read(text, IMPROVING) == expected
+
+
+def test_the_job_named_before_still_holds_for_a_short_question_that_names_none():
+    assert _read("og hvordan holder jeg mig opdateret?", FOR_A_TEACHER)[3] == "frontline"
+    assert _read("og hvordan holder jeg mig opdateret?", None)[3] is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hvad er en business case?",  # names its own topic
+        "hvordan nulstiller jeg det?",  # IT support: not ours, whatever 'det' is
+        "det virker ikke",  # asks nothing of the area
+        "vis min historik",  # a command
+        "ok tak",  # a thank-you
+        "why should staff be involved early when new IT systems come in?",  # 'IT' is no 'it'
+    ],
+)
+def test_a_message_that_says_what_it_is_about_or_is_no_question_is_read_alone(text):
+    assert understand(text, after=MAPPING) == understand(text)
+
+
+def test_what_is_remembered_of_an_answer():
+    assert remembered(understand("hvad er procesanalyse?")) == MAPPING
+    assert remembered(understand("hvad er forskellen på udvikling og innovation?")) is None  # 'det' would be ambiguous
+    assert remembered(understand("hvad er klokken?")) is None
+
+
+def test_the_chats_memory_is_per_person_and_chat_and_forgets():
+    now = datetime(2026, 12, 7, 9, 0, tzinfo=timezone.utc)
+    recent = RecentTopics(minutes=30, max_chats=2)
+    recent.remember("anna", "chat-1", MAPPING, now)
+    assert recent.get("anna", "chat-1", now + timedelta(minutes=29)) == MAPPING
+    assert recent.get("anna", "chat-2", now) is None  # another chat of hers
+    assert recent.get("bo", "chat-1", now) is None  # another person in the same group chat
+    assert recent.get("anna", "chat-1", now + timedelta(minutes=31)) is None  # a break: start afresh
+    recent.remember("anna", "chat-1", MAPPING, now)
+    recent.remember("anna", "chat-1", None, now)  # the next answer was about nothing to point at
+    assert recent.get("anna", "chat-1", now) is None
+    for chat in ("a", "b", "c"):
+        recent.remember("bo", chat, IMPROVING, now)
+    assert len(recent) == 2 and recent.get("bo", "a", now) is None  # the oldest goes first
+    asyncio.run(recent.forget("bo"))
+    assert len(recent) == 0
