@@ -31,10 +31,10 @@ if TYPE_CHECKING:  # understanding.py imports this module
 
 TERMS_PATH = Path(__file__).parents[1] / "content" / "terms.json"
 MAX_WORDS = 16  # a follow-up is short; a longer message says what it is about itself
-CARRY_WORDS = 6  # "hvad med mig som leder?": short enough to keep the job named before, or to point back
+CARRY_WORDS = 6  # "hvad gør jeg så?": short enough to follow up without a pointing word, to keep the
+# job named before, or to set an unsure guess by meaning aside
 SURE_BY_MEANING = 0.6  # a guess by meaning below this (or a "Mente du ...?") is unsure
 CARRIED_KINDS = ("improve", "role")  # question kinds an "og X?" takes over ('question' is the default anyway)
-QUESTION_KINDS = ("question", "improve", "term", "compare", "role")
 
 
 @dataclass(frozen=True)
@@ -90,9 +90,10 @@ def resolve(understood: Understanding, recent: Recent | None, text: str, said: S
     said = said or Said()
     if recent is None or said.out_of_scope:
         return understood
+    from .understanding import QUESTION_KINDS, words
+
     if understood.intent is not None and understood.intent not in QUESTION_KINDS:
         return understood  # a command, a greeting, a thank-you
-    from .understanding import words
 
     toks = words(text)
     if not toks or len(toks) > MAX_WORDS:
