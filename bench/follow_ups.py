@@ -58,11 +58,18 @@ def score(rows: list[dict], read) -> dict:
     return out
 
 
+def _left_by(first: str):
+    """What the bot keeps of the first message's answer: nothing after a "Mente du ...?" or a
+    message it does not answer (a command, out of scope)."""
+    u = understand(first)
+    return remembered(u) if answerable(u, knows_the_job=True) and not u.ambiguous else None
+
+
 def main(argv: list[str]) -> None:
     for path in [Path(a) for a in argv] or [DEFAULT]:
         rows = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
         alone = score(rows, lambda r: understand(r["second"]))
-        after = score(rows, lambda r: understand(r["second"], after=remembered(understand(r["first"]))))
+        after = score(rows, lambda r: understand(r["second"], after=_left_by(r["first"])))
         print(json.dumps({"file": path.name, "pairs": len(rows), "alone": alone, "after": after}, ensure_ascii=False))
 
 

@@ -10,7 +10,8 @@ from botbuilder.dialogs import DialogContext
 from model import content
 from model.domain import answers, coaching
 from model.language import follow_up
-from model.language.understanding import Understanding, understand
+from model.language.follow_up import Recent
+from model.language.understanding import Understanding
 
 from .onboarding import ONBOARDING
 from .presenting import as_activity
@@ -26,12 +27,13 @@ def answerable(understood: Understanding, knows_the_job: bool = False) -> bool:
     return understood.intent in ("question", "term", "improve", "compare") and bool(understood.topic)
 
 
-def understood_in_chat(context: TurnContext, said: str) -> Understanding:
-    """The message read in the light of this chat's last answer ('og for mig?' after one
-    about Udvikling is about Udvikling for the person's job)."""
+def last_answer(context: TurnContext) -> Recent | None:
+    """What this chat's last answer was about, for this message only: whatever this turn does
+    (a command, a click, an answer to a prompt, "I can't help"), the next message no longer
+    points back at it unless this turn answers again."""
     turn = turn_of(context)
     chat = context.activity.conversation.id if context.activity.conversation else ""
-    return understand(said, after=turn.services.recent.get(turn.user_key, chat, turn.services.now()))
+    return turn.services.recent.take(turn.user_key, chat, turn.services.now())
 
 
 def _remember(context: TurnContext, understood: Understanding | None) -> None:

@@ -1,8 +1,9 @@
 """What each chat's last answer was about, so a follow-up ("og for mig?", "how do I get
 better at it?") is read against it (model/language/follow_up.py).
 
-Kept in this process's memory only, never stored: a topic id and a kind of question, for
-RECENT_MINUTES after the answer. Reading and writing it costs no storage round trip on a
+Kept in this process's memory only, never stored: ids (sub-area, competence, job, area
+question) and a kind of question, for the next message only and within RECENT_MINUTES of
+the answer; each answer clears the expired entries. Reading and writing it costs no storage round trip on a
 question's turn. What that costs: after a restart, or when the follow-up reaches another
 instance of a scaled-out bot, the follow-up is read on its own, as it was before this
 existed. The person's own deletion drops their entries (a hook of Users); an erasure from
@@ -26,12 +27,11 @@ class RecentTopics:
         self._max = max_chats
         self._by_chat: OrderedDict[tuple[str, str], tuple[Recent, datetime]] = OrderedDict()
 
-    def get(self, user_key: str, chat: str, now: datetime) -> Recent | None:
-        found = self._by_chat.get((user_key, chat))
-        if found is None:
-            return None
-        if now - found[1] > self._ttl:
-            del self._by_chat[(user_key, chat)]
+    def take(self, user_key: str, chat: str, now: datetime) -> Recent | None:
+        """The chat's last answer, forgotten as it is read: it counts for the next message only
+        (an answer to that message is remembered anew)."""
+        found = self._by_chat.pop((user_key, chat), None)
+        if found is None or now - found[1] > self._ttl:
             return None
         return found[0]
 
@@ -43,6 +43,9 @@ class RecentTopics:
             return
         self._by_chat[key] = (recent, now)
         while len(self._by_chat) > self._max:
+            self._by_chat.popitem(last=False)
+        # oldest first (each entry is put last when written): the expired ones go now
+        while self._by_chat and now - next(iter(self._by_chat.values()))[1] > self._ttl:
             self._by_chat.popitem(last=False)
 
     async def forget(self, user_key: str, doc: object = None) -> None:

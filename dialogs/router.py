@@ -15,10 +15,10 @@ from model import clicks, commands, content
 from model.domain import coaching
 from model.domain.assessment import parse_answer
 from model.language.choices import match_choice, plain_answer
-from model.language.understanding import Understanding
+from model.language.understanding import Understanding, understand
 
 from .actions import ACTIONS, names_a_language_only, save_role
-from .answering import answer, answerable, understood_in_chat
+from .answering import answer, answerable, last_answer
 from .assessment import AssessmentDialog
 from .common import message, reply_in, yes_or_no
 from .expecting import Expects, waiting_for
@@ -42,6 +42,7 @@ class Router:
 
     # -- entry points called by the activity handler -----------------------------------
     async def on_message(self, context: TurnContext) -> None:
+        last = last_answer(context)  # for this message only: the next one reads what this turn answers
         clicked = clicked_text(context.activity)
         dc = await self.dialogs.create_context(context)
         value = context.activity.value
@@ -53,7 +54,7 @@ class Router:
             if context.activity.value is not None or await self._answers_prompt(dc, said):
                 await self._continue(dc)
                 return
-            understood = understood_in_chat(context, said)
+            understood = understand(said, after=last)
             if await self._interrupt(dc, understood):
                 return
             await self._continue(dc)
@@ -66,7 +67,7 @@ class Router:
             await context.send_activity(message(context, "msg.unknown_click"))
             await start_onboarding(dc, greet=False)
             return
-        understood = understood_in_chat(context, said)
+        understood = understand(said, after=last)
         if understood.intent in ACTIONS:
             await self._command(dc, understood)
         elif await answers_it(context, understood):

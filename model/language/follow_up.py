@@ -62,7 +62,8 @@ class Said:
 @dataclass(frozen=True)
 class _Words:
     back: frozenset[str]  # 'det', 'it', 'that': the thing just talked about
-    more: frozenset[str]  # 'mere', 'eksempel', 'example': more of the same
+    more: tuple[tuple[str, ...], ...]  # 'fortæl mere', 'eksempel', 'example': more of the same
+    small_talk: tuple[tuple[str, ...], ...]  # 'hvordan har du det?': a 'det' that points at nothing
     carry: tuple[tuple[str, ...], ...]  # openings: 'og', 'hvad med', 'what about'
     fillers: frozenset[str]  # 'ok', 'ja', 'well' before an opening: 'ok men hvordan ...'
 
@@ -78,7 +79,8 @@ def _words() -> _Words:
 
     return _Words(
         frozenset(w for phrase in listed("back") for w in words(phrase)),
-        frozenset(w for phrase in listed("more") for w in words(phrase)),
+        tuple({tuple(words(p)) for p in listed("more")}),
+        tuple({tuple(words(p)) for p in listed("small_talk")}),
         tuple(sorted({tuple(words(p)) for p in listed("carry")}, key=len, reverse=True)),
         frozenset(w for phrase in listed("fillers") for w in words(phrase)),
     )
@@ -101,7 +103,9 @@ def resolve(understood: Understanding, recent: Recent | None, text: str, said: S
     vocab = _words()
     start = next((i for i, t in enumerate(toks) if t not in vocab.fillers), len(toks))
     opens = any(tuple(toks[start : start + len(c)]) == c for c in vocab.carry)
-    more = any(t in vocab.more for t in toks)
+    if any(_within(toks, phrase) for phrase in vocab.small_talk):
+        return understood
+    more = any(_within(toks, phrase) for phrase in vocab.more)
     points = opens or more or any(t in vocab.back for t in toks if t not in _it_as_technology(text))
     short = len(toks) <= CARRY_WORDS
     if _names_something(understood, points, short):
@@ -109,7 +113,8 @@ def resolve(understood: Understanding, recent: Recent | None, text: str, said: S
             understood = replace(understood, role=recent.role)  # the job named before still holds
         if opens and understood.intent == "question" and recent.intent in CARRIED_KINDS:
             # 'hvordan bliver jeg bedre til udbud?' ... 'og markedsdialog?', 'og til at interviewe
-            # dem?': asked the same way (a message with a question kind of its own keeps it)
+            # dem?': asked the same way. A term or a job's question keeps its kind; a plain 'og hvad
+            # er innovation?' cannot be told from the default 'question', so it is asked the same way too
             return replace(understood, intent=recent.intent)
         return understood
     job = understood.role
@@ -138,6 +143,11 @@ def resolve(understood: Understanding, recent: Recent | None, text: str, said: S
         compared=(),
         source="context",
     )
+
+
+def _within(toks: list[str], phrase: tuple[str, ...]) -> bool:
+    n = len(phrase)
+    return any(tuple(toks[i : i + n]) == phrase for i in range(len(toks) - n + 1))
 
 
 _IT = re.compile(r"\bIT\b|\b[Ii][Tt]-")

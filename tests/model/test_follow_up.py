@@ -81,19 +81,24 @@ def test_what_is_remembered_of_an_answer():
     assert remembered(understand("hvad er klokken?")) is None
 
 
-def test_the_chats_memory_is_per_person_and_chat_and_forgets():
+def test_the_chats_memory_is_per_person_and_chat_for_the_next_message_and_forgets():
     now = datetime(2026, 12, 7, 9, 0, tzinfo=timezone.utc)
     recent = RecentTopics(minutes=30, max_chats=2)
     recent.remember("anna", "chat-1", MAPPING, now)
-    assert recent.get("anna", "chat-1", now + timedelta(minutes=29)) == MAPPING
-    assert recent.get("anna", "chat-2", now) is None  # another chat of hers
-    assert recent.get("bo", "chat-1", now) is None  # another person in the same group chat
-    assert recent.get("anna", "chat-1", now + timedelta(minutes=31)) is None  # a break: start afresh
+    assert recent.take("anna", "chat-2", now) is None  # another chat of hers
+    assert recent.take("bo", "chat-1", now) is None  # another person in the same group chat
+    assert recent.take("anna", "chat-1", now + timedelta(minutes=29)) == MAPPING
+    assert recent.take("anna", "chat-1", now) is None  # it counted for one message only
+    recent.remember("anna", "chat-1", MAPPING, now)
+    assert recent.take("anna", "chat-1", now + timedelta(minutes=31)) is None  # a break: start afresh
     recent.remember("anna", "chat-1", MAPPING, now)
     recent.remember("anna", "chat-1", None, now)  # the next answer was about nothing to point at
-    assert recent.get("anna", "chat-1", now) is None
-    for chat in ("a", "b", "c"):
-        recent.remember("bo", chat, IMPROVING, now)
-    assert len(recent) == 2 and recent.get("bo", "a", now) is None  # the oldest goes first
+    assert recent.take("anna", "chat-1", now) is None
+    recent.remember("anna", "chat-1", MAPPING, now)
+    recent.remember("bo", "a", IMPROVING, now + timedelta(minutes=31))  # an answer clears what expired
+    assert len(recent) == 1
+    for chat in ("b", "c"):
+        recent.remember("bo", chat, IMPROVING, now + timedelta(minutes=31))
+    assert len(recent) == 2 and recent.take("bo", "a", now + timedelta(minutes=31)) is None  # the oldest goes first
     asyncio.run(recent.forget("bo"))
     assert len(recent) == 0

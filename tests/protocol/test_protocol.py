@@ -180,10 +180,10 @@ async def test_a_failing_turn_apologises_in_the_persons_language_and_resets_the_
     await say(server, connector, user.install())
     await say(server, connector, user.message("Manager"))  # a dialog is waiting for the level
 
-    def broken(_context, _text):
+    def broken(_text, **_given):
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(dialogs.router, "understood_in_chat", broken)
+    monkeypatch.setattr(dialogs.router, "understand", broken)
     reply = await say(server, connector, user.message("private words 123"))
     assert "Sorry, something went wrong" in reply
     assert "RuntimeError" in caplog.text and "broken" in caplog.text  # type and stack frames
