@@ -1,8 +1,8 @@
 """What each chat's last answer was about, so a follow-up ("og for mig?", "how do I get
 better at it?") is read against it (model/language/follow_up.py).
 
-Kept in this process's memory only, never stored: ids (sub-area, competence, job, area
-question) and a kind of question, for the next message only and within RECENT_MINUTES of
+Kept in this process's memory only, never stored: ids (sub-area, competence, glossary word,
+job, area question) and a kind of question, for the next message only and within RECENT_MINUTES of
 the answer; each answer clears the expired entries. Reading and writing it costs no storage round trip on a
 question's turn. What that costs: after a restart, or when the follow-up reaches another
 instance of a scaled-out bot, the follow-up is read on its own, as it was before this

@@ -9,12 +9,14 @@ message asks. The words that point back, ask for more or carry the last question
 data (terms.json `follow_up`), one list per language.
 
 Only a message that names nothing of its own is moved onto the last topic, and a guess by
-meaning does not count as naming when the message points back. One that names a sub-area or
+meaning does not count as naming when the message points back, or is short and the guess
+unsure. One that names a sub-area or
 a competence keeps it; it keeps the job named before when it names none ('og hvordan holder
 jeg mig opdateret?' after 'som bibliotekar ...'), and a message opening with 'og'/'and'
 after a "how do I get better" or a job's question is asked the same way ('og til at
-interviewe dem?'). A message with words of something the bot does not cover ("nulstille",
-"løn") is never a follow-up, nor is a command or a greeting.
+interviewe dem?'). "Er det det samme som lean?" compares the last answer with the one thing
+it names. A message with words of something the bot does not cover ("nulstille", "løn") is
+never a follow-up, nor is a command, a greeting or small talk ("hvordan har du det?").
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class Recent:
     intent: str = "question"
     role: str | None = None
     area: str | None = None  # a question about the area itself ('premises'): 'hvad betyder det?' is about it
+    term: str | None = None  # the glossary word asked about: 'er det det samme som lean?' compares it
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ class Said:
     improve: bool = False  # a how-to cue ('bedre til', 'get better at')
     for_me: bool = False  # 'og for mig?', 'what about me?': the person's own job
     out_of_scope: bool = False  # words of something the bot does not cover
+    compare: bool = False  # 'forskellen på', 'the same as'
+    named: str | None = None  # what the words name, as a comparison's side: 'term:lean', a competence, a sub-area
 
 
 @dataclass(frozen=True)
@@ -92,7 +97,7 @@ def resolve(understood: Understanding, recent: Recent | None, text: str, said: S
     said = said or Said()
     if recent is None or said.out_of_scope:
         return understood
-    from .understanding import QUESTION_KINDS, words
+    from .understanding import QUESTION_KINDS, compared_place, words
 
     if understood.intent is not None and understood.intent not in QUESTION_KINDS:
         return understood  # a command, a greeting, a thank-you
@@ -106,7 +111,25 @@ def resolve(understood: Understanding, recent: Recent | None, text: str, said: S
     if any(_within(toks, phrase) for phrase in vocab.small_talk):
         return understood
     more = any(_within(toks, phrase) for phrase in vocab.more)
-    points = opens or more or any(t in vocab.back for t in toks if t not in _it_as_technology(text))
+    back = any(t in vocab.back for t in toks if t not in _it_as_technology(text))
+    points = opens or more or back
+    side = _side(recent)
+    if said.compare and back and said.named and side not in (None, said.named):
+        # 'er det det samme som lean?' after process mapping: the two compared
+        pair = (str(side), said.named)
+        topic, competence = compared_place(pair)
+        return replace(
+            understood,
+            topic=topic,
+            intent="compare",
+            competence=competence,
+            role=understood.role or recent.role,
+            term=None,
+            area=None,
+            alternatives=(),
+            compared=pair,
+            source="context",
+        )
     short = len(toks) <= CARRY_WORDS
     if _names_something(understood, points, short):
         if understood.role is None and recent.role and (points or short):
@@ -128,7 +151,8 @@ def resolve(understood: Understanding, recent: Recent | None, text: str, said: S
     elif understood.intent == "role" or said.for_me:
         kind = "role"  # 'og for mig?': the person's own job
     elif more or (understood.intent is not None and (points or short)):
-        kind = "question"  # 'fortæl mere', 'et eksempel?', 'hvad betyder det?'
+        # 'fortæl mere', 'et eksempel?', 'hvad betyder det?'; after a how-to, more of the how-to
+        kind = "improve" if recent.intent == "improve" else "question"
     else:
         return understood
     return replace(
@@ -143,6 +167,13 @@ def resolve(understood: Understanding, recent: Recent | None, text: str, said: S
         compared=(),
         source="context",
     )
+
+
+def _side(recent: Recent) -> str | None:
+    """The last answer as one side of a comparison: its glossary word, competence or sub-area."""
+    if recent.term:
+        return f"term:{recent.term}"
+    return recent.competence or (recent.topic if recent.topic != "overview" else None)
 
 
 def _within(toks: list[str], phrase: tuple[str, ...]) -> bool:
@@ -185,5 +216,10 @@ def remembered(understood: Understanding) -> Recent | None:
     if understood.intent == "compare" or understood.topic is None:
         return None
     return Recent(
-        understood.topic, understood.competence, understood.intent or "question", understood.role, understood.area
+        understood.topic,
+        understood.competence,
+        understood.intent or "question",
+        understood.role,
+        understood.area,
+        understood.term,
     )

@@ -1157,8 +1157,22 @@ def understand(text: str, by_meaning: bool = True, after: Recent | None = None) 
         improve=bool(evidence.cues.get("improve")),
         for_me=bool(evidence.cues.get("for_me")),
         out_of_scope=evidence.oos > 0,
+        compare=bool(evidence.cues.get("compare")),
+        named=_one_named(evidence),
     )
     return follow_up.resolve(found, after, text, said)
+
+
+def _one_named(ev: _Evidence) -> str | None:
+    """The one thing the words name, as a comparison's side ('term:lean', a competence, a
+    sub-area); None when they name none or several."""
+    if len(ev.terms) == 1:
+        return f"term:{ev.terms[0]}"
+    if not ev.terms and len(ev.competences) == 1:
+        return ev.competences[0]
+    if not ev.terms and not ev.competences and len(ev.topics) == 1:
+        return ev.topics[0]
+    return None
 
 
 def _read(text: str, by_meaning: bool) -> tuple[Understanding, _Evidence]:
@@ -1350,6 +1364,17 @@ def term_competence(term: str) -> str:
 
 def _subarea_of(competence: str) -> str:
     return _load().subarea_of[competence]
+
+
+def compared_place(pair: tuple[str, str]) -> tuple[str, str | None]:
+    """The topic and competence of two compared things ('term:<id>', competence or sub-area
+    ids), as for any comparison: the competence they share, if one; the sub-area they share,
+    else the whole area ('overview')."""
+    subareas = set(_load().subarea_of.values())
+    competences = [term_competence(x[5:]) if x.startswith("term:") else None if x in subareas else x for x in pair]
+    places = {c and _subarea_of(c) or x for c, x in zip(competences, pair, strict=True)}
+    shared = competences[0] if competences[0] == competences[1] else None
+    return (next(iter(places)) if len(places) == 1 else "overview"), shared
 
 
 def _combine(u: Understanding, ev: _Evidence, ranked) -> Understanding:

@@ -36,6 +36,15 @@ async def test_a_follow_up_in_a_new_language_keeps_the_topic(da):
     assert content.t("en", "coaching.improve_title", name=coaching.competence_name("en", "service_design")) in reply
 
 
+async def test_is_that_the_same_as_compares_the_last_answer_with_the_word_named(da):
+    await _onboard(da)
+    await da.send("hvad er en business case?")
+    reply = await da.send("er det det samme som et udbud?")
+    assert content.t("da", "area.compare_title", a="X", b="Y").split("X")[0] in reply  # "Forskellen på "
+    for name in ("Business case", "Udbud"):
+        assert name in reply
+
+
 async def test_after_deletion_nothing_is_left_to_point_back_at(da):
     await _onboard(da)
     await da.send("hvad er en business case?")

@@ -6,6 +6,7 @@ does not cover, or gives a command is left as it is. The chat's memory of the la
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -55,6 +56,25 @@ def test_and_x_after_how_do_i_get_better_asks_the_same_about_x(text, expected):
     assert _read(text, IMPROVING) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "compared", "topic", "competence"),
+    [
+        ("is that the same as lean?", ("process_mapping", "term:lean"), "development", "process_mapping"),
+        (
+            "hvad er forskellen på det og en business case?",
+            ("process_mapping", "term:business_case"),
+            "development",
+            None,
+        ),
+        ("er det det samme som innovation?", ("process_mapping", "innovation"), "overview", None),
+    ],
+)
+def test_that_compared_with_something_named_compares_the_last_answer_with_it(text, compared, topic, competence):
+    u = understand(text, after=MAPPING)
+    assert (u.intent, u.compared, u.topic, u.competence) == ("compare", compared, topic, competence)
+    assert understand(text).compared != compared
+
+
 def test_the_job_named_before_still_holds_for_a_short_question_that_names_none():
     assert _read("og hvordan holder jeg mig opdateret?", FOR_A_TEACHER)[3] == "frontline"
     assert _read("og hvordan holder jeg mig opdateret?", None)[3] is None
@@ -76,7 +96,7 @@ def test_a_message_that_says_what_it_is_about_or_is_no_question_is_read_alone(te
 
 
 def test_what_is_remembered_of_an_answer():
-    assert remembered(understand("hvad er procesanalyse?")) == MAPPING
+    assert remembered(understand("hvad er procesanalyse?")) == replace(MAPPING, term="arbejdsgangsanalyse")
     assert remembered(understand("hvad er forskellen på udvikling og innovation?")) is None  # 'det' would be ambiguous
     assert remembered(understand("hvad er klokken?")) is None
 
