@@ -263,19 +263,35 @@ def compared_inside(lang: str, competence: str, reply: Reply) -> Reply:
 
 def compare_reply(lang: str, pair: tuple[str, ...]) -> Reply:
     """'What is the difference between X and Y?': each in a line of its own words, and where
-    they belong. Built from the content, so any two sub-areas, competences or glossary terms
-    can be compared."""
+    they belong. Built from the content, so any two sub-areas, competences or glossary terms,
+    or one of each (a follow-up compares the last answer with what it names), can be compared."""
     a, b = (_compared_text(lang, item) for item in pair[:2])
     lines = [
         content.t(lang, "area.compare_title", a=a[0], b=b[0]),
         content.t(lang, "area.compare_line", name=a[0], text=a[1]),
         content.t(lang, "area.compare_line", name=b[0], text=b[1]),
     ]
-    competences = [_competence_of(item) for item in pair[:2]]
-    if pair[0] in content.subarea_ids():
+    subareas = content.subarea_ids()
+    competences = [None if item in subareas else _competence_of(item) for item in pair[:2]]
+    kinds = {item in subareas for item in pair[:2]}
+    terms = [item.startswith(TERM) for item in pair[:2]]
+    if kinds == {True}:
         lines.append(content.t(lang, "area.compare_subareas", name=content.t(lang, "overview.name")))
-    elif pair[0].startswith(TERM) and competences[0] == competences[1]:
-        name = content.competence_name(lang, a[2], competences[0])
+    elif kinds == {True, False}:  # a competence or a word, and a sub-area ('er det det samme som innovation?')
+        part, whole = (a, b) if pair[1] in subareas else (b, a)
+        if part[2] == whole[2]:
+            lines.append(content.t(lang, "area.compare_part_of", part=part[0], whole=whole[0]))
+        else:
+            sub = content.subarea_name(lang, part[2])
+            lines.append(content.t(lang, "area.compare_not_part", part=part[0], sub=sub, whole=whole[0]))
+    elif competences[0] == competences[1] and terms[0] != terms[1]:
+        # a word and the competence it belongs to ('er det det samme som lean?' after process mapping)
+        word = a if terms[0] else b
+        name = content.competence_name(lang, a[2], str(competences[0]))
+        subarea = content.subarea_name(lang, a[2])
+        lines.append(content.t(lang, "area.compare_word_of", term=word[0], name=name, subarea=subarea))
+    elif terms[0] and competences[0] == competences[1]:
+        name = content.competence_name(lang, a[2], str(competences[0]))
         lines.append(content.t(lang, "area.compare_terms", name=name, subarea=content.subarea_name(lang, a[2])))
     elif a[2] == b[2]:
         lines.append(content.t(lang, "area.compare_same", name=content.subarea_name(lang, a[2])))
@@ -285,7 +301,7 @@ def compare_reply(lang: str, pair: tuple[str, ...]) -> Reply:
     buttons: list[Button] = []
     asked: set[str] = set()  # two words of one competence: one button for it
     for item, competence in zip(pair[:2], competences, strict=True):
-        if item in content.subarea_ids():
+        if competence is None:  # a sub-area
             buttons.append(_read_more(lang, item))
         elif competence not in asked:
             asked.add(competence)

@@ -122,3 +122,24 @@ def test_the_chats_memory_is_per_person_and_chat_for_the_next_message_and_forget
     assert len(recent) == 2 and recent.take("bo", "a", now + timedelta(minutes=31)) is None  # the oldest goes first
     asyncio.run(recent.forget("bo"))
     assert len(recent) == 0
+
+
+@pytest.mark.parametrize(
+    ("pair", "key", "values"),
+    [
+        (("process_mapping", "term:lean"), "area.compare_word_of", {"term": "Lean"}),
+        (("process_mapping", "development"), "area.compare_part_of", {"whole": "Udvikling"}),
+        (("process_mapping", "innovation"), "area.compare_not_part", {"sub": "Udvikling", "whole": "Innovation"}),
+    ],
+)
+def test_a_word_or_competence_set_against_what_it_belongs_to_says_so(pair, key, values):
+    """A follow-up compares the last answer with what it names, which can be a word of that
+    competence or a sub-area: the last line says how the two belong together, never 'Innovation
+    hører til Innovation'."""
+    from model import content
+    from model.domain.answers import compare_reply
+
+    name = content.competence_name("da", "development", "process_mapping")
+    fields = {"term": "", "name": name, "subarea": "Udvikling", "part": name, "sub": "", "whole": ""} | values
+    last_line = compare_reply("da", pair).text.split("\n\n")[-1]
+    assert last_line == content.t("da", key, **fields)
