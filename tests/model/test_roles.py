@@ -87,6 +87,12 @@ def test_the_writer_s_role_from_how_they_open_or_name_their_job(text, role):
     [
         # titles the everyday messages use, in Danish and English
         ("IT trainee here. How does a municipality pick a vendor?", "it"),
+        ("jeg arbejder i løn, hvad af det her skal jeg kunne", "administrative"),  # 'løn' is the unit here
+        ("I do first-line IT support. What from this area does my role actually need?", "it"),
+        ("ergo her. borgerne kan ikke se knapperne på tabletten", "frontline"),
+        ("jeg er RPA-udvikler og ledelsen vil bare have robotten i drift", "it"),
+        ("innovation vs implementering, hvad skal jeg fokusere på som nyudnævnt leder", "manager"),
+        ("I'm a network engineer in municipal IT. Does any of this apply to me?", "it"),
         ("How do you put 'happier staff' into a business case? IT business partner", "it"),
         ("From the IT side: how do we get the professionals to join early?", "it"),
         ("digi-medarbejder. hvordan får vi medarbejdernes oplevelse frem?", "it"),
@@ -156,6 +162,7 @@ def test_the_writer_s_role_from_everyday_titles_and_openings(text, role):
         "vi tager billeder af vores skærmbilleder til vejledningen",  # '-billeder' are pictures
         "kan du forklare hvad gevinstrealisering er?",  # 'forklarer' is no 'lærer' after folding
         "what's the phone number for IT support?",  # a workplace, not the writer's
+        "ergo what do we do now",  # 'ergo' needs 'jeg er', 'her' ... to be the occupational therapist
         "the meeting is at 3 pm, is that too late?",  # 'pm' is the afternoon here
         "the project manager expects us to champion the new system. what does that mean?",  # 'the X': another
         "the director wants to know if the new system paid off. how do we measure that?",

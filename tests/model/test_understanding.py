@@ -226,6 +226,8 @@ def test_understood_terms_and_competences_agree_with_the_wheel():
         ("jeg vil gerne tage en vurdering", "assessment"),
         ("self-assessment", "assessment"),
         ("test mig", "assessment"),
+        ("jeg vil gerne tage selvtesten", "assessment"),
+        ("can I take the self test again", "assessment"),
         ("please show my history", "history"),
         ("kan du vise min historik", "history"),
         ("vis min udvikling over tid", "history"),
