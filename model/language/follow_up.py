@@ -62,6 +62,7 @@ class Said:
     out_of_scope: bool = False  # words of something the bot does not cover
     compare: bool = False  # 'forskellen på', 'the same as'
     named: str | None = None  # what the words name, as a comparison's side: 'term:lean', a competence, a sub-area
+    other_job: str | None = None  # the job of someone else named ('og for min leder?'): asked about in a follow-up
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class _Words:
     small_talk: tuple[tuple[str, ...], ...]  # 'hvordan har du det?': a 'det' that points at nothing
     carry: tuple[tuple[str, ...], ...]  # openings: 'og', 'hvad med', 'what about'
     fillers: frozenset[str]  # 'ok', 'ja', 'well' before an opening: 'ok men hvordan ...'
+    adjectives: frozenset[str]  # 'den nye app', 'det hele': 'den'/'det' an article there, pointing at nothing
 
 
 @lru_cache(maxsize=1)
@@ -88,6 +90,7 @@ def _words() -> _Words:
         tuple({tuple(words(p)) for p in listed("small_talk")}),
         tuple(sorted({tuple(words(p)) for p in listed("carry")}, key=len, reverse=True)),
         frozenset(w for phrase in listed("fillers") for w in words(phrase)),
+        frozenset(w for phrase in listed("adjectives") for w in words(phrase)),
     )
 
 
@@ -111,7 +114,10 @@ def resolve(understood: Understanding, recent: Recent | None, text: str, said: S
     if any(_within(toks, phrase) for phrase in vocab.small_talk):
         return understood
     more = any(_within(toks, phrase) for phrase in vocab.more)
-    back = any(t in vocab.back for t in toks if t not in _it_as_technology(text))
+    back = any(
+        t in vocab.back and t not in _it_as_technology(text) and nxt not in vocab.adjectives
+        for t, nxt in zip(toks, [*toks[1:], ""], strict=True)
+    )
     points = opens or more or back
     side = _side(recent)
     if said.compare and back and said.named and side not in (None, said.named):
@@ -140,7 +146,8 @@ def resolve(understood: Understanding, recent: Recent | None, text: str, said: S
             # er innovation?' cannot be told from the default 'question', so it is asked the same way too
             return replace(understood, intent=recent.intent)
         return understood
-    job = understood.role
+    # 'og for min leder?': asked about that job ('min leder siger ...' only tells something)
+    job = understood.role or (said.other_job if opens or "?" in text else None)
     improve = said.improve or understood.intent == "improve"
     if job and not improve and not (points or (short and ("?" in text or understood.intent == "role"))):
         return understood  # 'jeg er lærer og vil gerne vide hvad der er vigtigt for mig': its own question
@@ -211,10 +218,13 @@ def _names_something(understood: Understanding, points: bool, short: bool) -> bo
 
 
 def remembered(understood: Understanding) -> Recent | None:
-    """What to remember of a question just answered; None for a comparison (its two sides
-    make 'det' ambiguous) or a message that placed nothing."""
-    if understood.intent == "compare" or understood.topic is None:
+    """What to remember of a question just answered; None for a message that placed nothing
+    or a comparison of two competences or sub-areas (its two sides make 'det' ambiguous). Two
+    words of one competence compared leave that competence."""
+    if understood.topic is None or (understood.intent == "compare" and understood.competence is None):
         return None
+    if understood.intent == "compare":
+        return Recent(understood.topic, understood.competence, "question", understood.role)
     return Recent(
         understood.topic,
         understood.competence,

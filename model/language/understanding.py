@@ -115,6 +115,7 @@ class _Evidence(NamedTuple):
     command_score: float = 0.0  # weight of the winning command's words, when a command won
     part: str | None = None  # the sub-area named as a part of the wheel ('innovationsdelen')
     asks: bool = False  # a '?' or a question word: the message asks something
+    other_role: str | None = None  # the one job of other people named ('min leder'): a follow-up may ask about it
 
 
 # ---------------------------------------------------------------- normalising
@@ -184,6 +185,7 @@ class _RoleFound(NamedTuple):
     via_for: bool  # 'for en pædagog': a relevance cue
     languages: tuple[str, ...]
     quality: float
+    others: str | None = None  # the one job of other people named ('min leder', 'projektlederen')
 
 
 def _title_key(name: str) -> str:
@@ -516,11 +518,15 @@ class _Titles:
             return self._place(toks, places, bare_place, breaks)
         languages = tuple(m.language for m in mentions if m.language)
         languages += tuple(lang for i, _, _, lang in places if lang and i not in taken)
+        other_roles = {m.role for m in mentions if m.context in ("other", "named")}
+        others = next(iter(other_roles)) if len(other_roles) == 1 else None
         own = [m for m in mentions if m.context != "other"]  # 'min leder' is someone else
         said = [m for m in own if m.context == "self"]  # 'jeg er pædagog' beats other titles named
         placed = self._place(toks, [p for p in places if p[0] not in taken], False, breaks)
         if not said and placed.role is not None:  # 'jeg arbejder i IT, og sygeplejerskerne ...' too
-            return _RoleFound(placed.role, placed.taken | frozenset(taken), placed.via_for, languages, placed.quality)
+            return _RoleFound(
+                placed.role, placed.taken | frozenset(taken), placed.via_for, languages, placed.quality, others
+            )
         if said:
             chosen: _Mention | None = said[0]
         else:  # 'pædagoger og IT-folk' names no one role
@@ -528,8 +534,8 @@ class _Titles:
             own = [m for m in own if m.context != "named"]
             chosen = own[0] if own and len(roles) == 1 else None
         if chosen is None:
-            return _RoleFound(None, frozenset(taken), False, languages, 0.0)
-        return _RoleFound(chosen.role, frozenset(taken), chosen.context == "for", languages, chosen.quality)
+            return _RoleFound(None, frozenset(taken), False, languages, 0.0, others)
+        return _RoleFound(chosen.role, frozenset(taken), chosen.context == "for", languages, chosen.quality, others)
 
     def _places(self, toks: list[str]) -> list[tuple[int, int, str, str | None]]:
         """Every workplace named: (first word, words, role, language)."""
@@ -1063,6 +1069,7 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
         area,
         part=_named(msg, vocab.part_phrases),
         asks="?" in text or _named(msg, vocab.question_words) is not None,
+        other_role=named.others,
     )
     if not has_topic or oos >= t_score:
         if not oos and (role is not None or ((cues.get("role") or cues.get("for_me")) and not left)):
@@ -1159,6 +1166,7 @@ def understand(text: str, by_meaning: bool = True, after: Recent | None = None) 
         out_of_scope=evidence.oos > 0,
         compare=bool(evidence.cues.get("compare")),
         named=_one_named(evidence),
+        other_job=evidence.other_role,
     )
     return follow_up.resolve(found, after, text, said)
 

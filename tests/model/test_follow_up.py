@@ -35,6 +35,7 @@ def _read(text: str, after: Recent | None):
         ("what about me?", ("development", "process_mapping", "role", None)),
         ("og for en pædagog?", ("development", "process_mapping", "role", "frontline")),
         ("and for a manager?", ("development", "process_mapping", "role", "manager")),
+        ("og for min leder?", ("development", "process_mapping", "role", "manager")),  # someone else's job, asked about
         ("kan du give et eksempel?", ("development", "process_mapping", "question", None)),
         ("tell me more", ("development", "process_mapping", "question", None)),
     ],
@@ -89,6 +90,8 @@ def test_the_job_named_before_still_holds_for_a_short_question_that_names_none()
         "vis min historik",  # a command
         "ok tak",  # a thank-you
         "why should staff be involved early when new IT systems come in?",  # 'IT' is no 'it'
+        "min leder siger vi skal bruge den nye app",  # 'den nye': an article; 'min leder' only tells
+        "hvordan har du det?",  # small talk
     ],
 )
 def test_a_message_that_says_what_it_is_about_or_is_no_question_is_read_alone(text):
@@ -98,6 +101,10 @@ def test_a_message_that_says_what_it_is_about_or_is_no_question_is_read_alone(te
 def test_what_is_remembered_of_an_answer():
     assert remembered(understand("hvad er procesanalyse?")) == replace(MAPPING, term="arbejdsgangsanalyse")
     assert remembered(understand("hvad er forskellen på udvikling og innovation?")) is None  # 'det' would be ambiguous
+    # two words of one competence compared: that competence is what 'det' points at next
+    assert remembered(understand("hvad er forskellen på en business case og en gevinstplan?")) == Recent(
+        "development", "business_cases", "question"
+    )
     assert remembered(understand("hvad er klokken?")) is None
 
 
