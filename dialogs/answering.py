@@ -10,6 +10,7 @@ from botbuilder.dialogs import DialogContext
 from model import content
 from model.domain import answers, coaching
 from model.language import follow_up
+from model.language.choices import match_choice, plain_answer
 from model.language.follow_up import Recent
 from model.language.understanding import Understanding
 
@@ -36,15 +37,66 @@ def last_answer(context: TurnContext) -> Recent | None:
     return turn.services.recent.take(turn.user_key, chat, turn.services.now())
 
 
-def _remember(context: TurnContext, understood: Understanding | None) -> None:
-    """What the answer just sent was about; None after a "Mente du ...?" (nothing answered yet,
-    so 'det' points at nothing)."""
+def _remember(context: TurnContext, understood: Understanding, offered: bool = False) -> None:
+    """What the answer just sent was about; after a "Mente du ...?" (`offered`), what it offered,
+    so a typed '2' or 'den første' picks one (nothing was answered yet for 'det' to point at)."""
     turn = turn_of(context)
     if turn.deleted:
         return
     chat = context.activity.conversation.id if context.activity.conversation else ""
-    recent = follow_up.remembered(understood) if understood is not None else None
+    if offered:
+        recent: Recent | None = Recent(
+            understood.topic or "overview",
+            intent=understood.intent or "question",
+            role=understood.role,
+            offered=understood.alternatives,
+        )
+    else:
+        recent = follow_up.remembered(understood)
     turn.services.recent.remember(turn.user_key, chat, recent, turn.services.now())
+
+
+SKIPPED_BEFORE_A_PICK = frozenset({"den", "det", "the", "nr", "nummer", "number", "no", "mulighed", "option"})
+
+
+def picked_from_offer(context: TurnContext, said: str, last: Recent) -> Understanding | None:
+    """A typed pick among what "Mente du ...?" offered: its number ('2', 'nr. 2'), its place
+    ('den første', 'the second') or its name as on the button or in full (a typo allowed, never
+    a part: 'hvordan kortlægger jeg arbejdsgange?' is a new question). Asked as the unsure
+    question was asked ('hvordan bliver vi bedre til …' gets the steps)."""
+    words = [w for w in plain_answer(said).split() if w not in SKIPPED_BEFORE_A_PICK]
+    ordinals = {
+        plain_answer(w): i + 1
+        for lang in content.LANGUAGES
+        for i, w in enumerate(content.lookup(lang, "msg.did_you_mean_ordinals"))
+    }
+    ordinals[plain_answer("andet")] = 2  # 'det andet' (the neuter of 'anden')
+    if len(words) == 1 and words[0] in ordinals:
+        words = [str(ordinals[words[0]])]
+    options = {item: _labels(item) for item in last.offered}
+    choice = match_choice(" ".join(words), options, min_score=85, partial=False) if words else None
+    if choice is None:
+        return None
+    intent = last.intent if last.intent in ("question", "improve") else "question"
+    if choice in content.subarea_ids():
+        return Understanding(choice, intent, None, 1.0, role=last.role)
+    return Understanding(content.subarea_of(choice), intent, None, 1.0, competence=choice, role=last.role)
+
+
+def _labels(item: str) -> list[str]:
+    """What a person may type for an offered sub-area or competence, in either language."""
+    if item in content.subarea_ids():
+        return [
+            label
+            for lang in content.LANGUAGES
+            for label in (content.subarea_name(lang, item), content.t(lang, f"subareas.{item}.button"))
+        ]
+    subarea = content.subarea_of(item)
+    return [
+        label
+        for lang in content.LANGUAGES
+        for label in (answers.competence_button(lang, item), content.competence_name(lang, subarea, item))
+    ]
 
 
 async def answer(dc: DialogContext, understood: Understanding) -> None:
@@ -55,7 +107,7 @@ async def answer(dc: DialogContext, understood: Understanding) -> None:
     if understood.ambiguous and not set(understood.alternatives) <= set(content.subarea_ids()):
         # unsure which competence is meant: "Mente du ...?" with the closest as buttons
         await context.send_activity(as_activity(answers.did_you_mean(lang, understood.alternatives)))
-        _remember(context, None)
+        _remember(context, understood, offered=True)
         return
     if understood.ambiguous and len(understood.alternatives) >= 2:
         a, b = understood.alternatives[:2]
@@ -68,7 +120,7 @@ async def answer(dc: DialogContext, understood: Understanding) -> None:
                 )
             )
         )
-        _remember(context, None)
+        _remember(context, understood, offered=True)
         return
     doc = (await services(context).users.get(user_key_of(context)) or {}) if is_personal(context) else {}
     own = doc.get("profile") or {}

@@ -2,12 +2,13 @@
 better at it?") is read against it (model/language/follow_up.py).
 
 Kept in this process's memory only, never stored: ids (sub-area, competence, glossary word,
-job, area question) and a kind of question, for the next message only and within RECENT_MINUTES of
-the answer; each answer clears the expired entries. Reading and writing it costs no storage round trip on a
-question's turn. What that costs: after a restart, or when the follow-up reaches another
-instance of a scaled-out bot, the follow-up is read on its own, as it was before this
-existed. The person's own deletion drops their entries (a hook of Users); an erasure from
-the command line runs in another process, and what it cannot reach here expires.
+job, area question, what a "Mente du ...?" offered) and a kind of question, for the next
+message only and within RECENT_MINUTES of the answer; each answer clears the expired
+entries. Reading and writing it costs no storage round trip on a question's turn. What that
+costs: after a restart, or when the follow-up reaches another instance of a scaled-out bot,
+the follow-up is read on its own, as it was before this existed. The person's own deletion
+drops their entries (a hook of Users); an erasure from the command line runs in another
+process, and what it cannot reach here is never used after RECENT_MINUTES.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from model.language.choices import match_choice, plain_answer
 from model.language.understanding import Understanding, understand
 
 from .actions import ACTIONS, names_a_language_only, save_role
-from .answering import answer, answerable, last_answer
+from .answering import answer, answerable, last_answer, picked_from_offer
 from .assessment import AssessmentDialog
 from .common import message, reply_in, yes_or_no
 from .expecting import Expects, waiting_for
@@ -67,6 +67,11 @@ class Router:
             await context.send_activity(message(context, "msg.unknown_click"))
             await start_onboarding(dc, greet=False)
             return
+        if last is not None and last.offered and said and not clicked:
+            picked = picked_from_offer(context, said, last)  # '2', 'den første' after "Mente du ...?"
+            if picked is not None:
+                await answer(dc, picked)
+                return
         understood = understand(said, after=last)
         if understood.intent in ACTIONS:
             await self._command(dc, understood)

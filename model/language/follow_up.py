@@ -51,6 +51,7 @@ class Recent:
     role: str | None = None
     area: str | None = None  # a question about the area itself ('premises'): 'hvad betyder det?' is about it
     term: str | None = None  # the glossary word asked about: 'er det det samme som lean?' compares it
+    offered: tuple[str, ...] = ()  # a "Mente du ...?" offered these (ids): '2' or 'den første' picks one
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,8 @@ def resolve(understood: Understanding, recent: Recent | None, text: str, said: S
     """The reading of `text` in the light of the last answer (`understood` when it is no
     follow-up)."""
     said = said or Said()
-    if recent is None or said.out_of_scope:
-        return understood
+    if recent is None or recent.offered or said.out_of_scope:
+        return understood  # after a "Mente du ...?" nothing was answered yet to point back at
     from .understanding import QUESTION_KINDS, compared_place, words
 
     if understood.intent is not None and understood.intent not in QUESTION_KINDS:

@@ -54,3 +54,24 @@ async def test_after_deletion_nothing_is_left_to_point_back_at(da):
     assert len(da.services.recent) == 0
     reply = await da.send("og hvordan bliver jeg bedre til det?")
     assert coaching.competence_name("da", "business_cases") not in reply
+
+
+async def test_a_typed_pick_after_did_you_mean_answers_that_one_as_asked(da):
+    await _onboard(da)
+    offer = await da.send("hvordan bliver vi bedre til det nye")
+    assert content.t("da", "msg.did_you_mean") in offer
+    offered = [b["data"]["competence"] for b in da.buttons() if b["data"].get("competence")]
+    assert len(offered) >= 2
+    reply = await da.send("den anden")
+    name = coaching.competence_name("da", offered[1])
+    assert content.t("da", "coaching.improve_title", name=name) in reply  # asked how to get better: the steps
+    await da.send("hvordan bliver vi bedre til det nye")
+    reply = await da.send("1")
+    assert coaching.competence_name("da", offered[0]) in reply
+
+
+async def test_a_new_question_after_did_you_mean_is_read_as_a_new_question(da):
+    await _onboard(da)
+    await da.send("hvordan bliver vi bedre til det nye")
+    reply = await da.send("hvad er en business case?")
+    assert content.lookup("da", "coaching.glossary.business_case")["term"] in reply
