@@ -50,6 +50,7 @@ def _remember(context: TurnContext, understood: Understanding, offered: bool = F
             intent=understood.intent or "question",
             role=understood.role,
             offered=understood.alternatives,
+            language=understood.language,
         )
     else:
         recent = follow_up.remembered(understood)
@@ -78,9 +79,10 @@ def picked_from_offer(context: TurnContext, said: str, last: Recent) -> Understa
     if choice is None:
         return None
     intent = last.intent if last.intent in ("question", "improve") else "question"
+    lang = last.language  # '2' says nothing of its language: the answer is in the question's
     if choice in content.subarea_ids():
-        return Understanding(choice, intent, None, 1.0, role=last.role)
-    return Understanding(content.subarea_of(choice), intent, None, 1.0, competence=choice, role=last.role)
+        return Understanding(choice, intent, lang, 1.0, role=last.role)
+    return Understanding(content.subarea_of(choice), intent, lang, 1.0, competence=choice, role=last.role)
 
 
 def _labels(item: str) -> list[str]:

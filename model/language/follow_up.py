@@ -52,6 +52,7 @@ class Recent:
     area: str | None = None  # a question about the area itself ('premises'): 'hvad betyder det?' is about it
     term: str | None = None  # the glossary word asked about: 'er det det samme som lean?' compares it
     offered: tuple[str, ...] = ()  # a "Mente du ...?" offered these (ids): '2' or 'den første' picks one
+    language: str | None = None  # ... and the language the unsure question was written in, for the answer
 
 
 @dataclass(frozen=True)

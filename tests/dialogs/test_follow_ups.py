@@ -75,3 +75,12 @@ async def test_a_new_question_after_did_you_mean_is_read_as_a_new_question(da):
     await da.send("hvordan bliver vi bedre til det nye")
     reply = await da.send("hvad er en business case?")
     assert content.lookup("da", "coaching.glossary.business_case")["term"] in reply
+
+
+async def test_a_pick_is_answered_in_the_language_of_the_unsure_question(en):
+    """Teams in English, the question in Danish: '2' carries no language of its own."""
+    await _onboard(en)
+    await en.send("hvordan bliver vi bedre til det nye")
+    offered = [b["data"]["competence"] for b in en.buttons() if b["data"].get("competence")]
+    reply = await en.send("2")
+    assert content.t("da", "coaching.improve_title", name=coaching.competence_name("da", offered[1])) in reply
