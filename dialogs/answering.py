@@ -1,6 +1,8 @@
 """Answer selection: which reply a question gets, at the grain asked (a term, how to
 improve, a job, a competence, a sub-area, the whole area). The texts are composed in
-model/domain/answers.py and model/domain/coaching.py; this module picks one and sends it."""
+model/domain/answers.py and model/domain/coaching.py; this module picks one and sends it,
+and keeps what it was about for the chat's next message (dialogs/recent.py): a follow-up is
+read against it, a typed '2' after "Mente du ...?" picks what was offered."""
 
 from __future__ import annotations
 
