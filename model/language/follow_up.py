@@ -65,6 +65,7 @@ class Said:
     compare: bool = False  # 'forskellen på', 'the same as'
     named: str | None = None  # what the words name, as a comparison's side: 'term:lean', a competence, a sub-area
     other_job: str | None = None  # the job of someone else named ('og for min leder?'): asked about in a follow-up
+    asks: bool = False  # a '?' or a question word
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ def resolve(understood: Understanding, recent: Recent | None, text: str, said: S
         )
     short = len(toks) <= CARRY_WORDS
     if _names_something(understood, points, short):
-        if understood.role is None and recent.role and (points or short):
+        if understood.role is None and recent.role:
             understood = replace(understood, role=recent.role)  # the job named before still holds
         if opens and understood.intent == "question" and recent.intent in CARRIED_KINDS:
             # 'hvordan bliver jeg bedre til udbud?' ... 'og markedsdialog?', 'og til at interviewe
@@ -150,6 +151,8 @@ def resolve(understood: Understanding, recent: Recent | None, text: str, said: S
         return understood
     # 'og for min leder?': asked about that job ('min leder siger ...' only tells something)
     job = understood.role or (said.other_job if opens or "?" in text else None)
+    # 'hvem skriver den?' asks of what was just said; the meaning's own "not ours" is not overruled
+    turned_away = understood.intent is None and understood.source == "semantic"
     improve = said.improve or understood.intent == "improve"
     if job and not improve and not (points or (short and ("?" in text or understood.intent == "role"))):
         return understood  # 'jeg er lærer og vil gerne vide hvad der er vigtigt for mig': its own question
@@ -159,7 +162,7 @@ def resolve(understood: Understanding, recent: Recent | None, text: str, said: S
         kind = "improve"  # 'og hvordan bliver jeg bedre til det?'
     elif understood.intent == "role" or said.for_me:
         kind = "role"  # 'og for mig?': the person's own job
-    elif more or (understood.intent is not None and (points or short)):
+    elif more or ((points or short) and (understood.intent is not None or (said.asks and not turned_away))):
         # 'fortæl mere', 'et eksempel?', 'hvad betyder det?'; after a how-to, more of the how-to
         kind = "improve" if recent.intent == "improve" else "question"
     else:

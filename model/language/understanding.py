@@ -888,6 +888,11 @@ def _cues(msg: list[_Word], vocab: _Vocab, found: _Scores) -> tuple[dict[str, fl
     return weights, left
 
 
+def _asks(text: str, msg: list[_Word], vocab: _Vocab) -> bool:
+    """A '?' or a question word: the message asks something."""
+    return "?" in text or _named(msg, vocab.question_words) is not None
+
+
 def _language(text: str, votes_from: list[str | None]) -> str | None:
     """Danish or English by counting words that belong to only one of them."""
     votes = {"da": 2 if any(c in text for c in "æøåÆØÅ") else 0, "en": 0}
@@ -1025,12 +1030,15 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
             own = vocab.terms_in.get(competence, set())
             term = next((t for t in named_terms if t in own), None)
 
+    asked = False  # a weak command word in a question ('hvad skal jeg starte med?'): its question kind counts
     if intent is not None:
         spec = flags[intent]
         topic_wins = has_topic and (spec.get("yields_to_topic") or i_score < t_score)
         role_wins = role is not None and spec.get("yields_to_topic") and i_score < STRONG_INTENT and not oos
+        # 'hvad skal jeg starte med?' asks how to begin; 'start' and 'start forfra' restart
+        asked = bool(spec.get("yields_to_question")) and i_score < STRONG_INTENT and _asks(text, msg, vocab)
         explains = i_score >= STRONG_INTENT or found.unexplained <= MAX_UNEXPLAINED
-        if not topic_wins and not role_wins and explains and oos <= i_score:
+        if not topic_wins and not role_wins and not asked and explains and oos <= i_score:
             runner_up = intents[1][1] if len(intents) > 1 else 0.0
             command = _Evidence(
                 True, oos, found.unexplained, 0, {}, "question", 0.0, (), (), role, len(toks), command_score=i_score
@@ -1044,6 +1052,8 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
     # 'hvordan kan jeg ...', 'hvad skal en tandplejer kunne' as 'hvad skal jeg kunne'
     person = vocab.resolve("i" if language == "en" else "jeg")
     cues, left = _cues([person if i in named.taken else w for i, w in enumerate(msg)], vocab, found)
+    if asked and intent is not None and (kind := flags[intent].get("yields_to_question")) in QUESTION_KINDS:
+        cues[kind] = cues.get(kind, 0.0) + 1.0  # its words were the command's, so no cue could take them
     if toks and toks[-1] in vocab.ends_improve:
         cues["improve"] = cues.get("improve", 0.0) + 1.0
     named_topics = tuple(n for v, _, n in topics if v >= TOPIC_THRESHOLD and n not in vocab.umbrellas)
@@ -1068,7 +1078,7 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
         named_terms,
         area,
         part=_named(msg, vocab.part_phrases),
-        asks="?" in text or _named(msg, vocab.question_words) is not None,
+        asks=_asks(text, msg, vocab),
         other_role=named.others,
     )
     if not has_topic or oos >= t_score:
@@ -1167,6 +1177,7 @@ def understand(text: str, by_meaning: bool = True, after: Recent | None = None) 
         compare=bool(evidence.cues.get("compare")),
         named=_one_named(evidence),
         other_job=evidence.other_role,
+        asks=evidence.asks,
     )
     return follow_up.resolve(found, after, text, said)
 

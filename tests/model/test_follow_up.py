@@ -45,6 +45,14 @@ def test_a_message_that_points_back_is_about_the_last_answer(text, expected):
     assert _read(text, None)[:2] != expected[:2]  # read alone, it is not about mapping work processes
 
 
+def test_a_question_that_names_nothing_asks_about_the_last_answer():
+    innovation = Recent("innovation", None, "question")
+    assert _read("hvad skal jeg starte med", innovation) == ("innovation", None, "improve", None)
+    spec = Recent("implementation", "procurement", "term", term="kravspecifikation")
+    assert _read("hvem skriver den?", spec)[:3] == ("implementation", "procurement", "question")
+    assert _read("hvad er klokken?", spec) == _read("hvad er klokken?", None)  # the meaning says: not ours
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -76,9 +84,11 @@ def test_that_compared_with_something_named_compares_the_last_answer_with_it(tex
     assert understand(text).compared != compared
 
 
-def test_the_job_named_before_still_holds_for_a_short_question_that_names_none():
+def test_the_job_named_before_still_holds_for_a_question_that_names_none():
     assert _read("og hvordan holder jeg mig opdateret?", FOR_A_TEACHER)[3] == "frontline"
     assert _read("og hvordan holder jeg mig opdateret?", None)[3] is None
+    assert _read("hvordan laver man en business case for et nyt bookingsystem?", FOR_A_TEACHER)[3] == "frontline"
+    assert _read("hvordan laver man en business case, jeg er leder?", FOR_A_TEACHER)[3] == "manager"  # its own
 
 
 @pytest.mark.parametrize(

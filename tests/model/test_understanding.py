@@ -221,6 +221,7 @@ def test_understood_terms_and_competences_agree_with_the_wheel():
         ("help", "help"),
         ("start", "start"),
         ("start forfra", "start"),
+        ("can we start again?", "start"),
         ("kan du vise min profil", "profile"),
         ("my profile", "profile"),
         ("jeg vil gerne tage en vurdering", "assessment"),
@@ -686,3 +687,9 @@ def test_commands_still_win_and_carry_a_named_role():
 )
 def test_everyday_wordings_of_commands(text, intent):
     assert U.understand(text).intent == intent
+
+
+@pytest.mark.parametrize("text", ["hvad skal jeg starte med?", "what should I start with", "how do I get started?"])
+def test_asking_how_to_begin_is_no_restart(text):
+    """'start' in a question asks how to begin: restarting would throw away the person's place."""
+    assert understand(text).intent != "start"
