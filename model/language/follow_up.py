@@ -163,8 +163,10 @@ def resolve(understood: Understanding, recent: Recent | None, text: str, said: S
     elif understood.intent == "role" or said.for_me:
         kind = "role"  # 'og for mig?': the person's own job
     elif more or ((points or short) and (understood.intent is not None or (said.asks and not turned_away))):
-        # 'fortæl mere', 'et eksempel?', 'hvad betyder det?'; after a how-to, more of the how-to
-        kind = "improve" if recent.intent == "improve" else "question"
+        # 'fortæl mere', 'et eksempel?', 'hvad betyder det?'; 'et eksempel?' after a how-to asks
+        # for more of the how-to, while 'hvor lang tid tager det?' gets the competence's answer,
+        # not the same steps again
+        kind = "improve" if recent.intent == "improve" and more else "question"
     else:
         return understood
     return replace(

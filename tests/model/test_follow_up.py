@@ -84,6 +84,11 @@ def test_that_compared_with_something_named_compares_the_last_answer_with_it(tex
     assert understand(text).compared != compared
 
 
+def test_after_a_how_to_an_example_is_more_of_it_and_another_question_is_not_the_same_steps_again():
+    assert _read("kan du give et eksempel?", IMPROVING)[2] == "improve"
+    assert _read("hvor lang tid tager det?", IMPROVING)[:3] == ("implementation", "procurement", "question")
+
+
 def test_the_job_named_before_still_holds_for_a_question_that_names_none():
     assert _read("og hvordan holder jeg mig opdateret?", FOR_A_TEACHER)[3] == "frontline"
     assert _read("og hvordan holder jeg mig opdateret?", None)[3] is None
