@@ -163,6 +163,13 @@ def reply_for(
     job = role or (profile or {}).get("role")  # 'hvad skal jeg kunne?': the job they gave us
     if understood.intent == "role" and job and understood.topic not in content.subarea_ids():
         return coaching.role_reply(lang, job, profile)  # with a sub-area: that sub-area for the job
+    asked_for = profile or {}
+    if understood.intent == "improve" and understood.topic == "overview" and asked_for.get("role"):
+        # 'hvad skal jeg starte med?': one competence to begin with, for this person (their checks
+        # and goals count), or for the job named ('… som pædagog?': that job's first)
+        mine = asked_for == (doc.get("profile") or {})
+        history = (checks, doc.get("goals") or []) if mine else ([], [])
+        return coaching.start_here_reply(lang, asked_for, *history, resources)
     if understood.intent == "improve" and (competence or understood.topic in content.subarea_ids()):
         if competence is None and understood.topic:
             p = profile or {}

@@ -300,6 +300,20 @@ def improve_reply(
     return Reply("\n".join(lines), goal_buttons(lang, competence, stage, found, audience))
 
 
+def start_here_reply(
+    lang: str, profile: dict, assessments: list[dict], goal_list: list[dict], resources: Resources | None = None
+) -> Reply:
+    """'Hvad skal jeg starte med?' about the whole area: the steps for the one competence with
+    most to gain (the rule the goal offer, `historik` and the nudges use: what the person wrote,
+    else their scores), or, before any check, the one that matters most for their job; led by
+    why that one."""
+    gain = most_to_gain(profile, assessments, goal_list)
+    competence = gain.competence if gain else role_competences(profile["role"], profile.get("level"))[0]
+    reply = improve_reply(lang, competence, profile, assessments, resources)
+    why = "start_here" if gain is None else "start_here_written" if gain.written else "start_here_scored"
+    return Reply(f"{content.t(lang, f'coaching.{why}')}\n\n{reply.text}", reply.buttons)
+
+
 def term_reply(lang: str, term: str, competence: str) -> Reply:
     """A word from this area, in two to four sentences, and where it belongs."""
     entry = content.lookup(lang, f"coaching.glossary.{term}")

@@ -1053,7 +1053,8 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
     person = vocab.resolve("i" if language == "en" else "jeg")
     cues, left = _cues([person if i in named.taken else w for i, w in enumerate(msg)], vocab, found)
     if asked and intent is not None and (kind := flags[intent].get("yields_to_question")) in QUESTION_KINDS:
-        cues[kind] = cues.get(kind, 0.0) + 1.0  # its words were the command's, so no cue could take them
+        # its words were the command's, so no cue could take them: as heavy as the cue and its word
+        cues[kind] = cues.get(kind, 0.0) + YIELDED_CUE
     if toks and toks[-1] in vocab.ends_improve:
         cues["improve"] = cues.get("improve", 0.0) + 1.0
     named_topics = tuple(n for v, _, n in topics if v >= TOPIC_THRESHOLD and n not in vocab.umbrellas)
@@ -1137,6 +1138,7 @@ HEAD_AWAY = 0.5  # ... its probability for out of scope that keeps a message the
 HEAD_SURE = 0.5  # the head's probability for a label that overrules the vocabulary's reading
 INTENT_SURE = 0.7  # the intent head's probability that changes the kind of question (_asked_as)
 QUESTION_KINDS = ("question", "improve", "term", "compare", "role")
+YIELDED_CUE = 2.0  # the question kind of a command word that yielded to a question ('hvad skal jeg starte med?')
 QUESTION_ONLY = ("question", "improve", "term")  # kinds the head may turn away (a job's question it never does)
 
 
@@ -1442,6 +1444,10 @@ def _combine(u: Understanding, ev: _Evidence, ranked) -> Understanding:
             intent = "term" if name == "premises" and ev.cues.get("define") else "question"
             if name is None and u.intent == "role" and role:
                 intent = "role"  # 'hvad er vigtigst for en it-medarbejder i den her del': the area for a job
+            if ev.kind == "improve" and ev.area is None and name != "who_to_ask":
+                # 'hvad skal jeg starte med?', 'how do I get better at all of this?': where to begin,
+                # not what the area (or one of its questions, guessed by meaning) is
+                intent, name = "improve", None
             return Understanding("overview", intent, u.language, 0.5, role=role, area=name, source="semantic")
         found = _semantic_competence(u, ev, ranked, None)
         if u.intent == "role" and ev.cues.get("role"):

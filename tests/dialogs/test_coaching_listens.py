@@ -539,3 +539,20 @@ async def test_a_note_that_names_nothing_is_thanked_without_a_promise_the_offer_
     assert content.t("da", "coaching.note_thanks") in reply
     assert "foreslår et mål" not in content.t("da", "coaching.note_thanks")
     assert "Du skrev" not in reply
+
+
+async def test_what_should_i_start_with_names_one_competence_and_its_steps(da):
+    """'Hvad skal jeg starte med?' is a how-to about the whole area, never the 'start' command
+    (that would ask the two questions again): one competence to begin with, and its steps."""
+    from chat import _onboard
+
+    await _onboard(da)
+    reply = await da.send("hvad skal jeg starte med?")
+    profile = (await da.users.get(da.key))["profile"]
+    first = coaching.role_competences(profile["role"], profile["level"])[0]
+    assert content.t("da", "coaching.start_here") in reply
+    assert content.t("da", "coaching.improve_title", name=coaching.competence_name("da", first)) in reply
+    assert (await da.users.get(da.key))["profile"] == profile  # nothing was asked again
+    await da.submit_check("2", "4", "4")
+    reply = await da.send("what should I start with?")
+    assert content.t("en", "coaching.start_here_scored") in reply

@@ -692,4 +692,10 @@ def test_everyday_wordings_of_commands(text, intent):
 @pytest.mark.parametrize("text", ["hvad skal jeg starte med?", "what should I start with", "how do I get started?"])
 def test_asking_how_to_begin_is_no_restart(text):
     """'start' in a question asks how to begin: restarting would throw away the person's place."""
-    assert understand(text).intent != "start"
+    u = understand(text)
+    assert (u.topic, u.intent, u.area) == ("overview", "improve", None)
+
+
+def test_how_to_take_part_stays_the_area_question_of_who_to_ask():
+    u = understand("hvordan kommer jeg med i et projekt?")
+    assert (u.intent, u.area) == ("question", "who_to_ask")
