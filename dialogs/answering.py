@@ -137,7 +137,23 @@ async def answer(dc: DialogContext, understood: Understanding) -> None:
     profile_complete = bool(own.get("role") and own.get("level"))
     reply = reply_for(lang, understood, profile, doc, context, invite=not onboarding and not profile_complete)
     await context.send_activity(as_activity(reply))
-    _remember(context, understood)
+    _remember(context, _answered(understood, profile, doc))
+
+
+def _answered(understood: Understanding, profile: dict | None, doc: dict) -> Understanding:
+    """What the answer was about, for the next message: 'hvad skal jeg starte med?' was answered
+    with one competence, so 'et eksempel?' after it is about that one."""
+    if not _starts_here(understood, profile):
+        return understood
+    mine = (profile or {}) == (doc.get("profile") or {})
+    checks, goal_list = (doc.get("assessments") or [], doc.get("goals") or []) if mine else ([], [])
+    competence, _ = coaching.start_competence(profile or {}, checks, goal_list)
+    return Understanding(content.subarea_of(competence), "improve", understood.language, 1.0, competence=competence)
+
+
+def _starts_here(understood: Understanding, profile: dict | None) -> bool:
+    """'Hvad skal jeg starte med?' about the whole area, for a known job: one competence to start with."""
+    return understood.intent == "improve" and understood.topic == "overview" and bool((profile or {}).get("role"))
 
 
 def reply_for(
@@ -163,13 +179,17 @@ def reply_for(
     job = role or (profile or {}).get("role")  # 'hvad skal jeg kunne?': the job they gave us
     if understood.intent == "role" and job and understood.topic not in content.subarea_ids():
         return coaching.role_reply(lang, job, profile)  # with a sub-area: that sub-area for the job
-    asked_for = profile or {}
-    if understood.intent == "improve" and understood.topic == "overview" and asked_for.get("role"):
-        # 'hvad skal jeg starte med?': one competence to begin with, for this person (their checks
-        # and goals count), or for the job named ('… som pædagog?': that job's first)
+    if _starts_here(understood, profile):
+        # one competence to begin with, for this person (their checks and goals count), or for
+        # the job named ('… som pædagog?': that job's first)
+        asked_for = profile or {}
         mine = asked_for == (doc.get("profile") or {})
         history = (checks, doc.get("goals") or []) if mine else ([], [])
         return coaching.start_here_reply(lang, asked_for, *history, resources)
+    if competence and understood.more and understood.intent in ("question", "improve"):
+        # 'fortæl mere', 'et eksempel?' right after this competence's answer or its steps: what
+        # they left out (the reason from the involvement, and how it looks at each stage)
+        return coaching.more_reply(lang, "stages", competence, profile, checks, resources)
     if understood.intent == "improve" and (competence or understood.topic in content.subarea_ids()):
         if competence is None and understood.topic:
             p = profile or {}

@@ -307,11 +307,17 @@ def start_here_reply(
     most to gain (the rule the goal offer, `historik` and the nudges use: what the person wrote,
     else their scores), or, before any check, the one that matters most for their job; led by
     why that one."""
-    gain = most_to_gain(profile, assessments, goal_list)
-    competence = gain.competence if gain else role_competences(profile["role"], profile.get("level"))[0]
+    competence, why = start_competence(profile, assessments, goal_list)
     reply = improve_reply(lang, competence, profile, assessments, resources)
-    why = "start_here" if gain is None else "start_here_written" if gain.written else "start_here_scored"
     return Reply(f"{content.t(lang, f'coaching.{why}')}\n\n{reply.text}", reply.buttons)
+
+
+def start_competence(profile: dict, assessments: list[dict], goal_list: list[dict]) -> tuple[str, str]:
+    """The competence to start with, and the text key that says why (start_here_reply)."""
+    gain = most_to_gain(profile, assessments, goal_list)
+    if gain is None:
+        return role_competences(profile["role"], profile.get("level"))[0], "start_here"
+    return gain.competence, "start_here_written" if gain.written else "start_here_scored"
 
 
 def term_reply(lang: str, term: str, competence: str) -> Reply:

@@ -164,8 +164,7 @@ def resolve(understood: Understanding, recent: Recent | None, text: str, said: S
         kind = "role"  # 'og for mig?': the person's own job
     elif more or ((points or short) and (understood.intent is not None or (said.asks and not turned_away))):
         # 'fortæl mere', 'et eksempel?', 'hvad betyder det?'; 'et eksempel?' after a how-to asks
-        # for more of the how-to, while 'hvor lang tid tager det?' gets the competence's answer,
-        # not the same steps again
+        # for more of the how-to, while 'hvor lang tid tager det?' gets the competence's answer
         kind = "improve" if recent.intent == "improve" and more else "question"
     else:
         return understood
@@ -180,6 +179,8 @@ def resolve(understood: Understanding, recent: Recent | None, text: str, said: S
         alternatives=(),
         compared=(),
         source="context",
+        # 'fortæl mere' after a competence's answer or its steps: more of it, not the same again
+        more=more and kind == recent.intent and recent.competence is not None,
     )
 
 

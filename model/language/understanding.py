@@ -88,6 +88,7 @@ class Understanding:
     area: str | None = None  # a question about the area itself (AREA_QUESTIONS), topic 'overview'
     compared: tuple[str, ...] = ()  # intent 'compare': the two sub-areas, competences or glossary terms ('term:<id>')
     source: str = "lexicon"  # 'lexicon', 'semantic' or 'context' (the chat's last answer): who decided the topic
+    more: bool = False  # a follow-up asking for more of the competence just answered ('fortæl mere', 'et eksempel?')
 
     @property
     def ambiguous(self) -> bool:

@@ -84,3 +84,23 @@ async def test_a_pick_is_answered_in_the_language_of_the_unsure_question(en):
     offered = [b["data"]["competence"] for b in en.buttons() if b["data"].get("competence")]
     reply = await en.send("2")
     assert content.t("da", "coaching.improve_title", name=coaching.competence_name("da", offered[1])) in reply
+
+
+async def test_more_after_an_answer_is_what_it_left_out_never_the_same_answer_again(da):
+    await _onboard(da)
+    name = coaching.competence_name("da", "business_cases")
+    steps = await da.send("hvordan bliver jeg bedre til business cases?")
+    assert content.t("da", "coaching.improve_title", name=name) in steps
+    more = await da.send("kan du give et eksempel?")
+    assert content.t("da", "coaching.more_title", name=name) in more
+    assert content.t("da", "coaching.improve_title", name=name) not in more
+
+
+async def test_an_example_after_where_to_start_is_about_the_competence_it_named(da):
+    await _onboard(da)
+    await da.send("hvad skal jeg starte med?")
+    profile = (await da.users.get(da.key))["profile"]
+    first = coaching.role_competences(profile["role"], profile["level"])[0]
+    more = await da.send("kan du give et eksempel?")
+    assert content.t("da", "coaching.more_title", name=coaching.competence_name("da", first)) in more
+    assert content.t("da", "coaching.start_here") not in more
