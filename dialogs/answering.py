@@ -39,9 +39,10 @@ def last_answer(context: TurnContext) -> Recent | None:
     return turn.services.recent.take(turn.user_key, chat, turn.services.now())
 
 
-def _remember(context: TurnContext, understood: Understanding, offered: bool = False) -> None:
-    """What the answer just sent was about; after a "Mente du ...?" (`offered`), what it offered,
-    so a typed '2' or 'den første' picks one (nothing was answered yet for 'det' to point at)."""
+def _remember(context: TurnContext, understood: Understanding, offered: tuple[str, ...] = ()) -> None:
+    """What the answer just sent was about; after a "Mente du ...?", what it `offered` (as shown,
+    in order), so a typed '2' or 'den første' picks one (nothing was answered yet for 'det' to
+    point at)."""
     turn = turn_of(context)
     if turn.deleted:
         return
@@ -51,7 +52,7 @@ def _remember(context: TurnContext, understood: Understanding, offered: bool = F
             understood.topic or "overview",
             intent=understood.intent or "question",
             role=understood.role,
-            offered=understood.alternatives,
+            offered=offered,
             language=understood.language,
         )
     else:
@@ -62,18 +63,18 @@ def _remember(context: TurnContext, understood: Understanding, offered: bool = F
 SKIPPED_BEFORE_A_PICK = frozenset({"den", "det", "the", "nr", "nummer", "number", "no", "mulighed", "option"})
 
 
-def picked_from_offer(context: TurnContext, said: str, last: Recent) -> Understanding | None:
+def picked_from_offer(said: str, last: Recent) -> Understanding | None:
     """A typed pick among what "Mente du ...?" offered: its number ('2', 'nr. 2'), its place
     ('den første', 'the second') or its name as on the button or in full (a typo allowed, never
     a part: 'hvordan kortlægger jeg arbejdsgange?' is a new question). Asked as the unsure
     question was asked ('hvordan bliver vi bedre til …' gets the steps)."""
     words = [w for w in plain_answer(said).split() if w not in SKIPPED_BEFORE_A_PICK]
-    ordinals = {
-        plain_answer(w): i + 1
+    ordinals = {  # each place's words: 'anden' and 'andet' are both the second
+        plain_answer(w): place
         for lang in content.LANGUAGES
-        for i, w in enumerate(content.lookup(lang, "msg.did_you_mean_ordinals"))
+        for place, spellings in enumerate(content.lookup(lang, "msg.did_you_mean_ordinals"), start=1)
+        for w in spellings
     }
-    ordinals[plain_answer("andet")] = 2  # 'det andet' (the neuter of 'anden')
     if len(words) == 1 and words[0] in ordinals:
         words = [str(ordinals[words[0]])]
     options = {item: _labels(item) for item in last.offered}
@@ -111,7 +112,7 @@ async def answer(dc: DialogContext, understood: Understanding) -> None:
     if understood.ambiguous and not set(understood.alternatives) <= set(content.subarea_ids()):
         # unsure which competence is meant: "Mente du ...?" with the closest as buttons
         await context.send_activity(as_activity(answers.did_you_mean(lang, understood.alternatives)))
-        _remember(context, understood, offered=True)
+        _remember(context, understood, offered=understood.alternatives)
         return
     if understood.ambiguous and len(understood.alternatives) >= 2:
         a, b = understood.alternatives[:2]
@@ -124,7 +125,7 @@ async def answer(dc: DialogContext, understood: Understanding) -> None:
                 )
             )
         )
-        _remember(context, understood, offered=True)
+        _remember(context, understood, offered=(a, b))
         return
     doc = (await services(context).users.get(user_key_of(context)) or {}) if is_personal(context) else {}
     own = doc.get("profile") or {}
@@ -208,6 +209,6 @@ def reply_for(
         lang,
         understood.topic or "overview",
         profile,
-        detail=answers.wants_detail(context.activity.text or ""),
+        detail=understood.more or answers.wants_detail(context.activity.text or ""),
         invite=invite,
     )

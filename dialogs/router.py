@@ -68,7 +68,7 @@ class Router:
             await start_onboarding(dc, greet=False)
             return
         if last is not None and last.offered and said and not clicked:
-            picked = picked_from_offer(context, said, last)  # '2', 'den første' after "Mente du ...?"
+            picked = picked_from_offer(said, last)  # '2', 'den første' after "Mente du ...?"
             if picked is not None:
                 await answer(dc, picked)
                 return

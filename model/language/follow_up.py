@@ -76,6 +76,8 @@ class _Words:
     carry: tuple[tuple[str, ...], ...]  # openings: 'og', 'hvad med', 'what about'
     fillers: frozenset[str]  # 'ok', 'ja', 'well' before an opening: 'ok men hvordan ...'
     adjectives: frozenset[str]  # 'den nye app', 'det hele': 'den'/'det' an article there, pointing at nothing
+    addressed: frozenset[str]  # 'du', 'you': a question to the bot itself ('hvad hedder du?')
+    own_job: tuple[tuple[str, ...], ...]  # 'i mit job', 'my role': the writer's own job, not one named before
 
 
 @lru_cache(maxsize=1)
@@ -94,6 +96,8 @@ def _words() -> _Words:
         tuple(sorted({tuple(words(p)) for p in listed("carry")}, key=len, reverse=True)),
         frozenset(w for phrase in listed("fillers") for w in words(phrase)),
         frozenset(w for phrase in listed("adjectives") for w in words(phrase)),
+        frozenset(w for phrase in listed("addressed") for w in words(phrase)),
+        tuple({tuple(words(p)) for p in listed("own_job")}),
     )
 
 
@@ -141,7 +145,7 @@ def resolve(understood: Understanding, recent: Recent | None, text: str, said: S
         )
     short = len(toks) <= CARRY_WORDS
     if _names_something(understood, points, short):
-        if understood.role is None and recent.role:
+        if understood.role is None and recent.role and not any(_within(toks, p) for p in vocab.own_job):
             understood = replace(understood, role=recent.role)  # the job named before still holds
         if opens and understood.intent == "question" and recent.intent in CARRIED_KINDS:
             # 'hvordan bliver jeg bedre til udbud?' ... 'og markedsdialog?', 'og til at interviewe
@@ -149,10 +153,15 @@ def resolve(understood: Understanding, recent: Recent | None, text: str, said: S
             # er innovation?' cannot be told from the default 'question', so it is asked the same way too
             return replace(understood, intent=recent.intent)
         return understood
-    # 'og for min leder?': asked about that job ('min leder siger ...' only tells something)
-    job = understood.role or (said.other_job if opens or "?" in text else None)
-    # 'hvem skriver den?' asks of what was just said; the meaning's own "not ours" is not overruled
+    # 'og for min leder?': asked about that job ('min leder siger …', 'hvem er min leder?' do not point back)
+    job = understood.role or (said.other_job if points else None)
+    # 'hvem skriver den?', 'hvor lang tid tager det?' ask of what was just said; 'hvad hedder du?'
+    # asks the bot, and the meaning's own "not ours" is not overruled
     turned_away = understood.intent is None and understood.source == "semantic"
+    # 'hvornår har I åbent?': the Danish plural 'I' (you) is written with a capital, as English 'I' (me) is
+    to_the_bot = any(t in vocab.addressed for t in toks) or (understood.language == "da" and _DANISH_YOU.search(text))
+    # 'hvem er min leder?' is about that person, unless it points back ('og for min leder?')
+    unplaced = not turned_away and (points or (short and not to_the_bot and not said.other_job))
     improve = said.improve or understood.intent == "improve"
     if job and not improve and not (points or (short and ("?" in text or understood.intent == "role"))):
         return understood  # 'jeg er lærer og vil gerne vide hvad der er vigtigt for mig': its own question
@@ -162,7 +171,7 @@ def resolve(understood: Understanding, recent: Recent | None, text: str, said: S
         kind = "improve"  # 'og hvordan bliver jeg bedre til det?'
     elif understood.intent == "role" or said.for_me:
         kind = "role"  # 'og for mig?': the person's own job
-    elif more or ((points or short) and (understood.intent is not None or (said.asks and not turned_away))):
+    elif more or ((points or short) and understood.intent is not None) or (said.asks and unplaced):
         # 'fortæl mere', 'et eksempel?', 'hvad betyder det?'; 'et eksempel?' after a how-to asks
         # for more of the how-to, while 'hvor lang tid tager det?' gets the competence's answer
         kind = "improve" if recent.intent == "improve" and more else "question"
@@ -179,8 +188,8 @@ def resolve(understood: Understanding, recent: Recent | None, text: str, said: S
         alternatives=(),
         compared=(),
         source="context",
-        # 'fortæl mere' after a competence's answer or its steps: more of it, not the same again
-        more=more and kind == recent.intent and recent.competence is not None,
+        # 'fortæl mere' right after the same kind of answer: more of it, not the same again
+        more=more and kind == recent.intent,
     )
 
 
@@ -194,6 +203,9 @@ def _side(recent: Recent) -> str | None:
 def _within(toks: list[str], phrase: tuple[str, ...]) -> bool:
     n = len(phrase)
     return any(tuple(toks[i : i + n]) == phrase for i in range(len(toks) - n + 1))
+
+
+_DANISH_YOU = re.compile(r"(?<!^)\bI\b")  # not opening the message, where any word has a capital
 
 
 _IT = re.compile(r"\bIT\b|\b[Ii][Tt]-")

@@ -1037,7 +1037,11 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
         topic_wins = has_topic and (spec.get("yields_to_topic") or i_score < t_score)
         role_wins = role is not None and spec.get("yields_to_topic") and i_score < STRONG_INTENT and not oos
         # 'hvad skal jeg starte med?' asks how to begin; 'start' and 'start forfra' restart
-        asked = bool(spec.get("yields_to_question")) and i_score < STRONG_INTENT and _asks(text, msg, vocab)
+        asked = (  # a question word, not a bare '?': 'start?' still restarts
+            bool(spec.get("yields_to_question"))
+            and i_score < STRONG_INTENT
+            and _named(msg, vocab.question_words) is not None
+        )
         explains = i_score >= STRONG_INTENT or found.unexplained <= MAX_UNEXPLAINED
         if not topic_wins and not role_wins and not asked and explains and oos <= i_score:
             runner_up = intents[1][1] if len(intents) > 1 else 0.0

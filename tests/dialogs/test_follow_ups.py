@@ -4,10 +4,12 @@ nothing to point back at, and a deleted person's chat remembers nothing."""
 
 from __future__ import annotations
 
+import pytest
 from chat import _onboard
 
 from model import content
 from model.domain import coaching
+from model.language.follow_up import Recent
 
 
 async def test_how_do_i_get_better_at_it_after_an_answer_gets_that_competences_steps(da):
@@ -68,6 +70,9 @@ async def test_a_typed_pick_after_did_you_mean_answers_that_one_as_asked(da):
     await da.send("hvordan bliver vi bedre til det nye")
     reply = await da.send("1")
     assert coaching.competence_name("da", offered[0]) in reply
+    await da.send("hvordan bliver vi bedre til det nye")
+    reply = await da.send(f"den {['første', 'anden', 'tredje'][len(offered) - 1]}")  # the last one offered
+    assert coaching.competence_name("da", offered[-1]) in reply
 
 
 async def test_a_new_question_after_did_you_mean_is_read_as_a_new_question(da):
@@ -104,3 +109,31 @@ async def test_an_example_after_where_to_start_is_about_the_competence_it_named(
     more = await da.send("kan du give et eksempel?")
     assert content.t("da", "coaching.more_title", name=coaching.competence_name("da", first)) in more
     assert content.t("da", "coaching.start_here") not in more
+
+
+async def test_an_example_after_a_sub_areas_answer_is_its_longer_version(da):
+    await _onboard(da)
+    short = await da.send("hvad går innovation ud på?")
+    longer = await da.send("kan du give et eksempel?")
+    assert longer != short and len(longer) > len(short)
+
+
+@pytest.mark.parametrize(
+    ("typed", "picked"),
+    [
+        ("den tredje", "trends"),
+        ("the second", "see_possibilities"),
+        ("nr. 1", "drive_change"),
+        ("det andet", "see_possibilities"),
+        ("ved ikke", None),  # none of them
+        ("hvordan kortlægger jeg arbejdsgange?", None),  # a new question, never a part of a label
+    ],
+)
+def test_a_typed_pick_by_place_number_or_name(typed, picked):
+    from dialogs.answering import _labels, picked_from_offer
+
+    last = Recent("innovation", intent="improve", offered=("drive_change", "see_possibilities", "trends"))
+    got = picked_from_offer(typed, last)
+    assert (got.competence if got else None) == picked
+    name = _labels("trends")[0]  # its button, typed as it reads
+    assert picked_from_offer(name, last).competence == "trends"

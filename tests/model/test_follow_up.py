@@ -94,6 +94,8 @@ def test_the_job_named_before_still_holds_for_a_question_that_names_none():
     assert _read("og hvordan holder jeg mig opdateret?", None)[3] is None
     assert _read("hvordan laver man en business case for et nyt bookingsystem?", FOR_A_TEACHER)[3] == "frontline"
     assert _read("hvordan laver man en business case, jeg er leder?", FOR_A_TEACHER)[3] == "manager"  # its own
+    # the writer's own job, not the one asked about before ('hvad skal en leder kunne …')
+    assert _read("hvordan bliver jeg bedre til business cases i mit job?", FOR_A_TEACHER)[3] is None
 
 
 @pytest.mark.parametrize(
@@ -107,6 +109,9 @@ def test_the_job_named_before_still_holds_for_a_question_that_names_none():
         "why should staff be involved early when new IT systems come in?",  # 'IT' is no 'it'
         "min leder siger vi skal bruge den nye app",  # 'den nye': an article; 'min leder' only tells
         "hvordan har du det?",  # small talk
+        "hvad hedder du?",  # asks the bot itself
+        "hvornår har I åbent?",  # ... 'I' (you, plural)
+        "hvem er min leder?",  # about that person
     ],
 )
 def test_a_message_that_says_what_it_is_about_or_is_no_question_is_read_alone(text):

@@ -222,6 +222,8 @@ def test_understood_terms_and_competences_agree_with_the_wheel():
         ("start", "start"),
         ("start forfra", "start"),
         ("can we start again?", "start"),
+        ("start?", "start"),
+        ("kan jeg begynde igen?", "start"),
         ("kan du vise min profil", "profile"),
         ("my profile", "profile"),
         ("jeg vil gerne tage en vurdering", "assessment"),
