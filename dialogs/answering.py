@@ -190,7 +190,8 @@ def reply_for(
     if competence and understood.more and understood.intent in ("question", "improve"):
         # 'fortæl mere', 'et eksempel?' right after this competence's answer or its steps: what
         # they left out (the reason from the involvement, and how it looks at each stage)
-        return coaching.more_reply(lang, "stages", competence, profile, checks, resources)
+        steps_shown = understood.intent == "improve"  # after the how-to: its three steps are above
+        return coaching.more_reply(lang, "stages", competence, profile, checks, resources, steps_shown)
     if understood.intent == "improve" and (competence or understood.topic in content.subarea_ids()):
         if competence is None and understood.topic:
             p = profile or {}

@@ -224,9 +224,11 @@ def more_reply(
     profile: dict | None,
     assessments: list[dict],
     resources: Resources | None = None,
+    steps_shown: bool = False,
 ) -> Reply:
     """Behind the first answer's buttons: "stages" (how it looks at three stages, and the
-    reason the first answer left out) or "steps" (the two steps it did not show)."""
+    reason the first answer left out) or "steps" (the two steps it did not show). After the
+    how-to (`steps_shown`: all three steps are above it) there is no "more steps" button."""
     profile = profile or {}
     role, level = profile.get("role"), profile.get("level")
     base = f"coaching.competences.{competence}"
@@ -268,7 +270,7 @@ def more_reply(
                 stage=content.t(lang, f"coaching.stage_names.{stage}"),
             )
         )
-    return Reply("\n".join(lines), _more_buttons(lang, competence, ("steps",)))
+    return Reply("\n".join(lines), [] if steps_shown else _more_buttons(lang, competence, ("steps",)))
 
 
 def improve_reply(
