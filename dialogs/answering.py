@@ -6,6 +6,8 @@ read against it, a typed '2' after "Mente du ...?" picks what was offered."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from botbuilder.core import TurnContext
 from botbuilder.dialogs import DialogContext
 
@@ -30,13 +32,16 @@ def answerable(understood: Understanding, knows_the_job: bool = False) -> bool:
     return understood.intent in ("question", "term", "improve", "compare") and bool(understood.topic)
 
 
+def _chat_of(context: TurnContext) -> str:
+    return context.activity.conversation.id if context.activity.conversation else ""
+
+
 def last_answer(context: TurnContext) -> Recent | None:
     """What this chat's last answer was about, for this message only: whatever this turn does
     (a command, a click, an answer to a prompt, "I can't help"), the next message no longer
     points back at it unless this turn answers again."""
     turn = turn_of(context)
-    chat = context.activity.conversation.id if context.activity.conversation else ""
-    return turn.services.recent.take(turn.user_key, chat, turn.services.now())
+    return turn.services.recent.take(turn.user_key, _chat_of(context), turn.services.now())
 
 
 def _remember(context: TurnContext, understood: Understanding, offered: tuple[str, ...] = ()) -> None:
@@ -46,7 +51,6 @@ def _remember(context: TurnContext, understood: Understanding, offered: tuple[st
     turn = turn_of(context)
     if turn.deleted:
         return
-    chat = context.activity.conversation.id if context.activity.conversation else ""
     if offered:
         recent: Recent | None = Recent(
             understood.topic or "overview",
@@ -57,7 +61,7 @@ def _remember(context: TurnContext, understood: Understanding, offered: tuple[st
         )
     else:
         recent = follow_up.remembered(understood)
-    turn.services.recent.remember(turn.user_key, chat, recent, turn.services.now())
+    turn.services.recent.remember(turn.user_key, _chat_of(context), recent, turn.services.now())
 
 
 SKIPPED_BEFORE_A_PICK = frozenset({"den", "det", "the", "nr", "nummer", "number", "no", "mulighed", "option"})
@@ -69,12 +73,7 @@ def picked_from_offer(said: str, last: Recent) -> Understanding | None:
     a part: 'hvordan kortlægger jeg arbejdsgange?' is a new question). Asked as the unsure
     question was asked ('hvordan bliver vi bedre til …' gets the steps)."""
     words = [w for w in plain_answer(said).split() if w not in SKIPPED_BEFORE_A_PICK]
-    ordinals = {  # each place's words: 'anden' and 'andet' are both the second
-        plain_answer(w): place
-        for lang in content.LANGUAGES
-        for place, spellings in enumerate(content.lookup(lang, "msg.did_you_mean_ordinals"), start=1)
-        for w in spellings
-    }
+    ordinals = _ordinals()
     if len(words) == 1 and words[0] in ordinals:
         words = [str(ordinals[words[0]])]
     options = {item: _labels(item) for item in last.offered}
@@ -86,6 +85,17 @@ def picked_from_offer(said: str, last: Recent) -> Understanding | None:
     if choice in content.subarea_ids():
         return Understanding(choice, intent, lang, 1.0, role=last.role)
     return Understanding(content.subarea_of(choice), intent, lang, 1.0, competence=choice, role=last.role)
+
+
+@lru_cache(maxsize=1)
+def _ordinals() -> dict[str, int]:
+    """Each place's words in either language, as typed: 'anden' and 'andet' are both the second."""
+    return {
+        plain_answer(w): place
+        for lang in content.LANGUAGES
+        for place, spellings in enumerate(content.lookup(lang, "msg.did_you_mean_ordinals"), start=1)
+        for w in spellings
+    }
 
 
 def _labels(item: str) -> list[str]:
@@ -146,10 +156,16 @@ def _answered(understood: Understanding, profile: dict | None, doc: dict) -> Und
     with one competence, so 'et eksempel?' after it is about that one."""
     if not _starts_here(understood, profile):
         return understood
-    mine = (profile or {}) == (doc.get("profile") or {})
-    checks, goal_list = (doc.get("assessments") or [], doc.get("goals") or []) if mine else ([], [])
-    competence, _ = coaching.start_competence(profile or {}, checks, goal_list)
+    competence, _ = coaching.start_competence(profile or {}, *_own_history(profile, doc))
     return Understanding(content.subarea_of(competence), "improve", understood.language, 1.0, competence=competence)
+
+
+def _own_history(profile: dict | None, doc: dict) -> tuple[list[dict], list[dict]]:
+    """The person's checks and goals when the answer is for their own profile; none for a job
+    named in the question ('… som pædagog?': that job's, not the asker's)."""
+    if (profile or {}) == (doc.get("profile") or {}):
+        return doc.get("assessments") or [], doc.get("goals") or []
+    return [], []
 
 
 def _starts_here(understood: Understanding, profile: dict | None) -> bool:
@@ -183,10 +199,7 @@ def reply_for(
     if _starts_here(understood, profile):
         # one competence to begin with, for this person (their checks and goals count), or for
         # the job named ('… som pædagog?': that job's first)
-        asked_for = profile or {}
-        mine = asked_for == (doc.get("profile") or {})
-        history = (checks, doc.get("goals") or []) if mine else ([], [])
-        return coaching.start_here_reply(lang, asked_for, *history, resources)
+        return coaching.start_here_reply(lang, profile or {}, *_own_history(profile, doc), resources)
     if competence and understood.more and understood.intent in ("question", "improve"):
         # 'fortæl mere', 'et eksempel?' right after this competence's answer or its steps: what
         # they left out (the reason from the involvement, and how it looks at each stage)

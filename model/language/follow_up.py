@@ -121,8 +121,9 @@ def resolve(understood: Understanding, recent: Recent | None, text: str, said: S
     if any(_within(toks, phrase) for phrase in vocab.small_talk):
         return understood
     more = any(_within(toks, phrase) for phrase in vocab.more)
+    technology = _it_as_technology(text)
     back = any(
-        t in vocab.back and t not in _it_as_technology(text) and nxt not in vocab.adjectives
+        t in vocab.back and t not in technology and nxt not in vocab.adjectives
         for t, nxt in zip(toks, [*toks[1:], ""], strict=True)
     )
     points = opens or more or back
@@ -163,9 +164,9 @@ def resolve(understood: Understanding, recent: Recent | None, text: str, said: S
     # 'hvem er min leder?' is about that person, unless it points back ('og for min leder?')
     unplaced = not turned_away and (points or (short and not to_the_bot and not said.other_job))
     improve = said.improve or understood.intent == "improve"
-    if job and not improve and not (points or (short and ("?" in text or understood.intent == "role"))):
-        return understood  # 'jeg er lærer og vil gerne vide hvad der er vigtigt for mig': its own question
     if job and not improve:
+        if not (points or (short and ("?" in text or understood.intent == "role"))):
+            return understood  # 'jeg er lærer og vil gerne vide hvad der er vigtigt for mig': its own question
         kind = "role"  # 'og for en pædagog?', 'er det noget en skolesekretær skal kunne?': that job
     elif improve:
         kind = "improve"  # 'og hvordan bliver jeg bedre til det?'

@@ -1518,10 +1518,8 @@ def _comparison(text: str, u: Understanding, ev: _Evidence) -> Understanding | N
     pair: tuple[str, ...] | None
     if len(ev.competences) >= 2:
         pair = ev.competences[:2]
-        subs = {_subarea_of(c) for c in pair}
     elif len(ev.topics) >= 2:
         pair = ev.topics[:2]
-        subs = set(pair)
     elif len(ev.terms) >= 2:  # 'forskellen på en business case og en gevinstrealiseringsplan': one competence
         first, second = (term_competence(t) for t in ev.terms[:2])
         shared = first if first == second else None
@@ -1539,8 +1537,7 @@ def _comparison(text: str, u: Understanding, ev: _Evidence) -> Understanding | N
             return Understanding(
                 _subarea_of(pair[0]), "compare", u.language, u.confidence or 0.5, (), pair[0], u.role, term
             )
-        subs = {_subarea_of(c) for c in pair}
-    topic = next(iter(subs)) if len(subs) == 1 else "overview"
+    topic, _ = compared_place((pair[0], pair[1]))  # two competences or two sub-areas: none shared
     return Understanding(topic, "compare", u.language, u.confidence or 0.5, role=u.role, compared=pair)
 
 
