@@ -152,12 +152,29 @@ async def answer(dc: DialogContext, understood: Understanding) -> None:
 
 
 def _answered(understood: Understanding, profile: dict | None, doc: dict) -> Understanding:
-    """What the answer was about, for the next message: 'hvad skal jeg starte med?' was answered
-    with one competence, so 'et eksempel?' after it is about that one."""
-    if not _starts_here(understood, profile):
+    """What the answer was about, for the next message: a how-to about the whole area or a
+    sub-area ('hvad skal jeg starte med?', 'hvordan bliver jeg bedre til innovation?') was
+    answered with one competence's steps, so 'hvor lang tid tager det?' after it is about that one."""
+    if _starts_here(understood, profile):
+        competence: str | None = coaching.start_competence(profile or {}, *_own_history(profile, doc))[0]
+    else:
+        competence = _improved(understood, profile)
+    if competence is None or competence == understood.competence:
         return understood
-    competence, _ = coaching.start_competence(profile or {}, *_own_history(profile, doc))
     return Understanding(content.subarea_of(competence), "improve", understood.language, 1.0, competence=competence)
+
+
+def _improved(understood: Understanding, profile: dict | None) -> str | None:
+    """The competence a how-to is answered with: the one asked about, or the sub-area's that
+    matters most for this job and level."""
+    if understood.intent != "improve":
+        return None
+    if understood.competence is not None:
+        return understood.competence
+    if understood.topic not in content.subarea_ids():
+        return None
+    p = profile or {}
+    return answers.focus_competences(str(understood.topic), p.get("role"), p.get("level"))[0]
 
 
 def _own_history(profile: dict | None, doc: dict) -> tuple[list[dict], list[dict]]:
@@ -205,12 +222,8 @@ def reply_for(
         # they left out (the reason from the involvement, and how it looks at each stage)
         steps_shown = understood.intent == "improve"  # after the how-to: its three steps are above
         return coaching.more_reply(lang, "stages", competence, profile, checks, resources, steps_shown)
-    if understood.intent == "improve" and (competence or understood.topic in content.subarea_ids()):
-        if competence is None and understood.topic:
-            p = profile or {}
-            competence = answers.focus_competences(understood.topic, p.get("role"), p.get("level"))[0]
-        if competence:
-            return coaching.improve_reply(lang, competence, profile, checks, resources)
+    if (improved := _improved(understood, profile)) is not None:
+        return coaching.improve_reply(lang, improved, profile, checks, resources)
     if competence:
         reply = coaching.competence_reply(lang, competence, profile, checks, resources, invite=invite)
         if understood.intent == "compare":  # two things inside it compared: where both belong, first

@@ -8,7 +8,7 @@ import pytest
 from chat import _onboard
 
 from model import content
-from model.domain import coaching
+from model.domain import answers, coaching
 from model.language.follow_up import Recent
 
 
@@ -139,3 +139,18 @@ def test_a_typed_pick_by_place_number_or_name(typed, picked):
     assert (got.competence if got else None) == picked
     name = _labels("trends")[0]  # its button, typed as it reads
     assert picked_from_offer(name, last).competence == "trends"
+
+
+async def test_after_a_how_to_about_a_sub_area_a_follow_up_is_about_the_competence_its_steps_were_for(da):
+    """'hvad skal jeg starte med?' after Innovation gets one competence's steps; 'hvor lang tid
+    tager det?' after that is about that competence, not Innovation's answer again."""
+    await _onboard(da)
+    await da.send("hvad går innovation ud på?")
+    steps = await da.send("hvad skal jeg starte med?")
+    profile = (await da.users.get(da.key))["profile"]
+    first = answers.focus_competences("innovation", profile["role"], profile["level"])[0]
+    name = coaching.competence_name("da", first)
+    assert content.t("da", "coaching.improve_title", name=name) in steps
+    reply = await da.send("hvor lang tid tager det?")
+    assert name in reply and content.t("da", "coaching.improve_title", name=name) not in reply
+    assert content.t("da", "msg.answer_next_step", name="innovation") not in reply
