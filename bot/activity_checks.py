@@ -1,7 +1,7 @@
 """Input checks for /api/messages: is this body a Bot Framework activity we can safely read?
 
 Every field the Bot Framework schema knows must have the schema's type, ids must be
-non-empty strings, `serviceUrl` an http(s) URL with a host, text is cut to MAX_TEXT_CHARS
+non-empty strings without control characters (the reply's URL is built from them), `serviceUrl` an http(s) URL with a host, text is cut to MAX_TEXT_CHARS
 before anything reads it; unknown fields are ignored. The stock sample hands bad input to
 CloudAdapter.process, which answers 500; here every problem is a reason for a 400.
 Reasons name the field, never its value.
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
@@ -211,6 +212,19 @@ def is_loopback_url(url: str) -> bool:
     return address.is_loopback
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _reply_ids(body: dict) -> list[tuple[str, object]]:
+    """The ids the reply's URL and routing are built from (Teams never puts a control character in one)."""
+    ids: list[tuple[str, object]] = [("id", body.get("id")), ("replyToId", body.get("replyToId"))]
+    for name in ("conversation", "from", "recipient"):
+        part = body.get(name)
+        if isinstance(part, dict):
+            ids.append((f"{name}.id", part.get("id")))
+    return ids
+
+
 def validate_activity(body: object, max_text: int) -> tuple[Activity | None, str | None]:
     """Parse and check an incoming activity; (activity, None) or (None, reason)."""
     if not isinstance(body, dict):
@@ -228,6 +242,10 @@ def validate_activity(body: object, max_text: int) -> tuple[Activity | None, str
         part = body[name]
         if not isinstance(part, dict) or not isinstance(part.get("id"), str) or not part["id"].strip():
             return None, f"'{name}.id' must be a non-empty string"
+    for name, value in _reply_ids(body):
+        if isinstance(value, str) and _CONTROL.search(value):
+            # the reply's URL is built from these: a line break in it cannot be sent on
+            return None, f"'{name}' must not hold control characters"
     service_url = body["serviceUrl"]
     if not isinstance(service_url, str) or not _is_http_url(service_url):
         return None, "'serviceUrl' must be an http(s) URL"

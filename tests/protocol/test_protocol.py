@@ -85,6 +85,28 @@ async def test_bad_requests_get_4xx_not_500(server, body, content_type, status):
     assert got == status
 
 
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("conversation", {"id": "a:1\nb"}),
+        ("id", "1\r\n2"),
+        ("replyToId", "x\ny"),
+        ("from", {"id": "29:u\u0000"}),
+        ("recipient", {"id": "28:b\tot"}),
+    ],
+)
+async def test_an_id_with_a_line_break_is_refused_at_the_door_not_a_failed_turn(server, connector, field, value):
+    # the reply's URL is built from these ids; before, a line break in the conversation id
+    # crashed the turn when the reply could not be written (found by the fuzz test)
+    user = TeamsUser(connector)
+    activity = {**user.message("hjælp"), field: value}
+    status, body = await server.post(activity)
+    assert status == 400 and f"'{field}" in json.loads(body)["error"]
+    assert connector.requests == []
+    status, _ = await server.post(user.message("hjælp"))
+    assert status == 201 and connector.requests
+
+
 async def test_healthz(server):
     async with server.session.get(server.url + "/healthz") as resp:
         assert resp.status == 200 and (await resp.json())["status"] == "ok"
