@@ -1,8 +1,9 @@
 """Input checks for /api/messages: is this body a Bot Framework activity we can safely read?
 
 Every field the Bot Framework schema knows must have the schema's type, ids must be
-non-empty strings without control characters (the reply's URL is built from them), `serviceUrl` an http(s) URL with a host, text is cut to MAX_TEXT_CHARS
-before anything reads it; unknown fields are ignored. The stock sample hands bad input to
+non-empty strings without control characters (the reply's URL is built from them),
+`serviceUrl` an http(s) URL with a host, text is cut to MAX_TEXT_CHARS before anything
+reads it; unknown fields are ignored. The stock sample hands bad input to
 CloudAdapter.process, which answers 500; here every problem is a reason for a 400.
 Reasons name the field, never its value.
 

@@ -36,6 +36,7 @@ MAX_WORDS = 16  # a follow-up is short; a longer message says what it is about i
 CARRY_WORDS = 6  # "hvad gør jeg så?": short enough to follow up without a pointing word, to keep the
 # job named before, or to set an unsure guess by meaning aside
 SURE_BY_MEANING = 0.6  # a guess by meaning below this (or a "Mente du ...?") is unsure
+SURE_POINTING = 0.7  # ... and one this sure, in a message longer than CARRY_WORDS, names its own thing
 CARRIED_KINDS = ("improve", "role")  # question kinds an "og X?" takes over ('question' is the default anyway)
 
 
@@ -226,8 +227,12 @@ def _names_something(understood: Understanding, points: bool, short: bool) -> bo
     question about the area, a comparison. A guess by meaning places nothing when the
     message points back ('et konkret eksempel fra borgerservice', 'hvad med en sosu'), or when
     it is short and the guess unsure ('ok men hvordan øver jeg mig'); a longer message's guess
-    stands, sure or not ('hvordan får man kollegerne med på en ny app de hader')."""
-    if understood.source == "semantic" and (points or (short and _unsure(understood))):
+    stands, sure or not ('hvordan får man kollegerne med på en ny app de hader'), and so does a
+    longer one's very sure guess when a word of it points ('what does it mean to challenge how
+    we've always done it': the 'it' is in the phrase asked about)."""
+    if understood.source == "semantic" and (
+        (points and (short or understood.confidence < SURE_POINTING)) or (short and _unsure(understood))
+    ):
         return False
     return bool(
         understood.competence

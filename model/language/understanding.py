@@ -117,6 +117,7 @@ class _Evidence(NamedTuple):
     part: str | None = None  # the sub-area named as a part of the wheel ('innovationsdelen')
     asks: bool = False  # a '?' or a question word: the message asks something
     other_role: str | None = None  # the one job of other people named ('min leder'): a follow-up may ask about it
+    command_words: int = 0  # words the winning command's phrases took ('sprog': 1, 'skift sprog': 2)
 
 
 # ---------------------------------------------------------------- normalising
@@ -251,6 +252,14 @@ class _Titles:
         )
         self.not_after = tuple(fold(w) for w in compounds.get("not_after", []))
         self.not_titles = {_title_key(w) for w in data.get("not_titles", [])}  # never read as a title's typo
+        leads = data.get("leads", {})
+        self.lead_writers = {fold(w) for w in leads.get("writers", [])}
+        self.lead_helpers = {fold(w) for w in leads.get("helpers", [])}
+        self.lead_verbs = {fold(w) for w in leads.get("verbs", [])}
+        self.lead_openers = {fold(w) for w in leads.get("opening_verbs", [])}
+        self.lead_stops = {fold(w) for w in leads.get("not_after_verb", [])}
+        self.lead_gap = int(leads.get("gap", 0))
+        self.lead_objects = {fold(o): role for role, objs in leads.get("objects", {}).items() for o in objs}
         self.compound: Callable[[str], _Title | None] = lru_cache(maxsize=8192)(self._compound_uncached)
         # what a title can start with: a scan stops as soon as the words joined so far cannot
         # begin one (endings only ever follow the last word)
@@ -303,6 +312,7 @@ class _Titles:
         self.definite = {w for s in context.get("definite", []) for w in words(s)}
         self.plural_self = {w for s in context.get("plural_self", []) for w in words(s)}
         self.greetings = {w for s in context.get("greetings", []) for w in words(s)}
+        self.cue_words = {w for ss in context.values() if isinstance(ss, list) for s in ss for w in words(s)} | _AND
         self.writer = self.first_person | self.plural_self  # 'IT support, I see ...', 'HR, vi ...'
         self.skip = {w for s in context.get("skip", []) for w in words(s)} | self.articles
         # one cache per vocabulary (it goes when the vocabulary goes)
@@ -358,11 +368,48 @@ class _Titles:
             return "self" if mine else "other"
         if self._ends_with(before, self.self_cues):
             return "self"  # 'I'm the project lead' too
+        if self._described(toks, k, sentence):
+            return "self"  # 'I'm a psychiatric nurse', 'jeg er daglig leder'
         if definite:
             return "named"  # 'the director wants ...', 'for the manager': someone the writer points at
         if self._ends_with(before, self.for_cues):
             return "for"
         return "article" if article else None
+
+    def _described(self, toks: list[str], k: int, sentence: int) -> bool:
+        """True when one word that says what kind ('psychiatric', 'daglig') stands between the
+        writer saying who they are and the title: 'I'm a psychiatric nurse'. The word must be one
+        the vocabulary does not know, and no title or cue word."""
+        if k - 1 <= sentence:
+            return False
+        word = toks[k - 1]
+        if word in self.known or word in self.starts or word in self.cue_words:
+            return False  # 'en metode som kommunerne plejer' is no carer, 'jeg er ikke lærer' someone else
+        j = k - 1
+        while j > sentence and toks[j - 1] in self.articles and k - j < TITLE_CONTEXT:
+            j -= 1
+        return self._ends_with(toks[max(sentence, j - TITLE_CONTEXT) : j], self.self_cues)
+
+    def _led(self, toks: list[str], breaks: _Breaks) -> _Mention | None:
+        """What the writer says they lead, without a title ('I run the kitchen at a care home',
+        'jeg leder et innovationsprojekt'): job_titles.json 'leads'."""
+        for i, verb in enumerate(toks):
+            if verb not in self.lead_verbs:
+                continue
+            j = i - 1 if i >= 1 and toks[i - 1] in self.lead_helpers else i
+            writer = j >= 1 and toks[j - 1] in self.lead_writers
+            if not writer and not (verb in self.lead_openers and self._opens(toks, i, breaks)):
+                continue
+            for k in range(i + 1, min(len(toks), i + 1 + self.lead_gap)):
+                if toks[k] in self.lead_stops or k in breaks.marks:
+                    break
+                role = self.lead_objects.get(toks[k]) or next(
+                    (r for o, r in self.lead_objects.items() if len(toks[k]) >= len(o) + 3 and toks[k].endswith(o)),
+                    None,
+                )
+                if role is not None:
+                    return _Mention(role, max(j - 1, 0) if writer else i, k + 1, "self", None, 1.0)
+        return None
 
     def _opens(self, toks: list[str], i: int, breaks: _Breaks) -> bool:
         """True when word i begins a sentence, also after a greeting ('Hej, skolesekretær.', 'hi IT trainee here')."""
@@ -514,6 +561,10 @@ class _Titles:
             taken.update(range(i, i + n))
             i += n
         mentions = self._in_lists(toks, mentions, breaks)
+        if self.lead_verbs and not any(m.context == "self" for m in mentions):
+            led = self._led(toks, breaks)
+            if led is not None and not taken & set(range(led.start, led.end)):
+                mentions = sorted([*mentions, led], key=lambda m: m.start)
         places = self._places(toks)
         if not mentions:
             return self._place(toks, places, bare_place, breaks)
@@ -808,6 +859,7 @@ class _Scores(NamedTuple):
     free: list[bool]  # the words no phrase claimed
     content: list[bool]  # the words a topic, competence, term or out-of-scope phrase claimed
     concepts: set  # the (kind, name) of every matched topic, competence and term phrase
+    claimed: dict  # (kind, name) -> how many words its phrases took
 
 
 def _closeness(msg: list[_Word], stems: tuple[str, ...], whole_only: bool) -> tuple[int, int]:
@@ -841,6 +893,7 @@ def _score(msg: list[_Word], vocab: _Vocab) -> _Scores:
     content = [False] * len(msg)
     scores: dict = {}
     first: dict = {}
+    claimed: dict = {}
     languages: list[str | None] = []
     concepts: set = set()
     for stems, kind, name, weight, lang in candidates:
@@ -851,6 +904,7 @@ def _score(msg: list[_Word], vocab: _Vocab) -> _Scores:
             free[i] = False
             content[i] = kind != "intent"
         gained = weight * min(msg[i].quality for i in pos)
+        claimed[kind, name] = claimed.get((kind, name), 0) + len(pos)
         for key in vocab.credits.get((kind, name), ((kind, name),)):
             scores[key] = scores.get(key, 0.0) + gained
             first[key] = min(first.get(key, pos[0]), pos[0])
@@ -859,7 +913,7 @@ def _score(msg: list[_Word], vocab: _Vocab) -> _Scores:
         if len(stems) > 1:
             languages.append(lang)
     unexplained = sum(1 for w, f in zip(msg, free, strict=True) if f and not w.stop)
-    return _Scores(scores, first, languages, unexplained, free, content, concepts)
+    return _Scores(scores, first, languages, unexplained, free, content, concepts, claimed)
 
 
 def _cues(msg: list[_Word], vocab: _Vocab, found: _Scores) -> tuple[dict[str, float], int]:
@@ -1045,8 +1099,23 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
         explains = i_score >= STRONG_INTENT or found.unexplained <= MAX_UNEXPLAINED
         if not topic_wins and not role_wins and not asked and explains and oos <= i_score:
             runner_up = intents[1][1] if len(intents) > 1 else 0.0
+            # a how-to or not, should the command turn out to be a word in passing ('hvordan
+            # bliver jeg bedre til ..., når jeg ikke forstår deres sprog'): its other words say
+            cues, _ = _cues(msg, vocab, found)
             command = _Evidence(
-                True, oos, found.unexplained, 0, {}, "question", 0.0, (), (), role, len(toks), command_score=i_score
+                True,
+                oos,
+                found.unexplained,
+                0,
+                {},
+                "improve" if _question_kind(cues, 0.0, None, False) == "improve" else "question",
+                0.0,
+                (),
+                (),
+                role,
+                len(toks),
+                command_score=i_score,
+                command_words=found.claimed.get(("intent", intent), 0),
             )
             if has_topic and spec.get("keeps_topic"):
                 return Understanding(
@@ -1105,8 +1174,11 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
     if topic not in vocab.umbrellas:
         # 'gevinstrealisering?', 'en business case', 'en forandringsagent': nothing but a glossary
         # term or a competence's own words (and an article)
-        bare = found.concepts in ({("term", term)}, {("competence", competence)}) and all(
-            not f or t in vocab.titles.articles for t, f in zip(toks, found.free, strict=True)
+        # (a command's words that gave way are words too: 'leverandørdemo, hvad skal jeg spørge om')
+        bare = (
+            found.concepts in ({("term", term)}, {("competence", competence)})
+            and all(not f or t in vocab.titles.articles for t, f in zip(toks, found.free, strict=True))
+            and not any(kind == "intent" for kind, _ in found.claimed)
         )
         # 'hvad er en forandringsagent?': one competence's words and the cue words asking about them
         alone = found.concepts == {("competence", competence)} and left == 0
@@ -1143,6 +1215,7 @@ HEAD_AWAY = 0.5  # ... its probability for out of scope that keeps a message the
 HEAD_SURE = 0.5  # the head's probability for a label that overrules the vocabulary's reading
 INTENT_SURE = 0.7  # the intent head's probability that changes the kind of question (_asked_as)
 QUESTION_KINDS = ("question", "improve", "term", "compare", "role")
+PASSING_WORDS = 10  # a command named by one word in a message this long may be a word in passing
 YIELDED_CUE = 2.0  # the question kind of a command word that yielded to a question ('hvad skal jeg starte med?')
 QUESTION_ONLY = ("question", "improve", "term")  # kinds the head may turn away (a job's question it never does)
 
@@ -1232,9 +1305,13 @@ def _weak_command_checked(text: str, u: Understanding, ev: _Evidence) -> Underst
     """A command read from a weak word alone ('videre', 'næste': below STRONG_INTENT) beside
     words the vocabulary did not know is a question about a competence when the head is sure of
     one (HEAD_SURE): 'borgernes erfaringer videre til it' passes on what citizens experience; it
-    does not skip anything. The head never turns a command away as out of scope: commands are
-    not among its labels, so to it 'kan du tale dansk' looks like small talk."""
-    if ev.command_score >= STRONG_INTENT or ev.unexplained == 0:
+    does not skip anything. So is a command read from one word in passing in a long message
+    (PASSING_WORDS), however strong the word: in 'vi har ikke noget fælles sprog. Any good
+    methods?' the person asks about working across professions, not to switch language. The
+    head never turns a command away as out of scope: commands are not among its labels, so to it
+    'kan du tale dansk' looks like small talk."""
+    in_passing = ev.command_words == 1 and ev.length >= PASSING_WORDS
+    if (ev.command_score >= STRONG_INTENT and not in_passing) or ev.unexplained == 0:
         return u
     from model.language import semantic
 

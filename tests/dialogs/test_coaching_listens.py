@@ -556,3 +556,22 @@ async def test_what_should_i_start_with_names_one_competence_and_its_steps(da):
     await da.submit_check("2", "4", "4")
     reply = await da.send("what should I start with?")
     assert content.t("en", "coaching.start_here_scored") in reply
+
+
+async def test_a_command_word_in_passing_keeps_the_language_and_answers_the_question(da):
+    """'sprog' inside a long question about a mixed project group is a word, not the `sprog`
+    command: the chat stays Danish and the person gets working across professions."""
+    from chat import _onboard
+
+    await _onboard(da)
+    reply = await da.send(
+        "hvordan bliver jeg bedre til at arbejde sammen med udviklere, når jeg ikke forstår deres sprog?"
+    )
+    # answered, or offered first among the closest ("Mente du …?"): working across professions
+    lines = [line for line in reply.split("\n") if line]
+    if content.t("da", "msg.did_you_mean") in reply:
+        assert "tværs af fag" in lines[2], lines  # after the question and "Eller skriv …"
+    else:
+        assert coaching.competence_name("da", "cross_disciplinary") in reply
+    assert content.t("da", "msg.language_choice") not in reply
+    assert "Jeg kan hjælpe dig" in await da.send("hjælp")  # still Danish: no language was switched

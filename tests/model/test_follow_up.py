@@ -112,6 +112,9 @@ def test_the_job_named_before_still_holds_for_a_question_that_names_none():
         "hvad hedder du?",  # asks the bot itself
         "hvornår har I åbent?",  # ... 'I' (you, plural)
         "hvem er min leder?",  # about that person
+        "hvornaar har HR aabent i dag",  # opening hours: not ours
+        # a longer message the meaning places surely: the 'it' is inside what is asked about
+        "what does it mean to challenge 'how we've always done it'",
     ],
 )
 def test_a_message_that_says_what_it_is_about_or_is_no_question_is_read_alone(text):

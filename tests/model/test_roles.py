@@ -182,6 +182,50 @@ def test_no_role_for_someone_else_s_title_or_a_verb(text):
     assert understand(text).role is None
 
 
+@pytest.mark.parametrize(
+    ("text", "role"),
+    [
+        # one describing word the vocabulary does not know, between 'I'm a' and the title
+        ("I'm a psychiatric nurse. Do I need to know user research, or is that for the consultants?", "frontline"),
+        ("Jeg er daglig leder i en børnehave. Kan en gevinst være andet end penge?", "manager"),
+        # a group the writer is one of, counted or not
+        ("vi er en flok skolesekretærer der skal være med til at indføre nyt system", "administrative"),
+        ("Vi er tre konsulenter der skal finde ud af hvad hjemmeplejen synes om appen", "specialist"),
+        ("vi er et par musikskolelærere der har fundet et godt program", "frontline"),
+        ("jeg er blevet teamleder, hvad skal jeg kunne nu?", "manager"),
+        # what the writer leads, without a title (job_titles.json 'leads')
+        ("I run the kitchen at a care home. Could tech help us cut food waste?", "manager"),
+        ("I lead the cleaning team at the town hall and we're getting a new app", "manager"),
+        ("I manage a mixed team of teachers and pedagogues. Any tips?", "manager"),
+        ("I'm leading the project on GPS trackers and have to write the requirements", "project_lead"),
+        ("jeg leder et innovationsprojekt i hjemmeplejen. hvordan får jeg kollegerne med?", "project_lead"),
+        ("Leading the project for a new citizen app: who should we talk to?", "project_lead"),
+        # a unit the writer speaks from
+        ("As IT support I keep hearing about RPA and AI agents. Which of them matter?", "it"),
+        ("We're in the IT dept and procurement keeps asking us for requirements", "it"),
+        ("vi fra økonomi blev inviteret til opstartsmøde om nyt system. hvorfor skal vi være med?", "administrative"),
+        ("kan man kortlægge en arbejdsgang der skifter? hos os i hjemmeplejen er ingen besøg ens", "frontline"),
+        # a Danish compound ending in '-medhjælper' ('med' before 'hjælper' is no verb particle here)
+        ("Som køkkenmedhjælper, er der noget i den her del af hjulet der handler om mig?", "frontline"),
+    ],
+)
+def test_the_writer_s_role_from_a_describing_word_a_group_what_they_lead_or_their_unit(text, role):
+    assert understand(text).role == role
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hvordan bliver jeg bedre til business cases? er der en metode som kommunerne plejer at bruge",
+        "jeg leder efter et godt projekt om innovation",  # 'leder efter' looks for
+        "I'm running late for the department meeting, can we talk about trends later?",
+        "det er det samme som alle lærere siger om den nye app",  # 'som alle lærere': a comparison
+    ],
+)
+def test_no_role_from_a_relative_som_a_search_or_a_verb_in_passing(text):
+    assert understand(text).role is None
+
+
 def test_compound_heads_are_roles_and_listed_titles_win():
     roles = set(json.loads((U.TERMS_PATH.parent / "da.json").read_text(encoding="utf-8"))["roles"])
     assert set(TITLES["compound_heads"]["heads"].values()) <= roles

@@ -317,6 +317,31 @@ def test_topic_question_is_not_a_command():
     assert understand("Hvordan kommer jeg i gang med udvikling").topic == "development"
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # one command word in passing in a long message is a word: the person asks about the area
+        ("vores gruppe har pædagoger, lærere og en udvikler, men intet fælles sprog. Any good methods?", "improve"),
+        ("hvordan bliver jeg bedre til at arbejde sammen med udviklere når jeg ikke forstår deres sprog", "improve"),
+        ("hvem skal jeg spørge om at være med i vores nye it-projekt om hjemmehjælp", "question"),
+        # ... while a command's own phrase still is one, short or long
+        ("kan du skifte sprog til engelsk, mit danske er ikke så godt endnu desværre", "language"),
+        ("sprog", "language"),
+        ("hvad skal jeg spørge dig om?", "help"),
+        ("jeg er blevet teamleder, kan du opdatere min rolle", "profile"),
+        ("jeg er skiftet job og er nu teamleder, kan du rette min profil", "profile"),
+    ],
+)
+def test_a_command_word_in_passing_is_no_command_but_a_command_s_phrase_is(text, intent):
+    assert understand(text).intent == intent
+
+
+def test_a_command_that_gave_way_leaves_a_question_not_a_bare_term():
+    # 'hvad skal jeg spørge om' gave way to the supplier demo: the person asks about buying, not what a word means
+    u = understand("leverandørdemo i morgen hvad skal jeg spørge om")
+    assert (u.competence, u.intent) == ("procurement", "question")
+
+
 def test_udvikling_alone_is_the_topic_but_over_time_is_history():
     assert (understand("udvikling").topic, understand("udvikling").intent) == ("development", "question")
     assert understand("min udvikling over tid").intent == "history"
