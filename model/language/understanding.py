@@ -258,6 +258,7 @@ class _Titles:
         self.lead_verbs = {fold(w) for w in leads.get("verbs", [])}
         self.lead_openers = {fold(w) for w in leads.get("opening_verbs", [])}
         self.lead_stops = {fold(w) for w in leads.get("not_after_verb", [])}
+        self.lead_asked = {fold(w) for w in leads.get("not_before_writer", [])}
         self.lead_gap = int(leads.get("gap", 0))
         self.lead_objects = {fold(o): role for role, objs in leads.get("objects", {}).items() for o in objs}
         self.compound: Callable[[str], _Title | None] = lru_cache(maxsize=8192)(self._compound_uncached)
@@ -397,7 +398,8 @@ class _Titles:
             if verb not in self.lead_verbs:
                 continue
             j = i - 1 if i >= 1 and toks[i - 1] in self.lead_helpers else i
-            writer = j >= 1 and toks[j - 1] in self.lead_writers
+            # 'how do I lead change in my department' asks; 'I lead the cleaning team' tells
+            writer = j >= 1 and toks[j - 1] in self.lead_writers and not (j >= 2 and toks[j - 2] in self.lead_asked)
             if not writer and not (verb in self.lead_openers and self._opens(toks, i, breaks)):
                 continue
             for k in range(i + 1, min(len(toks), i + 1 + self.lead_gap)):

@@ -218,6 +218,7 @@ def test_the_writer_s_role_from_a_describing_word_a_group_what_they_lead_or_thei
     [
         "hvordan bliver jeg bedre til business cases? er der en metode som kommunerne plejer at bruge",
         "jeg leder efter et godt projekt om innovation",  # 'leder efter' looks for
+        "how do I lead change in my department",  # asks how; says nothing of the writer's job
         "I'm running late for the department meeting, can we talk about trends later?",
         "det er det samme som alle lærere siger om den nye app",  # 'som alle lærere': a comparison
     ],

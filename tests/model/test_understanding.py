@@ -198,6 +198,27 @@ def test_out_of_scope_is_never_a_topic_or_command():
     assert not leaks
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # how the technology works inside, and citizens' data: other areas of the wheel
+        "hvordan virker kunstig intelligens rent teknisk",
+        "how does machine learning actually work under the hood",
+        "is it allowed to put citizen data into ChatGPT?",
+        "må jeg bruge ChatGPT til at skrive afgørelser med borgeroplysninger i?",
+        "hvornår har borgerservice åbent?",
+    ],
+)
+def test_how_technology_works_citizens_data_and_opening_hours_are_not_ours(text):
+    u = understand(text)
+    assert (u.topic, u.intent, u.competence) == (None, None, None)
+
+
+def test_new_technology_for_the_work_is_still_trends_or_possibilities():
+    assert understand("hvordan kan kunstig intelligens hjælpe os i hjemmeplejen?").topic == "innovation"
+    assert understand("what's new in AI for schools?").competence == "trends"
+
+
 def test_understood_terms_and_competences_agree_with_the_wheel():
     for r in ROWS + HOLDOUT:
         u = understand(r["text"])
