@@ -114,6 +114,16 @@ def _labels(item: str) -> list[str]:
     ]
 
 
+async def offer_again(context: TurnContext, last: Recent) -> None:
+    """The last "Mente du ...?" once more, for a message that asked of it before anything was
+    picked ('kan du give et eksempel?'): nothing was answered yet, so "I can't help" would be wrong."""
+    lang = lang_said(context, last.language)
+    await context.send_activity(as_activity(answers.did_you_mean(lang, last.offered, again=True)))
+    turn = turn_of(context)
+    if not turn.deleted:
+        turn.services.recent.remember(turn.user_key, _chat_of(context), last, turn.services.now())
+
+
 async def answer(dc: DialogContext, understood: Understanding) -> None:
     """Send the reply to a question; an unsure competence gets "Mente du ...?", two close
     sub-areas "which one?" instead."""

@@ -14,11 +14,12 @@ from botbuilder.schema import Activity
 from model import clicks, commands, content
 from model.domain import coaching
 from model.domain.assessment import parse_answer
+from model.language import follow_up
 from model.language.choices import match_choice, plain_answer
 from model.language.understanding import Understanding, understand
 
 from .actions import ACTIONS, names_a_language_only, save_role
-from .answering import answer, answerable, last_answer, picked_from_offer
+from .answering import answer, answerable, last_answer, offer_again, picked_from_offer
 from .assessment import AssessmentDialog
 from .common import message, reply_in, yes_or_no
 from .expecting import Expects, waiting_for
@@ -77,6 +78,8 @@ class Router:
             await self._command(dc, understood)
         elif await answers_it(context, understood):
             await answer(dc, understood)
+        elif last is not None and last.offered and not clicked and follow_up.points_back(said):
+            await offer_again(context, last)  # 'kan du give et eksempel?' before a pick: the offer again
         elif not await has_profile(context) and is_personal(context):
             if understood.intent is None and said:  # say what the bot can do before asking its questions
                 await context.send_activity(reply_in(context, understood.language, "msg.out_of_scope"))

@@ -309,14 +309,16 @@ def compare_reply(lang: str, pair: tuple[str, ...]) -> Reply:
     return Reply("\n\n".join(lines), buttons)
 
 
-def did_you_mean(lang: str, offered: tuple[str, ...]) -> Reply:
+def did_you_mean(lang: str, offered: tuple[str, ...], again: bool = False) -> Reply:
     """'Mente du ...?': the two or three closest competences (or sub-areas), one button each;
-    a click answers it as if it had been asked."""
+    a click answers it as if it had been asked. `again`: asked once more, after a message that
+    asked of the offer itself ('kan du give et eksempel?') before anything was picked."""
     buttons: list[Button] = []
     for item in offered:
         if item in content.subarea_ids():
             buttons.append(_read_more(lang, item))
         else:
             buttons.append((competence_button(lang, item), Ask(intent="question", competence=item).data()))
-    text = content.t(lang, "msg.did_you_mean") + "\n\n" + content.t(lang, "msg.did_you_mean_hint")
+    lead = content.t(lang, "msg.did_you_mean_again" if again else "msg.did_you_mean")
+    text = lead + "\n\n" + content.t(lang, "msg.did_you_mean_hint")
     return Reply(text, buttons)

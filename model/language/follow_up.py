@@ -117,16 +117,9 @@ def resolve(understood: Understanding, recent: Recent | None, text: str, said: S
     if not toks or len(toks) > MAX_WORDS:
         return understood
     vocab = _words()
-    start = next((i for i, t in enumerate(toks) if t not in vocab.fillers), len(toks))
-    opens = any(tuple(toks[start : start + len(c)]) == c for c in vocab.carry)
     if any(_within(toks, phrase) for phrase in vocab.small_talk):
         return understood
-    more = any(_within(toks, phrase) for phrase in vocab.more)
-    technology = _it_as_technology(text)
-    back = any(
-        t in vocab.back and t not in technology and nxt not in vocab.adjectives
-        for t, nxt in zip(toks, [*toks[1:], ""], strict=True)
-    )
+    opens, more, back = _pointing(toks, text)
     points = opens or more or back
     side = _side(recent)
     if said.compare and back and said.named and side not in (None, said.named):
@@ -193,6 +186,33 @@ def resolve(understood: Understanding, recent: Recent | None, text: str, said: S
         # 'fortæl mere' right after the same kind of answer: more of it, not the same again
         more=more and kind == recent.intent,
     )
+
+
+def _pointing(toks: list[str], text: str) -> tuple[bool, bool, bool]:
+    """Whether the words open as a follow-up ('og', 'hvad med'), ask for more ('et eksempel?')
+    or point back ('det', 'it'; not 'den nye app', not 'IT')."""
+    vocab = _words()
+    start = next((i for i, t in enumerate(toks) if t not in vocab.fillers), len(toks))
+    opens = any(tuple(toks[start : start + len(c)]) == c for c in vocab.carry)
+    more = any(_within(toks, phrase) for phrase in vocab.more)
+    technology = _it_as_technology(text)
+    back = any(
+        t in vocab.back and t not in technology and nxt not in vocab.adjectives
+        for t, nxt in zip(toks, [*toks[1:], ""], strict=True)
+    )
+    return opens, more, back
+
+
+def points_back(text: str) -> bool:
+    """A short message that asks of what was just said ('kan du give et eksempel?', 'hvad
+    betyder det?'), small talk aside: after a "Mente du ...?" nothing was answered yet, so the
+    offer is shown again instead of "I can't help"."""
+    from .understanding import words
+
+    toks = words(text)
+    if not toks or len(toks) > MAX_WORDS or any(_within(toks, p) for p in _words().small_talk):
+        return False
+    return any(_pointing(toks, text))
 
 
 def _side(recent: Recent) -> str | None:

@@ -82,6 +82,22 @@ async def test_a_new_question_after_did_you_mean_is_read_as_a_new_question(da):
     assert content.lookup("da", "coaching.glossary.business_case")["term"] in reply
 
 
+async def test_an_example_asked_before_a_pick_gets_the_offer_again_not_i_cant_help(da):
+    """Nothing was answered yet after "Mente du …?": 'kan du give et eksempel?' gets the same
+    options again (and '2' still picks), never the out-of-scope pointer."""
+    await _onboard(da)
+    await da.send("hvordan bliver vi bedre til det nye")
+    offered = [b["data"]["competence"] for b in da.buttons() if b["data"].get("competence")]
+    reply = await da.send("kan du give et eksempel?")
+    assert content.t("da", "msg.did_you_mean_again") in reply
+    assert content.t("da", "msg.out_of_scope")[:30] not in reply
+    assert [b["data"]["competence"] for b in da.buttons() if b["data"].get("competence")] == offered
+    reply = await da.send("2")
+    assert coaching.competence_name("da", offered[1]) in reply
+    reply = await da.send("hvornår har HR åbent?")  # not ours, whatever came before
+    assert content.t("da", "msg.out_of_scope")[:30] in reply
+
+
 async def test_a_pick_is_answered_in_the_language_of_the_unsure_question(en):
     """Teams in English, the question in Danish: '2' carries no language of its own."""
     await _onboard(en)
