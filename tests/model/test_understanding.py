@@ -214,6 +214,15 @@ def test_how_technology_works_citizens_data_and_opening_hours_are_not_ours(text)
     assert (u.topic, u.intent, u.competence) == (None, None, None)
 
 
+def test_the_present_tense_faar_reads_as_faa_in_a_phrase():
+    # 'få kollegerne med' is drive_change's own phrase; 'får' folds to 'far' and was not matched
+    u = understand("vi skal have en ny app til madbestilling, hvordan får jeg kollegerne med?")
+    assert (u.competence, u.intent, u.alternatives) == ("drive_change", "improve", ())
+    # ... and the everyday ways of saying it, seen walking the web chat as a manager
+    u = understand("we're getting a new app and half of them don't read Danish well. how do I bring them along?")
+    assert (u.competence, u.intent, u.alternatives) == ("drive_change", "improve", ())
+
+
 def test_new_technology_for_the_work_is_still_trends_or_possibilities():
     assert understand("hvordan kan kunstig intelligens hjælpe os i hjemmeplejen?").topic == "innovation"
     assert understand("what's new in AI for schools?").competence == "trends"
