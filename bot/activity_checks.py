@@ -1,7 +1,7 @@
 """Input checks for /api/messages: is this body a Bot Framework activity we can safely read?
 
 Every field the Bot Framework schema knows must have the schema's type, ids must be
-non-empty strings without control characters (the reply's URL is built from them),
+non-empty strings, and no id the reply is addressed with holds a control character,
 `serviceUrl` an http(s) URL with a host, text is cut to MAX_TEXT_CHARS before anything
 reads it; unknown fields are ignored. The stock sample hands bad input to
 CloudAdapter.process, which answers 500; here every problem is a reason for a 400.

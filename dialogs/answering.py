@@ -114,10 +114,11 @@ def _labels(item: str) -> list[str]:
     ]
 
 
-async def offer_again(context: TurnContext, last: Recent) -> None:
-    """The last "Mente du ...?" once more, for a message that asked of it before anything was
-    picked ('kan du give et eksempel?'): nothing was answered yet, so "I can't help" would be wrong."""
-    lang = lang_said(context, last.language)
+async def offer_again(context: TurnContext, last: Recent, language: str | None) -> None:
+    """The last "Mente du ...?" once more, for a message that asked for more before anything was
+    picked ('kan du give et eksempel?'): nothing was answered yet, so "I can't help" would be
+    wrong. In the language of that message when it has one ('can you give an example?')."""
+    lang = lang_said(context, language or last.language)
     await context.send_activity(as_activity(answers.did_you_mean(lang, last.offered, again=True)))
     turn = turn_of(context)
     if not turn.deleted:

@@ -78,8 +78,8 @@ class Router:
             await self._command(dc, understood)
         elif await answers_it(context, understood):
             await answer(dc, understood)
-        elif last is not None and last.offered and not clicked and follow_up.points_back(said):
-            await offer_again(context, last)  # 'kan du give et eksempel?' before a pick: the offer again
+        elif last is not None and last.offered and not clicked and follow_up.asks_for_more(said):
+            await offer_again(context, last, understood.language)  # 'kan du give et eksempel?' before a pick
         elif not await has_profile(context) and is_personal(context):
             if understood.intent is None and said:  # say what the bot can do before asking its questions
                 await context.send_activity(reply_in(context, understood.language, "msg.out_of_scope"))

@@ -9,8 +9,8 @@ message asks. The words that point back, ask for more or carry the last question
 data (terms.json `follow_up`), one list per language.
 
 Only a message that names nothing of its own is moved onto the last topic, and a guess by
-meaning does not count as naming when the message points back, or is short and the guess
-unsure. One that names a sub-area or
+meaning does not count as naming when the message points back (unless it is longer and the
+guess very sure), or is short and the guess unsure. One that names a sub-area or
 a competence keeps it; it keeps the job named before when it names none ('og hvordan holder
 jeg mig opdateret?' after 'som bibliotekar ...'), and a message opening with 'og'/'and'
 after a "how do I get better" or a job's question is asked the same way ('og til at
@@ -203,16 +203,17 @@ def _pointing(toks: list[str], text: str) -> tuple[bool, bool, bool]:
     return opens, more, back
 
 
-def points_back(text: str) -> bool:
-    """A short message that asks of what was just said ('kan du give et eksempel?', 'hvad
-    betyder det?'), small talk aside: after a "Mente du ...?" nothing was answered yet, so the
-    offer is shown again instead of "I can't help"."""
+def asks_for_more(text: str) -> bool:
+    """A short message that asks for more of what was just said ('kan du give et eksempel?',
+    'tell me more'), small talk aside: after a "Mente du ...?" nothing was answered yet, so the
+    offer is shown again instead of "I can't help". Only the words that ask for more count: a
+    pointing word alone ('hvornår er det frokost?', 'og min løn?') is no question about the offer."""
     from .understanding import words
 
     toks = words(text)
     if not toks or len(toks) > MAX_WORDS or any(_within(toks, p) for p in _words().small_talk):
         return False
-    return any(_pointing(toks, text))
+    return _pointing(toks, text)[1]
 
 
 def _side(recent: Recent) -> str | None:

@@ -259,6 +259,7 @@ class _Titles:
         self.lead_openers = {fold(w) for w in leads.get("opening_verbs", [])}
         self.lead_stops = {fold(w) for w in leads.get("not_after_verb", [])}
         self.lead_asked = {fold(w) for w in leads.get("not_before_writer", [])}
+        self.lead_followers = {fold(w) for w in leads.get("followers", [])}
         self.lead_gap = int(leads.get("gap", 0))
         self.lead_objects = {fold(o): role for role, objs in leads.get("objects", {}).items() for o in objs}
         self.compound: Callable[[str], _Title | None] = lru_cache(maxsize=8192)(self._compound_uncached)
@@ -308,12 +309,14 @@ class _Titles:
         self.opening = {w for s in context.get("opening", []) for w in words(s)}
         self.here = {w for s in context.get("here", []) for w in words(s)}
         self.possessive = {w for s in context.get("possessive", []) for w in words(s)}
+        self.possessive_words = self.possessive | {w for s in context.get("other", []) for w in words(s)}
         self.self_opening = {w for s in context.get("self_opening", []) for w in words(s)}
         self.possessive_after = seqs("possessive_after")
         self.definite = {w for s in context.get("definite", []) for w in words(s)}
         self.plural_self = {w for s in context.get("plural_self", []) for w in words(s)}
         self.greetings = {w for s in context.get("greetings", []) for w in words(s)}
         self.cue_words = {w for ss in context.values() if isinstance(ss, list) for s in ss for w in words(s)} | _AND
+        self.not_describing = {w for s in context.get("not_describing", []) for w in words(s)}
         self.writer = self.first_person | self.plural_self  # 'IT support, I see ...', 'HR, vi ...'
         self.skip = {w for s in context.get("skip", []) for w in words(s)} | self.articles
         # one cache per vocabulary (it goes when the vocabulary goes)
@@ -353,7 +356,7 @@ class _Titles:
     def _ends_with(before: list[str], cues: dict[int, set[tuple[str, ...]]]) -> bool:
         return any(n <= len(before) and tuple(before[len(before) - n :]) in seqs for n, seqs in cues.items())
 
-    def _context(self, toks: list[str], start: int, sentence: int = 0) -> str | None:
+    def _context(self, toks: list[str], start: int, sentence: int = 0, singular: bool = False) -> str | None:
         """What the words just before a title say: whose title it is. `sentence` is where the
         title's sentence starts: 'hjælpe med? ergoterapeut' is no 'med ergoterapeut'."""
         k = start
@@ -369,7 +372,7 @@ class _Titles:
             return "self" if mine else "other"
         if self._ends_with(before, self.self_cues):
             return "self"  # 'I'm the project lead' too
-        if self._described(toks, k, sentence):
+        if singular and self._described(toks, k, sentence):
             return "self"  # 'I'm a psychiatric nurse', 'jeg er daglig leder'
         if definite:
             return "named"  # 'the director wants ...', 'for the manager': someone the writer points at
@@ -379,13 +382,16 @@ class _Titles:
 
     def _described(self, toks: list[str], k: int, sentence: int) -> bool:
         """True when one word that says what kind ('psychiatric', 'daglig') stands between the
-        writer saying who they are and the title: 'I'm a psychiatric nurse'. The word must be one
-        the vocabulary does not know, and no title or cue word."""
+        writer saying who they are and a title in the singular: 'I'm a psychiatric nurse'. The
+        word must be no word of the vocabulary, title or cue, no '-ing' form ('I'm hiring
+        nurses') and none of title_context 'not_describing' ('jeg er snart leder')."""
         if k - 1 <= sentence:
             return False
         word = toks[k - 1]
-        if word in self.known or word in self.starts or word in self.cue_words:
+        if word in self.known or word in self.starts or word in self.cue_words or word in self.not_describing:
             return False  # 'en metode som kommunerne plejer' is no carer, 'jeg er ikke lærer' someone else
+        if word.endswith("ing"):
+            return False
         j = k - 1
         while j > sentence and toks[j - 1] in self.articles and k - j < TITLE_CONTEXT:
             j -= 1
@@ -402,15 +408,21 @@ class _Titles:
             writer = j >= 1 and toks[j - 1] in self.lead_writers and not (j >= 2 and toks[j - 2] in self.lead_asked)
             if not writer and not (verb in self.lead_openers and self._opens(toks, i, breaks)):
                 continue
+            other = 0  # words between the verb and the object besides articles and possessives: one adjective
             for k in range(i + 1, min(len(toks), i + 1 + self.lead_gap)):
                 if toks[k] in self.lead_stops or k in breaks.marks:
                     break
                 role = self.lead_objects.get(toks[k]) or next(
-                    (r for o, r in self.lead_objects.items() if len(toks[k]) >= len(o) + 3 and toks[k].endswith(o)),
+                    (r for o, r in self.lead_objects.items() if len(toks[k]) >= len(o) + 4 and toks[k].endswith(o)),
                     None,
                 )
-                if role is not None:
+                after = k + 1 == len(toks) or k + 1 in breaks.marks or toks[k + 1] in self.lead_followers
+                if role is not None and after:  # 'the school trip' is no school
                     return _Mention(role, max(j - 1, 0) if writer else i, k + 1, "self", None, 1.0)
+                if toks[k] not in self.articles and toks[k] not in self.possessive_words:
+                    other += 1
+                    if other > 1:
+                        break
         return None
 
     def _opens(self, toks: list[str], i: int, breaks: _Breaks) -> bool:
@@ -512,7 +524,7 @@ class _Titles:
             context = (
                 "self"
                 if title.first_person
-                else self._context(toks, i, max((b for b in breaks.marks if b <= i), default=0))
+                else self._context(toks, i, max((b for b in breaks.marks if b <= i), default=0), not title.ending)
             )
             if context is None and not title.ending and i >= 1 and toks[i - 1] in self.self_opening:
                 if self._opens(toks, i - 1, breaks):  # '... ? er tandplejer og ...': 'jeg' left out
@@ -1180,7 +1192,7 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
         bare = (
             found.concepts in ({("term", term)}, {("competence", competence)})
             and all(not f or t in vocab.titles.articles for t, f in zip(toks, found.free, strict=True))
-            and not any(kind == "intent" for kind, _ in found.claimed)
+            and not any(kind == "intent" and not flags[name].get("courtesy") for kind, name in found.claimed)
         )
         # 'hvad er en forandringsagent?': one competence's words and the cue words asking about them
         alone = found.concepts == {("competence", competence)} and left == 0

@@ -96,6 +96,13 @@ async def test_an_example_asked_before_a_pick_gets_the_offer_again_not_i_cant_he
     assert coaching.competence_name("da", offered[1]) in reply
     reply = await da.send("hvornår har HR åbent?")  # not ours, whatever came before
     assert content.t("da", "msg.out_of_scope")[:30] in reply
+    await da.send("hvordan bliver vi bedre til det nye")
+    reply = await da.send("hvornår er det frokost?")  # a pointing word alone asks nothing of the offer
+    assert content.t("da", "msg.did_you_mean_again") not in reply
+    assert content.t("da", "msg.out_of_scope")[:30] in reply
+    await da.send("hvordan bliver vi bedre til det nye")
+    reply = await da.send("can you give an example?")  # the offer again, in the language asked
+    assert content.t("en", "msg.did_you_mean_again") in reply
 
 
 async def test_a_pick_is_answered_in_the_language_of_the_unsure_question(en):

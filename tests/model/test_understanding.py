@@ -366,6 +366,11 @@ def test_a_command_word_in_passing_is_no_command_but_a_command_s_phrase_is(text,
     assert understand(text).intent == intent
 
 
+@pytest.mark.parametrize("text", ["gevinstrealisering tak", "hej, gevinstrealisering?", "hi, benefits realisation?"])
+def test_a_glossary_word_with_a_greeting_or_thanks_still_asks_what_it_means(text):
+    assert understand(text).intent == "term"
+
+
 def test_a_command_that_gave_way_leaves_a_question_not_a_bare_term():
     # 'hvad skal jeg spørge om' gave way to the supplier demo: the person asks about buying, not what a word means
     u = understand("leverandørdemo i morgen hvad skal jeg spørge om")
