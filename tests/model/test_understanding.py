@@ -221,6 +221,8 @@ def test_the_present_tense_faar_reads_as_faa_in_a_phrase():
     # ... and the everyday ways of saying it, seen walking the web chat as a manager
     u = understand("we're getting a new app and half of them don't read Danish well. how do I bring them along?")
     assert (u.competence, u.intent, u.alternatives) == ("drive_change", "improve", ())
+    u = understand("I run the kitchen at a care home, how do I get the staff on board with the new ordering app?")
+    assert (u.competence, u.intent, u.role) == ("drive_change", "improve", "manager")
 
 
 def test_new_technology_for_the_work_is_still_trends_or_possibilities():
