@@ -48,9 +48,6 @@ def _remember(context: TurnContext, understood: Understanding, offered: tuple[st
     """What the answer just sent was about; after a "Mente du ...?", what it `offered` (as shown,
     in order), so a typed '2' or 'den første' picks one (nothing was answered yet for 'det' to
     point at)."""
-    turn = turn_of(context)
-    if turn.deleted:
-        return
     if offered:
         recent: Recent | None = Recent(
             understood.topic or "overview",
@@ -61,7 +58,14 @@ def _remember(context: TurnContext, understood: Understanding, offered: tuple[st
         )
     else:
         recent = follow_up.remembered(understood)
-    turn.services.recent.remember(turn.user_key, _chat_of(context), recent, turn.services.now())
+    _keep(context, recent)
+
+
+def _keep(context: TurnContext, recent: Recent | None) -> None:
+    """Keep `recent` for this chat's next message; nothing for a person deleted in this turn."""
+    turn = turn_of(context)
+    if not turn.deleted:
+        turn.services.recent.remember(turn.user_key, _chat_of(context), recent, turn.services.now())
 
 
 SKIPPED_BEFORE_A_PICK = frozenset({"den", "det", "the", "nr", "nummer", "number", "no", "mulighed", "option"})
@@ -120,9 +124,7 @@ async def offer_again(context: TurnContext, last: Recent, language: str | None) 
     wrong. In the language of that message when it has one ('can you give an example?')."""
     lang = lang_said(context, language or last.language)
     await context.send_activity(as_activity(answers.did_you_mean(lang, last.offered, again=True)))
-    turn = turn_of(context)
-    if not turn.deleted:
-        turn.services.recent.remember(turn.user_key, _chat_of(context), last, turn.services.now())
+    _keep(context, last)  # still open for a pick
 
 
 async def answer(dc: DialogContext, understood: Understanding) -> None:

@@ -114,11 +114,9 @@ def resolve(understood: Understanding, recent: Recent | None, text: str, said: S
         return understood  # a command, a greeting, a thank-you
 
     toks = words(text)
-    if not toks or len(toks) > MAX_WORDS:
+    if not _may_follow_up(toks):
         return understood
     vocab = _words()
-    if any(_within(toks, phrase) for phrase in vocab.small_talk):
-        return understood
     opens, more, back = _pointing(toks, text)
     points = opens or more or back
     side = _side(recent)
@@ -188,13 +186,23 @@ def resolve(understood: Understanding, recent: Recent | None, text: str, said: S
     )
 
 
+def _may_follow_up(toks: list[str]) -> bool:
+    """Short enough to follow up (MAX_WORDS), and no small talk ('hvordan har du det?')."""
+    return bool(toks) and len(toks) <= MAX_WORDS and not any(_within(toks, p) for p in _words().small_talk)
+
+
+def _asks_more(toks: list[str]) -> bool:
+    """'fortæl mere', 'et eksempel?', 'tell me more': more of what was just said."""
+    return any(_within(toks, phrase) for phrase in _words().more)
+
+
 def _pointing(toks: list[str], text: str) -> tuple[bool, bool, bool]:
     """Whether the words open as a follow-up ('og', 'hvad med'), ask for more ('et eksempel?')
     or point back ('det', 'it'; not 'den nye app', not 'IT')."""
     vocab = _words()
     start = next((i for i, t in enumerate(toks) if t not in vocab.fillers), len(toks))
     opens = any(tuple(toks[start : start + len(c)]) == c for c in vocab.carry)
-    more = any(_within(toks, phrase) for phrase in vocab.more)
+    more = _asks_more(toks)
     technology = _it_as_technology(text)
     back = any(
         t in vocab.back and t not in technology and nxt not in vocab.adjectives
@@ -211,9 +219,7 @@ def asks_for_more(text: str) -> bool:
     from .understanding import words
 
     toks = words(text)
-    if not toks or len(toks) > MAX_WORDS or any(_within(toks, p) for p in _words().small_talk):
-        return False
-    return _pointing(toks, text)[1]
+    return _may_follow_up(toks) and _asks_more(toks)
 
 
 def _side(recent: Recent) -> str | None:

@@ -316,7 +316,6 @@ class _Titles:
         self.plural_self = {w for s in context.get("plural_self", []) for w in words(s)}
         self.greetings = {w for s in context.get("greetings", []) for w in words(s)}
         self.cue_words = {w for ss in context.values() if isinstance(ss, list) for s in ss for w in words(s)} | _AND
-        self.not_describing = {w for s in context.get("not_describing", []) for w in words(s)}
         self.writer = self.first_person | self.plural_self  # 'IT support, I see ...', 'HR, vi ...'
         self.skip = {w for s in context.get("skip", []) for w in words(s)} | self.articles
         # one cache per vocabulary (it goes when the vocabulary goes)
@@ -383,12 +382,13 @@ class _Titles:
     def _described(self, toks: list[str], k: int, sentence: int) -> bool:
         """True when one word that says what kind ('psychiatric', 'daglig') stands between the
         writer saying who they are and a title in the singular: 'I'm a psychiatric nurse'. The
-        word must be no word of the vocabulary, title or cue, no '-ing' form ('I'm hiring
-        nurses') and none of title_context 'not_describing' ('jeg er snart leder')."""
+        word must be no word of the vocabulary, title or cue of title_context (its
+        'not_describing' list among them: 'jeg er snart leder'), and no '-ing' form ('I'm hiring
+        nurses')."""
         if k - 1 <= sentence:
             return False
         word = toks[k - 1]
-        if word in self.known or word in self.starts or word in self.cue_words or word in self.not_describing:
+        if word in self.known or word in self.starts or word in self.cue_words:
             return False  # 'en metode som kommunerne plejer' is no carer, 'jeg er ikke lærer' someone else
         if word.endswith("ing"):
             return False
