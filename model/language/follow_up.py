@@ -181,8 +181,9 @@ def resolve(understood: Understanding, recent: Recent | None, text: str, said: S
         alternatives=(),
         compared=(),
         source="context",
-        # 'fortæl mere' right after the same kind of answer: more of it, not the same again
-        more=more and kind == recent.intent,
+        # 'fortæl mere' right after the same kind of answer, or 'og hvordan bliver jeg bedre til
+        # det?' right after its steps: more of it, not the same again
+        more=(more or kind == "improve") and kind == recent.intent,
     )
 
 

@@ -124,6 +124,11 @@ async def test_more_after_an_answer_is_what_it_left_out_never_the_same_answer_ag
     assert content.t("da", "coaching.improve_title", name=name) not in more
     # all three steps are above it: no button for 'more steps'
     assert content.t("da", "coaching.more_steps_button") not in [b["title"] for b in da.buttons()]
+    # asking how to get better again right after the steps: what they left out, not the same steps
+    await da.send("hvordan bliver jeg bedre til business cases?")
+    again = await da.send("og hvordan bliver jeg bedre til det?")
+    assert content.t("da", "coaching.more_title", name=name) in again
+    assert content.t("da", "coaching.improve_title", name=name) not in again
 
 
 async def test_an_example_after_where_to_start_is_about_the_competence_it_named(da):
