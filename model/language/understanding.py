@@ -305,6 +305,7 @@ class _Titles:
         self.for_cues = seqs("for")
         self.other_cues = seqs("other")
         self.workplace_cues = seqs("workplace")
+        self.one_of = seqs("one_of")  # 'one of the devs': the writer's job when 'I'm' comes before
         self.articles = {w for s in context.get("articles", []) for w in words(s)}
         self.opening = {w for s in context.get("opening", []) for w in words(s)}
         self.here = {w for s in context.get("here", []) for w in words(s)}
@@ -371,6 +372,9 @@ class _Titles:
             return "self" if mine else "other"
         if self._ends_with(before, self.self_cues):
             return "self"  # 'I'm the project lead' too
+        for n, seqs in self.one_of.items():  # 'I'm one of the devs', 'jeg er en af pædagogerne'
+            if n <= len(before) and tuple(before[len(before) - n :]) in seqs:
+                return "self" if self._ends_with(before[: len(before) - n], self.self_cues) else "named"
         if singular and self._described(toks, k, sentence):
             return "self"  # 'I'm a psychiatric nurse', 'jeg er daglig leder'
         if definite:
@@ -382,13 +386,14 @@ class _Titles:
     def _described(self, toks: list[str], k: int, sentence: int) -> bool:
         """True when one word that says what kind ('psychiatric', 'daglig') stands between the
         writer saying who they are and a title in the singular: 'I'm a psychiatric nurse'. The
-        word must be no word of the vocabulary, title or cue of title_context (its
-        'not_describing' list among them: 'jeg er snart leder'), and no '-ing' form ('I'm hiring
-        nurses')."""
+        word must be a workplace ('I'm the daycare leader') or no word of the vocabulary, title
+        or cue of title_context (its 'not_describing' list among them: 'jeg er snart leder'), and
+        no '-ing' form ('I'm hiring nurses')."""
         if k - 1 <= sentence:
             return False
         word = toks[k - 1]
-        if word in self.known or word in self.starts or word in self.cue_words:
+        place = word in self.workplaces  # 'I'm the daycare leader': the unit led says what kind
+        if not place and (word in self.known or word in self.starts or word in self.cue_words):
             return False  # 'en metode som kommunerne plejer' is no carer, 'jeg er ikke lærer' someone else
         if word.endswith("ing"):
             return False

@@ -387,6 +387,19 @@ def test_how_much_of_this_does_my_job_need_is_a_job_s_question(text):
 
 
 @pytest.mark.parametrize(
+    ("text", "competence"),
+    [
+        ("I'm a caseworker. Does someone like me really need to know about procurement rules?", "procurement"),
+        ("jeg er pedel. skal sådan en som mig vide noget om udbud?", "procurement"),
+    ],
+)
+def test_someone_like_me_asks_what_the_job_needs_of_one_competence(text, competence):
+    u = understand(text)
+    assert (u.intent, u.competence) == ("role", competence)
+    assert u.role is not None
+
+
+@pytest.mark.parametrize(
     ("text", "pair", "competence"),
     [
         (

@@ -747,6 +747,10 @@ def test_commands_still_win_and_carry_a_named_role():
         ("what we talked about last time", "history"),
         ("rate my skills", "assessment"),
         ("kan jeg få mine svar som en fil", "export"),
+        ("kan jeg få mine resultater som en fil, så jeg kan vise dem til min leder?", "export"),
+        ("please stop sending me those weekly nudges", "stop_reminders"),
+        ("kan jeg gemme nogle mål for mig selv herinde?", "goals"),
+        ("I'm actually a nurse, not admin. can you fix that in my settings?", "profile"),
     ],
 )
 def test_everyday_wordings_of_commands(text, intent):
