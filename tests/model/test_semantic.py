@@ -241,6 +241,28 @@ def test_a_comparison_of_two_subareas_or_competences(text, topic, compared):
     assert u.competence is None
 
 
+@pytest.mark.parametrize(
+    ("text", "competence"),
+    [
+        # 'forskellige' (various) and 'gør en forskel' (make a difference) compare nothing
+        (
+            "projektleder: hvordan sætter jeg en god gruppe sammen med forskellige fagligheder"
+            " til at udvikle en ny løsning?",
+            "cross_disciplinary",
+        ),
+        (
+            "vi bruger 3 forskellige skemaer og ingen ved hvem der gør hvad. kan man tegne arbejdsgangen op?",
+            "process_mapping",
+        ),
+        ("vi skal udpege forandringsagenter til det nye system. hvordan gør de en forskel?", "drive_change"),
+    ],
+)
+def test_various_or_making_a_difference_is_no_comparison(text, competence):
+    u = understand(text)
+    assert u.intent != "compare"
+    assert u.competence == competence
+
+
 def test_unsure_meaning_offers_the_closest_competences():
     u = understand("jeg vil gerne blive bedre til det digitale")
     assert 2 <= len(u.alternatives) <= 3
@@ -560,6 +582,9 @@ def test_a_weak_command_word_stays_a_command_when_the_rest_is_not_about_the_area
         "how does GDPR apply to our shared drive",
         "hvad er en algoritme",
         "som dagplejer, hvornår får vi lønforhøjelse",
+        # other parts of the competence wheel and data protection rules
+        "As the school's IT coordinator, what should I teach the pupils about strong passwords?",
+        "how long are we allowed to keep the sensor recordings? need the data retention rules",
     ],
 )
 def test_more_everyday_out_of_scope_is_turned_away(text):
