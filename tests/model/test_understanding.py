@@ -514,6 +514,17 @@ def test_no_word_is_listed_twice_across_topics_competences_and_glossary():
         # the blind sets asked for these two and got the competence's card, with no definition
         ("what does payback period mean", "term", "development", "business_cases", "tilbagebetalingstid"),
         ("hvad betyder tildelingskriterier", "term", "implementation", "procurement", "tildelingskriterier"),
+        # words of project plans and suppliers the blind writers asked about (glossary round 9)
+        ("hvad er en digital tvilling?", "term", "innovation", "trends", "digital_tvilling"),
+        ("iot hvad betyder det", "term", "innovation", "trends", "tingenes_internet"),
+        ("what's a swimlane diagram?", "term", "development", "process_mapping", "swimlane"),
+        ("hvad er en fremtidig proces?", "term", "development", "process_mapping", "as_is_to_be"),
+        ("hvad betyder skyggeobservation", "term", "development", "user_perspectives", "feltobservation"),
+        ("Forandringsagenter – hvad er det?", "term", "innovation", "drive_change", "forandringsagent"),
+        ("what's a mini-competition?", "term", "implementation", "procurement", "minikonkurrence"),
+        ("Hvad er en gevinstejer?", "term", "development", "business_cases", "gevinstejer"),
+        ("hvad betyder touchpoints", "term", "development", "service_design", "touchpoints"),
+        ("hvad er et designsprint", "term", "development", "service_design", "designsprint"),
         ("gevinstrealisering?", "term", "development", "business_cases", "gevinstrealisering"),
         ("hvordan bliver jeg bedre til business cases?", "improve", "development", "business_cases", "business_case"),
         ("hvordan laver man et udbud", "improve", "implementation", "procurement", "udbud"),
@@ -767,3 +778,25 @@ def test_asking_how_to_begin_is_no_restart(text):
 def test_how_to_take_part_stays_the_area_question_of_who_to_ask():
     u = understand("hvordan kommer jeg med i et projekt?")
     assert (u.intent, u.area) == ("question", "who_to_ask")
+
+
+def test_danish_phrases_leave_english_function_words_their_language():
+    """A word listed under 'da' or 'any' stops telling that a message is English: a Danish
+    phrase 'as is og to be' once made 'is' language-neutral, and 'what is a persona' was
+    answered in Danish. Only words that are Danish too may be shared ('IT', 'best practice',
+    'gribe an')."""
+    english_only = {U.fold(w) for w in TERMS["stopwords"]["en"]} - {U.fold(w) for w in TERMS["stopwords"]["da"]}
+    shared: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("da", "any") and isinstance(value, dict):
+                    shared.update(w for phrase in value for w in U.words(phrase) if w in english_only)
+                else:
+                    walk(value)
+
+    walk(TERMS)
+    assert shared <= {"it", "best", "an"}
+    assert understand("what is a design sprint").language == "en"
+    assert understand("what is a persona").language == "en"
