@@ -741,6 +741,13 @@ class _Vocab:
             for phrase in phrases
         ]
         # words that make a message a question ('hvornår', 'can you'): small talk beside a job
+        # 'relevant for mig', 'for my role': the area's words asking whether a part is for the writer's job
+        self.for_a_job = [
+            (tuple(self.stem(t) for t in surfaces(phrase, lang)), phrase)
+            for lang, phrases in data.get("for_a_job", {}).items()
+            if lang in ("da", "en")
+            for phrase in phrases
+        ]
         self.question_words = [
             (tuple(self.stem(t) for t in surfaces(phrase, lang)), phrase)
             for lang, phrases in data.get("question_words", {}).items()
@@ -1202,11 +1209,16 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
         # 'hvad er en forandringsagent?': one competence's words and the cue words asking about them
         alone = found.concepts == {("competence", competence)} and left == 0
         kind = _question_kind(cues, vocab.for_weight if named.via_for else 0.0, term, bare, competence, alone)
+        for_a_job = role is not None and _named(msg, vocab.for_a_job) is not None
         if (role is not None and (cues.get("role") or (cues.get("relevance") and competence is None))) or (
             competence is not None and cues.get("how_much")
         ):
             # 'hvad skal jeg som projektleder kunne inden for udvikling': this part, this job;
             # 'er udbud noget for mig?': this competence, for the job in the person's profile
+            kind = "role"
+        elif for_a_job and kind in ("question", "improve"):
+            # 'er det relevant for mig som lønbogholder at være med i kortlægningen?': the area's
+            # 'relevant for mig' gave way to the part named, and still asks about this job
             kind = "role"
     close = close if len(close) > 1 else ()
     return Understanding(topic, kind, language, confidence, close, competence, role, term), evidence

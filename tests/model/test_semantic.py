@@ -422,6 +422,31 @@ def test_someone_like_me_asks_what_the_job_needs_of_one_competence(text, compete
 
 
 @pytest.mark.parametrize(
+    ("text", "topic", "competence", "role"),
+    [
+        (
+            "Er det relevant for mig som lønbogholder at være med i kortlægningen af lønprocessen?",
+            "development",
+            "process_mapping",
+            "administrative",
+        ),
+        ("I work in IT support. Is the development section relevant for me?", "development", None, "it"),
+        (
+            "is it relevant for a school principal to know about business cases?",
+            "development",
+            "business_cases",
+            "manager",
+        ),
+    ],
+)
+def test_relevant_for_my_job_beside_a_part_named_asks_what_the_job_needs_of_it(text, topic, competence, role):
+    """The area's 'relevant for mig' gives way to the sub-area or competence named, and the
+    message still asks about the writer's job."""
+    u = understand(text)
+    assert (u.intent, u.topic, u.competence, u.role) == ("role", topic, competence, role)
+
+
+@pytest.mark.parametrize(
     ("text", "pair", "competence"),
     [
         (
