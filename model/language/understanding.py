@@ -366,6 +366,8 @@ class _Titles:
             definite = definite or toks[k - 1] in self.definite
             k -= 1
         before = toks[max(sentence, k - TITLE_CONTEXT) : k]
+        if len(before) >= 2 and before[-1] in self.workplaces and before[-2] in self.possessive_words:
+            return "other"  # 'our IT director says …': a unit between 'our' and the title
         if self._ends_with(before, self.other_cues):
             # 'jeg er deres leder', 'I'm their teacher': the writer's own job, for others
             mine = before[-1] in self.possessive and self._ends_with(before[:-1], self.possessive_after)

@@ -218,6 +218,10 @@ def test_no_role_for_someone_else_s_title_or_a_verb(text):
         ("are robot vacuum cleaners a trend or just hype? we're the cleaning team at the town hall", "frontline"),
         ("hvad dækker implementering og anskaffelse over? jeg er nyansat i digitaliseringsafdelingen", "it"),
         ("HR-administration her. kan man øve sig i proceskortlægning på en simpel ting?", "administrative"),
+        # years in a unit, 'selv' between the cue and the unit, a foreman
+        ("hej. jeg har været i hjemmeplejen i 12 år, og de ældre kan ikke finde ud af tabletten", "frontline"),
+        ("jeg sidder selv i HR. har du ideer til hvordan AI kunne hjælpe os?", "administrative"),
+        ("vi skal tegne hele arbejdsgangen op. jeg er formand på materielgården. hvorfor?", "manager"),
     ],
 )
 def test_the_writer_s_role_from_a_describing_word_a_group_what_they_lead_or_their_unit(text, role):
@@ -245,6 +249,8 @@ def test_the_writer_s_role_from_a_describing_word_a_group_what_they_lead_or_thei
         "det er det samme som alle lærere siger om den nye app",  # 'som alle lærere': a comparison
         "en af pædagogerne siger at appen er dårlig, hvordan får vi dem med?",  # one of them, not the writer
         "one of the nurses thinks the app is useless",
+        "our IT director says we keep digitising bad processes. how do we map the steps first?",  # a unit between
+        "formanden for udvalget vil have en business case",
         "I'm not really a manager but I help with the new app, how do I drive change?",  # 'not', however weighed
     ],
 )
