@@ -742,7 +742,6 @@ class _Vocab:
             for lang, phrases in spec.items()
             for phrase in phrases
         ]
-        # words that make a message a question ('hvornår', 'can you'): small talk beside a job
         # 'relevant for mig', 'for my role': the area's words asking whether a part is for the writer's job
         self.for_a_job = [
             (tuple(self.stem(t) for t in surfaces(phrase, lang)), phrase)
@@ -750,6 +749,7 @@ class _Vocab:
             if lang in ("da", "en")
             for phrase in phrases
         ]
+        # words that make a message a question ('hvornår', 'can you'): small talk beside a job
         self.question_words = [
             (tuple(self.stem(t) for t in surfaces(phrase, lang)), phrase)
             for lang, phrases in data.get("question_words", {}).items()
