@@ -13,7 +13,7 @@ from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions, PromptValida
 from model import content
 from model.domain import relevance
 from model.language.choices import match_choice
-from model.language.understanding import Understanding, match_role, understand
+from model.language.understanding import Understanding, fold, match_role, understand
 
 from .common import AskingDialog, button_prompt, message, text, with_buttons
 from .presenting import overview_for
@@ -65,6 +65,19 @@ def _validator(kind: str, ids: list[str]):
         return True
 
     return validate
+
+
+def _named_a_job(activity, said: str, role: str) -> bool:
+    """True when the role came from a job title typed in ('sygeplejerske', 'jeg er sosu-assistent
+    i hjemmeplejen'), not from a click, a number or the role's own name in either language."""
+    if activity.value is not None or RolePrompt.typed_role(said) is None:
+        return False
+    names = {
+        fold(content.lookup(lang, f"roles.{role}").get(key) or "")
+        for lang in content.LANGUAGES
+        for key in ("name", "in_sentence", "button")
+    }
+    return fold(said.strip()) not in names
 
 
 class RolePrompt(ChoicePrompt):
@@ -148,8 +161,14 @@ class OnboardingDialog(AskingDialog):
         return await step.prompt(ROLE_PROMPT, await self.question(step.context, ROLE_PROMPT, {}))
 
     async def ask_level(self, step: WaterfallStepContext) -> DialogTurnResult:
-        step.values["role"] = relevance.roles()[step.result.index]
-        asked = understand(step.context.activity.text or "")
+        step.values["role"] = role = relevance.roles()[step.result.index]
+        said = step.context.activity.text or ""
+        if _named_a_job(step.context.activity, said, role):
+            # 'jeg er sosu-assistent i hjemmeplejen': say which role that was read as, before the next
+            # question, so a wrong reading is seen at once and not only in the overview
+            in_sentence = content.lookup(lang_of(step.context), f"roles.{role}")["in_sentence"]
+            await step.context.send_activity(message(step.context, "msg.role_understood", role=in_sentence))
+        asked = understand(said)
         if asked.topic is not None and asked.intent in ASKED_KINDS:
             # 'jeg er sygeplejerske, hvad er lean?': the job answers the question asked, and the
             # question is answered once the level is known (what was understood, not the text)

@@ -119,10 +119,24 @@ async def test_onboarding_accepts_a_typed_job_title(request, person, title, role
     await chat.send("hej" if person == "da" else "hello")
     reply = await chat.send(title)
     assert content.t(person, "msg.ask_level") in reply
+    # the role the title was read as, said at once (a wrong reading is seen before the next step)
+    in_sentence = content.lookup(person, f"roles.{role}")["in_sentence"]
+    assert content.t(person, "msg.role_understood", role=in_sentence) in reply
     reply = await chat.send("2")
     assert (await chat.users.profile(chat.key))["role"] == role
     if term:
         assert content.lookup(person, f"coaching.glossary.{term}")["text"] in reply
+
+
+async def test_a_role_picked_by_number_or_name_is_not_repeated_back(da):
+    await da.send("hej")
+    reply = await da.send("1")
+    assert content.t("da", "msg.ask_level") in reply
+    assert "Jeg har dig som" not in reply
+    await da.send("start")
+    reply = await da.send("borgernær medarbejder")
+    assert content.t("da", "msg.ask_level") in reply
+    assert "Jeg har dig som" not in reply
 
 
 async def test_a_competence_question_answers_that_competence_with_its_stages(en):
