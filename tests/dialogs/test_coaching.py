@@ -132,11 +132,11 @@ async def test_a_role_picked_by_number_or_name_is_not_repeated_back(da):
     await da.send("hej")
     reply = await da.send("1")
     assert content.t("da", "msg.ask_level") in reply
-    assert "Jeg har dig som" not in reply
+    assert "noteret dig som" not in reply
     await da.send("start")
     reply = await da.send("borgernær medarbejder")
     assert content.t("da", "msg.ask_level") in reply
-    assert "Jeg har dig som" not in reply
+    assert "noteret dig som" not in reply
 
 
 async def test_a_competence_question_answers_that_competence_with_its_stages(en):
