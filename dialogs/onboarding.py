@@ -9,6 +9,7 @@ from botbuilder.core import TurnContext
 from botbuilder.dialogs import DialogContext, DialogInstance, DialogTurnResult, WaterfallDialog, WaterfallStepContext
 from botbuilder.dialogs.choices import FoundChoice
 from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions, PromptValidatorContext
+from botbuilder.schema import Activity
 
 from model import content
 from model.domain import relevance
@@ -67,7 +68,7 @@ def _validator(kind: str, ids: list[str]):
     return validate
 
 
-def _named_a_job(activity, said: str, role: str) -> bool:
+def _named_a_job(activity: Activity, said: str, role: str) -> bool:
     """True when the role came from a job title typed in ('sygeplejerske', 'jeg er sosu-assistent
     i hjemmeplejen'), not from a click, a number or the role's own name in either language."""
     if activity.value is not None or RolePrompt.typed_role(said) is None:
