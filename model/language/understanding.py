@@ -353,8 +353,13 @@ class _Titles:
         return None
 
     @staticmethod
-    def _ends_with(before: list[str], cues: dict[int, set[tuple[str, ...]]]) -> bool:
-        return any(n <= len(before) and tuple(before[len(before) - n :]) in seqs for n, seqs in cues.items())
+    def _ending(before: list[str], cues: dict[int, set[tuple[str, ...]]]) -> int:
+        """How many of the last words of `before` one of the cues is (0: none)."""
+        return next((n for n, seqs in cues.items() if n <= len(before) and tuple(before[len(before) - n :]) in seqs), 0)
+
+    @classmethod
+    def _ends_with(cls, before: list[str], cues: dict[int, set[tuple[str, ...]]]) -> bool:
+        return cls._ending(before, cues) > 0
 
     def _context(self, toks: list[str], start: int, sentence: int = 0, singular: bool = False) -> str | None:
         """What the words just before a title say: whose title it is. `sentence` is where the
@@ -374,9 +379,8 @@ class _Titles:
             return "self" if mine else "other"
         if self._ends_with(before, self.self_cues):
             return "self"  # 'I'm the project lead' too
-        for n, seqs in self.one_of.items():  # 'I'm one of the devs', 'jeg er en af pædagogerne'
-            if n <= len(before) and tuple(before[len(before) - n :]) in seqs:
-                return "self" if self._ends_with(before[: len(before) - n], self.self_cues) else "named"
+        if n := self._ending(before, self.one_of):  # 'I'm one of the devs', 'jeg er en af pædagogerne'
+            return "self" if self._ends_with(before[: len(before) - n], self.self_cues) else "named"
         if singular and self._described(toks, k, sentence):
             return "self"  # 'I'm a psychiatric nurse', 'jeg er daglig leder'
         if definite:
@@ -734,34 +738,26 @@ class _Vocab:
         self.for_weight = float(context.get("for_weight", 0.6))
         # 'indkøb af velfærdsteknologi hvordan': a fragment ending in 'hvordan' asks how to
         self.ends_improve = {fold(w) for w in context.get("ends_improve", [])}
+
+        def listed(by_lang: dict, label: str | None = None) -> list[tuple[tuple[str, ...], str]]:
+            """(stems, `label` or the phrase itself) of each phrase of a {lang: [phrases]} list
+            ('_doc' is a note)."""
+            return [
+                (tuple(self.stem(t) for t in surfaces(phrase, lang)), label or phrase)
+                for lang, phrases in by_lang.items()
+                if not lang.startswith("_")
+                for phrase in phrases
+            ]
+
         # which of the area's own questions a phrase names ('involved from the start'): the
         # examples' closest meaning decides only where the words name none
-        self.area_phrases = [
-            (tuple(self.stem(t) for t in surfaces(phrase, lang)), area)
-            for area, spec in data.get("area_phrases", {}).items()
-            for lang, phrases in spec.items()
-            for phrase in phrases
-        ]
+        self.area_phrases = [p for area, spec in data.get("area_phrases", {}).items() for p in listed(spec, area)]
         # 'relevant for mig', 'for my role': the area's words asking whether a part is for the writer's job
-        self.for_a_job = [
-            (tuple(self.stem(t) for t in surfaces(phrase, lang)), phrase)
-            for lang, phrases in data.get("for_a_job", {}).items()
-            if lang in ("da", "en")
-            for phrase in phrases
-        ]
+        self.for_a_job = listed(data.get("for_a_job", {}))
         # words that make a message a question ('hvornår', 'can you'): small talk beside a job
-        self.question_words = [
-            (tuple(self.stem(t) for t in surfaces(phrase, lang)), phrase)
-            for lang, phrases in data.get("question_words", {}).items()
-            for phrase in phrases
-        ]
+        self.question_words = listed(data.get("question_words", {}))
         # a sub-area named as a part of the wheel ('the innovation part'): the sub-area as a whole
-        self.part_phrases = [
-            (tuple(self.stem(t) for t in surfaces(phrase, lang)), sub)
-            for sub, spec in data.get("part_phrases", {}).items()
-            for lang, phrases in spec.items()
-            for phrase in phrases
-        ]
+        self.part_phrases = [p for sub, spec in data.get("part_phrases", {}).items() for p in listed(spec, sub)]
         for key in ("self", "for", "other", "workplace", "articles", "skip", "ends_improve"):
             for w in context.get(key, []):
                 for t in words(w):
@@ -1211,14 +1207,13 @@ def _lexicon(text: str) -> tuple[Understanding, _Evidence]:
         # 'hvad er en forandringsagent?': one competence's words and the cue words asking about them
         alone = found.concepts == {("competence", competence)} and left == 0
         kind = _question_kind(cues, vocab.for_weight if named.via_for else 0.0, term, bare, competence, alone)
-        for_a_job = role is not None and _named(msg, vocab.for_a_job) is not None
         if (role is not None and (cues.get("role") or (cues.get("relevance") and competence is None))) or (
             competence is not None and cues.get("how_much")
         ):
             # 'hvad skal jeg som projektleder kunne inden for udvikling': this part, this job;
             # 'er udbud noget for mig?': this competence, for the job in the person's profile
             kind = "role"
-        elif for_a_job and kind in ("question", "improve"):
+        elif role is not None and kind in ("question", "improve") and _named(msg, vocab.for_a_job) is not None:
             # 'er det relevant for mig som lønbogholder at være med i kortlægningen?': the area's
             # 'relevant for mig' gave way to the part named, and still asks about this job
             kind = "role"
