@@ -785,3 +785,102 @@ def test_a_glossary_word_asked_about_or_alone_still_decides():
     assert (asked.intent, asked.competence) == ("term", "procurement")
     short = understand("velfærdsteknologi i hjemmeplejen")
     assert short.term is not None and short.source == "lexicon"
+
+
+@pytest.mark.parametrize(
+    ("text", "competence", "role"),
+    [
+        (
+            "does a school cook need to know about user interviews, or is that for the consultants?",
+            "user_perspectives",
+            None,
+        ),
+        (
+            "I'm a gardener in parks. Is thinking up new uses for tech really something my job needs?",
+            "see_possibilities",
+            "frontline",
+        ),
+        (
+            "sosu-hjælper på plejecentret. de vil have mig til at tegne hele medicinrunden op trin for trin. "
+            "er det sådan noget jeg skal kunne?",
+            "process_mapping",
+            "frontline",
+        ),
+    ],
+)
+def test_a_job_asking_whether_it_needs_something_described_is_a_job_s_question(text, competence, role):
+    """'is this something my job needs', 'does a cook need to know …', 'er det noget jeg skal
+    kunne' after a described task: a job's question about the competence described, which the
+    meaning finds (before, the first was a plain question and the third the whole area)."""
+    u = understand(text)
+    assert (u.intent, u.competence, u.role) == ("role", competence, role)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jeg er projektleder på ny madbestilling. hvem skal jeg have med i projektgruppen?",
+        "who should I invite to the project group for our new case system, only the managers?",
+    ],
+)
+def test_who_to_bring_into_a_project_is_the_area_question_even_beside_a_competence_word(text):
+    """'projektgruppen' and 'være med' are also words of using one's expertise across areas;
+    the question names which of the area's own questions it asks."""
+    u = understand(text)
+    assert (u.topic, u.competence, u.area) == ("overview", None, "who_to_ask")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "indkøb og udrulning af nye systemer – hvad skal jeg vide om det?",
+        "tell me about buying and rolling out new systems",
+    ],
+)
+def test_the_sub_area_named_in_everyday_words_is_the_whole_sub_area(text):
+    u = understand(text)
+    assert (u.topic, u.competence) == ("implementation", None)
+
+
+@pytest.mark.parametrize(
+    ("text", "role"),
+    [
+        ("I run the home care team in the east district. how do I get my people to use the new app?", "manager"),
+        ("I manage the school library service and we are getting self-service kiosks", "manager"),
+        ("I clean the town hall. can I suggest a new gadget?", "frontline"),
+        ("jeg kører skraldebil. hvordan kan jeg komme med idéer til nye sensorer?", "frontline"),
+        ("HR admin here, they want me in the group for the new onboarding system", "administrative"),
+        ("BI analyst here, how do I show the gains of the new system?", "it"),
+        ("vi er et lille digitaliseringsteam og skal teste en prototype med borgerne", "it"),
+        ("jeg underviser i 5. klasse og vil gerne prøve nye digitale værktøjer", "frontline"),
+    ],
+)
+def test_a_job_told_by_what_the_writer_does(text, role):
+    assert understand(text).role == role
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how long are we allowed to keep the camera recordings from the care home? need the retention rules",
+        "hvilke regler gælder for samtykke, når vi deler oplysninger med hospitalet?",
+        "må vi bruge en chatbot til at skrive notater med borgernes oplysninger i?",
+        "I lead the kitchen team, what do I do with a cook who is always late?",
+    ],
+)
+def test_rules_for_personal_data_and_staff_matters_are_turned_away(text):
+    """An out-of-scope phrase (data retention, consent, a late colleague) keeps the message out
+    when the head is not sure of the area, even beside words the vocabulary does not know."""
+    u = understand(text)
+    assert (u.topic, u.intent, u.competence, u.role) == (None, None, None, None), u
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("can I do that quiz thing to see where I'm at?", "assessment"),
+        ("no idea how this works, what am I supposed to ask you?", "help"),
+    ],
+)
+def test_a_command_in_everyday_words(text, intent):
+    assert understand(text).intent == intent
