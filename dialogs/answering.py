@@ -123,7 +123,8 @@ async def offer_again(context: TurnContext, last: Recent, language: str | None) 
     picked ('kan du give et eksempel?'): nothing was answered yet, so "I can't help" would be
     wrong. In the language of that message when it has one ('can you give an example?')."""
     lang = lang_said(context, language or last.language)
-    await context.send_activity(as_activity(answers.did_you_mean(lang, last.offered, again=True)))
+    offer = answers.did_you_mean(lang, last.offered, again=True, intent=last.intent, role=last.role)
+    await context.send_activity(as_activity(offer))
     _keep(context, last)  # still open for a pick
 
 
@@ -134,7 +135,8 @@ async def answer(dc: DialogContext, understood: Understanding) -> None:
     lang = lang_said(context, understood.language)
     if understood.ambiguous and not set(understood.alternatives) <= set(content.subarea_ids()):
         # unsure which competence is meant: "Mente du ...?" with the closest as buttons
-        await context.send_activity(as_activity(answers.did_you_mean(lang, understood.alternatives)))
+        offer = answers.did_you_mean(lang, understood.alternatives, intent=understood.intent, role=understood.role)
+        await context.send_activity(as_activity(offer))
         _remember(context, understood, offered=understood.alternatives)
         return
     if understood.ambiguous and len(understood.alternatives) >= 2:
@@ -220,7 +222,7 @@ def reply_for(
     if understood.intent == "compare" and len(understood.compared) >= 2:
         return answers.compare_reply(lang, understood.compared)
     if understood.topic == "overview" and understood.area:
-        return answers.area_reply(lang, understood.area, profile)
+        return answers.area_reply(lang, understood.area, profile, role)
     if understood.intent == "term" and term and competence:
         return coaching.term_reply(lang, term, competence)
     job = role or (profile or {}).get("role")  # 'hvad skal jeg kunne?': the job they gave us

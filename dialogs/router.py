@@ -12,7 +12,7 @@ from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnStatus
 from botbuilder.schema import Activity
 
 from model import clicks, commands, content
-from model.domain import coaching
+from model.domain import coaching, relevance
 from model.domain.assessment import parse_answer
 from model.language import follow_up
 from model.language.choices import match_choice, plain_answer
@@ -190,8 +190,12 @@ class Router:
                 if competence is None or competence not in {c for _, c in content.all_competences()}:
                     await self._stale_card(dc)
                     return
-                intent = "improve" if click.intent == "improve" else "question"
-                understood = Understanding(coaching.subarea_of(competence), intent, None, 1.0, competence=competence)
+                # the kind of question the "Mente du ...?" answered ('er det noget jeg skal kunne?': the job's)
+                intent = click.intent if click.intent in ("improve", "role") else "question"
+                role = click.role if click.role in relevance.roles() else None
+                understood = Understanding(
+                    coaching.subarea_of(competence), intent, None, 1.0, competence=competence, role=role
+                )
                 await answer(dc, understood)
             case clicks.Role():
                 running = await save_role(dc, click.role)

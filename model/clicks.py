@@ -10,7 +10,8 @@ submit carries its inputs beside the kind (`QuickSubmit`, `DeepSubmit`: `answers
     Goal(do="set", competence, stage, audience, step)   make that suggested step the goal
     Goal(do="own" | "later" | "offer")         write an own goal / no goal now / offer one
     Goal(do="done" | "keep" | "drop" | "other", id)     an open goal: done, still on it, ...
-    Ask(intent="question" | "improve", competence)      answer about a competence
+    Ask(intent="question" | "improve" | "role", competence, role)  answer about a competence
+                                               (a job's question: for `role`, else the profile's)
     More(what="stages" | "steps", competence)  the rest of a competence answer
     More(what="subarea", topic, shown)         a sub-area's details, without what was shown
     Role(role)                                 save this job as the person's role
@@ -69,6 +70,7 @@ class Ask(Click):
     KIND: ClassVar[str] = "ask"
     intent: str | None = None
     competence: str | None = None
+    role: str | None = None
 
 
 @dataclass(frozen=True)

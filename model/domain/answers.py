@@ -33,7 +33,9 @@ def _read_more(lang: str, topic: str, shown: list[str] | None = None) -> Button:
     if topic in content.subarea_ids():
         data = More(what="subarea", topic=topic, shown=list(shown or [])).data()
         return content.t(lang, f"subareas.{topic}.button"), data
-    return content.t(lang, "msg.read_more_button", name=name), content.t(lang, "msg.read_more_value", name=name)
+    # the whole area's name is too long for a button (Teams cuts titles after ~28 characters);
+    # the click still says "mere om Udvikling og implementering", which the router knows
+    return content.t(lang, "overview.button"), content.t(lang, "msg.read_more_value", name=name)
 
 
 def _assessment_button(lang: str) -> tuple[str, str]:
@@ -205,9 +207,16 @@ def topic_reply(lang: str, topic: str, profile: dict | None, detail: bool = Fals
     return Reply("\n\n".join(lines), [_read_more(lang, topic, listed), _assessment_button(lang)])
 
 
-def area_reply(lang: str, question: str, profile: dict | None = None) -> Reply:
+LEADS = ("manager", "project_lead")  # who picks the people for a project: area.who_to_ask.early.lead
+
+
+def area_reply(lang: str, question: str, profile: dict | None = None, role: str | None = None) -> Reply:
     """A question about the area itself: why take part from the start, 'på faglighedens
-    præmisser', who should take part, the whole wheel (anything else: the area's overview)."""
+    præmisser', who should take part, the whole wheel (anything else: the area's overview).
+    Who should take part is said to the one asking: a manager or project lead (`role` named in
+    the message, else the profile's; or steering as their involvement) is told to make time
+    for the people they invite; anyone else is first told how to take part themselves (a care
+    worker asking whom to ask found that answer last)."""
     if question == "wheel":
         areas = content.wheel()["areas"]
         lines = [
@@ -224,6 +233,12 @@ def area_reply(lang: str, question: str, profile: dict | None = None) -> Reply:
         return reply
     if question in ("early_involvement", "premises", "who_to_ask"):
         lines = [content.t(lang, f"area.{question}.title"), *content.lookup(lang, f"area.{question}.text")]
+        if question == "who_to_ask":
+            who = role or (profile or {}).get("role")
+            leads = who in LEADS or (role is None and (profile or {}).get("level") == "steer")
+            if not leads:
+                lines.insert(1, content.t(lang, "area.who_to_ask.yourself"))
+            lines.append(content.t(lang, f"area.who_to_ask.early.{'lead' if leads else 'take_part'}"))
         return Reply("\n\n".join(lines), [_read_more(lang, "overview"), _assessment_button(lang)])
     return topic_reply(lang, "overview", profile)
 
@@ -309,16 +324,21 @@ def compare_reply(lang: str, pair: tuple[str, ...]) -> Reply:
     return Reply("\n\n".join(lines), buttons)
 
 
-def did_you_mean(lang: str, offered: tuple[str, ...], again: bool = False) -> Reply:
+def did_you_mean(
+    lang: str, offered: tuple[str, ...], again: bool = False, intent: str | None = None, role: str | None = None
+) -> Reply:
     """'Mente du ...?': the two or three closest competences (or sub-areas), one button each;
-    a click answers it as if it had been asked. `again`: asked once more, after a message that
-    asked of the offer itself ('kan du give et eksempel?') before anything was picked."""
+    a click answers it as if it had been asked, the same kind of question (`intent`: how to
+    get better, or a job's question for `role`), as a typed pick does. `again`: asked once
+    more, after a message that asked of the offer itself ('kan du give et eksempel?') before
+    anything was picked."""
+    kind = intent if intent in ("improve", "role") else "question"
     buttons: list[Button] = []
     for item in offered:
         if item in content.subarea_ids():
             buttons.append(_read_more(lang, item))
         else:
-            buttons.append((competence_button(lang, item), Ask(intent="question", competence=item).data()))
+            buttons.append((competence_button(lang, item), Ask(intent=kind, competence=item, role=role).data()))
     lead = content.t(lang, "msg.did_you_mean_again" if again else "msg.did_you_mean")
     text = lead + "\n\n" + content.t(lang, "msg.did_you_mean_hint")
     return Reply(text, buttons)

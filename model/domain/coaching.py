@@ -52,6 +52,13 @@ def competence_score(assessments: list[dict], competence: str) -> int | None:
     return assessment.latest_scores(assessments).get(subarea_of(competence))
 
 
+def score_key(key: str, assessments: list[dict], competence: str) -> str:
+    """The text key that says a competence's score: `key` when the person rated the competence
+    itself, `key_area` when the score is its sub-area's (competence_score), so that the bot
+    never says "you gave yourself 2" for something the person did not rate on its own."""
+    return key if _directly_rated(assessments, competence) else f"{key}_area"
+
+
 @dataclass(frozen=True)
 class Step:
     """One concrete thing to do: from the content, or the municipality's own offer."""
@@ -265,9 +272,10 @@ def more_reply(
         lines.append(
             content.t(
                 lang,
-                "coaching.you_are_at",
+                score_key("coaching.you_are_at", assessments, competence),
                 score=score,
                 stage=content.t(lang, f"coaching.stage_names.{stage}"),
+                subarea=content.subarea_name(lang, subarea_of(competence)),
             )
         )
     return Reply("\n".join(lines), [] if steps_shown else _more_buttons(lang, competence, ("steps",)))
@@ -288,7 +296,8 @@ def improve_reply(
     else:
         where = content.t(
             lang,
-            "coaching.where_you_stand",
+            score_key("coaching.where_you_stand", assessments, competence),
+            subarea=content.subarea_name(lang, subarea_of(competence)),
             score=score,
             stage=content.t(lang, f"coaching.stage_names.{stage}"),
             text=content.t(lang, f"{base}.stages.{stage}"),
@@ -457,6 +466,7 @@ class Gain(NamedTuple):
     competence: str
     score: int | None  # None only for something written about and not rated
     written: bool  # chosen because the person wrote about it
+    rated: bool = True  # the score is the competence's own, not its sub-area's (competence_score)
 
 
 def _directly_rated(assessments: list[dict], competence: str) -> bool:
@@ -480,7 +490,12 @@ def gain_order(profile: dict, assessments: list[dict], goal_list: list[dict] | N
     for position, competence in enumerate(order):
         score = competence_score(assessments, competence)
         if competence in written:
-            ranked.append(((0, written.index(competence)), Gain(competence, score, True)))
+            ranked.append(
+                (
+                    (0, written.index(competence)),
+                    Gain(competence, score, True, _directly_rated(assessments, competence)),
+                )
+            )
             continue
         if score is None:
             continue
@@ -490,7 +505,7 @@ def gain_order(profile: dict, assessments: list[dict], goal_list: list[dict] | N
             continue
         weight = rel.score + (1 if competence in focus else 0)
         key = (1, score >= assessment.SCALE[-1], 0 if near else 1, -assessment.gain(weight, score), position)
-        ranked.append((key, Gain(competence, score, False)))
+        ranked.append((key, Gain(competence, score, False, _directly_rated(assessments, competence))))
     return [g for _, g in sorted(ranked, key=lambda r: r[0])]
 
 
@@ -560,7 +575,7 @@ def _offer(lang: str, gain: Gain, stage: str, moved_on: bool, audience: str, fre
     elif gain.written:
         intro = content.t(lang, "coaching.goal_offer_written", **names)
     else:
-        intro = content.t(lang, "coaching.goal_offer", **names)
+        intro = content.t(lang, "coaching.goal_offer" if gain.rated else "coaching.goal_offer_area", **names)
     lines = [
         intro,
         "\n".join(_step_lines(lang, [s], first=number) for number, (_, s) in enumerate(free, start=1)),

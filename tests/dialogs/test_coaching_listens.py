@@ -575,3 +575,39 @@ async def test_a_command_word_in_passing_keeps_the_language_and_answers_the_ques
         assert coaching.competence_name("da", "cross_disciplinary") in reply
     assert content.t("da", "msg.language_choice") not in reply
     assert "Jeg kan hjælpe dig" in await da.send("hjælp")  # still Danish: no language was switched
+
+
+# -- a score is said as what the person rated ---------------------------------------------------
+@pytest.mark.parametrize("lang", content.LANGUAGES)
+def test_a_sub_area_s_score_is_not_said_as_the_competence_s_own(lang):
+    """Rated Innovation 2 as a whole and one procurement item 1 in the deeper round: the offer
+    points to an Innovation competence, and says the 2 was given to Innovation as a whole (a
+    walk read "du gav dig selv 2 ud af 5" for a competence left blank)."""
+    profile = {"role": "frontline", "level": "use"}
+    check = _check("frontline", "use", 3, 3, 2, competences={"procurement": 1})
+    found = coaching.most_to_gain(profile, [check])
+    assert coaching.subarea_of(found.competence) == "innovation" and not found.rated
+    text = coaching.goal_offer(lang, profile, [check]).text
+    innovation = content.subarea_name(lang, "innovation")
+    said = content.t(
+        lang,
+        "coaching.goal_offer_area",
+        name=coaching.competence_name(lang, found.competence),
+        subarea=innovation,
+        score=2,
+    )
+    assert said in text
+    assert content.t(lang, "coaching.goal_offer", name="x", subarea="y", score=2).split(",")[-1] not in text
+    where = coaching.improve_reply(lang, found.competence, profile, [check]).text
+    assert f"{innovation} " in where.split("\n")[1] and "2" in where.split("\n")[1]
+
+
+@pytest.mark.parametrize("lang", content.LANGUAGES)
+def test_a_competence_rated_on_its_own_is_said_as_the_person_s_score(lang):
+    profile = {"role": "frontline", "level": "use"}
+    check = _check("frontline", "use", 3, 3, 4, competences={"see_possibilities": 2})
+    found = coaching.most_to_gain(profile, [check])
+    assert (found.competence, found.score, found.rated) == ("see_possibilities", 2, True)
+    name = coaching.competence_name(lang, "see_possibilities")
+    said = content.t(lang, "coaching.goal_offer", name=name, subarea=content.subarea_name(lang, "innovation"), score=2)
+    assert said in coaching.goal_offer(lang, profile, [check]).text

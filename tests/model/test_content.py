@@ -7,6 +7,7 @@ import pytest
 
 from model import content
 from model.domain import answers, relevance
+from model.language.understanding import AREA_QUESTIONS
 
 _SEED = Path("shared") / "seed" / "000_afbf79d9b71c0bba.txt"
 # the source text sits beside the checkout (/work/shared next to /work/main), or beside the
@@ -153,3 +154,16 @@ def test_the_stage_shown_for_a_score_does_not_claim_more_than_the_scale(lang):
     shown_for_3 = names[coaching.stage_of(3)].lower()
     assert not set(_words(shown_for_3)) & {"øvet", "selv", "erfaren", "practised", "own", "experienced"}
     assert names[coaching.stage_of(5)].lower() in content.t(lang, "scale.5").lower()
+
+
+@pytest.mark.parametrize("lang", content.LANGUAGES)
+def test_every_answer_about_the_area_has_button_titles_teams_shows_whole(lang):
+    """Teams cuts a button title after about 28 characters: "Mere om Udvikling og
+    implementering" (35) and "More about Development and implementation" (41) were cut."""
+    profiles = [None, {"role": "frontline", "level": "use"}, {"role": "manager", "level": "steer"}]
+    replies = [answers.overview_details(lang)]
+    replies += [answers.overview_reply(lang, p["role"], p["level"]) for p in profiles if p]
+    replies += [answers.topic_reply(lang, t, p) for t in ("overview", *content.subarea_ids()) for p in profiles]
+    replies += [answers.area_reply(lang, q, p) for q in AREA_QUESTIONS for p in profiles]
+    titles = [b[0] for r in replies for b in r.buttons]
+    assert titles and all(len(t) <= 28 for t in titles), [t for t in titles if len(t) > 28]

@@ -884,3 +884,36 @@ def test_rules_for_personal_data_and_staff_matters_are_turned_away(text):
 )
 def test_a_command_in_everyday_words(text, intent):
     assert understand(text).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("intent", "role", "lead"),
+    [
+        # a job's question: the click answers how much the competence matters for that job first
+        ("role", "frontline", lambda c: coaching.how_much("da", c, "frontline", None)),
+        # how to get better: the click gives the steps, not the card
+        ("improve", None, lambda c: content.t("da", "coaching.improve_title", name=coaching.competence_name("da", c))),
+    ],
+)
+async def test_a_click_on_did_you_mean_answers_the_kind_of_question_that_was_asked(da, intent, role, lead):
+    """'er det sådan noget jeg skal kunne?' got "Mente du ...?", and the click then answered a
+    plain question about the competence: the walk read no "yes" or "no" in it. The buttons
+    carry the kind of question (and the job named), as a typed pick does."""
+    assert content.t("da", "msg.did_you_mean") in await da.send("jeg vil gerne blive bedre til det digitale")
+    offer = answers.did_you_mean("da", ("process_mapping", "user_perspectives"), intent=intent, role=role)
+    data = offer.buttons[0][1]
+    assert (data["intent"], data.get("role")) == (intent, role)
+    reply = await da.send(value=data)
+    assert reply.lstrip().startswith(lead("process_mapping"))
+
+
+async def test_who_to_bring_in_is_answered_for_the_one_who_asks(da):
+    """A project lead asking whom to invite is told to make time for them, not "tell your
+    manager if you want to take part" (a walk as a manager read that); anyone else reads
+    first how to take part themselves."""
+    lead = await da.send("jeg er projektleder på ny madbestilling. hvem skal jeg have med i projektgruppen?")
+    assert content.t("da", "area.who_to_ask.early.lead") in lead
+    assert content.t("da", "area.who_to_ask.yourself") not in lead
+    staff = answers.area_reply("da", "who_to_ask", {"role": "frontline", "level": "use"})
+    assert staff.text.split("\n\n")[1] == content.t("da", "area.who_to_ask.yourself")
+    assert content.t("da", "area.who_to_ask.early.lead") not in staff.text
