@@ -191,6 +191,7 @@ async def test_out_of_scope_gets_a_kind_pointer(en):
     await _onboard(en)
     reply = await en.send("what's the weather tomorrow?")
     assert "can't help with that" in reply and "help" in reply
+    assert "If it is about your work, ask your manager" in reply  # who can answer instead
 
 
 async def test_question_in_english_from_a_danish_user_is_answered_in_english(da):
