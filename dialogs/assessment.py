@@ -37,6 +37,11 @@ def note_line(lang: str, note: str, profile: dict) -> str:
     return content.t(lang, "coaching.note_thanks_competence", wish=content.t(lang, f"coaching.wishes.{competence}"))
 
 
+def _saved_key(count: int) -> str:
+    """'… af 1 eksempel', not '1 eksempler' (a walk read that)."""
+    return "assessment.deep_saved_one" if count == 1 else "assessment.deep_saved"
+
+
 class AssessmentDialog(Dialog):
     def __init__(self, dialog_id: str = ASSESSMENT) -> None:
         super().__init__(dialog_id)
@@ -292,7 +297,7 @@ class AssessmentDialog(Dialog):
             user_key_of(context), state.get("saved_at"), state["competences"]
         )
         await context.send_activity(
-            MessageFactory.text(text(context, "assessment.deep_saved", count=len(state["competences"])))
+            MessageFactory.text(text(context, _saved_key(len(state["competences"])), count=len(state["competences"])))
         )
         return await self._finish(dc, state)
 

@@ -115,12 +115,14 @@ def overview_details(lang: str) -> Reply:
     return Reply("\n\n".join(lines), [_read_more(lang, s) for s in content.subarea_ids()])
 
 
-def coverage_text(lang: str) -> str:
+def coverage_text(lang: str, after_list: bool = False) -> str:
+    """Which of the wheel's four areas the bot covers; `after_list`: right below a list of the
+    four, so it does not count them again (a walk read "four areas" twice in a row)."""
     areas = content.wheel()["areas"]
     name = lambda a: content.lookup(lang, f"wheel.areas.{a['id']}.name")  # noqa: E731
     return content.t(
         lang,
-        "wheel.coverage",
+        "wheel.coverage_after_list" if after_list else "wheel.coverage",
         covered=", ".join(name(a) for a in areas if a.get("covered")),
         others=", ".join(name(a) for a in areas if not a.get("covered")),
     )
@@ -223,7 +225,7 @@ def area_reply(lang: str, question: str, profile: dict | None = None, role: str 
             content.t(lang, "area.wheel_title"),
             content.t(lang, "area.wheel_intro"),
             "\n".join("- " + content.lookup(lang, f"wheel.areas.{a['id']}.name") for a in areas),
-            coverage_text(lang),
+            coverage_text(lang, after_list=True),
         ]
         reply = Reply("\n\n".join(lines), [_read_more(lang, "overview")])
         role, level = (profile or {}).get("role"), (profile or {}).get("level")

@@ -284,3 +284,12 @@ async def test_each_turn_reads_the_persons_document_once(da):
         per_turn[text] = reads.count("users")
     assert per_turn == dict.fromkeys(per_turn, 1), per_turn
     assert (await da.users.assessments(da.key))[-1]["scores"], "the check was saved all the same"
+
+
+async def test_one_example_rated_is_said_in_the_singular(da):
+    """'… af 1 eksempel', not '1 eksempler' (a walk rated one example and read that)."""
+    await _onboard(da)
+    nonce, _ = await da.submit_check("3", "3", "2")
+    await da.send("ja")
+    reply = await da.send(value={"kh": "deep", "nonce": nonce, "procurement": "4"})
+    assert content.t("da", "assessment.deep_saved_one") in reply and "1 eksempler" not in reply

@@ -167,3 +167,12 @@ def test_every_answer_about_the_area_has_button_titles_teams_shows_whole(lang):
     replies += [answers.area_reply(lang, q, p) for q in AREA_QUESTIONS for p in profiles]
     titles = [b[0] for r in replies for b in r.buttons]
     assert titles and all(len(t) <= 28 for t in titles), [t for t in titles if len(t) > 28]
+
+
+@pytest.mark.parametrize(("lang", "four"), [("da", "fire områder"), ("en", "four areas")])
+def test_the_wheel_answer_counts_its_four_areas_once(lang, four):
+    """The list of the four areas is right above the line that says which one the bot covers."""
+    text = answers.area_reply(lang, "wheel").text
+    assert text.count(four) == 1 and all(
+        content.lookup(lang, f"wheel.areas.{a['id']}.name") in text for a in content.wheel()["areas"]
+    )
