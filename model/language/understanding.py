@@ -255,14 +255,20 @@ class _Titles:
         leads = data.get("leads", {})
         self.lead_writers = {fold(w) for w in leads.get("writers", [])}
         self.lead_helpers = {fold(w) for w in leads.get("helpers", [])}
-        self.lead_verbs = {fold(w) for w in leads.get("verbs", [])}
+        # each verb with the objects that tell a job after it: what the writer leads ('leads'),
+        # and what they drive ('drives': 'I drive the library bus', 'jeg kører skraldebil')
+        self.lead_objects: dict[str, dict[str, str]] = {}
+        for group in (leads, data.get("drives", {})):
+            objects = {fold(o): role for role, objs in group.get("objects", {}).items() for o in objs}
+            self.lead_objects.update({fold(v): objects for v in group.get("verbs", [])})
+        self.lead_verbs = set(self.lead_objects)
         self.lead_openers = {fold(w) for w in leads.get("opening_verbs", [])}
         self.lead_stops = {fold(w) for w in leads.get("not_after_verb", [])}
         self.lead_asked = {fold(w) for w in leads.get("not_before_writer", [])}
         self.lead_followers = {fold(w) for w in leads.get("followers", [])}
         self.lead_gap = int(leads.get("gap", 0))
         self.lead_others = int(leads.get("others", 0))
-        self.lead_objects = {fold(o): role for role, objs in leads.get("objects", {}).items() for o in objs}
+        self.lead_one_of = {fold(w) for w in leads.get("one_of", [])}
         self.compound: Callable[[str], _Title | None] = lru_cache(maxsize=8192)(self._compound_uncached)
         # what a title can start with: a scan stops as soon as the words joined so far cannot
         # begin one (endings only ever follow the last word)
@@ -410,8 +416,9 @@ class _Titles:
         return self._ends_with(toks[max(sentence, j - TITLE_CONTEXT) : j], self.self_cues)
 
     def _led(self, toks: list[str], breaks: _Breaks) -> _Mention | None:
-        """What the writer says they lead, without a title ('I run the kitchen at a care home',
-        'jeg leder et innovationsprojekt'): job_titles.json 'leads'."""
+        """What the writer says they lead or drive, without a title ('I run the kitchen at a care
+        home', 'jeg leder et innovationsprojekt', 'I drive one of the school buses'): job_titles.json
+        'leads' and 'drives'."""
         for i, verb in enumerate(toks):
             if verb not in self.lead_verbs:
                 continue
@@ -421,11 +428,14 @@ class _Titles:
             if not writer and not (verb in self.lead_openers and self._opens(toks, i, breaks)):
                 continue
             other = 0  # words between the verb and the object besides articles and possessives ('home care')
+            objects = self.lead_objects[verb]
             for k in range(i + 1, min(len(toks), i + 1 + self.lead_gap)):
-                if toks[k] in self.lead_stops or k in breaks.marks:
+                if k in breaks.marks or (toks[k] in self.lead_stops and not self._one_of(toks, k)):
                     break
-                role = self.lead_objects.get(toks[k]) or next(
-                    (r for o, r in self.lead_objects.items() if len(toks[k]) >= len(o) + 4 and toks[k].endswith(o)),
+                if self._one_of(toks, k):
+                    continue  # counted with its 'one'
+                role = objects.get(toks[k]) or next(
+                    (r for o, r in objects.items() if len(toks[k]) >= len(o) + 4 and toks[k].endswith(o)),
                     None,
                 )
                 after = k + 1 == len(toks) or k + 1 in breaks.marks or toks[k + 1] in self.lead_followers
@@ -436,6 +446,10 @@ class _Titles:
                     if other > self.lead_others:
                         break
         return None
+
+    def _one_of(self, toks: list[str], k: int) -> bool:
+        """'of'/'af' after 'one'/'en': one of a group ('I drive one of the school buses')."""
+        return toks[k] in ("of", "af") and toks[k - 1] in self.lead_one_of
 
     def _opens(self, toks: list[str], i: int, breaks: _Breaks) -> bool:
         """True when word i begins a sentence, also after a greeting ('Hej, skolesekretær.', 'hi IT trainee here')."""

@@ -853,6 +853,10 @@ def test_the_sub_area_named_in_everyday_words_is_the_whole_sub_area(text):
         ("BI analyst here, how do I show the gains of the new system?", "it"),
         ("vi er et lille digitaliseringsteam og skal teste en prototype med borgerne", "it"),
         ("jeg underviser i 5. klasse og vil gerne prøve nye digitale værktøjer", "frontline"),
+        ("I drive one of the school buses, how can I suggest a better app for the parents?", "frontline"),
+        ("jeg kører bogbussen rundt i kommunen, hvordan kan jeg give mine idéer videre?", "frontline"),
+        ("how do I drive change in my team?", None),
+        ("I run out of ideas when we brainstorm new services", None),
     ],
 )
 def test_a_job_told_by_what_the_writer_does(text, role):
