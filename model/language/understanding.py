@@ -268,7 +268,8 @@ class _Titles:
         self.lead_followers = {fold(w) for w in leads.get("followers", [])}
         self.lead_gap = int(leads.get("gap", 0))
         self.lead_others = int(leads.get("others", 0))
-        self.lead_one_of = {fold(w) for w in leads.get("one_of", [])}
+        one_of = leads.get("one_of", {})
+        self.lead_one_of = ({fold(w) for w in one_of.get("words", [])}, {fold(w) for w in one_of.get("then", [])})
         self.compound: Callable[[str], _Title | None] = lru_cache(maxsize=8192)(self._compound_uncached)
         # what a title can start with: a scan stops as soon as the words joined so far cannot
         # begin one (endings only ever follow the last word)
@@ -449,7 +450,8 @@ class _Titles:
 
     def _one_of(self, toks: list[str], k: int) -> bool:
         """'of'/'af' after 'one'/'en': one of a group ('I drive one of the school buses')."""
-        return toks[k] in ("of", "af") and toks[k - 1] in self.lead_one_of
+        words, then = self.lead_one_of
+        return toks[k] in then and toks[k - 1] in words
 
     def _opens(self, toks: list[str], i: int, breaks: _Breaks) -> bool:
         """True when word i begins a sentence, also after a greeting ('Hej, skolesekretær.', 'hi IT trainee here')."""
@@ -1635,7 +1637,8 @@ def _semantic_competence(u: Understanding, ev: _Evidence, ranked, topic: str | N
         close |= {c for c, s in competences[:MAX_OFFERED] if s >= CLOSE_SHARE * score}
     offered = [best] + [c for c, _ in competences if c in close and c != best]
     close_offered = tuple(offered[:MAX_OFFERED])
-    # 'is it my job to push change?': a job's question about the competence, as in the vocabulary's reading
+    # 'is spotting new uses of tech something my job needs?': a job's question about the competence
+    # the meaning found, as in the vocabulary's reading
     kind = "role" if ev.cues.get("how_much") else ev.kind
     return Understanding(
         topic or _subarea_of(best),
