@@ -268,8 +268,6 @@ class _Titles:
         self.lead_followers = {fold(w) for w in leads.get("followers", [])}
         self.lead_gap = int(leads.get("gap", 0))
         self.lead_others = int(leads.get("others", 0))
-        one_of = leads.get("one_of", {})
-        self.lead_one_of = ({fold(w) for w in one_of.get("words", [])}, {fold(w) for w in one_of.get("then", [])})
         self.compound: Callable[[str], _Title | None] = lru_cache(maxsize=8192)(self._compound_uncached)
         # what a title can start with: a scan stops as soon as the words joined so far cannot
         # begin one (endings only ever follow the last word)
@@ -313,7 +311,9 @@ class _Titles:
         self.for_cues = seqs("for")
         self.other_cues = seqs("other")
         self.workplace_cues = seqs("workplace")
-        self.one_of = seqs("one_of")  # 'one of the devs': the writer's job when 'I'm' comes before
+        # 'one of the devs': the writer's job when 'I'm' comes before; also what lets 'of' stand
+        # between a verb and what the writer leads or drives ('I drive one of the school buses')
+        self.one_of = seqs("one_of")
         self.articles = {w for s in context.get("articles", []) for w in words(s)}
         self.opening = {w for s in context.get("opening", []) for w in words(s)}
         self.here = {w for s in context.get("here", []) for w in words(s)}
@@ -431,10 +431,12 @@ class _Titles:
             other = 0  # words between the verb and the object besides articles and possessives ('home care')
             objects = self.lead_objects[verb]
             for k in range(i + 1, min(len(toks), i + 1 + self.lead_gap)):
-                if k in breaks.marks or (toks[k] in self.lead_stops and not self._one_of(toks, k)):
+                if k in breaks.marks:
                     break
-                if self._one_of(toks, k):
-                    continue  # counted with its 'one'
+                if toks[k] in self.lead_stops:
+                    if not self._ending(toks[i + 1 : k + 1], self.one_of):
+                        break
+                    continue  # 'one of the school buses': counted with its 'one'
                 role = objects.get(toks[k]) or next(
                     (r for o, r in objects.items() if len(toks[k]) >= len(o) + 4 and toks[k].endswith(o)),
                     None,
@@ -447,11 +449,6 @@ class _Titles:
                     if other > self.lead_others:
                         break
         return None
-
-    def _one_of(self, toks: list[str], k: int) -> bool:
-        """'of'/'af' after 'one'/'en': one of a group ('I drive one of the school buses')."""
-        words, then = self.lead_one_of
-        return toks[k] in then and toks[k - 1] in words
 
     def _opens(self, toks: list[str], i: int, breaks: _Breaks) -> bool:
         """True when word i begins a sentence, also after a greeting ('Hej, skolesekretær.', 'hi IT trainee here')."""
@@ -1458,9 +1455,8 @@ def _worth_a_second_look(u: Understanding, ev: _Evidence) -> bool:
     if ev.oos and u.topic is not None:
         return True  # an out-of-scope word beside the area's ('Copilot … my emails'): the head decides
     if ev.area and u.competence is not None:
-        return (
-            True  # one of the area's own questions asked beside a competence's words ('hvem skal med i projektgruppen')
-        )
+        # one of the area's own questions asked beside a competence's words ('hvem skal med i projektgruppen')
+        return True
     if ev.unexplained < (1 if u.intent == "role" and u.topic is None else SECOND_LOOK):
         return False  # a job and one unknown word may still be small talk ('pædagog, hvornår er der planlægningsdag')
     if ev.command and ev.unexplained < MANY_UNEXPLAINED:
