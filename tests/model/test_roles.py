@@ -76,6 +76,19 @@ TITLES = json.loads(U.JOB_TITLES_PATH.read_text(encoding="utf-8"))
         # welfare technology consultants advise on care technology: specialists
         ("velfærdsteknologisk konsulent: hvordan tester vi sensorer med beboerne?", "specialist"),
         ("As a welfare technology consultant, which trends should I follow?", "specialist"),
+        # a job told by what the writer does, leads or drives
+        ("I run the home care team in the east district. how do I get my people to use the new app?", "manager"),
+        ("I manage the school library service and we are getting self-service kiosks", "manager"),
+        ("I clean the town hall. can I suggest a new gadget?", "frontline"),
+        ("jeg kører skraldebil. hvordan kan jeg komme med idéer til nye sensorer?", "frontline"),
+        ("HR admin here, they want me in the group for the new onboarding system", "administrative"),
+        ("BI analyst here, how do I show the gains of the new system?", "it"),
+        ("vi er et lille digitaliseringsteam og skal teste en prototype med borgerne", "it"),
+        ("jeg underviser i 5. klasse og vil gerne prøve nye digitale værktøjer", "frontline"),
+        ("I drive one of the school buses, how can I suggest a better app for the parents?", "frontline"),
+        ("jeg kører bogbussen rundt i kommunen, hvordan kan jeg give mine idéer videre?", "frontline"),
+        ("how do I drive change in my team?", None),
+        ("I run out of ideas when we brainstorm new services", None),
     ],
 )
 def test_the_writer_s_role_from_how_they_open_or_name_their_job(text, role):

@@ -610,11 +610,17 @@ def test_a_weak_command_word_stays_a_command_when_the_rest_is_not_about_the_area
         # other parts of the competence wheel and data protection rules
         "As the school's IT coordinator, what should I teach the pupils about strong passwords?",
         "how long are we allowed to keep the sensor recordings? need the data retention rules",
+        # an out-of-scope phrase (data retention, consent, a late colleague) keeps the message
+        # out when the head is not sure of the area, even beside words the vocabulary does not know
+        "how long are we allowed to keep the camera recordings from the care home? need the retention rules",
+        "hvilke regler gælder for samtykke, når vi deler oplysninger med hospitalet?",
+        "må vi bruge en chatbot til at skrive notater med borgernes oplysninger i?",
+        "I lead the kitchen team, what do I do with a cook who is always late?",
     ],
 )
 def test_more_everyday_out_of_scope_is_turned_away(text):
     u = understand(text)
-    assert (u.topic, u.intent, u.role) == (None, None, None), u
+    assert (u.topic, u.intent, u.competence, u.role) == (None, None, None, None), u
 
 
 def test_gdpr_or_excel_beside_a_competence_word_leaves_the_competence():
@@ -840,54 +846,6 @@ def test_who_to_bring_into_a_project_is_the_area_question_even_beside_a_competen
 def test_the_sub_area_named_in_everyday_words_is_the_whole_sub_area(text):
     u = understand(text)
     assert (u.topic, u.competence) == ("implementation", None)
-
-
-@pytest.mark.parametrize(
-    ("text", "role"),
-    [
-        ("I run the home care team in the east district. how do I get my people to use the new app?", "manager"),
-        ("I manage the school library service and we are getting self-service kiosks", "manager"),
-        ("I clean the town hall. can I suggest a new gadget?", "frontline"),
-        ("jeg kører skraldebil. hvordan kan jeg komme med idéer til nye sensorer?", "frontline"),
-        ("HR admin here, they want me in the group for the new onboarding system", "administrative"),
-        ("BI analyst here, how do I show the gains of the new system?", "it"),
-        ("vi er et lille digitaliseringsteam og skal teste en prototype med borgerne", "it"),
-        ("jeg underviser i 5. klasse og vil gerne prøve nye digitale værktøjer", "frontline"),
-        ("I drive one of the school buses, how can I suggest a better app for the parents?", "frontline"),
-        ("jeg kører bogbussen rundt i kommunen, hvordan kan jeg give mine idéer videre?", "frontline"),
-        ("how do I drive change in my team?", None),
-        ("I run out of ideas when we brainstorm new services", None),
-    ],
-)
-def test_a_job_told_by_what_the_writer_does(text, role):
-    assert understand(text).role == role
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "how long are we allowed to keep the camera recordings from the care home? need the retention rules",
-        "hvilke regler gælder for samtykke, når vi deler oplysninger med hospitalet?",
-        "må vi bruge en chatbot til at skrive notater med borgernes oplysninger i?",
-        "I lead the kitchen team, what do I do with a cook who is always late?",
-    ],
-)
-def test_rules_for_personal_data_and_staff_matters_are_turned_away(text):
-    """An out-of-scope phrase (data retention, consent, a late colleague) keeps the message out
-    when the head is not sure of the area, even beside words the vocabulary does not know."""
-    u = understand(text)
-    assert (u.topic, u.intent, u.competence, u.role) == (None, None, None, None), u
-
-
-@pytest.mark.parametrize(
-    ("text", "intent"),
-    [
-        ("can I do that quiz thing to see where I'm at?", "assessment"),
-        ("no idea how this works, what am I supposed to ask you?", "help"),
-    ],
-)
-def test_a_command_in_everyday_words(text, intent):
-    assert understand(text).intent == intent
 
 
 @pytest.mark.parametrize(

@@ -762,6 +762,8 @@ def test_commands_still_win_and_carry_a_named_role():
         ("please stop sending me those weekly nudges", "stop_reminders"),
         ("kan jeg gemme nogle mål for mig selv herinde?", "goals"),
         ("I'm actually a nurse, not admin. can you fix that in my settings?", "profile"),
+        ("can I do that quiz thing to see where I'm at?", "assessment"),
+        ("no idea how this works, what am I supposed to ask you?", "help"),
     ],
 )
 def test_everyday_wordings_of_commands(text, intent):
